@@ -1,0 +1,91 @@
+//! The organisation around tickets: departments, help topics, people, API keys.
+
+use crate::ids::*;
+use crate::priority::Priority;
+use crate::ticket::TicketType;
+use crate::values::{EmailAddress, PersonName};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: String,
+    pub parent_id: Option<DepartmentId>,
+}
+
+/// An entry of the service catalogue ("Problema de computadoras / Problemas en el teclado"),
+/// with the defaults a ticket opened under it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelpTopic {
+    pub id: HelpTopicId,
+    pub name: String,
+    pub parent_id: Option<HelpTopicId>,
+    pub department_id: Option<DepartmentId>,
+    pub default_priority: Option<Priority>,
+    pub default_type: Option<TicketType>,
+    pub active: bool,
+}
+
+impl HelpTopic {
+    /// "Parent / Child" path for display, given the whole catalogue.
+    pub fn path(&self, all: &[HelpTopic]) -> String {
+        let mut names = vec![self.name.as_str()];
+        let mut parent = self.parent_id;
+        // Bounded walk: a corrupt cycle must not hang a request.
+        for _ in 0..16 {
+            let Some(pid) = parent else { break };
+            let Some(p) = all.iter().find(|t| t.id == pid) else { break };
+            names.push(p.name.as_str());
+            parent = p.parent_id;
+        }
+        names.reverse();
+        names.join(" / ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Requester {
+    pub id: RequesterId,
+    pub email: EmailAddress,
+    pub name: PersonName,
+    pub organisation_id: Option<OrganisationId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agent {
+    pub id: AgentId,
+    pub email: EmailAddress,
+    pub name: PersonName,
+    pub is_admin: bool,
+    pub active: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topic(id: i64, name: &str, parent: Option<i64>) -> HelpTopic {
+        HelpTopic {
+            id: HelpTopicId(id),
+            name: name.into(),
+            parent_id: parent.map(HelpTopicId),
+            department_id: None,
+            default_priority: None,
+            default_type: None,
+            active: true,
+        }
+    }
+
+    #[test]
+    fn topic_path() {
+        let all = vec![topic(1, "Problema de computadoras", None), topic(2, "Problemas en el teclado", Some(1))];
+        assert_eq!(all[1].path(&all), "Problema de computadoras / Problemas en el teclado");
+        let cyclic = vec![topic(1, "a", Some(2)), topic(2, "b", Some(1))];
+        assert!(cyclic[0].path(&cyclic).len() < 100);
+    }
+}

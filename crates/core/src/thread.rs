@@ -1,0 +1,125 @@
+//! The append-only thread of a ticket and the events every change produces.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{AgentId, ApiKeyId, RequesterId};
+use crate::string_enum;
+
+string_enum! {
+    pub enum EntryKind {
+        /// Written by the requester (portal, e-mail, or registered for them by an operator).
+        Message => "message",
+        /// An agent's public reply.
+        Reply => "reply",
+        /// Internal note: never shown to requesters.
+        Note => "note",
+        /// A recorded change (who, when, before/after).
+        Event => "event",
+    }
+}
+
+impl EntryKind {
+    pub fn is_public(self) -> bool {
+        self != EntryKind::Note
+    }
+}
+
+/// Who did something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Author {
+    Agent(AgentId),
+    Requester(RequesterId),
+    ApiKey(ApiKeyId),
+    System,
+}
+
+impl Author {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Author::Agent(_) => "agent",
+            Author::Requester(_) => "requester",
+            Author::ApiKey(_) => "api_key",
+            Author::System => "system",
+        }
+    }
+
+    pub fn id(&self) -> Option<i64> {
+        match self {
+            Author::Agent(id) => Some(id.0),
+            Author::Requester(id) => Some(id.0),
+            Author::ApiKey(id) => Some(id.0),
+            Author::System => None,
+        }
+    }
+
+    pub fn from_parts(kind: &str, id: Option<i64>) -> Result<Self, crate::error::UnknownValue> {
+        let unknown = || crate::error::UnknownValue { kind: "Author", value: format!("{kind}:{id:?}") };
+        Ok(match (kind, id) {
+            ("agent", Some(id)) => Author::Agent(AgentId(id)),
+            ("requester", Some(id)) => Author::Requester(RequesterId(id)),
+            ("api_key", Some(id)) => Author::ApiKey(ApiKeyId(id)),
+            ("system", None) => Author::System,
+            _ => return Err(unknown()),
+        })
+    }
+}
+
+string_enum! {
+    pub enum EventKind {
+        Created => "created",
+        StatusChanged => "status_changed",
+        PriorityChanged => "priority_changed",
+        Transferred => "transferred",
+        Assigned => "assigned",
+        ResponsibleChanged => "responsible_changed",
+        TeamChanged => "team_changed",
+        SubjectChanged => "subject_changed",
+        TypeChanged => "type_changed",
+        HelpTopicChanged => "help_topic_changed",
+        EstimateChanged => "estimate_changed",
+        TimeLogged => "time_logged",
+        ResolutionApproved => "resolution_approved",
+        ResolutionReturned => "resolution_returned",
+        ResolutionConfirmed => "resolution_confirmed",
+        ResolutionRejected => "resolution_rejected",
+        Reopened => "reopened",
+    }
+}
+
+impl EventKind {
+    /// Events the requester sees in their thread; the rest are internal bookkeeping.
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            EventKind::Created
+                | EventKind::StatusChanged
+                | EventKind::Transferred
+                | EventKind::ResolutionConfirmed
+                | EventKind::ResolutionRejected
+                | EventKind::Reopened
+        )
+    }
+}
+
+/// One recorded change: what, who, when, before and after (as stored text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketEvent {
+    pub kind: EventKind,
+    pub by: Author,
+    pub at: DateTime<Utc>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    /// A reason given with the change (returned resolution, rejection comment).
+    pub reason: Option<String>,
+}
+
+impl TicketEvent {
+    pub fn new(kind: EventKind, by: &Author, at: DateTime<Utc>, before: Option<String>, after: Option<String>) -> Self {
+        TicketEvent { kind, by: by.clone(), at, before, after, reason: None }
+    }
+
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(reason.into());
+        self
+    }
+}
