@@ -20,7 +20,7 @@ pub use number::{NumberFormat, TicketNumber};
 pub use permission::{Access, Permission};
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
 pub use status::{ResolutionPolicy, StateCategory, Status};
-pub use thread::{Author, EntryKind, EventKind, TicketEvent};
+pub use thread::{Author, EntryKind, EventKind, ThreadEntry, TicketEvent};
 pub use ticket::{Channel, Ticket, TicketType, TicketUpdate};
 pub use values::{EmailAddress, PersonName, Subject};
 

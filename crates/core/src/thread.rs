@@ -123,3 +123,29 @@ impl TicketEvent {
         self
     }
 }
+
+/// One entry of a ticket's thread as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadEntry {
+    pub id: crate::ids::EntryId,
+    pub kind: EntryKind,
+    pub author: Author,
+    /// Display name at the time of writing (kept even if the person is renamed later).
+    pub author_name: Option<String>,
+    pub body: Option<String>,
+    pub event: Option<EventKind>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl ThreadEntry {
+    /// What a requester may see: messages, replies and public events; never internal notes.
+    pub fn is_public(&self) -> bool {
+        match self.kind {
+            EntryKind::Event => self.event.is_some_and(EventKind::is_public),
+            kind => kind.is_public(),
+        }
+    }
+}

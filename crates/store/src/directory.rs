@@ -1,0 +1,255 @@
+//! The organisation: departments, help topics and their forms, requesters, agents, roles and
+//! API keys.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ExprTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
+use tikal_core::fields::FieldDef;
+use tikal_core::org::{Agent, Department, HelpTopic, Requester};
+use tikal_core::permission::{Permission, format_permissions, parse_permissions};
+use tikal_core::*;
+
+use crate::convert::micros;
+use crate::entity::{agent, agent_department, api_key, custom_field, department, help_topic, requester, role};
+use crate::{Result, Store, StoreError};
+
+#[derive(Debug, Clone)]
+pub struct NewHelpTopic {
+    pub name: String,
+    pub parent_id: Option<HelpTopicId>,
+    pub department_id: Option<DepartmentId>,
+    pub default_priority: Option<Priority>,
+    pub default_type: Option<TicketType>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCustomField {
+    pub def: FieldDef,
+    /// The help topic whose form shows it; `None` for every form.
+    pub help_topic_id: Option<HelpTopicId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub email: EmailAddress,
+    pub name: PersonName,
+    pub password_hash: Option<String>,
+    pub is_admin: bool,
+}
+
+fn to_department(m: department::Model) -> Department {
+    Department { id: DepartmentId(m.id), name: m.name, parent_id: m.parent_id.map(DepartmentId) }
+}
+
+fn to_topic(m: help_topic::Model) -> Result<HelpTopic> {
+    Ok(HelpTopic {
+        id: HelpTopicId(m.id),
+        name: m.name,
+        parent_id: m.parent_id.map(HelpTopicId),
+        department_id: m.department_id.map(DepartmentId),
+        default_priority: m.default_priority.map(|p| Priority::try_from(i64::from(p))).transpose()?,
+        default_type: m.default_type.as_deref().map(str::parse).transpose()?,
+        active: m.active,
+    })
+}
+
+fn to_field(m: custom_field::Model) -> Result<FieldDef> {
+    Ok(FieldDef {
+        key: m.key,
+        label: m.label,
+        kind: m.kind.parse()?,
+        options: serde_json::from_str(&m.options).map_err(|e| StoreError::Corrupt(format!("field options: {e}")))?,
+        required: m.required,
+    })
+}
+
+fn to_requester(m: requester::Model) -> Result<Requester> {
+    Ok(Requester {
+        id: RequesterId(m.id),
+        email: EmailAddress::parse(&m.email)?,
+        name: PersonName::parse(&m.name)?,
+        organisation_id: m.organisation_id.map(OrganisationId),
+    })
+}
+
+fn to_agent(m: agent::Model) -> Result<Agent> {
+    Ok(Agent { id: AgentId(m.id), email: EmailAddress::parse(&m.email)?, name: PersonName::parse(&m.name)?, is_admin: m.is_admin, active: m.active })
+}
+
+impl Store {
+    pub async fn create_department(&self, name: &str, parent: Option<DepartmentId>, at: DateTime<Utc>) -> Result<Department> {
+        let row = department::ActiveModel { id: NotSet, name: Set(name.to_string()), parent_id: Set(parent.map(DepartmentId::get)), created_at: Set(micros(at)) };
+        Ok(to_department(row.insert(&self.write).await?))
+    }
+
+    pub async fn departments(&self) -> Result<Vec<Department>> {
+        Ok(department::Entity::find().order_by_asc(department::Column::Name).all(&self.read).await?.into_iter().map(to_department).collect())
+    }
+
+    pub async fn department(&self, id: DepartmentId) -> Result<Option<Department>> {
+        Ok(department::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_department))
+    }
+
+    pub async fn create_help_topic(&self, t: NewHelpTopic) -> Result<HelpTopic> {
+        let row = help_topic::ActiveModel {
+            id: NotSet,
+            name: Set(t.name),
+            parent_id: Set(t.parent_id.map(HelpTopicId::get)),
+            department_id: Set(t.department_id.map(DepartmentId::get)),
+            default_priority: Set(t.default_priority.map(|p| i16::from(p.level()))),
+            default_type: Set(t.default_type.map(|k| k.as_str().to_string())),
+            active: Set(true),
+            sort: Set(0),
+        };
+        to_topic(row.insert(&self.write).await?)
+    }
+
+    pub async fn help_topics(&self) -> Result<Vec<HelpTopic>> {
+        help_topic::Entity::find()
+            .order_by_asc(help_topic::Column::Sort)
+            .order_by_asc(help_topic::Column::Name)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(to_topic)
+            .collect()
+    }
+
+    pub async fn help_topic(&self, id: HelpTopicId) -> Result<Option<HelpTopic>> {
+        help_topic::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_topic).transpose()
+    }
+
+    pub async fn create_custom_field(&self, f: NewCustomField) -> Result<()> {
+        let row = custom_field::ActiveModel {
+            id: NotSet,
+            key: Set(f.def.key),
+            label: Set(f.def.label),
+            kind: Set(f.def.kind.as_str().to_string()),
+            options: Set(serde_json::to_string(&f.def.options).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            required: Set(f.def.required),
+            help_topic_id: Set(f.help_topic_id.map(HelpTopicId::get)),
+            sort: Set(0),
+        };
+        custom_field::Entity::insert(row).exec_without_returning(&self.write).await?;
+        Ok(())
+    }
+
+    /// The fields of the form for a help topic: those for every form, then the topic's own
+    /// and its ancestors' (a field of "Problema de computadoras" also shows under "Teclado").
+    pub async fn custom_fields_for(&self, topic: Option<&HelpTopic>, all_topics: &[HelpTopic]) -> Result<Vec<FieldDef>> {
+        let mut topic_ids: Vec<i64> = Vec::new();
+        let mut cur = topic.map(|t| t.id);
+        for _ in 0..16 {
+            let Some(id) = cur else { break };
+            topic_ids.push(id.get());
+            cur = all_topics.iter().find(|t| t.id == id).and_then(|t| t.parent_id);
+        }
+        let rows = custom_field::Entity::find()
+            .filter(custom_field::Column::HelpTopicId.is_null().or(custom_field::Column::HelpTopicId.is_in(topic_ids)))
+            .order_by_asc(custom_field::Column::Sort)
+            .order_by_asc(custom_field::Column::Id)
+            .all(&self.read)
+            .await?;
+        rows.into_iter().map(to_field).collect()
+    }
+
+    pub async fn requesters_by_ids(&self, ids: &[RequesterId]) -> Result<Vec<Requester>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        requester::Entity::find()
+            .filter(requester::Column::Id.is_in(ids.iter().map(|i| i.get())))
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(to_requester)
+            .collect()
+    }
+
+    pub async fn requester_by_email(&self, email: &EmailAddress) -> Result<Option<Requester>> {
+        requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.read).await?.map(to_requester).transpose()
+    }
+
+    pub async fn create_agent(&self, a: NewAgent, at: DateTime<Utc>) -> Result<Agent> {
+        let row = agent::ActiveModel {
+            id: NotSet,
+            email: Set(a.email.as_str().to_string()),
+            name: Set(a.name.as_str().to_string()),
+            password_hash: Set(a.password_hash),
+            is_admin: Set(a.is_admin),
+            active: Set(true),
+            created_at: Set(micros(at)),
+        };
+        to_agent(row.insert(&self.write).await?)
+    }
+
+    pub async fn agents(&self) -> Result<Vec<Agent>> {
+        agent::Entity::find().order_by_asc(agent::Column::Name).all(&self.read).await?.into_iter().map(to_agent).collect()
+    }
+
+    pub async fn agent(&self, id: AgentId) -> Result<Option<Agent>> {
+        agent::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_agent).transpose()
+    }
+
+    /// Creates the built-in roles if they are missing; returns every role's id by name.
+    pub async fn ensure_builtin_roles(&self) -> Result<BTreeMap<String, RoleId>> {
+        let existing = role::Entity::find().all(&self.write).await?;
+        for (name, perms) in tikal_core::permission::builtin_roles() {
+            if !existing.iter().any(|r| r.name == name) {
+                let row = role::ActiveModel { id: NotSet, name: Set(name.to_string()), permissions: Set(format_permissions(&perms)) };
+                role::Entity::insert(row).exec_without_returning(&self.write).await?;
+            }
+        }
+        Ok(role::Entity::find().all(&self.write).await?.into_iter().map(|r| (r.name, RoleId(r.id))).collect())
+    }
+
+    /// Grants `role` to the agent in a department (replacing an earlier grant there).
+    pub async fn grant(&self, agent: AgentId, dept: DepartmentId, role: RoleId) -> Result<()> {
+        agent_department::Entity::delete_many()
+            .filter(agent_department::Column::AgentId.eq(agent.get()))
+            .filter(agent_department::Column::DepartmentId.eq(dept.get()))
+            .exec(&self.write)
+            .await?;
+        let row = agent_department::ActiveModel { agent_id: Set(agent.get()), department_id: Set(dept.get()), role_id: Set(role.get()) };
+        agent_department::Entity::insert(row).exec_without_returning(&self.write).await?;
+        Ok(())
+    }
+
+    /// What an agent may do, per department. Inactive agents may do nothing.
+    pub async fn agent_access(&self, id: AgentId) -> Result<Access> {
+        let Some(a) = agent::Entity::find_by_id(id.get()).one(&self.read).await? else {
+            return Err(StoreError::NotFound("agent"));
+        };
+        if !a.active {
+            return Ok(Access::default());
+        }
+        if a.is_admin {
+            return Ok(Access::full());
+        }
+        let grants = agent_department::Entity::find().filter(agent_department::Column::AgentId.eq(id.get())).all(&self.read).await?;
+        let roles: BTreeMap<i64, String> = role::Entity::find().all(&self.read).await?.into_iter().map(|r| (r.id, r.permissions)).collect();
+        let mut access = Access::default();
+        for g in grants {
+            let perms = roles.get(&g.role_id).ok_or(StoreError::Corrupt(format!("role {}", g.role_id)))?;
+            let perms: Vec<Permission> = parse_permissions(perms)?.into_iter().collect();
+            access.grant(DepartmentId(g.department_id), perms);
+        }
+        Ok(access)
+    }
+
+    pub async fn create_api_key(&self, name: &str, key_hash: &str, at: DateTime<Utc>) -> Result<ApiKeyId> {
+        let row = api_key::ActiveModel { id: NotSet, name: Set(name.to_string()), key_hash: Set(key_hash.to_string()), revoked: Set(false), created_at: Set(micros(at)) };
+        Ok(ApiKeyId(api_key::Entity::insert(row).exec(&self.write).await?.last_insert_id))
+    }
+
+    /// The live key with this hash: (id, name).
+    pub async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<(ApiKeyId, String)>> {
+        Ok(api_key::Entity::find()
+            .filter(api_key::Column::KeyHash.eq(key_hash))
+            .filter(api_key::Column::Revoked.eq(false))
+            .one(&self.read)
+            .await?
+            .map(|k| (ApiKeyId(k.id), k.name)))
+    }
+}

@@ -1,0 +1,198 @@
+//! SeaORM entities: one per table, rows as stored. Repositories turn them into core types.
+
+macro_rules! entity {
+    ($module:ident, $table:literal, { $($(#[$fmeta:meta])* $field:ident : $ty:ty),+ $(,)? }) => {
+        pub mod $module {
+            use sea_orm::entity::prelude::*;
+
+            #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+            #[sea_orm(table_name = $table)]
+            pub struct Model {
+                $($(#[$fmeta])* pub $field: $ty),+
+            }
+
+            #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+            pub enum Relation {}
+
+            impl ActiveModelBehavior for ActiveModel {}
+        }
+    };
+}
+
+entity!(organisation, "organisations", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    domain: Option<String>,
+    created_at: i64,
+});
+
+entity!(requester, "requesters", {
+    #[sea_orm(primary_key)] id: i64,
+    email: String,
+    name: String,
+    phone: Option<String>,
+    organisation_id: Option<i64>,
+    language: Option<String>,
+    password_hash: Option<String>,
+    created_at: i64,
+});
+
+entity!(department, "departments", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    parent_id: Option<i64>,
+    created_at: i64,
+});
+
+entity!(team, "teams", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+});
+
+entity!(help_topic, "help_topics", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    parent_id: Option<i64>,
+    department_id: Option<i64>,
+    default_priority: Option<i16>,
+    default_type: Option<String>,
+    active: bool,
+    sort: i32,
+});
+
+entity!(custom_field, "custom_fields", {
+    #[sea_orm(primary_key)] id: i64,
+    key: String,
+    label: String,
+    kind: String,
+    options: String,
+    required: bool,
+    help_topic_id: Option<i64>,
+    sort: i32,
+});
+
+entity!(agent, "agents", {
+    #[sea_orm(primary_key)] id: i64,
+    email: String,
+    name: String,
+    password_hash: Option<String>,
+    is_admin: bool,
+    active: bool,
+    created_at: i64,
+});
+
+entity!(role, "roles", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    permissions: String,
+});
+
+entity!(agent_department, "agent_departments", {
+    #[sea_orm(primary_key, auto_increment = false)] agent_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)] department_id: i64,
+    role_id: i64,
+});
+
+entity!(ticket, "tickets", {
+    #[sea_orm(primary_key)] id: i64,
+    number: String,
+    seq: i64,
+    subject: String,
+    requester_id: i64,
+    channel: String,
+    help_topic_id: Option<i64>,
+    kind: String,
+    department_id: i64,
+    priority: i16,
+    impact: Option<i16>,
+    urgency: Option<i16>,
+    status: String,
+    owner_id: Option<i64>,
+    responsible_id: Option<i64>,
+    team_id: Option<i64>,
+    custom_fields: String,
+    time_estimate_minutes: Option<i32>,
+    time_spent_minutes: i32,
+    response_due_at: Option<i64>,
+    resolution_due_at: Option<i64>,
+    first_response_at: Option<i64>,
+    resolution_approved: bool,
+    resolution_confirmed: bool,
+    resolved_at: Option<i64>,
+    closed_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+});
+
+entity!(collaborator, "ticket_collaborators", {
+    #[sea_orm(primary_key)] id: i64,
+    ticket_id: i64,
+    agent_id: Option<i64>,
+    requester_id: Option<i64>,
+});
+
+entity!(thread_entry, "thread_entries", {
+    #[sea_orm(primary_key)] id: i64,
+    ticket_id: i64,
+    kind: String,
+    author_kind: String,
+    author_id: Option<i64>,
+    author_name: Option<String>,
+    body: Option<String>,
+    event_kind: Option<String>,
+    before_value: Option<String>,
+    after_value: Option<String>,
+    reason: Option<String>,
+    created_at: i64,
+});
+
+entity!(time_entry, "time_entries", {
+    #[sea_orm(primary_key)] id: i64,
+    ticket_id: i64,
+    agent_id: Option<i64>,
+    minutes: i32,
+    note: Option<String>,
+    created_at: i64,
+});
+
+entity!(attachment, "attachments", {
+    #[sea_orm(primary_key)] id: i64,
+    ticket_id: i64,
+    entry_id: Option<i64>,
+    filename: String,
+    content_type: String,
+    size: i64,
+    sha256: String,
+    created_at: i64,
+});
+
+entity!(api_key, "api_keys", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    key_hash: String,
+    revoked: bool,
+    created_at: i64,
+});
+
+entity!(idempotency_key, "idempotency_keys", {
+    #[sea_orm(primary_key)] id: i64,
+    scope: String,
+    key: String,
+    request_hash: String,
+    status_code: i32,
+    response_body: String,
+    location: Option<String>,
+    created_at: i64,
+});
+
+entity!(job, "jobs", {
+    #[sea_orm(primary_key)] id: i64,
+    kind: String,
+    payload: String,
+    run_at: i64,
+    attempts: i32,
+    locked_until: Option<i64>,
+    last_error: Option<String>,
+    done_at: Option<i64>,
+    created_at: i64,
+});

@@ -1,0 +1,455 @@
+//! Tickets, their thread and attachments. A change and the events it causes are committed in
+//! one transaction, together with the jobs (outbox) that notify about it.
+
+use chrono::{DateTime, Datelike, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, TransactionTrait,
+};
+use tikal_core::fields::FieldValues;
+use tikal_core::*;
+
+use crate::convert::{micros, opt_time, time};
+use crate::entity::{attachment, requester, thread_entry, ticket, time_entry};
+use crate::jobs::{NewJob, insert_jobs};
+use crate::{BlobStore, Result, Store, StoreError, StoredBlob};
+
+/// What the desk knows when a ticket is opened; the store adds the requester (found or
+/// created by e-mail), the number and the ids.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub requester_email: EmailAddress,
+    pub requester_name: PersonName,
+    pub subject: Subject,
+    pub body: String,
+    pub channel: Channel,
+    pub help_topic_id: Option<HelpTopicId>,
+    pub kind: TicketType,
+    pub department_id: DepartmentId,
+    pub priority: Priority,
+    pub impact: Option<Impact>,
+    pub urgency: Option<Urgency>,
+    pub custom_fields: FieldValues,
+    pub response_due_at: Option<DateTime<Utc>>,
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    /// Who registered it, when not the requester (an operator taking a phone call, an API key).
+    pub opened_by: Option<(Author, String)>,
+    pub attachments: Vec<NewAttachment>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub kind: EntryKind,
+    pub author: Author,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub attachments: Vec<NewAttachment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub blob: StoredBlob,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentMeta {
+    pub id: AttachmentId,
+    pub ticket_id: TicketId,
+    pub entry_id: Option<EntryId>,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Filters of a ticket list. `departments` restricts to what the caller may see.
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub departments: Option<Vec<DepartmentId>>,
+    pub statuses: Vec<Status>,
+    pub department: Option<DepartmentId>,
+    pub requester: Option<RequesterId>,
+    pub priority: Option<Priority>,
+    pub owner: Option<AgentId>,
+    /// Keyset cursor: only tickets with a smaller id (the list is newest first).
+    pub before: Option<TicketId>,
+}
+
+fn to_ticket(m: ticket::Model) -> Result<Ticket> {
+    let small = |v: Option<i16>| v.map(|x| u8::try_from(x).unwrap_or(0));
+    Ok(Ticket {
+        id: TicketId(m.id),
+        number: TicketNumber::parse(&m.number)?,
+        subject: Subject::parse(&m.subject)?,
+        requester_id: RequesterId(m.requester_id),
+        channel: m.channel.parse()?,
+        help_topic_id: m.help_topic_id.map(HelpTopicId),
+        kind: m.kind.parse()?,
+        department_id: DepartmentId(m.department_id),
+        priority: Priority::try_from(i64::from(m.priority))?,
+        impact: small(m.impact).map(Impact::try_from).transpose()?,
+        urgency: small(m.urgency).map(Urgency::try_from).transpose()?,
+        status: m.status.parse()?,
+        owner_id: m.owner_id.map(AgentId),
+        responsible_id: m.responsible_id.map(AgentId),
+        team_id: m.team_id.map(TeamId),
+        custom_fields: serde_json::from_str(&m.custom_fields).map_err(|e| StoreError::Corrupt(format!("custom fields: {e}")))?,
+        time_estimate_minutes: m.time_estimate_minutes.map(|v| u32::try_from(v).unwrap_or(0)),
+        time_spent_minutes: u32::try_from(m.time_spent_minutes).unwrap_or(0),
+        response_due_at: opt_time(m.response_due_at)?,
+        resolution_due_at: opt_time(m.resolution_due_at)?,
+        first_response_at: opt_time(m.first_response_at)?,
+        resolution_approved: m.resolution_approved,
+        resolution_confirmed: m.resolution_confirmed,
+        resolved_at: opt_time(m.resolved_at)?,
+        closed_at: opt_time(m.closed_at)?,
+        created_at: time(m.created_at)?,
+        updated_at: time(m.updated_at)?,
+    })
+}
+
+fn to_entry(m: thread_entry::Model) -> Result<ThreadEntry> {
+    Ok(ThreadEntry {
+        id: EntryId(m.id),
+        kind: m.kind.parse()?,
+        author: Author::from_parts(&m.author_kind, m.author_id)?,
+        author_name: m.author_name,
+        body: m.body,
+        event: m.event_kind.as_deref().map(str::parse).transpose()?,
+        before: m.before_value,
+        after: m.after_value,
+        reason: m.reason,
+        created_at: time(m.created_at)?,
+    })
+}
+
+fn to_attachment(m: attachment::Model) -> AttachmentMeta {
+    AttachmentMeta {
+        id: AttachmentId(m.id),
+        ticket_id: TicketId(m.ticket_id),
+        entry_id: m.entry_id.map(EntryId),
+        filename: m.filename,
+        content_type: m.content_type,
+        size: u64::try_from(m.size).unwrap_or(0),
+        sha256: m.sha256,
+        created_at: time_or_epoch(m.created_at),
+    }
+}
+
+fn time_or_epoch(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
+}
+
+/// The mutable columns of a ticket, for inserts and updates alike.
+fn mutable_columns(t: &Ticket, am: &mut ticket::ActiveModel) -> Result<()> {
+    am.subject = Set(t.subject.as_str().to_string());
+    am.help_topic_id = Set(t.help_topic_id.map(HelpTopicId::get));
+    am.kind = Set(t.kind.as_str().to_string());
+    am.department_id = Set(t.department_id.get());
+    am.priority = Set(i16::from(t.priority.level()));
+    am.impact = Set(t.impact.map(|i| i16::from(i.level())));
+    am.urgency = Set(t.urgency.map(|u| i16::from(u.level())));
+    am.status = Set(t.status.as_str().to_string());
+    am.owner_id = Set(t.owner_id.map(AgentId::get));
+    am.responsible_id = Set(t.responsible_id.map(AgentId::get));
+    am.team_id = Set(t.team_id.map(TeamId::get));
+    am.custom_fields = Set(serde_json::to_string(&t.custom_fields).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+    am.time_estimate_minutes = Set(t.time_estimate_minutes.map(|m| i32::try_from(m).unwrap_or(i32::MAX)));
+    am.time_spent_minutes = Set(i32::try_from(t.time_spent_minutes).unwrap_or(i32::MAX));
+    am.response_due_at = Set(t.response_due_at.map(micros));
+    am.resolution_due_at = Set(t.resolution_due_at.map(micros));
+    am.first_response_at = Set(t.first_response_at.map(micros));
+    am.resolution_approved = Set(t.resolution_approved);
+    am.resolution_confirmed = Set(t.resolution_confirmed);
+    am.resolved_at = Set(t.resolved_at.map(micros));
+    am.closed_at = Set(t.closed_at.map(micros));
+    am.updated_at = Set(micros(t.updated_at));
+    Ok(())
+}
+
+fn entry_row(ticket_id: TicketId, kind: EntryKind, author: &Author, author_name: Option<String>, at: DateTime<Utc>) -> thread_entry::ActiveModel {
+    thread_entry::ActiveModel {
+        id: NotSet,
+        ticket_id: Set(ticket_id.get()),
+        kind: Set(kind.as_str().to_string()),
+        author_kind: Set(author.kind().to_string()),
+        author_id: Set(author.id()),
+        author_name: Set(author_name),
+        body: Set(None),
+        event_kind: Set(None),
+        before_value: Set(None),
+        after_value: Set(None),
+        reason: Set(None),
+        created_at: Set(micros(at)),
+    }
+}
+
+fn event_row(ticket_id: TicketId, e: &TicketEvent, author_name: Option<&str>) -> thread_entry::ActiveModel {
+    let mut row = entry_row(ticket_id, EntryKind::Event, &e.by, author_name.map(str::to_string), e.at);
+    row.event_kind = Set(Some(e.kind.as_str().to_string()));
+    row.before_value = Set(e.before.clone());
+    row.after_value = Set(e.after.clone());
+    row.reason = Set(e.reason.clone());
+    row
+}
+
+async fn insert_events(txn: &DatabaseTransaction, ticket_id: TicketId, events: &[TicketEvent], author_name: Option<&str>) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    thread_entry::Entity::insert_many(events.iter().map(|e| event_row(ticket_id, e, author_name))).exec_without_returning(txn).await?;
+    Ok(())
+}
+
+async fn insert_entry(txn: &DatabaseTransaction, ticket_id: TicketId, entry: &NewEntry, at: DateTime<Utc>) -> Result<EntryId> {
+    let mut row = entry_row(ticket_id, entry.kind, &entry.author, entry.author_name.clone(), at);
+    row.body = Set(Some(entry.body.clone()));
+    let id = thread_entry::Entity::insert(row).exec(txn).await?.last_insert_id;
+    insert_attachments(txn, ticket_id, Some(EntryId(id)), &entry.attachments, at).await?;
+    Ok(EntryId(id))
+}
+
+async fn insert_attachments(txn: &DatabaseTransaction, ticket_id: TicketId, entry: Option<EntryId>, list: &[NewAttachment], at: DateTime<Utc>) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let rows = list.iter().map(|a| attachment::ActiveModel {
+        id: NotSet,
+        ticket_id: Set(ticket_id.get()),
+        entry_id: Set(entry.map(EntryId::get)),
+        filename: Set(a.filename.clone()),
+        content_type: Set(a.content_type.clone()),
+        size: Set(i64::try_from(a.blob.size).unwrap_or(i64::MAX)),
+        sha256: Set(a.blob.sha256.clone()),
+        created_at: Set(micros(at)),
+    });
+    attachment::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    Ok(())
+}
+
+/// Finds the requester by address or creates them; safe against a concurrent insert.
+async fn upsert_requester(txn: &DatabaseTransaction, email: &EmailAddress, name: &PersonName, at: DateTime<Utc>) -> Result<RequesterId> {
+    let find = || requester::Entity::find().select_only().column(requester::Column::Id).filter(requester::Column::Email.eq(email.as_str()));
+    if let Some(id) = find().into_tuple::<i64>().one(txn).await? {
+        return Ok(RequesterId(id));
+    }
+    let row = requester::ActiveModel {
+        id: NotSet,
+        email: Set(email.as_str().to_string()),
+        name: Set(name.as_str().to_string()),
+        phone: Set(None),
+        organisation_id: Set(None),
+        language: Set(None),
+        password_hash: Set(None),
+        created_at: Set(micros(at)),
+    };
+    requester::Entity::insert(row).on_conflict(OnConflict::column(requester::Column::Email).do_nothing().to_owned()).exec_without_returning(txn).await?;
+    find().into_tuple::<i64>().one(txn).await?.map(RequesterId).ok_or(StoreError::NotFound("requester"))
+}
+
+/// The next ticket sequence value. The one place numbering differs per database: a sequence on
+/// PostgreSQL (never rolled back, shared by all nodes), a counter row on SQLite (single writer).
+async fn next_seq(txn: &DatabaseTransaction) -> Result<i64> {
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT nextval('ticket_seq')",
+        _ => "UPDATE counters SET value = value + 1 WHERE name = 'ticket_seq' RETURNING value",
+    };
+    let row = txn.query_one_raw(Statement::from_string(backend, sql)).await?.ok_or(StoreError::NotFound("ticket sequence"))?;
+    Ok(row.try_get_by_index::<i64>(0)?)
+}
+
+impl Store {
+    /// Opens a ticket: requester, number, ticket, first message, attachments, the `created`
+    /// event and the notification jobs, all in one transaction.
+    pub async fn create_ticket(&self, new: NewTicket, format: &NumberFormat, jobs: &[NewJob]) -> Result<Ticket> {
+        let at = new.at;
+        let txn = self.write.begin().await?;
+        let requester_id = upsert_requester(&txn, &new.requester_email, &new.requester_name, at).await?;
+        let seq = next_seq(&txn).await?;
+        let number = format.format(u64::try_from(seq).unwrap_or(0), at.year());
+        let mut t = Ticket {
+            id: TicketId(0),
+            number,
+            subject: new.subject,
+            requester_id,
+            channel: new.channel,
+            help_topic_id: new.help_topic_id,
+            kind: new.kind,
+            department_id: new.department_id,
+            priority: new.priority,
+            impact: new.impact,
+            urgency: new.urgency,
+            status: Status::New,
+            owner_id: None,
+            responsible_id: None,
+            team_id: None,
+            custom_fields: new.custom_fields,
+            time_estimate_minutes: None,
+            time_spent_minutes: 0,
+            response_due_at: new.response_due_at,
+            resolution_due_at: new.resolution_due_at,
+            first_response_at: None,
+            resolution_approved: false,
+            resolution_confirmed: false,
+            resolved_at: None,
+            closed_at: None,
+            created_at: at,
+            updated_at: at,
+        };
+        let mut am = ticket::ActiveModel {
+            id: NotSet,
+            number: Set(t.number.as_str().to_string()),
+            seq: Set(seq),
+            requester_id: Set(requester_id.get()),
+            channel: Set(t.channel.as_str().to_string()),
+            created_at: Set(micros(at)),
+            ..<ticket::ActiveModel as Default>::default()
+        };
+        mutable_columns(&t, &mut am)?;
+        t.id = TicketId(ticket::Entity::insert(am).exec(&txn).await?.last_insert_id);
+
+        let requester = Author::Requester(requester_id);
+        let message = NewEntry {
+            kind: EntryKind::Message,
+            author: requester.clone(),
+            author_name: Some(new.requester_name.as_str().to_string()),
+            body: new.body,
+            attachments: new.attachments,
+        };
+        insert_entry(&txn, t.id, &message, at).await?;
+        let (by, by_name) = new.opened_by.unwrap_or((requester, new.requester_name.as_str().to_string()));
+        let created = TicketEvent::new(EventKind::Created, &by, at, None, Some(t.status.to_string()));
+        insert_events(&txn, t.id, &[created], Some(&by_name)).await?;
+        insert_jobs(&txn, t.id, jobs, at).await?;
+        txn.commit().await?;
+        Ok(t)
+    }
+
+    /// Saves a changed ticket with its events, an optional new thread entry and jobs. Fails
+    /// with `Stale` if someone else changed the ticket since `read_at` (its `updated_at` then).
+    pub async fn save_ticket_change(
+        &self,
+        t: &Ticket,
+        read_at: DateTime<Utc>,
+        events: &[TicketEvent],
+        actor_name: Option<&str>,
+        entry: Option<&NewEntry>,
+        logged: Option<(u32, Option<AgentId>, Option<String>)>,
+        jobs: &[NewJob],
+    ) -> Result<Option<EntryId>> {
+        let txn = self.write.begin().await?;
+        let mut am = <ticket::ActiveModel as Default>::default();
+        mutable_columns(t, &mut am)?;
+        let res = ticket::Entity::update_many()
+            .set(am)
+            .filter(ticket::Column::Id.eq(t.id.get()))
+            .filter(ticket::Column::UpdatedAt.eq(micros(read_at)))
+            .exec(&txn)
+            .await?;
+        if res.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(StoreError::Stale);
+        }
+        let entry_id = match entry {
+            Some(e) => Some(insert_entry(&txn, t.id, e, t.updated_at).await?),
+            None => None,
+        };
+        insert_events(&txn, t.id, events, actor_name).await?;
+        if let Some((minutes, agent, note)) = logged {
+            let row = time_entry::ActiveModel {
+                id: NotSet,
+                ticket_id: Set(t.id.get()),
+                agent_id: Set(agent.map(AgentId::get)),
+                minutes: Set(i32::try_from(minutes).unwrap_or(i32::MAX)),
+                note: Set(note),
+                created_at: Set(micros(t.updated_at)),
+            };
+            time_entry::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
+        insert_jobs(&txn, t.id, jobs, t.updated_at).await?;
+        txn.commit().await?;
+        Ok(entry_id)
+    }
+
+    pub async fn ticket_by_number(&self, number: &TicketNumber) -> Result<Option<Ticket>> {
+        ticket::Entity::find().filter(ticket::Column::Number.eq(number.as_str())).one(&self.read).await?.map(to_ticket).transpose()
+    }
+
+    pub async fn ticket_by_id(&self, id: TicketId) -> Result<Option<Ticket>> {
+        ticket::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_ticket).transpose()
+    }
+
+    /// Newest first, keyset-paginated: cost depends on the page size, not on the table size.
+    pub async fn list_tickets(&self, f: &TicketFilter, limit: u64) -> Result<Vec<Ticket>> {
+        let mut q = ticket::Entity::find();
+        if let Some(depts) = &f.departments {
+            q = q.filter(ticket::Column::DepartmentId.is_in(depts.iter().map(|d| d.get())));
+        }
+        if !f.statuses.is_empty() {
+            q = q.filter(ticket::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));
+        }
+        if let Some(d) = f.department {
+            q = q.filter(ticket::Column::DepartmentId.eq(d.get()));
+        }
+        if let Some(r) = f.requester {
+            q = q.filter(ticket::Column::RequesterId.eq(r.get()));
+        }
+        if let Some(p) = f.priority {
+            q = q.filter(ticket::Column::Priority.eq(i16::from(p.level())));
+        }
+        if let Some(o) = f.owner {
+            q = q.filter(ticket::Column::OwnerId.eq(o.get()));
+        }
+        if let Some(before) = f.before {
+            q = q.filter(ticket::Column::Id.lt(before.get()));
+        }
+        q.order_by_desc(ticket::Column::Id).limit(limit).all(&self.read).await?.into_iter().map(to_ticket).collect()
+    }
+
+    pub async fn thread(&self, ticket_id: TicketId) -> Result<Vec<ThreadEntry>> {
+        thread_entry::Entity::find()
+            .filter(thread_entry::Column::TicketId.eq(ticket_id.get()))
+            .order_by_asc(thread_entry::Column::Id)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(to_entry)
+            .collect()
+    }
+
+    pub async fn attachments(&self, ticket_id: TicketId) -> Result<Vec<AttachmentMeta>> {
+        Ok(attachment::Entity::find()
+            .filter(attachment::Column::TicketId.eq(ticket_id.get()))
+            .order_by_asc(attachment::Column::Id)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(to_attachment)
+            .collect())
+    }
+
+    pub async fn attachment(&self, ticket_id: TicketId, id: AttachmentId) -> Result<Option<AttachmentMeta>> {
+        Ok(attachment::Entity::find_by_id(id.get())
+            .filter(attachment::Column::TicketId.eq(ticket_id.get()))
+            .one(&self.read)
+            .await?
+            .map(to_attachment))
+    }
+
+    pub async fn blob(&self, meta: &AttachmentMeta) -> Result<bytes::Bytes> {
+        BlobStore::get(&self.blobs, &meta.sha256).await
+    }
+
+    /// Number of tickets (for demo seeding and metrics; not on any request path).
+    pub async fn count_tickets(&self) -> Result<u64> {
+        let backend = self.read.get_database_backend();
+        let row = self.read.query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM tickets")).await?;
+        Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+    }
+}
