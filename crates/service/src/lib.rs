@@ -1,0 +1,42 @@
+//! The use-case layer. The REST API, the pages, mail intake and background jobs all call these
+//! functions: each checks who may do it, applies the domain rule from `tikal_core`, and has the
+//! store commit the change with its events in one transaction.
+
+mod auth;
+mod config;
+mod error;
+mod principal;
+mod tickets;
+
+pub use auth::{hash_password, new_api_key, verify_password};
+pub use config::{DeskConfig, DeskSettings};
+pub use error::ServiceError;
+pub use principal::Principal;
+pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload};
+
+use std::sync::Arc;
+
+use tikal_store::Store;
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// Cheap to clone: the store is a pool handle and the configuration is shared.
+#[derive(Clone, Debug)]
+pub struct Desk {
+    store: Store,
+    config: Arc<DeskConfig>,
+}
+
+impl Desk {
+    pub fn new(store: Store, config: DeskConfig) -> Self {
+        Desk { store, config: Arc::new(config) }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &DeskConfig {
+        &self.config
+    }
+}

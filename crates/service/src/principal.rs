@@ -1,0 +1,48 @@
+use tikal_core::{Access, AgentId, ApiKeyId, Author, DepartmentId, Permission, RequesterId};
+
+use crate::{Result, ServiceError};
+
+/// Who is calling, established by the web layer (session or API key) or by an intake channel.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Agent { id: AgentId, name: String, access: Access },
+    Requester { id: RequesterId, name: String },
+    /// An integration: full access, recorded as the key's name.
+    ApiKey { id: ApiKeyId, name: String },
+    /// Background jobs and mail intake acting on their own.
+    System,
+}
+
+impl Principal {
+    pub fn author(&self) -> Author {
+        match self {
+            Principal::Agent { id, .. } => Author::Agent(*id),
+            Principal::Requester { id, .. } => Author::Requester(*id),
+            Principal::ApiKey { id, .. } => Author::ApiKey(*id),
+            Principal::System => Author::System,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Principal::Agent { name, .. } | Principal::Requester { name, .. } | Principal::ApiKey { name, .. } => name,
+            Principal::System => "Tikal",
+        }
+    }
+
+    pub fn is_staff(&self) -> bool {
+        !matches!(self, Principal::Requester { .. })
+    }
+
+    pub fn allows(&self, dept: DepartmentId, perm: Permission) -> bool {
+        match self {
+            Principal::Agent { access, .. } => access.allows(dept, perm),
+            Principal::ApiKey { .. } | Principal::System => true,
+            Principal::Requester { .. } => false,
+        }
+    }
+
+    pub fn require(&self, dept: DepartmentId, perm: Permission) -> Result<()> {
+        if self.allows(dept, perm) { Ok(()) } else { Err(ServiceError::Forbidden) }
+    }
+}

@@ -1,0 +1,450 @@
+//! Ticket use cases: open, read, list, reply/note, update, resolution steps, time.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use tikal_core::fields::{self, FieldInput};
+use tikal_core::org::HelpTopic;
+use tikal_core::values::parse_body;
+use tikal_core::*;
+use tikal_store::{AttachmentMeta, NewAttachment, NewEntry, NewJob, NewTicket, TicketFilter};
+use tracing::instrument;
+
+use crate::{Desk, Principal, Result, ServiceError};
+
+/// An uploaded file, as received.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Bytes,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenTicket {
+    /// Ignored for a requester opening their own ticket (it is theirs).
+    pub requester_email: Option<EmailAddress>,
+    pub requester_name: Option<PersonName>,
+    pub subject: Subject,
+    pub body: String,
+    pub channel: Channel,
+    pub help_topic_id: Option<HelpTopicId>,
+    pub department_id: Option<DepartmentId>,
+    pub priority: Option<Priority>,
+    pub impact_urgency: Option<(Impact, Urgency)>,
+    pub kind: Option<TicketType>,
+    pub custom_fields: BTreeMap<String, FieldInput>,
+    pub attachments: Vec<Upload>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostMessage {
+    pub kind: EntryKind,
+    pub body: String,
+    pub attachments: Vec<Upload>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResolutionAction {
+    Approve,
+    Return,
+    Confirm,
+    Reject,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketQuery {
+    pub statuses: Vec<Status>,
+    pub department: Option<DepartmentId>,
+    pub requester_email: Option<EmailAddress>,
+    pub priority: Option<Priority>,
+    pub owner: Option<AgentId>,
+    pub before: Option<TicketId>,
+    pub limit: u64,
+}
+
+/// One page of a list, newest first; `next` is the cursor of the following page.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    pub tickets: Vec<Ticket>,
+    pub next: Option<TicketId>,
+}
+
+const NOTIFY_CREATED: NewJob = NewJob { kind: "notify.ticket_created" };
+const NOTIFY_REPLY: NewJob = NewJob { kind: "notify.agent_reply" };
+const NOTIFY_MESSAGE: NewJob = NewJob { kind: "notify.requester_message" };
+const NOTIFY_CHANGED: NewJob = NewJob { kind: "notify.ticket_changed" };
+const STALE_RETRIES: usize = 3;
+
+fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean = clean.trim().trim_start_matches('.').to_string();
+    if clean.is_empty() { "adjunto".to_string() } else { clean }
+}
+
+fn valid_content_type(ct: &str) -> bool {
+    let ct = ct.trim();
+    match ct.split_once('/') {
+        Some((a, b)) => {
+            !a.is_empty() && !b.is_empty() && ct.len() <= 100 && ct.bytes().all(|c| c.is_ascii_graphic() && c != b'"' && c != b'\\')
+        }
+        None => false,
+    }
+}
+
+impl Desk {
+    async fn store_uploads(&self, uploads: Vec<Upload>) -> Result<Vec<NewAttachment>> {
+        let limit = self.config.max_attachment_bytes;
+        if uploads.len() > self.config.max_attachments {
+            return Err(DomainError::invalid("attachments", format!("at most {} files per message", self.config.max_attachments)).into());
+        }
+        // Check them all before storing any.
+        for u in &uploads {
+            if u.data.len() as u64 > limit {
+                return Err(ServiceError::TooLarge { what: format!("attachment `{}`", sanitize_filename(&u.filename)), limit });
+            }
+            if !valid_content_type(&u.content_type) {
+                return Err(ServiceError::Unsupported(format!("content type of `{}` is not valid", sanitize_filename(&u.filename))));
+            }
+            if u.data.is_empty() {
+                return Err(DomainError::invalid("attachments", format!("`{}` is empty", sanitize_filename(&u.filename))).into());
+            }
+        }
+        let mut out = Vec::with_capacity(uploads.len());
+        for u in uploads {
+            let blob = self.store.blobs().put(u.data).await?;
+            out.push(NewAttachment { filename: sanitize_filename(&u.filename), content_type: u.content_type.trim().to_ascii_lowercase(), blob });
+        }
+        Ok(out)
+    }
+
+    async fn resolve_department(&self, explicit: Option<DepartmentId>, topic: Option<&HelpTopic>) -> Result<DepartmentId> {
+        if let Some(id) = explicit {
+            return self.store.department(id).await?.map(|d| d.id).ok_or_else(|| DomainError::invalid("department_id", "does not exist").into());
+        }
+        if let Some(id) = topic.and_then(|t| t.department_id) {
+            return Ok(id);
+        }
+        let all = self.store.departments().await?;
+        let by_name = self.config.default_department.as_deref().and_then(|n| all.iter().find(|d| d.name == n));
+        by_name
+            .or_else(|| all.iter().min_by_key(|d| d.id))
+            .map(|d| d.id)
+            .ok_or_else(|| ServiceError::Conflict("no department is configured yet".into()))
+    }
+
+    /// Opens a ticket from any channel.
+    #[instrument(skip_all, fields(channel = %cmd.channel), err)]
+    pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<Ticket> {
+        let topics = self.store.help_topics().await?;
+        let topic = match cmd.help_topic_id {
+            Some(id) => Some(topics.iter().find(|t| t.id == id && t.active).ok_or(DomainError::invalid("help_topic_id", "does not exist"))?),
+            None => None,
+        };
+        let department_id = self.resolve_department(cmd.department_id, topic).await?;
+        let (email, name) = match by {
+            Principal::Requester { id, .. } => {
+                let me = self.store.requesters_by_ids(&[*id]).await?.pop().ok_or(ServiceError::NotFound("requester"))?;
+                (me.email, me.name)
+            }
+            staff => {
+                staff.require(department_id, Permission::TicketCreate)?;
+                let email = cmd.requester_email.ok_or(DomainError::invalid("requester.email", "is required"))?;
+                let name = cmd.requester_name.unwrap_or_else(|| PersonName::from_email(&email));
+                (email, name)
+            }
+        };
+        let (priority, impact, urgency) = match (cmd.priority, cmd.impact_urgency) {
+            (Some(_), Some(_)) => return Err(DomainError::invalid("priority", "give a priority or impact and urgency, not both").into()),
+            (Some(p), None) => (p, None, None),
+            (None, Some((i, u))) => (self.config.priority_matrix.priority(i, u), Some(i), Some(u)),
+            (None, None) => (topic.and_then(|t| t.default_priority).unwrap_or(Priority::Medium), None, None),
+        };
+        let defs = self.store.custom_fields_for(topic, &topics).await?;
+        let custom_fields = fields::validate(&defs, cmd.custom_fields)?;
+        let body = parse_body(&cmd.body)?;
+        let attachments = self.store_uploads(cmd.attachments).await?;
+        let at = tikal_store::now();
+        let (response_due, resolution_due) = self.config.sla.due(priority, at);
+        let opened_by = match by {
+            Principal::Requester { .. } => None,
+            staff => Some((staff.author(), staff.name().to_string())),
+        };
+        let new = NewTicket {
+            requester_email: email,
+            requester_name: name,
+            subject: cmd.subject,
+            body,
+            channel: cmd.channel,
+            help_topic_id: topic.map(|t| t.id),
+            kind: cmd.kind.or(topic.and_then(|t| t.default_type)).unwrap_or(TicketType::Incident),
+            department_id,
+            priority,
+            impact,
+            urgency,
+            custom_fields,
+            response_due_at: Some(response_due),
+            resolution_due_at: Some(resolution_due),
+            opened_by,
+            attachments,
+            at,
+        };
+        let ticket = self.store.create_ticket(new, &self.config.number_format, &[NOTIFY_CREATED]).await?;
+        tracing::info!(number = %ticket.number, "ticket opened");
+        Ok(ticket)
+    }
+
+    fn can_see(&self, by: &Principal, t: &Ticket) -> bool {
+        match by {
+            Principal::Requester { id, .. } => t.requester_id == *id,
+            staff => staff.allows(t.department_id, Permission::TicketView),
+        }
+    }
+
+    /// The ticket, if the caller may see it; otherwise "not found" (no probing of numbers).
+    pub async fn ticket(&self, by: &Principal, number: &TicketNumber) -> Result<Ticket> {
+        match self.store.ticket_by_number(number).await? {
+            Some(t) if self.can_see(by, &t) => Ok(t),
+            _ => Err(ServiceError::NotFound("ticket")),
+        }
+    }
+
+    /// The thread as the caller may see it: requesters never see internal notes or internal
+    /// events.
+    pub async fn thread(&self, by: &Principal, number: &TicketNumber) -> Result<(Ticket, Vec<ThreadEntry>, Vec<AttachmentMeta>)> {
+        let t = self.ticket(by, number).await?;
+        let mut entries = self.store.thread(t.id).await?;
+        let mut attachments = self.store.attachments(t.id).await?;
+        if !by.is_staff() {
+            entries.retain(ThreadEntry::is_public);
+            attachments.retain(|a| a.entry_id.is_none_or(|e| entries.iter().any(|x| x.id == e)));
+        }
+        Ok((t, entries, attachments))
+    }
+
+    pub async fn attachment(&self, by: &Principal, number: &TicketNumber, id: AttachmentId) -> Result<(AttachmentMeta, Bytes)> {
+        let (_, _, visible) = self.thread(by, number).await?;
+        let meta = visible.into_iter().find(|a| a.id == id).ok_or(ServiceError::NotFound("attachment"))?;
+        let data = self.store.blob(&meta).await?;
+        Ok((meta, data))
+    }
+
+    pub async fn list_tickets(&self, by: &Principal, q: TicketQuery) -> Result<Listing> {
+        let limit = q.limit.clamp(1, 200);
+        let requester = match (by, &q.requester_email) {
+            (Principal::Requester { id, .. }, _) => Some(*id),
+            (_, Some(email)) => match self.store.requester_by_email(email).await? {
+                Some(r) => Some(r.id),
+                None => return Ok(Listing { tickets: Vec::new(), next: None }),
+            },
+            _ => None,
+        };
+        let departments = match by {
+            Principal::Agent { access, .. } => access.visible_departments(),
+            _ => None,
+        };
+        let filter = TicketFilter {
+            departments,
+            statuses: q.statuses,
+            department: q.department,
+            requester,
+            priority: q.priority,
+            owner: q.owner,
+            before: q.before,
+        };
+        let mut tickets = self.store.list_tickets(&filter, limit + 1).await?;
+        let next = if tickets.len() as u64 > limit {
+            tickets.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            tickets.last().map(|t| t.id)
+        } else {
+            None
+        };
+        Ok(Listing { tickets, next })
+    }
+
+    /// Reads the ticket, lets `f` change it, and saves the change with its events; retried when
+    /// someone else saved the ticket in between (optimistic concurrency on `updated_at`).
+    async fn change<F>(&self, by: &Principal, number: &TicketNumber, f: F) -> Result<(Ticket, Option<EntryId>)>
+    where
+        F: Fn(&mut Ticket, chrono::DateTime<chrono::Utc>) -> Result<Change>,
+    {
+        for _ in 0..STALE_RETRIES {
+            let mut t = self.ticket(by, number).await?;
+            let read_at = t.updated_at;
+            let now = tikal_store::now().max(read_at);
+            let c = f(&mut t, now)?;
+            t.updated_at = now;
+            match self.store.save_ticket_change(&t, read_at, &c.events, Some(by.name()), c.entry.as_ref(), c.logged, &c.jobs).await {
+                Ok(entry) => return Ok((t, entry)),
+                Err(tikal_store::StoreError::Stale) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Conflict("the ticket is being changed by someone else; try again".into()))
+    }
+
+    /// A reply, an internal note (staff) or a requester's message, with attachments.
+    #[instrument(skip_all, fields(ticket = %number), err)]
+    pub async fn post_message(&self, by: &Principal, number: &TicketNumber, msg: PostMessage) -> Result<EntryId> {
+        let body = parse_body(&msg.body)?;
+        let kind = match (by, msg.kind) {
+            (Principal::Requester { .. }, _) => EntryKind::Message,
+            (_, EntryKind::Event) => return Err(DomainError::invalid("kind", "must be reply or note").into()),
+            (_, k) => k,
+        };
+        let attachments = self.store_uploads(msg.attachments).await?;
+        let policy = self.config.resolution;
+        let author = by.author();
+        let (_, entry) = self
+            .change(by, number, |t, now| {
+                let (events, jobs) = match kind {
+                    EntryKind::Reply => {
+                        by.require(t.department_id, Permission::TicketReply)?;
+                        (t.record_agent_reply(&author, now, &policy), vec![NOTIFY_REPLY])
+                    }
+                    EntryKind::Note => {
+                        by.require(t.department_id, Permission::TicketNote)?;
+                        (Vec::new(), Vec::new())
+                    }
+                    _ => (t.record_requester_message(&author, now, &policy)?, vec![NOTIFY_MESSAGE]),
+                };
+                let entry = NewEntry { kind, author: author.clone(), author_name: Some(by.name().to_string()), body: body.clone(), attachments: attachments.clone() };
+                Ok(Change { events, entry: Some(entry), logged: None, jobs })
+            })
+            .await?;
+        entry.ok_or(ServiceError::NotFound("entry"))
+    }
+
+    /// Changes properties and/or status. Each part needs its own permission.
+    #[instrument(skip_all, fields(ticket = %number), err)]
+    pub async fn update_ticket(&self, by: &Principal, number: &TicketNumber, update: TicketUpdate) -> Result<Ticket> {
+        self.check_references(&update).await?;
+        let (policy, matrix) = (self.config.resolution, &self.config.priority_matrix);
+        let (t, _) = self
+            .change(by, number, |t, now| {
+                check_update_permissions(by, t, &update)?;
+                let events = t.apply(update.clone(), &by.author(), now, &policy, matrix)?;
+                Ok(Change { events, entry: None, logged: None, jobs: vec![NOTIFY_CHANGED] })
+            })
+            .await?;
+        Ok(t)
+    }
+
+    /// The departments, agents and topics an update names must exist.
+    async fn check_references(&self, u: &TicketUpdate) -> Result<()> {
+        if let Some(target) = u.department_id {
+            if self.store.department(target).await?.is_none() {
+                return Err(DomainError::invalid("department", "does not exist").into());
+            }
+        }
+        for agent in [u.owner_id.flatten(), u.responsible_id.flatten()].into_iter().flatten() {
+            if self.store.agent(agent).await?.is_none_or(|a| !a.active) {
+                return Err(DomainError::invalid("owner", "is not an active agent").into());
+            }
+        }
+        if let Some(topic) = u.help_topic_id.flatten() {
+            if self.store.help_topic(topic).await?.is_none() {
+                return Err(DomainError::invalid("help_topic_id", "does not exist").into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Supervisor approval/return, requester confirmation/rejection of a resolution.
+    #[instrument(skip_all, fields(ticket = %number), err)]
+    pub async fn resolution(&self, by: &Principal, number: &TicketNumber, action: ResolutionAction, reason: &str) -> Result<Ticket> {
+        let (author, policy) = (by.author(), self.config.resolution);
+        let (t, _) = self
+            .change(by, number, |t, now| {
+                let events = match action {
+                    ResolutionAction::Approve | ResolutionAction::Return => {
+                        by.require(t.department_id, Permission::TicketApprove)?;
+                        if action == ResolutionAction::Approve {
+                            t.approve(&author, now, &policy)?
+                        } else {
+                            t.return_resolution(reason, &author, now, &policy)?
+                        }
+                    }
+                    // Only the requester answers for themselves.
+                    _ if by.is_staff() => return Err(ServiceError::Forbidden),
+                    ResolutionAction::Confirm => t.confirm_resolution(&author, now, &policy)?,
+                    ResolutionAction::Reject => t.reject_resolution(reason, &author, now, &policy)?,
+                };
+                Ok(Change { events, entry: None, logged: None, jobs: vec![NOTIFY_CHANGED] })
+            })
+            .await?;
+        Ok(t)
+    }
+
+    /// Logs time worked on a ticket.
+    pub async fn log_time(&self, by: &Principal, number: &TicketNumber, minutes: u32, note: Option<String>) -> Result<Ticket> {
+        let agent = match by {
+            Principal::Agent { id, .. } => Some(*id),
+            _ => None,
+        };
+        let (t, _) = self
+            .change(by, number, |t, now| {
+                by.require(t.department_id, Permission::TimeLog)?;
+                let event = t.log_time(minutes, &by.author(), now)?;
+                Ok(Change { events: vec![event], entry: None, logged: Some((minutes, agent, note.clone())), jobs: Vec::new() })
+            })
+            .await?;
+        Ok(t)
+    }
+}
+
+/// What one change of a ticket writes besides the ticket row.
+struct Change {
+    events: Vec<TicketEvent>,
+    entry: Option<NewEntry>,
+    logged: Option<(u32, Option<AgentId>, Option<String>)>,
+    jobs: Vec<NewJob>,
+}
+
+fn check_update_permissions(by: &Principal, t: &Ticket, u: &TicketUpdate) -> Result<()> {
+    let dept = t.department_id;
+    if u.priority.is_some() || u.impact_urgency.is_some() || u.kind.is_some() || u.subject.is_some() || u.help_topic_id.is_some() {
+        by.require(dept, Permission::TicketEdit)?;
+    }
+    if u.owner_id.is_some() || u.responsible_id.is_some() || u.team_id.is_some() {
+        by.require(dept, Permission::TicketAssign)?;
+    }
+    if u.time_estimate_minutes.is_some() {
+        by.require(dept, Permission::TimeLog)?;
+    }
+    if u.department_id.is_some() {
+        by.require(dept, Permission::TicketTransfer)?;
+    }
+    if let Some(to) = u.status {
+        let perm = match to.category() {
+            StateCategory::Resolved => Permission::TicketResolve,
+            StateCategory::Closed => Permission::TicketClose,
+            _ if t.status == Status::Closed => Permission::TicketReopen,
+            _ => Permission::TicketReply,
+        };
+        by.require(dept, perm)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filenames_are_made_safe() {
+        assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_filename("C:\\Users\\ana\\foto.png"), "foto.png");
+        assert_eq!(sanitize_filename(".htaccess"), "htaccess");
+        assert_eq!(sanitize_filename("\u{0}"), "adjunto");
+    }
+
+    #[test]
+    fn content_types() {
+        assert!(valid_content_type("image/png"));
+        assert!(valid_content_type("application/vnd.ms-excel"));
+        assert!(!valid_content_type("png"));
+        assert!(!valid_content_type("text/html\r\nX-Evil: 1"));
+    }
+}
