@@ -1,0 +1,88 @@
+//! REST API v1: JSON over HTTP, bearer API keys, described by an OpenAPI document.
+
+mod catalog;
+mod dto;
+mod idempotency;
+mod tickets;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use tikal_service::Principal;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::{ApiError, AppState};
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    // Base64 makes attachments a third larger; leave room for a few of them plus the JSON.
+    let max = state.desk.config().max_attachment_bytes;
+    let body_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
+    Router::new()
+        .merge(tickets::router())
+        .merge(catalog::router())
+        .route("/openapi.json", get(openapi))
+        .route("/docs", get(docs))
+        .fallback(not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// The caller of an API request, from `Authorization: Bearer <key>`.
+pub struct ApiCaller(pub Principal);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::unauthorized)?;
+        let key = header.strip_prefix("Bearer ").or_else(|| header.strip_prefix("bearer ")).ok_or_else(ApiError::unauthorized)?;
+        match state.desk.api_key_principal(key.trim()).await? {
+            Some(p) => Ok(ApiCaller(p)),
+            None => Err(ApiError::unauthorized()),
+        }
+    }
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tikal REST API", version = "1", description = "Tickets, threads and the service catalogue of a Tikal helpdesk. Authenticate with `Authorization: Bearer <api key>` (create one with `tikal api-key create --name NAME`). Errors are `{\"error\": {\"code\", \"message\"}}`."),
+    servers((url = "/api/v1")),
+    paths(
+        tickets::create, tickets::list, tickets::show, tickets::update, tickets::thread, tickets::post_message,
+        tickets::resolution, tickets::log_time, tickets::attachment, catalog::departments, catalog::help_topics
+    ),
+    modifiers(&BearerAuth),
+    security(("api_key" = [])),
+    tags((name = "tickets"), (name = "catalogue"))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document as JSON text (also used to write docs/api/openapi.json).
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+async fn openapi(State(_): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], openapi_json())
+}
+
+/// A browsable reference rendered on the server from the same document (no CDN, no script).
+async fn docs() -> Html<String> {
+    Html(dto::render_docs(&ApiDoc::openapi()))
+}
