@@ -135,7 +135,7 @@ impl Desk {
     }
 
     /// Opens a ticket from any channel.
-    #[instrument(skip_all, fields(channel = %cmd.channel), err)]
+    #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
     pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<Ticket> {
         let topics = self.store.help_topics().await?;
         let topic = match cmd.help_topic_id {
@@ -285,7 +285,7 @@ impl Desk {
     }
 
     /// A reply, an internal note (staff) or a requester's message, with attachments.
-    #[instrument(skip_all, fields(ticket = %number), err)]
+    #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
     pub async fn post_message(&self, by: &Principal, number: &TicketNumber, msg: PostMessage) -> Result<EntryId> {
         let body = parse_body(&msg.body)?;
         let kind = match (by, msg.kind) {
@@ -317,7 +317,7 @@ impl Desk {
     }
 
     /// Changes properties and/or status. Each part needs its own permission.
-    #[instrument(skip_all, fields(ticket = %number), err)]
+    #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
     pub async fn update_ticket(&self, by: &Principal, number: &TicketNumber, update: TicketUpdate) -> Result<Ticket> {
         self.check_references(&update).await?;
         let (policy, matrix) = (self.config.resolution, &self.config.priority_matrix);
@@ -352,7 +352,7 @@ impl Desk {
     }
 
     /// Supervisor approval/return, requester confirmation/rejection of a resolution.
-    #[instrument(skip_all, fields(ticket = %number), err)]
+    #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
     pub async fn resolution(&self, by: &Principal, number: &TicketNumber, action: ResolutionAction, reason: &str) -> Result<Ticket> {
         let (author, policy) = (by.author(), self.config.resolution);
         let (t, _) = self

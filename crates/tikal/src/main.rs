@@ -1,1 +1,185 @@
-fn main() {}
+//! `tikal`: parse the command line, load settings, start logging, hand over to the library.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use tikal::settings::Overrides;
+use tikal::startup::{self, StartupError};
+use tikal::{Settings, demo};
+use tikal_core::{EmailAddress, PersonName};
+
+#[derive(Parser)]
+#[command(name = "tikal", version, about = "Tikal: a self-hosted IT helpdesk")]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct Common {
+    /// TOML configuration file (flags and environment win over it).
+    #[arg(long, env = "TIKAL_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Data directory: the SQLite database and attachments live here.
+    #[arg(long, env = "TIKAL_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://... (default: tikal.db in the data directory) or postgres://...
+    #[arg(long, env = "TIKAL_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrating the database first).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "TIKAL_LISTEN")]
+        listen: Option<SocketAddr>,
+        /// Fill an empty database with Spanish demo data and print how to sign in.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administrators.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// API keys for integrations.
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+    /// Print the OpenAPI document of the REST API.
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator agent; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it once (only its hash is stored).
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tikal: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TIKAL_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), StartupError> {
+    let listen = match &cli.command {
+        Command::Serve { listen, .. } => *listen,
+        _ => None,
+    };
+    let overrides = Overrides { listen, data_dir: cli.common.data_dir, database_url: cli.common.database_url };
+    let settings = Settings::load(cli.common.config.as_deref(), overrides)?;
+    init_logging(&settings.log_format);
+    match cli.command {
+        Command::Serve { demo, .. } => {
+            let desk = startup::open_desk(&settings).await?;
+            if demo {
+                demo::seed_if_empty(&desk).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+            startup::run(desk, listener, shutdown_signal()).await
+        }
+        Command::Migrate => {
+            startup::open_desk(&settings).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Create { email, name, .. } } => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_string();
+            if password.chars().count() < 10 {
+                return Err(tikal_core::DomainError::invalid("password", "must have at least 10 characters").into_startup());
+            }
+            let email = EmailAddress::parse(&email).map_err(|e| e.into_startup())?;
+            let name = PersonName::parse(&name).map_err(|e| e.into_startup())?;
+            let desk = startup::open_desk(&settings).await?;
+            let agent = demo::create_admin(&desk, email, name, password).await?;
+            println!("administrator {} created (id {})", agent.email, agent.id);
+            Ok(())
+        }
+        Command::ApiKey { command: ApiKeyCommand::Create { name } } => {
+            let desk = startup::open_desk(&settings).await?;
+            let key = desk.create_api_key(&name).await?;
+            eprintln!("API key `{name}` created; it is shown only once:");
+            println!("{key}");
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", tikal_web::openapi_json());
+            Ok(())
+        }
+    }
+}
+
+trait IntoStartup {
+    fn into_startup(self) -> StartupError;
+}
+
+impl IntoStartup for tikal_core::DomainError {
+    fn into_startup(self) -> StartupError {
+        StartupError::Service(self.into())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,208 @@
+//! Demo data in Spanish, drawn from the procedures of our users' desks (provincial government,
+//! university, ministry, technology agency): departments, the service catalogue, agents,
+//! requesters and a few hundred tickets in every status.
+
+use std::collections::BTreeMap;
+
+use tikal_core::fields::{FieldDef, FieldInput, FieldKind};
+use tikal_core::org::Agent;
+use tikal_core::*;
+use tikal_service::{Desk, OpenTicket, PostMessage, Principal, ResolutionAction};
+use tikal_store::{NewAgent, NewCustomField, NewHelpTopic};
+
+use crate::startup::StartupError;
+
+pub const ADMIN_EMAIL: &str = "admin@tikal.example";
+pub const DEMO_PASSWORD: &str = "tikal-demo-2026";
+const TICKETS: usize = 300;
+
+/// Deterministic sequence so every demo looks the same.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}
+
+pub async fn create_admin(desk: &Desk, email: EmailAddress, name: PersonName, password: String) -> Result<Agent, StartupError> {
+    let hash = tikal_service::hash_password(password).await?;
+    let agent = desk.store().create_agent(NewAgent { email, name, password_hash: Some(hash), is_admin: true }, tikal_store::now()).await?;
+    Ok(agent)
+}
+
+fn valid<T>(r: Result<T, DomainError>) -> Result<T, StartupError> {
+    r.map_err(|e| StartupError::Service(e.into()))
+}
+
+/// Seeds the demo unless the database already has tickets.
+pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
+    let store = desk.store();
+    if store.count_tickets().await? > 0 {
+        tracing::info!("database has tickets; demo data not added");
+        return Ok(());
+    }
+    let now = tikal_store::now();
+    let mut depts = BTreeMap::new();
+    for name in [
+        "Mesa de Ayuda (Nivel 1)",
+        "Consultoría TI (Nivel 2)",
+        "Infraestructura Tecnológica",
+        "Producción y Actualización",
+        "Centro de Gestión de Incidentes",
+        "Diseño Tecnológico",
+    ] {
+        depts.insert(name, store.create_department(name, None, now).await?.id);
+    }
+    let mesa = depts["Mesa de Ayuda (Nivel 1)"];
+    let infra = depts["Infraestructura Tecnológica"];
+    let topic = |name: &str, parent: Option<HelpTopicId>, dept: DepartmentId, prio: Priority, kind: TicketType| NewHelpTopic {
+        name: name.to_string(),
+        parent_id: parent,
+        department_id: Some(dept),
+        default_priority: Some(prio),
+        default_type: Some(kind),
+    };
+    use Priority::*;
+    use TicketType::*;
+    let pc = store.create_help_topic(topic("Problema de computadoras", None, mesa, Medium, Incident)).await?;
+    let conn = store.create_help_topic(topic("Conectividad", None, infra, High, Incident)).await?;
+    let leaves = vec![
+        store.create_help_topic(topic("Problemas en el teclado", Some(pc.id), mesa, Low, Incident)).await?,
+        store.create_help_topic(topic("No enciende", Some(pc.id), mesa, High, Incident)).await?,
+        store.create_help_topic(topic("Impresoras", None, mesa, Medium, Incident)).await?,
+        store.create_help_topic(topic("WiFi", Some(conn.id), infra, High, Incident)).await?,
+        store.create_help_topic(topic("Telefonía", None, infra, Medium, Incident)).await?,
+        store.create_help_topic(topic("Creación de usuario", None, mesa, Medium, ServiceRequest)).await?,
+        store.create_help_topic(topic("Reinicio de contraseña", None, mesa, High, ServiceRequest)).await?,
+        store.create_help_topic(topic("Sitio web", None, depts["Producción y Actualización"], Medium, ServiceRequest)).await?,
+        store.create_help_topic(topic("Plataformas institucionales", None, depts["Centro de Gestión de Incidentes"], High, Incident)).await?,
+    ];
+    let lab = store.create_help_topic(topic("Laboratorio", None, depts["Diseño Tecnológico"], Low, ServiceRequest)).await?;
+    let field = |key: &str, label: &str, kind: FieldKind, options: &[&str], required: bool| FieldDef {
+        key: key.into(),
+        label: label.into(),
+        kind,
+        options: options.iter().map(|o| o.to_string()).collect(),
+        required,
+    };
+    store.create_custom_field(NewCustomField { def: field("numero_inventario", "Número de inventario", FieldKind::Text, &[], false), help_topic_id: Some(pc.id) }).await?;
+    store.create_custom_field(NewCustomField { def: field("piso", "Piso", FieldKind::Select, &["Planta baja", "Piso 1", "Piso 2", "Piso 3"], false), help_topic_id: Some(conn.id) }).await?;
+    store.create_custom_field(NewCustomField { def: field("fecha_reserva", "Fecha de la reserva", FieldKind::Date, &[], true), help_topic_id: Some(lab.id) }).await?;
+
+    let roles = store.ensure_builtin_roles().await?;
+    let hash = tikal_service::hash_password(DEMO_PASSWORD.into()).await?;
+    let mut agents = Vec::new();
+    let admin = store.create_agent(NewAgent { email: valid(EmailAddress::parse(ADMIN_EMAIL))?, name: valid(PersonName::parse("Administración Tikal"))?, password_hash: Some(hash.clone()), is_admin: true }, now).await?;
+    for (email, name, role, dept_names) in [
+        ("operador@tikal.example", "Lucía Mendoza (Operadora)", "agent", vec!["Mesa de Ayuda (Nivel 1)"]),
+        ("tecnico.infra@tikal.example", "Carlos Quispe (Infraestructura)", "agent", vec!["Infraestructura Tecnológica", "Centro de Gestión de Incidentes"]),
+        ("consultor@tikal.example", "Ana Gutiérrez (Nivel 2)", "agent", vec!["Consultoría TI (Nivel 2)", "Producción y Actualización", "Diseño Tecnológico"]),
+        ("supervisora@tikal.example", "María Fernández (Supervisora)", "supervisor", depts.keys().copied().collect()),
+    ] {
+        let a = store.create_agent(NewAgent { email: valid(EmailAddress::parse(email))?, name: valid(PersonName::parse(name))?, password_hash: Some(hash.clone()), is_admin: false }, now).await?;
+        let role_id = roles.get(role).copied().ok_or(tikal_store::StoreError::NotFound("role"))?;
+        for d in dept_names {
+            store.grant(a.id, depts[d], role_id).await?;
+        }
+        agents.push(desk.agent_principal(a.id).await?);
+    }
+    let operator = agents[0].clone();
+    let supervisor = agents[3].clone();
+
+    let people = [
+        "Juan Pérez", "María López", "José Ramírez", "Rosa Chávez", "Luis Torres", "Carmen Vargas", "Jorge Castillo", "Elena Rojas",
+        "Pedro Flores", "Sofía Herrera", "Miguel Álvarez", "Patricia Morales", "Diego Salazar", "Gabriela Ortiz", "Andrés Navarro",
+        "Verónica Ríos", "Ricardo Mejía", "Lorena Cruz", "Fernando Aguilar", "Daniela Paredes",
+    ];
+    let problems: [(&str, &str, &str); 12] = [
+        ("El teclado no responde", "Desde esta mañana varias teclas del teclado no funcionan en mi computadora de la oficina 204.", "Problemas en el teclado"),
+        ("La impresora no imprime", "La impresora del segundo piso muestra 'atasco de papel' pero no hay papel atascado.", "Impresoras"),
+        ("Sin conexión WiFi en el piso 3", "Nadie en el piso 3 puede conectarse a la red inalámbrica desde las 9:00.", "WiFi"),
+        ("Teléfono IP sin tono", "El teléfono de la extensión 1045 no tiene tono de marcado.", "Telefonía"),
+        ("Crear usuario para nuevo funcionario", "Solicito la creación de usuario de red y correo para el nuevo analista de la Dirección Financiera.", "Creación de usuario"),
+        ("Reinicio de contraseña del correo institucional", "Olvidé mi contraseña del correo institucional y no puedo ingresar.", "Reinicio de contraseña"),
+        ("Actualizar noticia en el sitio web", "Necesitamos publicar el comunicado oficial en la portada del sitio web institucional.", "Sitio web"),
+        ("La computadora no enciende", "Mi equipo no enciende; la luz del botón parpadea en naranja.", "No enciende"),
+        ("Plataforma de trámites caída", "La plataforma institucional de trámites muestra error 502 a todos los usuarios.", "Plataformas institucionales"),
+        ("Reserva del laboratorio de cómputo", "Solicito reservar el laboratorio 2 para la capacitación del personal.", "Laboratorio"),
+        ("Equipo muy lento", "La computadora tarda varios minutos en abrir los documentos compartidos.", "No enciende"),
+        ("Impresora sin tóner", "La impresora de Secretaría General indica tóner agotado.", "Impresoras"),
+    ];
+    let channels = [Channel::Web, Channel::Web, Channel::Email, Channel::Email, Channel::Phone, Channel::Whatsapp, Channel::WalkIn];
+    let system = Principal::System;
+    let mut rng = Lcg(20261124);
+    for i in 0..TICKETS {
+        let (subject, body, topic_name) = problems[rng.next(problems.len())];
+        let person = people[rng.next(people.len())];
+        let email = format!("{}@institucion.gob.example", person.to_lowercase().replace(' ', ".").replace(['á', 'à'], "a").replace('é', "e").replace('í', "i").replace('ó', "o").replace('ú', "u"));
+        let topic = leaves.iter().chain([&lab]).find(|t| t.name == topic_name).unwrap_or(&lab);
+        let mut custom_fields = BTreeMap::new();
+        if topic.id == lab.id {
+            custom_fields.insert("fecha_reserva".to_string(), FieldInput::Text("2026-12-15".into()));
+        }
+        let cmd = OpenTicket {
+            requester_email: Some(valid(EmailAddress::parse(&email))?),
+            requester_name: Some(valid(PersonName::parse(person))?),
+            subject: valid(Subject::parse(subject))?,
+            body: body.to_string(),
+            channel: channels[rng.next(channels.len())],
+            help_topic_id: Some(topic.id),
+            department_id: None,
+            priority: None,
+            impact_urgency: None,
+            kind: None,
+            custom_fields,
+            attachments: Vec::new(),
+        };
+        let t = desk.open_ticket(&system, cmd).await?;
+        let stage = rng.next(10);
+        if stage == 0 {
+            continue; // stays new
+        }
+        let agent = &agents[rng.next(3)];
+        let owner = match agent {
+            Principal::Agent { id, .. } => Some(*id),
+            _ => None,
+        };
+        let assign = TicketUpdate { owner_id: Some(owner), ..Default::default() };
+        desk.update_ticket(&supervisor, &t.number, assign).await?;
+        desk.post_message(&supervisor, &t.number, PostMessage { kind: EntryKind::Reply, body: "Hemos recibido su solicitud; un técnico la atenderá a la brevedad.".into(), attachments: Vec::new() }).await?;
+        if stage == 1 {
+            let wait = TicketUpdate { status: Some(Status::PendingRequester), ..Default::default() };
+            desk.update_ticket(&supervisor, &t.number, wait).await?;
+            continue;
+        }
+        if stage == 2 {
+            // Derivar: transferred to the second level.
+            let transfer = TicketUpdate { department_id: Some(depts["Consultoría TI (Nivel 2)"]), ..Default::default() };
+            desk.update_ticket(&supervisor, &t.number, transfer).await?;
+            continue;
+        }
+        if stage <= 4 {
+            desk.post_message(&supervisor, &t.number, PostMessage { kind: EntryKind::Note, body: "Revisado en sitio; se coordina con Infraestructura.".into(), attachments: Vec::new() }).await?;
+            continue;
+        }
+        desk.log_time(&supervisor, &t.number, 30 + 15 * u32::try_from(rng.next(6)).unwrap_or(0), Some("Atención en sitio".into())).await?;
+        let resolve = TicketUpdate { status: Some(Status::Resolved), ..Default::default() };
+        desk.update_ticket(&supervisor, &t.number, resolve).await?;
+        if stage >= 7 {
+            // Reviewed: closed by the supervisor (approve) or closed outright.
+            let close = TicketUpdate { status: Some(Status::Closed), ..Default::default() };
+            if desk.update_ticket(&supervisor, &t.number, close).await.is_err() {
+                desk.resolution(&supervisor, &t.number, ResolutionAction::Approve, "").await.ok();
+            }
+        }
+        if i % 50 == 0 {
+            tracing::info!(tickets = i, "demo data");
+        }
+    }
+    println!("Demo data ready: {TICKETS} tickets in {} departments.", depts.len());
+    println!("Sign in as administrator: {} / {DEMO_PASSWORD}", admin.email);
+    println!("Agents (same password): operador@tikal.example, tecnico.infra@tikal.example, consultor@tikal.example, supervisora@tikal.example");
+    let key = desk.create_api_key("demo").await?;
+    println!("Demo API key: {key}");
+    println!("Try: curl -H 'Authorization: Bearer {key}' http://<listen>/api/v1/tickets?limit=5");
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! Typed settings: defaults, then the TOML file, then environment variables and flags (clap
+//! reads each flag's `TIKAL_*` twin). Unknown keys are errors.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use tikal_service::DeskSettings;
+
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; default: `tikal.db` in the data directory.
+    pub database_url: Option<String>,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+    #[serde(skip_serializing)]
+    pub desk: DeskSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./tikal-data"),
+            database_url: None,
+            log_format: "text".into(),
+            desk: DeskSettings::default(),
+        }
+    }
+}
+
+/// The password of a database URL is never printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact))
+            .field("log_format", &self.log_format)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Values given on the command line or in `TIKAL_*` variables; they win over the file.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Desk(#[from] tikal_core::DomainError),
+}
+
+impl Settings {
+    pub fn load(config_file: Option<&Path>, o: Overrides) -> Result<Settings, SettingsError> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        let mut s: Settings = fig.extract().map_err(Box::new)?;
+        if let Some(v) = o.listen {
+            s.listen = v;
+        }
+        if let Some(v) = o.data_dir {
+            s.data_dir = v;
+        }
+        if let Some(v) = o.database_url.filter(|u| !u.is_empty()) {
+            s.database_url = Some(v);
+        }
+        // Validate the desk rules now, not at the first ticket.
+        s.desk.clone().into_config()?;
+        Ok(s)
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("tikal.db").display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_overrides() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tikal.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/tikal\"\n[desk]\nticket_number_format = \"TK-{seq:5}\"\n").expect("write");
+        let s = Settings::load(Some(&file), Overrides::default()).expect("load");
+        assert_eq!(s.listen.port(), 9000);
+        assert_eq!(s.data_dir, PathBuf::from("/srv/tikal"));
+        let s = Settings::load(Some(&file), Overrides { listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))), ..Default::default() }).expect("load");
+        assert_eq!(s.listen.port(), 9100, "flags win over the file");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_rules_are_errors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tikal.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:9000\"\n").expect("write");
+        assert!(Settings::load(Some(&file), Overrides::default()).is_err());
+        std::fs::write(&file, "[desk]\nticket_number_format = \"no-seq\"\n").expect("write");
+        assert!(Settings::load(Some(&file), Overrides::default()).is_err());
+        assert!(Settings::load(Some(&dir.path().join("missing.toml")), Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        let s = Settings { database_url: Some("postgres://tikal:s3cret@db:5432/tikal".into()), ..Default::default() };
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("s3cret"));
+        assert!(shown.contains("tikal:***@db"));
+    }
+}

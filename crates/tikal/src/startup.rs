@@ -1,0 +1,43 @@
+//! Wiring: open the store (creating and migrating it), build the desk, serve HTTP.
+
+use std::future::Future;
+
+use tikal_service::Desk;
+use tikal_store::Store;
+use tikal_web::AppState;
+use tokio::net::TcpListener;
+
+use crate::Settings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Store(#[from] tikal_store::StoreError),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    #[error(transparent)]
+    Service(#[from] tikal_service::ServiceError),
+    #[error("server: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects to the database, applies migrations and seeds the built-in roles.
+pub async fn open_desk(settings: &Settings) -> Result<Desk, StartupError> {
+    std::fs::create_dir_all(&settings.data_dir).map_err(|e| StartupError::DataDir(settings.data_dir.display().to_string(), e))?;
+    let store = Store::connect(&settings.database_url(), &settings.data_dir).await?;
+    store.migrate().await?;
+    store.ensure_builtin_roles().await?;
+    let config = settings.desk.clone().into_config().map_err(crate::settings::SettingsError::from)?;
+    Ok(Desk::new(store, config))
+}
+
+/// Serves on `listener` until `shutdown` resolves; in-flight requests finish first.
+pub async fn run(desk: Desk, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+    let state = AppState { desk: desk.clone(), metrics: tikal_web::install_metrics() };
+    tracing::info!(address = %listener.local_addr()?, "tikal is listening");
+    tikal_web::serve(listener, state, shutdown).await?;
+    desk.store().clone().close().await;
+    Ok(())
+}
