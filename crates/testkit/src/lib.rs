@@ -1,1 +1,148 @@
+//! Starts Tikal as a user meets it: the real server on a random port with a fresh database
+//! (a SQLite file, or a new PostgreSQL database when `TIKAL_TEST_PG` holds a server URL such as
+//! `postgres://postgres@127.0.0.1:5432`), plus typed helpers for tests.
 
+use std::path::Path;
+
+use reqwest::{Response, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tikal::Settings;
+use tikal_core::{AgentId, DepartmentId, EmailAddress, PersonName};
+use tikal_service::{Desk, Principal};
+use tikal_store::NewAgent;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The PostgreSQL server to test against, if any.
+pub fn pg_server() -> Option<String> {
+    std::env::var("TIKAL_TEST_PG").ok().filter(|s| !s.is_empty()).map(|s| s.trim_end_matches('/').to_string())
+}
+
+/// A database URL for a fresh, empty database: a new PostgreSQL database (named
+/// `tikal_t_<random>`, dropped by the test script) or a SQLite file in `dir`.
+pub async fn fresh_database_url(dir: &Path) -> String {
+    match pg_server() {
+        Some(server) => {
+            let name = format!("tikal_t_{:016x}", rand::random::<u64>());
+            let admin = Database::connect(format!("{server}/postgres")).await.expect("connect to the PostgreSQL server of TIKAL_TEST_PG");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+            let _ = admin.close().await;
+            format!("{server}/{name}")
+        }
+        None => format!("sqlite://{}?mode=rwc", dir.join("tikal.db").display()),
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    /// A full-access API key.
+    pub key: String,
+    pub client: reqwest::Client,
+    pub desk: Desk,
+    pub dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = fresh_database_url(dir.path()).await;
+        let settings = Settings { data_dir: dir.path().to_path_buf(), database_url: Some(url), ..Settings::default() };
+        let desk = tikal::startup::open_desk(&settings).await.expect("open desk");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let (tx, rx) = oneshot::channel::<()>();
+        let server_desk = desk.clone();
+        let server = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = rx.await;
+            };
+            tikal::startup::run(server_desk, listener, shutdown).await.expect("server");
+        });
+        let key = desk.create_api_key("tests").await.expect("api key");
+        TestApp { base, key, client: reqwest::Client::new(), desk, dir, shutdown: Some(tx), server: Some(server) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(&self.key).send().await.expect("GET")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(&self.key).json(body).send().await.expect("POST")
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.client.patch(self.url(path)).bearer_auth(&self.key).json(body).send().await.expect("PATCH")
+    }
+
+    /// Sends raw bytes as JSON (for malformed-input tests).
+    pub async fn post_raw(&self, path: &str, body: &'static str) -> Response {
+        self.client.post(self.url(path)).bearer_auth(&self.key).header("content-type", "application/json").body(body).send().await.expect("POST")
+    }
+
+    pub async fn department(&self, name: &str) -> DepartmentId {
+        self.desk.store().create_department(name, None, tikal_store::now()).await.expect("department").id
+    }
+
+    /// Opens a ticket through the API and returns its JSON.
+    pub async fn open_ticket(&self, subject: &str, email: &str) -> Value {
+        let resp = self.post("/api/v1/tickets", &json!({"subject": subject, "message": "Detalle del problema", "requester": {"email": email}})).await;
+        assert_eq!(resp.status(), StatusCode::CREATED, "open ticket");
+        resp.json().await.expect("ticket json")
+    }
+
+    /// An agent holding `role` (agent, supervisor, read_only) in the given departments.
+    pub async fn agent(&self, email: &str, role: &str, depts: &[DepartmentId]) -> Principal {
+        let store = self.desk.store();
+        let a = store
+            .create_agent(
+                NewAgent { email: EmailAddress::parse(email).expect("email"), name: PersonName::parse(email).expect("name"), password_hash: None, is_admin: false },
+                tikal_store::now(),
+            )
+            .await
+            .expect("agent");
+        let roles = store.ensure_builtin_roles().await.expect("roles");
+        for d in depts {
+            store.grant(a.id, *d, roles[role]).await.expect("grant");
+        }
+        self.desk.agent_principal(a.id).await.expect("principal")
+    }
+
+    pub fn agent_id(p: &Principal) -> AgentId {
+        match p {
+            Principal::Agent { id, .. } => *id,
+            _ => panic!("not an agent"),
+        }
+    }
+
+    /// A requester principal for the address (created if needed by opening a ticket first).
+    pub async fn requester(&self, email: &str) -> Principal {
+        let r = self.desk.store().requester_by_email(&EmailAddress::parse(email).expect("email")).await.expect("lookup").expect("requester exists");
+        Principal::Requester { id: r.id, name: r.name.as_str().to_string() }
+    }
+
+    /// Stops the server, letting in-flight requests finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -108,7 +108,6 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
         }
         agents.push(desk.agent_principal(a.id).await?);
     }
-    let operator = agents[0].clone();
     let supervisor = agents[3].clone();
 
     let people = [
