@@ -289,10 +289,10 @@ impl Ticket {
             push(EventKind::EstimateChanged, opt(&next.time_estimate_minutes), opt(&est));
             next.time_estimate_minutes = est;
         }
-        if let Some(status) = update.status {
-            if status != next.status {
-                events.extend(next.transition(status, by, now, policy)?);
-            }
+        if let Some(status) = update.status
+            && status != next.status
+        {
+            events.extend(next.transition(status, by, now, policy)?);
         }
         if events.is_empty() {
             return Err(DomainError::NoChange);

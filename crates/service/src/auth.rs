@@ -1,9 +1,9 @@
 //! Secrets: Argon2id password hashes and API keys (random, shown once, stored as SHA-256: a
 //! 256-bit random key needs no slow hash, and lookups stay O(1)).
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 

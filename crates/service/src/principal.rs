@@ -5,10 +5,20 @@ use crate::{Result, ServiceError};
 /// Who is calling, established by the web layer (session or API key) or by an intake channel.
 #[derive(Debug, Clone)]
 pub enum Principal {
-    Agent { id: AgentId, name: String, access: Access },
-    Requester { id: RequesterId, name: String },
+    Agent {
+        id: AgentId,
+        name: String,
+        access: Access,
+    },
+    Requester {
+        id: RequesterId,
+        name: String,
+    },
     /// An integration: full access, recorded as the key's name.
-    ApiKey { id: ApiKeyId, name: String },
+    ApiKey {
+        id: ApiKeyId,
+        name: String,
+    },
     /// Background jobs and mail intake acting on their own.
     System,
 }

@@ -7,7 +7,7 @@ use tikal_core::fields::{self, FieldInput};
 use tikal_core::org::HelpTopic;
 use tikal_core::values::parse_body;
 use tikal_core::*;
-use tikal_store::{AttachmentMeta, NewAttachment, NewEntry, NewJob, NewTicket, TicketFilter};
+use tikal_store::{AttachmentMeta, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog};
 use tracing::instrument;
 
 use crate::{Desk, Principal, Result, ServiceError};
@@ -114,14 +114,23 @@ impl Desk {
         let mut out = Vec::with_capacity(uploads.len());
         for u in uploads {
             let blob = self.store.blobs().put(u.data).await?;
-            out.push(NewAttachment { filename: sanitize_filename(&u.filename), content_type: u.content_type.trim().to_ascii_lowercase(), blob });
+            out.push(NewAttachment {
+                filename: sanitize_filename(&u.filename),
+                content_type: u.content_type.trim().to_ascii_lowercase(),
+                blob,
+            });
         }
         Ok(out)
     }
 
     async fn resolve_department(&self, explicit: Option<DepartmentId>, topic: Option<&HelpTopic>) -> Result<DepartmentId> {
         if let Some(id) = explicit {
-            return self.store.department(id).await?.map(|d| d.id).ok_or_else(|| DomainError::invalid("department_id", "does not exist").into());
+            return self
+                .store
+                .department(id)
+                .await?
+                .map(|d| d.id)
+                .ok_or_else(|| DomainError::invalid("department_id", "does not exist").into());
         }
         if let Some(id) = topic.and_then(|t| t.department_id) {
             return Ok(id);
@@ -139,7 +148,9 @@ impl Desk {
     pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<Ticket> {
         let topics = self.store.help_topics().await?;
         let topic = match cmd.help_topic_id {
-            Some(id) => Some(topics.iter().find(|t| t.id == id && t.active).ok_or(DomainError::invalid("help_topic_id", "does not exist"))?),
+            Some(id) => {
+                Some(topics.iter().find(|t| t.id == id && t.active).ok_or(DomainError::invalid("help_topic_id", "does not exist"))?)
+            }
             None => None,
         };
         let department_id = self.resolve_department(cmd.department_id, topic).await?;
@@ -273,9 +284,10 @@ impl Desk {
             let mut t = self.ticket(by, number).await?;
             let read_at = t.updated_at;
             let now = tikal_store::now().max(read_at);
-            let c = f(&mut t, now)?;
+            let mut c = f(&mut t, now)?;
+            c.actor_name = by.name().to_string();
             t.updated_at = now;
-            match self.store.save_ticket_change(&t, read_at, &c.events, Some(by.name()), c.entry.as_ref(), c.logged, &c.jobs).await {
+            match self.store.save_ticket_change(&t, read_at, &c).await {
                 Ok(entry) => return Ok((t, entry)),
                 Err(tikal_store::StoreError::Stale) => continue,
                 Err(e) => return Err(e.into()),
@@ -309,8 +321,14 @@ impl Desk {
                     }
                     _ => (t.record_requester_message(&author, now, &policy)?, vec![NOTIFY_MESSAGE]),
                 };
-                let entry = NewEntry { kind, author: author.clone(), author_name: Some(by.name().to_string()), body: body.clone(), attachments: attachments.clone() };
-                Ok(Change { events, entry: Some(entry), logged: None, jobs })
+                let entry = NewEntry {
+                    kind,
+                    author: author.clone(),
+                    author_name: Some(by.name().to_string()),
+                    body: body.clone(),
+                    attachments: attachments.clone(),
+                };
+                Ok(Change { events, entry: Some(entry), jobs, ..Default::default() })
             })
             .await?;
         entry.ok_or(ServiceError::NotFound("entry"))
@@ -325,7 +343,7 @@ impl Desk {
             .change(by, number, |t, now| {
                 check_update_permissions(by, t, &update)?;
                 let events = t.apply(update.clone(), &by.author(), now, &policy, matrix)?;
-                Ok(Change { events, entry: None, logged: None, jobs: vec![NOTIFY_CHANGED] })
+                Ok(Change { events, entry: None, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
             })
             .await?;
         Ok(t)
@@ -333,20 +351,20 @@ impl Desk {
 
     /// The departments, agents and topics an update names must exist.
     async fn check_references(&self, u: &TicketUpdate) -> Result<()> {
-        if let Some(target) = u.department_id {
-            if self.store.department(target).await?.is_none() {
-                return Err(DomainError::invalid("department", "does not exist").into());
-            }
+        if let Some(target) = u.department_id
+            && self.store.department(target).await?.is_none()
+        {
+            return Err(DomainError::invalid("department", "does not exist").into());
         }
         for agent in [u.owner_id.flatten(), u.responsible_id.flatten()].into_iter().flatten() {
             if self.store.agent(agent).await?.is_none_or(|a| !a.active) {
                 return Err(DomainError::invalid("owner", "is not an active agent").into());
             }
         }
-        if let Some(topic) = u.help_topic_id.flatten() {
-            if self.store.help_topic(topic).await?.is_none() {
-                return Err(DomainError::invalid("help_topic_id", "does not exist").into());
-            }
+        if let Some(topic) = u.help_topic_id.flatten()
+            && self.store.help_topic(topic).await?.is_none()
+        {
+            return Err(DomainError::invalid("help_topic_id", "does not exist").into());
         }
         Ok(())
     }
@@ -371,7 +389,7 @@ impl Desk {
                     ResolutionAction::Confirm => t.confirm_resolution(&author, now, &policy)?,
                     ResolutionAction::Reject => t.reject_resolution(reason, &author, now, &policy)?,
                 };
-                Ok(Change { events, entry: None, logged: None, jobs: vec![NOTIFY_CHANGED] })
+                Ok(Change { events, entry: None, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
             })
             .await?;
         Ok(t)
@@ -387,19 +405,17 @@ impl Desk {
             .change(by, number, |t, now| {
                 by.require(t.department_id, Permission::TimeLog)?;
                 let event = t.log_time(minutes, &by.author(), now)?;
-                Ok(Change { events: vec![event], entry: None, logged: Some((minutes, agent, note.clone())), jobs: Vec::new() })
+                Ok(Change {
+                    events: vec![event],
+                    entry: None,
+                    logged: Some(TimeLog { minutes, agent, note: note.clone() }),
+                    jobs: Vec::new(),
+                    ..Default::default()
+                })
             })
             .await?;
         Ok(t)
     }
-}
-
-/// What one change of a ticket writes besides the ticket row.
-struct Change {
-    events: Vec<TicketEvent>,
-    entry: Option<NewEntry>,
-    logged: Option<(u32, Option<AgentId>, Option<String>)>,
-    jobs: Vec<NewJob>,
 }
 
 fn check_update_permissions(by: &Principal, t: &Ticket, u: &TicketUpdate) -> Result<()> {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ExprTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ExprTrait, NotSet, QueryFilter, QueryOrder, Set};
 use tikal_core::fields::FieldDef;
 use tikal_core::org::{Agent, Department, HelpTopic, Requester};
 use tikal_core::permission::{Permission, format_permissions, parse_permissions};
@@ -74,17 +74,34 @@ fn to_requester(m: requester::Model) -> Result<Requester> {
 }
 
 fn to_agent(m: agent::Model) -> Result<Agent> {
-    Ok(Agent { id: AgentId(m.id), email: EmailAddress::parse(&m.email)?, name: PersonName::parse(&m.name)?, is_admin: m.is_admin, active: m.active })
+    Ok(Agent {
+        id: AgentId(m.id),
+        email: EmailAddress::parse(&m.email)?,
+        name: PersonName::parse(&m.name)?,
+        is_admin: m.is_admin,
+        active: m.active,
+    })
 }
 
 impl Store {
     pub async fn create_department(&self, name: &str, parent: Option<DepartmentId>, at: DateTime<Utc>) -> Result<Department> {
-        let row = department::ActiveModel { id: NotSet, name: Set(name.to_string()), parent_id: Set(parent.map(DepartmentId::get)), created_at: Set(micros(at)) };
+        let row = department::ActiveModel {
+            id: NotSet,
+            name: Set(name.to_string()),
+            parent_id: Set(parent.map(DepartmentId::get)),
+            created_at: Set(micros(at)),
+        };
         Ok(to_department(row.insert(&self.write).await?))
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>> {
-        Ok(department::Entity::find().order_by_asc(department::Column::Name).all(&self.read).await?.into_iter().map(to_department).collect())
+        Ok(department::Entity::find()
+            .order_by_asc(department::Column::Name)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(to_department)
+            .collect())
     }
 
     pub async fn department(&self, id: DepartmentId) -> Result<Option<Department>> {
@@ -239,7 +256,13 @@ impl Store {
     }
 
     pub async fn create_api_key(&self, name: &str, key_hash: &str, at: DateTime<Utc>) -> Result<ApiKeyId> {
-        let row = api_key::ActiveModel { id: NotSet, name: Set(name.to_string()), key_hash: Set(key_hash.to_string()), revoked: Set(false), created_at: Set(micros(at)) };
+        let row = api_key::ActiveModel {
+            id: NotSet,
+            name: Set(name.to_string()),
+            key_hash: Set(key_hash.to_string()),
+            revoked: Set(false),
+            created_at: Set(micros(at)),
+        };
         Ok(ApiKeyId(api_key::Entity::insert(row).exec(&self.write).await?.last_insert_id))
     }
 

@@ -63,7 +63,8 @@ impl Store {
             }
         };
         let txn = self.write.begin().await?;
-        let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, [until.into(), now_us.into(), i64::from(limit).into()])).await?;
+        let rows =
+            txn.query_all_raw(Statement::from_sql_and_values(backend, sql, [until.into(), now_us.into(), i64::from(limit).into()])).await?;
         txn.commit().await?;
         rows.into_iter()
             .map(|r| {
@@ -78,7 +79,12 @@ impl Store {
     }
 
     pub async fn complete_job(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let am = job::ActiveModel { id: Set(id), done_at: Set(Some(micros(now))), locked_until: Set(None), ..<job::ActiveModel as Default>::default() };
+        let am = job::ActiveModel {
+            id: Set(id),
+            done_at: Set(Some(micros(now))),
+            locked_until: Set(None),
+            ..<job::ActiveModel as Default>::default()
+        };
         job::Entity::update(am).exec(&self.write).await?;
         Ok(())
     }

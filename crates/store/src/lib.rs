@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
 pub use convert::now;
 use sea_orm_migration::MigratorTrait;
@@ -26,7 +26,7 @@ pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
 pub use idempotency::IdempotentResponse;
 pub use jobs::{ClaimedJob, NewJob};
-pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketFilter};
+pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, TransactionTrait,
 };
 use tikal_core::fields::FieldValues;
 use tikal_core::*;
@@ -46,6 +46,24 @@ pub struct NewEntry {
     pub author_name: Option<String>,
     pub body: String,
     pub attachments: Vec<NewAttachment>,
+}
+
+/// What one change of a ticket writes besides the ticket row.
+#[derive(Debug, Clone, Default)]
+pub struct TicketChange {
+    pub events: Vec<TicketEvent>,
+    /// Display name of whoever made the change, kept on its events.
+    pub actor_name: String,
+    pub entry: Option<NewEntry>,
+    pub logged: Option<TimeLog>,
+    pub jobs: Vec<NewJob>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TimeLog {
+    pub minutes: u32,
+    pub agent: Option<AgentId>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,7 +190,13 @@ fn mutable_columns(t: &Ticket, am: &mut ticket::ActiveModel) -> Result<()> {
     Ok(())
 }
 
-fn entry_row(ticket_id: TicketId, kind: EntryKind, author: &Author, author_name: Option<String>, at: DateTime<Utc>) -> thread_entry::ActiveModel {
+fn entry_row(
+    ticket_id: TicketId,
+    kind: EntryKind,
+    author: &Author,
+    author_name: Option<String>,
+    at: DateTime<Utc>,
+) -> thread_entry::ActiveModel {
     thread_entry::ActiveModel {
         id: NotSet,
         ticket_id: Set(ticket_id.get()),
@@ -214,7 +238,13 @@ async fn insert_entry(txn: &DatabaseTransaction, ticket_id: TicketId, entry: &Ne
     Ok(EntryId(id))
 }
 
-async fn insert_attachments(txn: &DatabaseTransaction, ticket_id: TicketId, entry: Option<EntryId>, list: &[NewAttachment], at: DateTime<Utc>) -> Result<()> {
+async fn insert_attachments(
+    txn: &DatabaseTransaction,
+    ticket_id: TicketId,
+    entry: Option<EntryId>,
+    list: &[NewAttachment],
+    at: DateTime<Utc>,
+) -> Result<()> {
     if list.is_empty() {
         return Ok(());
     }
@@ -248,7 +278,10 @@ async fn upsert_requester(txn: &DatabaseTransaction, email: &EmailAddress, name:
         password_hash: Set(None),
         created_at: Set(micros(at)),
     };
-    requester::Entity::insert(row).on_conflict(OnConflict::column(requester::Column::Email).do_nothing().to_owned()).exec_without_returning(txn).await?;
+    requester::Entity::insert(row)
+        .on_conflict(OnConflict::column(requester::Column::Email).do_nothing().to_owned())
+        .exec_without_returning(txn)
+        .await?;
     find().into_tuple::<i64>().one(txn).await?.map(RequesterId).ok_or(StoreError::NotFound("requester"))
 }
 
@@ -331,18 +364,9 @@ impl Store {
         Ok(t)
     }
 
-    /// Saves a changed ticket with its events, an optional new thread entry and jobs. Fails
-    /// with `Stale` if someone else changed the ticket since `read_at` (its `updated_at` then).
-    pub async fn save_ticket_change(
-        &self,
-        t: &Ticket,
-        read_at: DateTime<Utc>,
-        events: &[TicketEvent],
-        actor_name: Option<&str>,
-        entry: Option<&NewEntry>,
-        logged: Option<(u32, Option<AgentId>, Option<String>)>,
-        jobs: &[NewJob],
-    ) -> Result<Option<EntryId>> {
+    /// Saves a changed ticket with what the change writes besides. Fails with `Stale` if
+    /// someone else changed the ticket since `read_at` (its `updated_at` then).
+    pub async fn save_ticket_change(&self, t: &Ticket, read_at: DateTime<Utc>, change: &TicketChange) -> Result<Option<EntryId>> {
         let txn = self.write.begin().await?;
         let mut am = <ticket::ActiveModel as Default>::default();
         mutable_columns(t, &mut am)?;
@@ -356,12 +380,12 @@ impl Store {
             txn.rollback().await?;
             return Err(StoreError::Stale);
         }
-        let entry_id = match entry {
+        let entry_id = match &change.entry {
             Some(e) => Some(insert_entry(&txn, t.id, e, t.updated_at).await?),
             None => None,
         };
-        insert_events(&txn, t.id, events, actor_name).await?;
-        if let Some((minutes, agent, note)) = logged {
+        insert_events(&txn, t.id, &change.events, Some(&change.actor_name)).await?;
+        if let Some(TimeLog { minutes, agent, note }) = change.logged.clone() {
             let row = time_entry::ActiveModel {
                 id: NotSet,
                 ticket_id: Set(t.id.get()),
@@ -372,7 +396,7 @@ impl Store {
             };
             time_entry::Entity::insert(row).exec_without_returning(&txn).await?;
         }
-        insert_jobs(&txn, t.id, jobs, t.updated_at).await?;
+        insert_jobs(&txn, t.id, &change.jobs, t.updated_at).await?;
         txn.commit().await?;
         Ok(entry_id)
     }

@@ -84,7 +84,14 @@ impl TestApp {
 
     /// Sends raw bytes as JSON (for malformed-input tests).
     pub async fn post_raw(&self, path: &str, body: &'static str) -> Response {
-        self.client.post(self.url(path)).bearer_auth(&self.key).header("content-type", "application/json").body(body).send().await.expect("POST")
+        self.client
+            .post(self.url(path))
+            .bearer_auth(&self.key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
     }
 
     pub async fn department(&self, name: &str) -> DepartmentId {
@@ -93,7 +100,9 @@ impl TestApp {
 
     /// Opens a ticket through the API and returns its JSON.
     pub async fn open_ticket(&self, subject: &str, email: &str) -> Value {
-        let resp = self.post("/api/v1/tickets", &json!({"subject": subject, "message": "Detalle del problema", "requester": {"email": email}})).await;
+        let resp = self
+            .post("/api/v1/tickets", &json!({"subject": subject, "message": "Detalle del problema", "requester": {"email": email}}))
+            .await;
         assert_eq!(resp.status(), StatusCode::CREATED, "open ticket");
         resp.json().await.expect("ticket json")
     }
@@ -103,7 +112,12 @@ impl TestApp {
         let store = self.desk.store();
         let a = store
             .create_agent(
-                NewAgent { email: EmailAddress::parse(email).expect("email"), name: PersonName::parse(email).expect("name"), password_hash: None, is_admin: false },
+                NewAgent {
+                    email: EmailAddress::parse(email).expect("email"),
+                    name: PersonName::parse(email).expect("name"),
+                    password_hash: None,
+                    is_admin: false,
+                },
                 tikal_store::now(),
             )
             .await
@@ -124,7 +138,13 @@ impl TestApp {
 
     /// A requester principal for the address (created if needed by opening a ticket first).
     pub async fn requester(&self, email: &str) -> Principal {
-        let r = self.desk.store().requester_by_email(&EmailAddress::parse(email).expect("email")).await.expect("lookup").expect("requester exists");
+        let r = self
+            .desk
+            .store()
+            .requester_by_email(&EmailAddress::parse(email).expect("email"))
+            .await
+            .expect("lookup")
+            .expect("requester exists");
         Principal::Requester { id: r.id, name: r.name.as_str().to_string() }
     }
 

@@ -77,7 +77,9 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
         store.create_help_topic(topic("Creación de usuario", None, mesa, Medium, ServiceRequest)).await?,
         store.create_help_topic(topic("Reinicio de contraseña", None, mesa, High, ServiceRequest)).await?,
         store.create_help_topic(topic("Sitio web", None, depts["Producción y Actualización"], Medium, ServiceRequest)).await?,
-        store.create_help_topic(topic("Plataformas institucionales", None, depts["Centro de Gestión de Incidentes"], High, Incident)).await?,
+        store
+            .create_help_topic(topic("Plataformas institucionales", None, depts["Centro de Gestión de Incidentes"], High, Incident))
+            .await?,
     ];
     let lab = store.create_help_topic(topic("Laboratorio", None, depts["Diseño Tecnológico"], Low, ServiceRequest)).await?;
     let field = |key: &str, label: &str, kind: FieldKind, options: &[&str], required: bool| FieldDef {
@@ -87,21 +89,66 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
         options: options.iter().map(|o| o.to_string()).collect(),
         required,
     };
-    store.create_custom_field(NewCustomField { def: field("numero_inventario", "Número de inventario", FieldKind::Text, &[], false), help_topic_id: Some(pc.id) }).await?;
-    store.create_custom_field(NewCustomField { def: field("piso", "Piso", FieldKind::Select, &["Planta baja", "Piso 1", "Piso 2", "Piso 3"], false), help_topic_id: Some(conn.id) }).await?;
-    store.create_custom_field(NewCustomField { def: field("fecha_reserva", "Fecha de la reserva", FieldKind::Date, &[], true), help_topic_id: Some(lab.id) }).await?;
+    store
+        .create_custom_field(NewCustomField {
+            def: field("numero_inventario", "Número de inventario", FieldKind::Text, &[], false),
+            help_topic_id: Some(pc.id),
+        })
+        .await?;
+    store
+        .create_custom_field(NewCustomField {
+            def: field("piso", "Piso", FieldKind::Select, &["Planta baja", "Piso 1", "Piso 2", "Piso 3"], false),
+            help_topic_id: Some(conn.id),
+        })
+        .await?;
+    store
+        .create_custom_field(NewCustomField {
+            def: field("fecha_reserva", "Fecha de la reserva", FieldKind::Date, &[], true),
+            help_topic_id: Some(lab.id),
+        })
+        .await?;
 
     let roles = store.ensure_builtin_roles().await?;
     let hash = tikal_service::hash_password(DEMO_PASSWORD.into()).await?;
     let mut agents = Vec::new();
-    let admin = store.create_agent(NewAgent { email: valid(EmailAddress::parse(ADMIN_EMAIL))?, name: valid(PersonName::parse("Administración Tikal"))?, password_hash: Some(hash.clone()), is_admin: true }, now).await?;
+    let admin = store
+        .create_agent(
+            NewAgent {
+                email: valid(EmailAddress::parse(ADMIN_EMAIL))?,
+                name: valid(PersonName::parse("Administración Tikal"))?,
+                password_hash: Some(hash.clone()),
+                is_admin: true,
+            },
+            now,
+        )
+        .await?;
     for (email, name, role, dept_names) in [
         ("operador@tikal.example", "Lucía Mendoza (Operadora)", "agent", vec!["Mesa de Ayuda (Nivel 1)"]),
-        ("tecnico.infra@tikal.example", "Carlos Quispe (Infraestructura)", "agent", vec!["Infraestructura Tecnológica", "Centro de Gestión de Incidentes"]),
-        ("consultor@tikal.example", "Ana Gutiérrez (Nivel 2)", "agent", vec!["Consultoría TI (Nivel 2)", "Producción y Actualización", "Diseño Tecnológico"]),
+        (
+            "tecnico.infra@tikal.example",
+            "Carlos Quispe (Infraestructura)",
+            "agent",
+            vec!["Infraestructura Tecnológica", "Centro de Gestión de Incidentes"],
+        ),
+        (
+            "consultor@tikal.example",
+            "Ana Gutiérrez (Nivel 2)",
+            "agent",
+            vec!["Consultoría TI (Nivel 2)", "Producción y Actualización", "Diseño Tecnológico"],
+        ),
         ("supervisora@tikal.example", "María Fernández (Supervisora)", "supervisor", depts.keys().copied().collect()),
     ] {
-        let a = store.create_agent(NewAgent { email: valid(EmailAddress::parse(email))?, name: valid(PersonName::parse(name))?, password_hash: Some(hash.clone()), is_admin: false }, now).await?;
+        let a = store
+            .create_agent(
+                NewAgent {
+                    email: valid(EmailAddress::parse(email))?,
+                    name: valid(PersonName::parse(name))?,
+                    password_hash: Some(hash.clone()),
+                    is_admin: false,
+                },
+                now,
+            )
+            .await?;
         let role_id = roles.get(role).copied().ok_or(tikal_store::StoreError::NotFound("role"))?;
         for d in dept_names {
             store.grant(a.id, depts[d], role_id).await?;
@@ -111,20 +158,57 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
     let supervisor = agents[3].clone();
 
     let people = [
-        "Juan Pérez", "María López", "José Ramírez", "Rosa Chávez", "Luis Torres", "Carmen Vargas", "Jorge Castillo", "Elena Rojas",
-        "Pedro Flores", "Sofía Herrera", "Miguel Álvarez", "Patricia Morales", "Diego Salazar", "Gabriela Ortiz", "Andrés Navarro",
-        "Verónica Ríos", "Ricardo Mejía", "Lorena Cruz", "Fernando Aguilar", "Daniela Paredes",
+        "Juan Pérez",
+        "María López",
+        "José Ramírez",
+        "Rosa Chávez",
+        "Luis Torres",
+        "Carmen Vargas",
+        "Jorge Castillo",
+        "Elena Rojas",
+        "Pedro Flores",
+        "Sofía Herrera",
+        "Miguel Álvarez",
+        "Patricia Morales",
+        "Diego Salazar",
+        "Gabriela Ortiz",
+        "Andrés Navarro",
+        "Verónica Ríos",
+        "Ricardo Mejía",
+        "Lorena Cruz",
+        "Fernando Aguilar",
+        "Daniela Paredes",
     ];
     let problems: [(&str, &str, &str); 12] = [
-        ("El teclado no responde", "Desde esta mañana varias teclas del teclado no funcionan en mi computadora de la oficina 204.", "Problemas en el teclado"),
+        (
+            "El teclado no responde",
+            "Desde esta mañana varias teclas del teclado no funcionan en mi computadora de la oficina 204.",
+            "Problemas en el teclado",
+        ),
         ("La impresora no imprime", "La impresora del segundo piso muestra 'atasco de papel' pero no hay papel atascado.", "Impresoras"),
         ("Sin conexión WiFi en el piso 3", "Nadie en el piso 3 puede conectarse a la red inalámbrica desde las 9:00.", "WiFi"),
         ("Teléfono IP sin tono", "El teléfono de la extensión 1045 no tiene tono de marcado.", "Telefonía"),
-        ("Crear usuario para nuevo funcionario", "Solicito la creación de usuario de red y correo para el nuevo analista de la Dirección Financiera.", "Creación de usuario"),
-        ("Reinicio de contraseña del correo institucional", "Olvidé mi contraseña del correo institucional y no puedo ingresar.", "Reinicio de contraseña"),
-        ("Actualizar noticia en el sitio web", "Necesitamos publicar el comunicado oficial en la portada del sitio web institucional.", "Sitio web"),
+        (
+            "Crear usuario para nuevo funcionario",
+            "Solicito la creación de usuario de red y correo para el nuevo analista de la Dirección Financiera.",
+            "Creación de usuario",
+        ),
+        (
+            "Reinicio de contraseña del correo institucional",
+            "Olvidé mi contraseña del correo institucional y no puedo ingresar.",
+            "Reinicio de contraseña",
+        ),
+        (
+            "Actualizar noticia en el sitio web",
+            "Necesitamos publicar el comunicado oficial en la portada del sitio web institucional.",
+            "Sitio web",
+        ),
         ("La computadora no enciende", "Mi equipo no enciende; la luz del botón parpadea en naranja.", "No enciende"),
-        ("Plataforma de trámites caída", "La plataforma institucional de trámites muestra error 502 a todos los usuarios.", "Plataformas institucionales"),
+        (
+            "Plataforma de trámites caída",
+            "La plataforma institucional de trámites muestra error 502 a todos los usuarios.",
+            "Plataformas institucionales",
+        ),
         ("Reserva del laboratorio de cómputo", "Solicito reservar el laboratorio 2 para la capacitación del personal.", "Laboratorio"),
         ("Equipo muy lento", "La computadora tarda varios minutos en abrir los documentos compartidos.", "No enciende"),
         ("Impresora sin tóner", "La impresora de Secretaría General indica tóner agotado.", "Impresoras"),
@@ -135,7 +219,17 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
     for i in 0..TICKETS {
         let (subject, body, topic_name) = problems[rng.next(problems.len())];
         let person = people[rng.next(people.len())];
-        let email = format!("{}@institucion.gob.example", person.to_lowercase().replace(' ', ".").replace(['á', 'à'], "a").replace('é', "e").replace('í', "i").replace('ó', "o").replace('ú', "u"));
+        let email = format!(
+            "{}@institucion.gob.example",
+            person
+                .to_lowercase()
+                .replace(' ', ".")
+                .replace(['á', 'à'], "a")
+                .replace('é', "e")
+                .replace('í', "i")
+                .replace('ó', "o")
+                .replace('ú', "u")
+        );
         let topic = leaves.iter().chain([&lab]).find(|t| t.name == topic_name).unwrap_or(&lab);
         let mut custom_fields = BTreeMap::new();
         if topic.id == lab.id {
@@ -167,7 +261,16 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
         };
         let assign = TicketUpdate { owner_id: Some(owner), ..Default::default() };
         desk.update_ticket(&supervisor, &t.number, assign).await?;
-        desk.post_message(&supervisor, &t.number, PostMessage { kind: EntryKind::Reply, body: "Hemos recibido su solicitud; un técnico la atenderá a la brevedad.".into(), attachments: Vec::new() }).await?;
+        desk.post_message(
+            &supervisor,
+            &t.number,
+            PostMessage {
+                kind: EntryKind::Reply,
+                body: "Hemos recibido su solicitud; un técnico la atenderá a la brevedad.".into(),
+                attachments: Vec::new(),
+            },
+        )
+        .await?;
         if stage == 1 {
             let wait = TicketUpdate { status: Some(Status::PendingRequester), ..Default::default() };
             desk.update_ticket(&supervisor, &t.number, wait).await?;
@@ -180,7 +283,16 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
             continue;
         }
         if stage <= 4 {
-            desk.post_message(&supervisor, &t.number, PostMessage { kind: EntryKind::Note, body: "Revisado en sitio; se coordina con Infraestructura.".into(), attachments: Vec::new() }).await?;
+            desk.post_message(
+                &supervisor,
+                &t.number,
+                PostMessage {
+                    kind: EntryKind::Note,
+                    body: "Revisado en sitio; se coordina con Infraestructura.".into(),
+                    attachments: Vec::new(),
+                },
+            )
+            .await?;
             continue;
         }
         desk.log_time(&supervisor, &t.number, 30 + 15 * u32::try_from(rng.next(6)).unwrap_or(0), Some("Atención en sitio".into())).await?;
@@ -199,7 +311,9 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
     }
     println!("Demo data ready: {TICKETS} tickets in {} departments.", depts.len());
     println!("Sign in as administrator: {} / {DEMO_PASSWORD}", admin.email);
-    println!("Agents (same password): operador@tikal.example, tecnico.infra@tikal.example, consultor@tikal.example, supervisora@tikal.example");
+    println!(
+        "Agents (same password): operador@tikal.example, tecnico.infra@tikal.example, consultor@tikal.example, supervisora@tikal.example"
+    );
     let key = desk.create_api_key("demo").await?;
     println!("Demo API key: {key}");
     println!("Try: curl -H 'Authorization: Bearer {key}' http://<listen>/api/v1/tickets?limit=5");

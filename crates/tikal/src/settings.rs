@@ -109,11 +109,13 @@ mod tests {
     fn file_then_overrides() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("tikal.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/tikal\"\n[desk]\nticket_number_format = \"TK-{seq:5}\"\n").expect("write");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/tikal\"\n[desk]\nticket_number_format = \"TK-{seq:5}\"\n")
+            .expect("write");
         let s = Settings::load(Some(&file), Overrides::default()).expect("load");
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.data_dir, PathBuf::from("/srv/tikal"));
-        let s = Settings::load(Some(&file), Overrides { listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))), ..Default::default() }).expect("load");
+        let s = Settings::load(Some(&file), Overrides { listen: Some(SocketAddr::from(([127, 0, 0, 1], 9100))), ..Default::default() })
+            .expect("load");
         assert_eq!(s.listen.port(), 9100, "flags win over the file");
     }
 

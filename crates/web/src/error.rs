@@ -64,7 +64,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::Internal(source) => {
                 // Logged once here, inside the request span that carries the request id.
                 tracing::error!(error = %source, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; the x-request-id header identifies it in the logs")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; the x-request-id header identifies it in the logs",
+                )
             }
         }
     }

@@ -81,7 +81,12 @@ impl MigrationTrait for Migration {
                 .col(big_integer_null("parent_id"))
                 .col(big_integer_null("department_id"))
                 .col(ColumnDef::new("default_priority").small_integer().null().check(Expr::col("default_priority").between(1, 5)))
-                .col(ColumnDef::new("default_type").text().null().check(Expr::col("default_type").is_in(["incident", "service_request", "problem", "major_incident"])))
+                .col(ColumnDef::new("default_type").text().null().check(Expr::col("default_type").is_in([
+                    "incident",
+                    "service_request",
+                    "problem",
+                    "major_incident",
+                ])))
                 .col(boolean("active").default(true))
                 .col(integer("sort").default(0))
                 .foreign_key(&mut fk("help_topics", "parent_id", "help_topics", "id"))
@@ -118,7 +123,8 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_table(Table::create().table("roles").col(big_pk_auto("id")).col(text_uniq("name")).col(text("permissions")).take()).await?;
+        m.create_table(Table::create().table("roles").col(big_pk_auto("id")).col(text_uniq("name")).col(text("permissions")).take())
+            .await?;
         m.create_table(
             Table::create()
                 .table("agent_departments")

@@ -29,18 +29,78 @@ async fn malformed_and_invalid_bodies() {
     app.department("Mesa de Ayuda (Nivel 1)").await;
     let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
         ("missing field", json!({"subject": "x", "requester": {"email": "a@b.example"}}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
-        ("wrong type", json!({"subject": 5, "message": "m", "requester": {"email": "a@b.example"}}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
-        ("unknown field", json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "colour": "red"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
-        ("invalid e-mail", json!({"subject": "s", "message": "m", "requester": {"email": "not-an-address"}}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("empty subject", json!({"subject": "  ", "message": "m", "requester": {"email": "a@b.example"}}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("empty message", json!({"subject": "s", "message": " ", "requester": {"email": "a@b.example"}}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("priority 9", json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "priority": 9}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("priority and matrix", json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "priority": 2, "impact": 1, "urgency": 1}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("impact alone", json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "impact": 2}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("unknown channel", json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "channel": "fax"}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("unknown department", json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "department_id": 999}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("unknown topic", json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "help_topic_id": 999}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
-        ("negative priority", json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "priority": -1}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
+        (
+            "wrong type",
+            json!({"subject": 5, "message": "m", "requester": {"email": "a@b.example"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+        (
+            "unknown field",
+            json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "colour": "red"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
+        (
+            "invalid e-mail",
+            json!({"subject": "s", "message": "m", "requester": {"email": "not-an-address"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "empty subject",
+            json!({"subject": "  ", "message": "m", "requester": {"email": "a@b.example"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "empty message",
+            json!({"subject": "s", "message": " ", "requester": {"email": "a@b.example"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "priority 9",
+            json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "priority": 9}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "priority and matrix",
+            json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "priority": 2, "impact": 1, "urgency": 1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "impact alone",
+            json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "impact": 2}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "unknown channel",
+            json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "channel": "fax"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "unknown department",
+            json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "department_id": 999}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "unknown topic",
+            json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "help_topic_id": 999}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        ),
+        (
+            "negative priority",
+            json!({"subject": "s", "message": "m", "requester": {"email": "a@b.example"}, "priority": -1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_json",
+        ),
     ];
     for (name, body, status, code) in cases {
         let got = error_of(app.post("/api/v1/tickets", &body).await).await;
@@ -65,7 +125,10 @@ async fn unknown_tickets_and_bad_parameters() {
     assert_eq!(error_of(app.get("/api/v1/tickets?status=flying").await).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_of(app.get("/api/v1/nothing-here").await).await.0, StatusCode::NOT_FOUND);
     assert_eq!(error_of(app.patch("/api/v1/tickets/000001", &json!({"status": "open"})).await).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(error_of(app.post("/api/v1/tickets/000001/messages", &json!({"kind": "reply", "body": "x"})).await).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        error_of(app.post("/api/v1/tickets/000001/messages", &json!({"kind": "reply", "body": "x"})).await).await.0,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -79,9 +142,15 @@ async fn bad_changes_to_an_existing_ticket() {
     assert_eq!(error_of(app.patch(&p, &json!({"status": "pending"})).await).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_of(app.patch(&p, &json!({})).await).await, (StatusCode::CONFLICT, "no_change".into()));
     assert_eq!(error_of(app.patch(&p, &json!({"owner_id": 4242})).await).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_of(app.post(&format!("{p}/messages"), &json!({"kind": "event", "body": "x"})).await).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_of(app.post(&format!("{p}/messages"), &json!({"kind": "event", "body": "x"})).await).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     assert_eq!(error_of(app.post(&format!("{p}/time"), &json!({"minutes": 0})).await).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(error_of(app.post(&format!("{p}/resolution"), &json!({"action": "approve"})).await).await, (StatusCode::CONFLICT, "not_resolved".into()));
+    assert_eq!(
+        error_of(app.post(&format!("{p}/resolution"), &json!({"action": "approve"})).await).await,
+        (StatusCode::CONFLICT, "not_resolved".into())
+    );
     let after: Value = app.get(&p).await.json().await.expect("json");
     assert_eq!(after["status"], "new", "nothing changed");
 }
@@ -93,11 +162,28 @@ async fn oversized_attachment_is_refused() {
     // 26 MB of base64 'A's decodes to ~19.5 MB: within the body limit but tested against the
     // 25 MB attachment limit below with a larger body instead.
     let big = "A".repeat(36 * 1024 * 1024);
-    let body = format!("{{\"subject\":\"s\",\"message\":\"m\",\"requester\":{{\"email\":\"a@b.example\"}},\"attachments\":[{{\"filename\":\"big.bin\",\"content_type\":\"application/octet-stream\",\"data_base64\":\"{big}\"}}]}}");
-    let resp = app.client.post(app.url("/api/v1/tickets")).bearer_auth(&app.key).header("content-type", "application/json").body(body).send().await.expect("send");
+    let body = format!(
+        "{{\"subject\":\"s\",\"message\":\"m\",\"requester\":{{\"email\":\"a@b.example\"}},\"attachments\":[{{\"filename\":\"big.bin\",\"content_type\":\"application/octet-stream\",\"data_base64\":\"{big}\"}}]}}"
+    );
+    let resp = app
+        .client
+        .post(app.url("/api/v1/tickets"))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(error_of(resp).await, (StatusCode::PAYLOAD_TOO_LARGE, "too_large".into()));
     let huge = "A".repeat(60 * 1024 * 1024);
-    let resp = app.client.post(app.url("/api/v1/tickets")).bearer_auth(&app.key).header("content-type", "application/json").body(huge).send().await;
+    let resp = app
+        .client
+        .post(app.url("/api/v1/tickets"))
+        .bearer_auth(&app.key)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await;
     // The server may answer 413 before reading everything or close the connection.
     if let Ok(resp) = resp {
         assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);

@@ -91,11 +91,17 @@ async fn thread_replies_notes_and_changes_are_recorded() {
     let t = app.open_ticket("Teléfono IP sin tono", "rosa@gob.example").await;
     let n = t["number"].as_str().expect("number");
 
-    let reply = app.post(&format!("/api/v1/tickets/{n}/messages"), &json!({"kind": "reply", "body": "Vamos a revisar la extensión."})).await;
+    let reply =
+        app.post(&format!("/api/v1/tickets/{n}/messages"), &json!({"kind": "reply", "body": "Vamos a revisar la extensión."})).await;
     assert_eq!(reply.status(), StatusCode::CREATED);
     let note = app.post(&format!("/api/v1/tickets/{n}/messages"), &json!({"kind": "note", "body": "Posible falla del switch PoE"})).await;
     assert_eq!(note.status(), StatusCode::CREATED);
-    let patched = app.patch(&format!("/api/v1/tickets/{n}"), &json!({"department_id": infra.get(), "priority": 5, "status": "pending_third_party", "time_estimate_minutes": 90})).await;
+    let patched = app
+        .patch(
+            &format!("/api/v1/tickets/{n}"),
+            &json!({"department_id": infra.get(), "priority": 5, "status": "pending_third_party", "time_estimate_minutes": 90}),
+        )
+        .await;
     assert_eq!(patched.status(), StatusCode::OK);
     let patched: Value = patched.json().await.expect("json");
     assert_eq!(patched["status"], "pending_third_party");
@@ -116,7 +122,8 @@ async fn thread_replies_notes_and_changes_are_recorded() {
 
     let thread: Value = app.get(&format!("/api/v1/tickets/{n}/thread")).await.json().await.expect("json");
     let entries = thread["entries"].as_array().expect("entries");
-    let kinds: Vec<String> = entries.iter().map(|e| format!("{}:{}", e["kind"].as_str().unwrap_or(""), e["event"].as_str().unwrap_or(""))).collect();
+    let kinds: Vec<String> =
+        entries.iter().map(|e| format!("{}:{}", e["kind"].as_str().unwrap_or(""), e["event"].as_str().unwrap_or(""))).collect();
     assert_eq!(kinds[0], "message:");
     assert_eq!(kinds[1], "event:created");
     assert!(kinds.contains(&"reply:".to_string()));
@@ -131,7 +138,12 @@ async fn thread_replies_notes_and_changes_are_recorded() {
         .collect();
     assert_eq!(
         status_changes,
-        vec![("new".into(), "open".into()), ("open".into(), "pending_third_party".into()), ("pending_third_party".into(), "resolved".into()), ("resolved".into(), "closed".into())]
+        vec![
+            ("new".into(), "open".into()),
+            ("open".into(), "pending_third_party".into()),
+            ("pending_third_party".into(), "resolved".into()),
+            ("resolved".into(), "closed".into())
+        ]
     );
     let transfer = entries.iter().find(|e| e["event"] == "transferred").expect("transfer event");
     assert_eq!(transfer["after"], infra.get().to_string());
@@ -178,7 +190,8 @@ async fn idempotency_key_returns_the_first_result() {
     let app = TestApp::spawn().await;
     app.department("Mesa de Ayuda (Nivel 1)").await;
     let body = json!({"subject": "Reinicio de contraseña", "message": "No puedo ingresar", "requester": {"email": "jperez@uni.example"}});
-    let send = |b: Value| app.client.post(app.url("/api/v1/tickets")).bearer_auth(&app.key).header("Idempotency-Key", "req-7f3a").json(&b).send();
+    let send =
+        |b: Value| app.client.post(app.url("/api/v1/tickets")).bearer_auth(&app.key).header("Idempotency-Key", "req-7f3a").json(&b).send();
     let first = send(body.clone()).await.expect("send");
     assert_eq!(first.status(), StatusCode::CREATED);
     let first: Value = first.json().await.expect("json");
@@ -212,12 +225,24 @@ async fn help_topics_route_and_default_the_ticket() {
         .await
         .expect("topic");
     let wifi = store
-        .create_help_topic(tikal_store::NewHelpTopic { name: "WiFi".into(), parent_id: Some(conn.id), department_id: Some(infra), default_priority: Some(tikal_core::Priority::High), default_type: None })
+        .create_help_topic(tikal_store::NewHelpTopic {
+            name: "WiFi".into(),
+            parent_id: Some(conn.id),
+            department_id: Some(infra),
+            default_priority: Some(tikal_core::Priority::High),
+            default_type: None,
+        })
         .await
         .expect("topic");
     store
         .create_custom_field(tikal_store::NewCustomField {
-            def: tikal_core::fields::FieldDef { key: "piso".into(), label: "Piso".into(), kind: tikal_core::fields::FieldKind::Select, options: vec!["Piso 1".into(), "Piso 3".into()], required: true },
+            def: tikal_core::fields::FieldDef {
+                key: "piso".into(),
+                label: "Piso".into(),
+                kind: tikal_core::fields::FieldKind::Select,
+                options: vec!["Piso 1".into(), "Piso 3".into()],
+                required: true,
+            },
             help_topic_id: Some(conn.id),
         })
         .await

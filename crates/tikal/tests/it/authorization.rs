@@ -28,7 +28,8 @@ async fn agents_see_only_their_departments() {
     assert!(matches!(desk.post_message(&operator, &in_infra, reply.clone()).await, Err(ServiceError::NotFound(_))));
     let listed = desk.list_tickets(&operator, TicketQuery { limit: 50, ..Default::default() }).await.expect("list");
     assert_eq!(listed.tickets.iter().map(|t| t.number.clone()).collect::<Vec<_>>(), vec![in_mesa.clone()]);
-    let asked_for_other = desk.list_tickets(&operator, TicketQuery { limit: 50, department: Some(infra), ..Default::default() }).await.expect("list");
+    let asked_for_other =
+        desk.list_tickets(&operator, TicketQuery { limit: 50, department: Some(infra), ..Default::default() }).await.expect("list");
     assert!(asked_for_other.tickets.is_empty(), "a filter cannot widen what is visible");
 
     // Transfer away: afterwards the operator no longer sees it.
@@ -53,7 +54,8 @@ async fn roles_limit_actions() {
     let close = TicketUpdate { status: Some(Status::Closed), ..Default::default() };
     assert!(matches!(desk.update_ticket(&agent, &n, close.clone()).await, Err(ServiceError::Forbidden)), "closing is for supervisors");
     assert!(matches!(desk.resolution(&agent, &n, tikal_service::ResolutionAction::Approve, "").await, Err(ServiceError::Forbidden)));
-    let t = desk.resolution(&supervisor, &n, tikal_service::ResolutionAction::Return, "Falta confirmar con el usuario").await.expect("return");
+    let t =
+        desk.resolution(&supervisor, &n, tikal_service::ResolutionAction::Return, "Falta confirmar con el usuario").await.expect("return");
     assert_eq!(t.status, Status::Open);
     let (_, thread, _) = desk.thread(&supervisor, &n).await.expect("thread");
     assert!(thread.iter().any(|e| e.reason.as_deref() == Some("Falta confirmar con el usuario")));

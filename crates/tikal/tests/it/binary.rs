@@ -19,16 +19,24 @@ fn free_port() -> u16 {
 
 /// Starts `tikal serve` and waits until it answers /readyz (bounded).
 async fn start(data_dir: &std::path::Path, db: &str, port: u16) -> Child {
-    let child = tikal(data_dir, db).args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn tikal");
+    let child = tikal(data_dir, db)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn tikal");
     let client = reqwest::Client::new();
+    let mut child = child;
     for _ in 0..300 {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
-            if r.status() == StatusCode::OK {
-                return child;
-            }
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
+            && r.status() == StatusCode::OK
+        {
+            return child;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("tikal serve did not become ready");
 }
 
@@ -59,7 +67,12 @@ async fn cli_commands_and_admin_creation() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("jefa@gob.example"));
 
-    let mut short = tikal(dir.path(), &db).args(["admin", "create", "--email", "x@gob.example", "--name", "X", "--password-stdin"]).stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut short = tikal(dir.path(), &db)
+        .args(["admin", "create", "--email", "x@gob.example", "--name", "X", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     {
         use std::io::Write;
         short.stdin.take().expect("stdin").write_all(b"corta\n").expect("write");
@@ -131,7 +144,13 @@ async fn acknowledged_tickets_survive_sigkill() {
         assert_eq!(r.status(), StatusCode::OK, "acknowledged ticket {number} is there after the crash");
     }
     // Numbers are never reused: the next ticket gets a number above every acknowledged one.
-    let r = client.post(&url).bearer_auth(&key).json(&json!({"subject": "después", "message": "m", "requester": {"email": "z@gob.example"}})).send().await.expect("post");
+    let r = client
+        .post(&url)
+        .bearer_auth(&key)
+        .json(&json!({"subject": "después", "message": "m", "requester": {"email": "z@gob.example"}}))
+        .send()
+        .await
+        .expect("post");
     let next: serde_json::Value = r.json().await.expect("json");
     let max = acked.iter().filter_map(|n| n.parse::<u32>().ok()).max().unwrap_or(0);
     assert!(next["number"].as_str().and_then(|n| n.parse::<u32>().ok()).is_some_and(|n| n > max));

@@ -35,7 +35,8 @@ async fn openapi_document_and_docs_page() {
     let app = TestApp::spawn().await;
     let doc: Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.expect("send").json().await.expect("json");
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
-    for path in ["/tickets", "/tickets/{number}", "/tickets/{number}/thread", "/tickets/{number}/messages", "/departments", "/help-topics"] {
+    for path in ["/tickets", "/tickets/{number}", "/tickets/{number}/thread", "/tickets/{number}/messages", "/departments", "/help-topics"]
+    {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
     assert!(doc["components"]["schemas"].get("CreateTicket").is_some());

@@ -322,13 +322,7 @@ struct ApiDocsPage {
 pub fn render_docs(doc: &utoipa::openapi::OpenApi) -> String {
     let mut operations = Vec::new();
     for (path, item) in &doc.paths.paths {
-        let ops = [
-            ("GET", &item.get),
-            ("POST", &item.post),
-            ("PATCH", &item.patch),
-            ("PUT", &item.put),
-            ("DELETE", &item.delete),
-        ];
+        let ops = [("GET", &item.get), ("POST", &item.post), ("PATCH", &item.patch), ("PUT", &item.put), ("DELETE", &item.delete)];
         for (method, op) in ops {
             if let Some(op) = op {
                 operations.push(DocOperation {

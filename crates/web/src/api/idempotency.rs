@@ -51,7 +51,8 @@ fn replay(stored: IdempotentResponse) -> Response {
 /// Remembers the response. Failing to remember is logged, not fatal: the ticket exists.
 pub async fn finish(desk: &Desk, replay: Replay, status: StatusCode, body: &str, location: Option<&str>) {
     if let Replay::Fresh { scope, key, request_hash } = replay {
-        let resp = IdempotentResponse { request_hash, status: status.as_u16(), body: body.to_string(), location: location.map(str::to_string) };
+        let resp =
+            IdempotentResponse { request_hash, status: status.as_u16(), body: body.to_string(), location: location.map(str::to_string) };
         if let Err(e) = desk.store().save_idempotent_response(&scope, &key, &resp, tikal_store::now()).await {
             tracing::warn!(error = %e, "could not store idempotent response");
         }

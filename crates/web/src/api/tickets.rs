@@ -54,7 +54,8 @@ fn uploads(list: Option<Vec<AttachmentInput>>) -> Result<Vec<Upload>, ApiError> 
         .into_iter()
         .map(|a| {
             let trimmed = a.data_base64.trim_end_matches('=');
-            let data = engine.decode(trimmed).map_err(|_| invalid("attachments", format!("`{}`: data_base64 is not valid base64", a.filename)))?;
+            let data =
+                engine.decode(trimmed).map_err(|_| invalid("attachments", format!("`{}`: data_base64 is not valid base64", a.filename)))?;
             Ok(Upload { filename: a.filename, content_type: a.content_type, data: data.into() })
         })
         .collect()
@@ -68,7 +69,10 @@ fn field_input(v: serde_json::Value) -> Result<FieldInput, ApiError> {
         Value::Number(n) => FieldInput::Number(n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => FieldInput::Text(s),
         Value::Array(items) => FieldInput::List(
-            items.into_iter().map(|i| i.as_str().map(str::to_string).ok_or_else(|| invalid("custom_fields", "lists hold strings only"))).collect::<Result<_, _>>()?,
+            items
+                .into_iter()
+                .map(|i| i.as_str().map(str::to_string).ok_or_else(|| invalid("custom_fields", "lists hold strings only")))
+                .collect::<Result<_, _>>()?,
         ),
         Value::Object(_) => return Err(invalid("custom_fields", "values are strings, numbers, booleans or lists")),
     })
@@ -92,7 +96,12 @@ impl TryFrom<CreateTicket> for OpenTicket {
             priority: d.priority.map(Priority::try_from).transpose()?,
             impact_urgency: impact_urgency(d.impact, d.urgency)?,
             kind: parse_enum("type", d.kind.as_deref())?,
-            custom_fields: d.custom_fields.unwrap_or_default().into_iter().map(|(k, v)| Ok((k, field_input(v)?))).collect::<Result<BTreeMap<_, _>, ApiError>>()?,
+            custom_fields: d
+                .custom_fields
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| Ok((k, field_input(v)?)))
+                .collect::<Result<BTreeMap<_, _>, ApiError>>()?,
             attachments: uploads(d.attachments)?,
         })
     }
@@ -123,7 +132,11 @@ async fn render(desk: &Desk, tickets: &[Ticket]) -> Result<Vec<TicketDto>, ApiEr
     let mut ids: Vec<RequesterId> = tickets.iter().map(|t| t.requester_id).collect();
     ids.sort();
     ids.dedup();
-    let (departments, topics, requesters) = (store.departments().await.map_err(tikal_service::ServiceError::from)?, store.help_topics().await.map_err(tikal_service::ServiceError::from)?, store.requesters_by_ids(&ids).await.map_err(tikal_service::ServiceError::from)?);
+    let (departments, topics, requesters) = (
+        store.departments().await.map_err(tikal_service::ServiceError::from)?,
+        store.help_topics().await.map_err(tikal_service::ServiceError::from)?,
+        store.requesters_by_ids(&ids).await.map_err(tikal_service::ServiceError::from)?,
+    );
     let names = Names { departments: &departments, topics: &topics, requesters: &requesters };
     Ok(tickets.iter().map(|t| TicketDto::new(t, &names)).collect())
 }
@@ -139,7 +152,12 @@ async fn render_one(desk: &Desk, t: &Ticket) -> Result<TicketDto, ApiError> {
 #[utoipa::path(post, path = "/tickets", tag = "tickets", request_body = CreateTicket,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     responses((status = 201, body = TicketDto, headers(("Location" = String))), (status = 401), (status = 413), (status = 422)))]
-pub async fn create(State(state): State<AppState>, ApiCaller(by): ApiCaller, headers: HeaderMap, body: axum::body::Bytes) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
     let replay = idempotency::begin(&state.desk, &by, &headers, "POST /tickets", &body).await?;
     if let Replay::Stored(resp) = replay {
         return Ok(resp);
@@ -169,7 +187,9 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
     Ok(value)
 }
 
-fn serde_path_to_error<'de, T: serde::Deserialize<'de>>(de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>) -> Result<T, ApiError> {
+fn serde_path_to_error<'de, T: serde::Deserialize<'de>>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T, ApiError> {
     T::deserialize(de).map_err(|e| {
         let (status, code) = match e.classify() {
             serde_json::error::Category::Data => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
@@ -208,10 +228,21 @@ fn decode_cursor(raw: &str) -> Result<TicketId, ApiError> {
 
 /// List tickets, newest first, with keyset pagination.
 #[utoipa::path(get, path = "/tickets", tag = "tickets", params(ListParams), responses((status = 200, body = TicketPage), (status = 400)))]
-pub async fn list(State(state): State<AppState>, ApiCaller(by): ApiCaller, params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>) -> Result<Json<TicketPage>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<TicketPage>, ApiError> {
     let Query(p) = params?;
     let statuses = match p.status.as_deref() {
-        Some(s) => s.split(',').filter(|x| !x.is_empty()).map(|x| parse_enum("status", Some(x)).map(|v| v.into_iter())).collect::<Result<Vec<_>, _>>()?.into_iter().flatten().collect(),
+        Some(s) => s
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| parse_enum("status", Some(x)).map(|v| v.into_iter()))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect(),
         None => Vec::new(),
     };
     let query = TicketQuery {
@@ -229,7 +260,11 @@ pub async fn list(State(state): State<AppState>, ApiCaller(by): ApiCaller, param
 
 /// One ticket.
 #[utoipa::path(get, path = "/tickets/{number}", tag = "tickets", params(("number" = String, Path)), responses((status = 200, body = TicketDto), (status = 404)))]
-pub async fn show(State(state): State<AppState>, ApiCaller(by): ApiCaller, Path(number): Path<String>) -> Result<Json<TicketDto>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    Path(number): Path<String>,
+) -> Result<Json<TicketDto>, ApiError> {
     let t = state.desk.ticket(&by, &parse_number(&number)?).await?;
     Ok(Json(render_one(&state.desk, &t).await?))
 }
@@ -239,7 +274,12 @@ pub async fn show(State(state): State<AppState>, ApiCaller(by): ApiCaller, Path(
 /// Every change is recorded in the thread as an event with before and after values.
 #[utoipa::path(patch, path = "/tickets/{number}", tag = "tickets", params(("number" = String, Path)), request_body = UpdateTicket,
     responses((status = 200, body = TicketDto), (status = 404), (status = 409, description = "Not allowed by the status machine"), (status = 422)))]
-pub async fn update(State(state): State<AppState>, ApiCaller(by): ApiCaller, Path(number): Path<String>, body: Result<Json<UpdateTicket>, JsonRejection>) -> Result<Json<TicketDto>, ApiError> {
+pub async fn update(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    Path(number): Path<String>,
+    body: Result<Json<UpdateTicket>, JsonRejection>,
+) -> Result<Json<TicketDto>, ApiError> {
     let number = parse_number(&number)?;
     let Json(dto) = body?;
     let t = state.desk.update_ticket(&by, &number, dto.try_into()?).await?;
@@ -248,7 +288,11 @@ pub async fn update(State(state): State<AppState>, ApiCaller(by): ApiCaller, Pat
 
 /// The thread: messages, replies, internal notes and recorded events, oldest first.
 #[utoipa::path(get, path = "/tickets/{number}/thread", tag = "tickets", params(("number" = String, Path)), responses((status = 200, body = ThreadDto), (status = 404)))]
-pub async fn thread(State(state): State<AppState>, ApiCaller(by): ApiCaller, Path(number): Path<String>) -> Result<Json<ThreadDto>, ApiError> {
+pub async fn thread(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    Path(number): Path<String>,
+) -> Result<Json<ThreadDto>, ApiError> {
     let (t, entries, attachments) = state.desk.thread(&by, &parse_number(&number)?).await?;
     let n = t.number.to_string();
     Ok(Json(ThreadDto { entries: entries.iter().map(|e| EntryDto::new(&n, e, &attachments)).collect(), number: n }))
@@ -257,7 +301,12 @@ pub async fn thread(State(state): State<AppState>, ApiCaller(by): ApiCaller, Pat
 /// Add a public reply or an internal note.
 #[utoipa::path(post, path = "/tickets/{number}/messages", tag = "tickets", params(("number" = String, Path)), request_body = CreateMessage,
     responses((status = 201, body = EntryDto), (status = 404), (status = 422)))]
-pub async fn post_message(State(state): State<AppState>, ApiCaller(by): ApiCaller, Path(number): Path<String>, body: Result<Json<CreateMessage>, JsonRejection>) -> Result<Response, ApiError> {
+pub async fn post_message(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    Path(number): Path<String>,
+    body: Result<Json<CreateMessage>, JsonRejection>,
+) -> Result<Response, ApiError> {
     let number = parse_number(&number)?;
     let Json(dto) = body?;
     let kind = match dto.kind.as_str() {
@@ -268,14 +317,20 @@ pub async fn post_message(State(state): State<AppState>, ApiCaller(by): ApiCalle
     let id = state.desk.post_message(&by, &number, PostMessage { kind, body: dto.body, attachments: uploads(dto.attachments)? }).await?;
     let (t, entries, attachments) = state.desk.thread(&by, &number).await?;
     let entry = entries.iter().find(|e| e.id == id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "entry not found"))?;
-    let json = serde_json::to_string(&EntryDto::new(t.number.as_str(), entry, &attachments)).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let json =
+        serde_json::to_string(&EntryDto::new(t.number.as_str(), entry, &attachments)).map_err(|e| ApiError::bad_request(e.to_string()))?;
     Ok(created(json, &format!("/api/v1/tickets/{}/thread#entry-{}", t.number, id)))
 }
 
 /// Approve a resolution (closes the ticket) or return it to the agent with a reason.
 #[utoipa::path(post, path = "/tickets/{number}/resolution", tag = "tickets", params(("number" = String, Path)), request_body = ResolutionRequest,
     responses((status = 200, body = TicketDto), (status = 403), (status = 404), (status = 409)))]
-pub async fn resolution(State(state): State<AppState>, ApiCaller(by): ApiCaller, Path(number): Path<String>, body: Result<Json<ResolutionRequest>, JsonRejection>) -> Result<Json<TicketDto>, ApiError> {
+pub async fn resolution(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    Path(number): Path<String>,
+    body: Result<Json<ResolutionRequest>, JsonRejection>,
+) -> Result<Json<TicketDto>, ApiError> {
     let number = parse_number(&number)?;
     let Json(dto) = body?;
     let action = match dto.action.as_str() {
@@ -290,7 +345,12 @@ pub async fn resolution(State(state): State<AppState>, ApiCaller(by): ApiCaller,
 /// Log time worked on the ticket.
 #[utoipa::path(post, path = "/tickets/{number}/time", tag = "tickets", params(("number" = String, Path)), request_body = LogTime,
     responses((status = 200, body = TicketDto), (status = 404), (status = 422)))]
-pub async fn log_time(State(state): State<AppState>, ApiCaller(by): ApiCaller, Path(number): Path<String>, body: Result<Json<LogTime>, JsonRejection>) -> Result<Json<TicketDto>, ApiError> {
+pub async fn log_time(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    Path(number): Path<String>,
+    body: Result<Json<LogTime>, JsonRejection>,
+) -> Result<Json<TicketDto>, ApiError> {
     let number = parse_number(&number)?;
     let Json(dto) = body?;
     let t = state.desk.log_time(&by, &number, dto.minutes, dto.note).await?;
@@ -300,13 +360,20 @@ pub async fn log_time(State(state): State<AppState>, ApiCaller(by): ApiCaller, P
 /// Download an attachment.
 #[utoipa::path(get, path = "/tickets/{number}/attachments/{id}", tag = "tickets", params(("number" = String, Path), ("id" = i64, Path)),
     responses((status = 200, content_type = "application/octet-stream"), (status = 404)))]
-pub async fn attachment(State(state): State<AppState>, ApiCaller(by): ApiCaller, Path((number, id)): Path<(String, i64)>) -> Result<Response, ApiError> {
+pub async fn attachment(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    Path((number, id)): Path<(String, i64)>,
+) -> Result<Response, ApiError> {
     let (meta, data) = state.desk.attachment(&by, &parse_number(&number)?, AttachmentId(id)).await?;
     // Always a download, never rendered in our origin: uploaded HTML or SVG must not run here.
     let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&meta.filename));
     let mut resp = data.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
