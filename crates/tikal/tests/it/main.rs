@@ -6,3 +6,4 @@ mod api_tickets;
 mod authorization;
 mod binary;
 mod operations;
+mod outbox;
