@@ -47,7 +47,7 @@ impl Desk {
         if !key.starts_with("tk_") || key.len() != 67 {
             return Ok(None);
         }
-        Ok(self.store.api_key_by_hash(&api_key_hash(key)).await?.map(|(id, name)| Principal::ApiKey { id, name }))
+        Ok(self.api_key_cached(&api_key_hash(key)).await?.map(|(id, name)| Principal::ApiKey { id, name }))
     }
 
     /// The agent with their per-department access.

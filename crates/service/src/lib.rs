@@ -3,12 +3,14 @@
 //! store commit the change with its events in one transaction.
 
 mod auth;
+mod catalog;
 mod config;
 mod error;
 mod principal;
 mod tickets;
 
 pub use auth::{hash_password, new_api_key, verify_password};
+pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings};
 pub use error::ServiceError;
 pub use principal::Principal;
@@ -25,11 +27,12 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 pub struct Desk {
     store: Store,
     config: Arc<DeskConfig>,
+    caches: Arc<catalog::Caches>,
 }
 
 impl Desk {
     pub fn new(store: Store, config: DeskConfig) -> Self {
-        Desk { store, config: Arc::new(config) }
+        Desk { store, config: Arc::new(config), caches: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {

@@ -10,7 +10,7 @@ use tikal_core::*;
 use tikal_store::{AttachmentMeta, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog};
 use tracing::instrument;
 
-use crate::{Desk, Principal, Result, ServiceError};
+use crate::{Catalog, Desk, Principal, Result, ServiceError};
 
 /// An uploaded file, as received.
 #[derive(Debug, Clone)]
@@ -123,19 +123,14 @@ impl Desk {
         Ok(out)
     }
 
-    async fn resolve_department(&self, explicit: Option<DepartmentId>, topic: Option<&HelpTopic>) -> Result<DepartmentId> {
+    fn resolve_department(&self, catalog: &Catalog, explicit: Option<DepartmentId>, topic: Option<&HelpTopic>) -> Result<DepartmentId> {
         if let Some(id) = explicit {
-            return self
-                .store
-                .department(id)
-                .await?
-                .map(|d| d.id)
-                .ok_or_else(|| DomainError::invalid("department_id", "does not exist").into());
+            return catalog.department(id).map(|d| d.id).ok_or_else(|| DomainError::invalid("department_id", "does not exist").into());
         }
         if let Some(id) = topic.and_then(|t| t.department_id) {
             return Ok(id);
         }
-        let all = self.store.departments().await?;
+        let all = &catalog.departments;
         let by_name = self.config.default_department.as_deref().and_then(|n| all.iter().find(|d| d.name == n));
         by_name
             .or_else(|| all.iter().min_by_key(|d| d.id))
@@ -146,14 +141,12 @@ impl Desk {
     /// Opens a ticket from any channel.
     #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
     pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<Ticket> {
-        let topics = self.store.help_topics().await?;
+        let catalog = self.catalog().await?;
         let topic = match cmd.help_topic_id {
-            Some(id) => {
-                Some(topics.iter().find(|t| t.id == id && t.active).ok_or(DomainError::invalid("help_topic_id", "does not exist"))?)
-            }
+            Some(id) => Some(catalog.topic(id).filter(|t| t.active).ok_or(DomainError::invalid("help_topic_id", "does not exist"))?),
             None => None,
         };
-        let department_id = self.resolve_department(cmd.department_id, topic).await?;
+        let department_id = self.resolve_department(&catalog, cmd.department_id, topic)?;
         let (email, name) = match by {
             Principal::Requester { id, .. } => {
                 let me = self.store.requesters_by_ids(&[*id]).await?.pop().ok_or(ServiceError::NotFound("requester"))?;
@@ -172,7 +165,7 @@ impl Desk {
             (None, Some((i, u))) => (self.config.priority_matrix.priority(i, u), Some(i), Some(u)),
             (None, None) => (topic.and_then(|t| t.default_priority).unwrap_or(Priority::Medium), None, None),
         };
-        let defs = self.store.custom_fields_for(topic, &topics).await?;
+        let defs = catalog.fields_for(topic);
         let custom_fields = fields::validate(&defs, cmd.custom_fields)?;
         let body = parse_body(&cmd.body)?;
         let attachments = self.store_uploads(cmd.attachments).await?;
@@ -351,8 +344,9 @@ impl Desk {
 
     /// The departments, agents and topics an update names must exist.
     async fn check_references(&self, u: &TicketUpdate) -> Result<()> {
+        let catalog = self.catalog().await?;
         if let Some(target) = u.department_id
-            && self.store.department(target).await?.is_none()
+            && catalog.department(target).is_none()
         {
             return Err(DomainError::invalid("department", "does not exist").into());
         }
@@ -362,7 +356,7 @@ impl Desk {
             }
         }
         if let Some(topic) = u.help_topic_id.flatten()
-            && self.store.help_topic(topic).await?.is_none()
+            && catalog.topic(topic).is_none()
         {
             return Err(DomainError::invalid("help_topic_id", "does not exist").into());
         }

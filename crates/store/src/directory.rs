@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, ExprTrait, NotSet, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 use tikal_core::fields::FieldDef;
 use tikal_core::org::{Agent, Department, HelpTopic, Requester};
 use tikal_core::permission::{Permission, format_permissions, parse_permissions};
@@ -91,7 +91,9 @@ impl Store {
             parent_id: Set(parent.map(DepartmentId::get)),
             created_at: Set(micros(at)),
         };
-        Ok(to_department(row.insert(&self.write).await?))
+        let d = to_department(row.insert(&self.write).await?);
+        self.catalog_changed();
+        Ok(d)
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>> {
@@ -102,10 +104,6 @@ impl Store {
             .into_iter()
             .map(to_department)
             .collect())
-    }
-
-    pub async fn department(&self, id: DepartmentId) -> Result<Option<Department>> {
-        Ok(department::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_department))
     }
 
     pub async fn create_help_topic(&self, t: NewHelpTopic) -> Result<HelpTopic> {
@@ -119,7 +117,9 @@ impl Store {
             active: Set(true),
             sort: Set(0),
         };
-        to_topic(row.insert(&self.write).await?)
+        let t = to_topic(row.insert(&self.write).await?)?;
+        self.catalog_changed();
+        Ok(t)
     }
 
     pub async fn help_topics(&self) -> Result<Vec<HelpTopic>> {
@@ -131,10 +131,6 @@ impl Store {
             .into_iter()
             .map(to_topic)
             .collect()
-    }
-
-    pub async fn help_topic(&self, id: HelpTopicId) -> Result<Option<HelpTopic>> {
-        help_topic::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_topic).transpose()
     }
 
     pub async fn create_custom_field(&self, f: NewCustomField) -> Result<()> {
@@ -149,26 +145,18 @@ impl Store {
             sort: Set(0),
         };
         custom_field::Entity::insert(row).exec_without_returning(&self.write).await?;
+        self.catalog_changed();
         Ok(())
     }
 
-    /// The fields of the form for a help topic: those for every form, then the topic's own
-    /// and its ancestors' (a field of "Problema de computadoras" also shows under "Teclado").
-    pub async fn custom_fields_for(&self, topic: Option<&HelpTopic>, all_topics: &[HelpTopic]) -> Result<Vec<FieldDef>> {
-        let mut topic_ids: Vec<i64> = Vec::new();
-        let mut cur = topic.map(|t| t.id);
-        for _ in 0..16 {
-            let Some(id) = cur else { break };
-            topic_ids.push(id.get());
-            cur = all_topics.iter().find(|t| t.id == id).and_then(|t| t.parent_id);
-        }
+    /// Every custom field with the help topic whose form shows it (`None`: every form).
+    pub async fn custom_fields(&self) -> Result<Vec<(Option<HelpTopicId>, FieldDef)>> {
         let rows = custom_field::Entity::find()
-            .filter(custom_field::Column::HelpTopicId.is_null().or(custom_field::Column::HelpTopicId.is_in(topic_ids)))
             .order_by_asc(custom_field::Column::Sort)
             .order_by_asc(custom_field::Column::Id)
             .all(&self.read)
             .await?;
-        rows.into_iter().map(to_field).collect()
+        rows.into_iter().map(|r| Ok((r.help_topic_id.map(HelpTopicId), to_field(r)?))).collect()
     }
 
     pub async fn requesters_by_ids(&self, ids: &[RequesterId]) -> Result<Vec<Requester>> {

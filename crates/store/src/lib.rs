@@ -13,6 +13,8 @@ pub mod migration;
 mod tickets;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -38,6 +40,9 @@ pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
     blobs: BlobStore,
+    /// Bumped by every catalogue write through this store, so caches on this node see the
+    /// change at once (other nodes within their cache's lifetime).
+    catalog_version: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -57,17 +62,25 @@ impl Store {
         if is_sqlite(url) {
             let read = Database::connect(sqlite_options(url, 4)).await?;
             let write = Database::connect(sqlite_options(url, 1)).await?;
-            Ok(Store { read, write, blobs })
+            Ok(Store { read, write, blobs, catalog_version: Arc::default() })
         } else {
             let mut opt = ConnectOptions::new(url.to_string());
             opt.max_connections(16).min_connections(1).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);
             let db = Database::connect(opt).await?;
-            Ok(Store { read: db.clone(), write: db, blobs })
+            Ok(Store { read: db.clone(), write: db, blobs, catalog_version: Arc::default() })
         }
     }
 
     pub fn backend(&self) -> DbBackend {
         self.write.get_database_backend()
+    }
+
+    pub fn catalog_version(&self) -> u64 {
+        self.catalog_version.load(Ordering::Acquire)
+    }
+
+    fn catalog_changed(&self) {
+        self.catalog_version.fetch_add(1, Ordering::AcqRel);
     }
 
     pub fn blobs(&self) -> &BlobStore {

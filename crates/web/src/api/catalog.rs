@@ -14,21 +14,28 @@ pub fn router() -> Router<AppState> {
 /// Departments (queues).
 #[utoipa::path(get, path = "/departments", tag = "catalogue", responses((status = 200, body = Vec<DepartmentDto>)))]
 pub async fn departments(State(state): State<AppState>, _: ApiCaller) -> Result<Json<Vec<DepartmentDto>>, ApiError> {
-    let list = state.desk.store().departments().await.map_err(tikal_service::ServiceError::from)?;
-    Ok(Json(list.into_iter().map(|d| DepartmentDto { id: d.id.get(), name: d.name, parent_id: d.parent_id.map(|p| p.get()) }).collect()))
+    let catalog = state.desk.catalog().await?;
+    Ok(Json(
+        catalog
+            .departments
+            .iter()
+            .map(|d| DepartmentDto { id: d.id.get(), name: d.name.clone(), parent_id: d.parent_id.map(|p| p.get()) })
+            .collect(),
+    ))
 }
 
 /// Active help topics of the catalogue, with their full path.
 #[utoipa::path(get, path = "/help-topics", tag = "catalogue", responses((status = 200, body = Vec<HelpTopicDto>)))]
 pub async fn help_topics(State(state): State<AppState>, _: ApiCaller) -> Result<Json<Vec<HelpTopicDto>>, ApiError> {
-    let all = state.desk.store().help_topics().await.map_err(tikal_service::ServiceError::from)?;
+    let catalog = state.desk.catalog().await?;
+    let all = &catalog.topics;
     Ok(Json(
         all.iter()
             .filter(|t| t.active)
             .map(|t| HelpTopicDto {
                 id: t.id.get(),
                 name: t.name.clone(),
-                path: t.path(&all),
+                path: t.path(all),
                 parent_id: t.parent_id.map(|p| p.get()),
                 department_id: t.department_id.map(|d| d.get()),
                 default_priority: t.default_priority.map(|p| p.level()),

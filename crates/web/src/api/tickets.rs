@@ -128,16 +128,13 @@ impl TryFrom<UpdateTicket> for TicketUpdate {
 
 /// Renders tickets with the names they refer to, loading each kind of name once.
 async fn render(desk: &Desk, tickets: &[Ticket]) -> Result<Vec<TicketDto>, ApiError> {
-    let store = desk.store();
     let mut ids: Vec<RequesterId> = tickets.iter().map(|t| t.requester_id).collect();
     ids.sort();
     ids.dedup();
-    let (departments, topics, requesters) = (
-        store.departments().await.map_err(tikal_service::ServiceError::from)?,
-        store.help_topics().await.map_err(tikal_service::ServiceError::from)?,
-        store.requesters_by_ids(&ids).await.map_err(tikal_service::ServiceError::from)?,
-    );
-    let names = Names { departments: &departments, topics: &topics, requesters: &requesters };
+    let catalog = desk.catalog().await?;
+    let requesters = desk.store().requesters_by_ids(&ids).await.map_err(tikal_service::ServiceError::from)?;
+    let (departments, topics) = (&catalog.departments, &catalog.topics);
+    let names = Names { departments, topics, requesters: &requesters };
     Ok(tickets.iter().map(|t| TicketDto::new(t, &names)).collect())
 }
 

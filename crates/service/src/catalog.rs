@@ -1,0 +1,134 @@
+//! The service catalogue (departments, help topics, their forms) read on almost every request
+//! and changed rarely: cached per node for a few seconds, and dropped at once when this node's
+//! store writes to it.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tikal_core::fields::FieldDef;
+use tikal_core::org::{Department, HelpTopic};
+use tikal_core::{ApiKeyId, DepartmentId, HelpTopicId};
+
+use crate::{Desk, Result};
+
+/// How long another node's catalogue change may take to show here.
+const CATALOG_TTL: Duration = Duration::from_secs(5);
+/// How long an API key lookup is reused (a revoked key stops working within this time).
+const API_KEY_TTL: Duration = Duration::from_secs(5);
+const API_KEY_CACHE_MAX: usize = 1024;
+
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub departments: Vec<Department>,
+    pub topics: Vec<HelpTopic>,
+    pub fields: Vec<(Option<HelpTopicId>, FieldDef)>,
+}
+
+impl Catalog {
+    pub fn department(&self, id: DepartmentId) -> Option<&Department> {
+        self.departments.iter().find(|d| d.id == id)
+    }
+
+    pub fn topic(&self, id: HelpTopicId) -> Option<&HelpTopic> {
+        self.topics.iter().find(|t| t.id == id)
+    }
+
+    /// The form of a help topic: fields for every form, then those of the topic and its
+    /// ancestors (a field of "Problema de computadoras" also shows under "Teclado").
+    pub fn fields_for(&self, topic: Option<&HelpTopic>) -> Vec<FieldDef> {
+        let mut chain = Vec::new();
+        let mut cur = topic.map(|t| t.id);
+        // Bounded: a corrupt parent cycle must not hang a request.
+        for _ in 0..16 {
+            let Some(id) = cur else { break };
+            chain.push(id);
+            cur = self.topic(id).and_then(|t| t.parent_id);
+        }
+        self.fields.iter().filter(|(t, _)| t.is_none_or(|t| chain.contains(&t))).map(|(_, f)| f.clone()).collect()
+    }
+}
+
+/// A looked-up key: when, and the key's id and name if it is live.
+type KeyLookup = (Instant, Option<(ApiKeyId, String)>);
+
+#[derive(Debug, Default)]
+pub(crate) struct Caches {
+    catalog: Mutex<Option<(u64, Instant, Arc<Catalog>)>>,
+    api_keys: Mutex<std::collections::HashMap<String, KeyLookup>>,
+}
+
+impl Desk {
+    pub async fn catalog(&self) -> Result<Arc<Catalog>> {
+        let version = self.store.catalog_version();
+        if let Ok(guard) = self.caches.catalog.lock()
+            && let Some((v, at, c)) = guard.as_ref()
+            && *v == version
+            && at.elapsed() < CATALOG_TTL
+        {
+            return Ok(c.clone());
+        }
+        let catalog = Arc::new(Catalog {
+            departments: self.store.departments().await?,
+            topics: self.store.help_topics().await?,
+            fields: self.store.custom_fields().await?,
+        });
+        if let Ok(mut guard) = self.caches.catalog.lock() {
+            *guard = Some((version, Instant::now(), catalog.clone()));
+        }
+        Ok(catalog)
+    }
+
+    pub(crate) async fn api_key_cached(&self, hash: &str) -> Result<Option<(ApiKeyId, String)>> {
+        if let Ok(guard) = self.caches.api_keys.lock()
+            && let Some((at, found)) = guard.get(hash)
+            && at.elapsed() < API_KEY_TTL
+        {
+            return Ok(found.clone());
+        }
+        let found = self.store.api_key_by_hash(hash).await?;
+        if let Ok(mut guard) = self.caches.api_keys.lock() {
+            if guard.len() >= API_KEY_CACHE_MAX {
+                guard.clear();
+            }
+            guard.insert(hash.to_string(), (Instant::now(), found.clone()));
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tikal_core::fields::FieldKind;
+
+    fn topic(id: i64, parent: Option<i64>) -> HelpTopic {
+        HelpTopic {
+            id: HelpTopicId(id),
+            name: format!("t{id}"),
+            parent_id: parent.map(HelpTopicId),
+            department_id: None,
+            default_priority: None,
+            default_type: None,
+            active: true,
+        }
+    }
+
+    fn field(key: &str) -> FieldDef {
+        FieldDef { key: key.into(), label: key.into(), kind: FieldKind::Text, options: vec![], required: false }
+    }
+
+    #[test]
+    fn forms_inherit_from_ancestors() {
+        let c = Catalog {
+            departments: vec![],
+            topics: vec![topic(1, None), topic(2, Some(1)), topic(3, None)],
+            fields: vec![(None, field("global")), (Some(HelpTopicId(1)), field("padre")), (Some(HelpTopicId(3)), field("otro"))],
+        };
+        let keys = |t: Option<i64>| c.fields_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key).collect::<Vec<_>>();
+        assert_eq!(keys(Some(2)), vec!["global", "padre"]);
+        assert_eq!(keys(Some(3)), vec!["global", "otro"]);
+        assert_eq!(keys(None), vec!["global"]);
+        let cyclic = Catalog { topics: vec![topic(1, Some(2)), topic(2, Some(1))], ..Default::default() };
+        assert!(cyclic.fields_for(cyclic.topic(HelpTopicId(1))).is_empty());
+    }
+}
