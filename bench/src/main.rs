@@ -1,4 +1,5 @@
-//! Load driver for the Tikal REST API: N concurrent workers over one keep-alive client, a bounded
+//! Load driver for the Tikal REST API: N concurrent tasks on one thread (so the driver takes as
+//! little CPU from the server as it can) over one keep-alive client, a bounded
 //! number of requests and seconds, latency percentiles printed as one JSON line.
 
 use std::sync::Arc;
@@ -69,7 +70,7 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[idx.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Arc::new(Args::parse());
     let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency.max(1)).build()?;
