@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use tikal_core::fields::{self, FieldInput};
-use tikal_core::org::HelpTopic;
+use tikal_core::org::{HelpTopic, Requester};
 use tikal_core::values::parse_body;
 use tikal_core::*;
 use tikal_store::{AttachmentMeta, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog};
@@ -140,7 +140,8 @@ impl Desk {
 
     /// Opens a ticket from any channel.
     #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
-    pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<Ticket> {
+    /// Returns the ticket and its requester (found or created by e-mail).
+    pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<(Ticket, Requester)> {
         let catalog = self.catalog().await?;
         let topic = match cmd.help_topic_id {
             Some(id) => Some(catalog.topic(id).filter(|t| t.active).ok_or(DomainError::invalid("help_topic_id", "does not exist"))?),
@@ -194,9 +195,9 @@ impl Desk {
             attachments,
             at,
         };
-        let ticket = self.store.create_ticket(new, &self.config.number_format, &[NOTIFY_CREATED]).await?;
+        let (ticket, requester) = self.store.create_ticket(new, &self.config.number_format, &[NOTIFY_CREATED]).await?;
         tracing::info!(number = %ticket.number, "ticket opened");
-        Ok(ticket)
+        Ok((ticket, requester))
     }
 
     fn can_see(&self, by: &Principal, t: &Ticket) -> bool {

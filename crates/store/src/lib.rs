@@ -4,6 +4,7 @@
 
 mod blobs;
 mod convert;
+mod create;
 mod directory;
 pub mod entity;
 mod error;
@@ -43,6 +44,7 @@ pub struct Store {
     /// Bumped by every catalogue write through this store, so caches on this node see the
     /// change at once (other nodes within their cache's lifetime).
     catalog_version: Arc<AtomicU64>,
+    creator: create::Creator,
 }
 
 impl std::fmt::Debug for Store {
@@ -62,12 +64,14 @@ impl Store {
         if is_sqlite(url) {
             let read = Database::connect(sqlite_options(url, 4)).await?;
             let write = Database::connect(sqlite_options(url, 1)).await?;
-            Ok(Store { read, write, blobs, catalog_version: Arc::default() })
+            let creator = create::Creator::start(write.clone());
+            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator })
         } else {
             let mut opt = ConnectOptions::new(url.to_string());
             opt.max_connections(16).min_connections(1).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);
             let db = Database::connect(opt).await?;
-            Ok(Store { read: db.clone(), write: db, blobs, catalog_version: Arc::default() })
+            let creator = create::Creator::start(db.clone());
+            Ok(Store { read: db.clone(), write: db, blobs, catalog_version: Arc::default(), creator })
         }
     }
 

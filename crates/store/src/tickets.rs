@@ -1,17 +1,16 @@
 //! Tickets, their thread and attachments. A change and the events it causes are committed in
 //! one transaction, together with the jobs (outbox) that notify about it.
 
-use chrono::{DateTime, Datelike, Utc};
-use sea_orm::sea_query::OnConflict;
+use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+    TransactionTrait,
 };
 use tikal_core::fields::FieldValues;
 use tikal_core::*;
 
 use crate::convert::{micros, opt_time, time};
-use crate::entity::{attachment, requester, thread_entry, ticket, time_entry};
+use crate::entity::{attachment, thread_entry, ticket, time_entry};
 use crate::jobs::{NewJob, insert_jobs};
 use crate::{BlobStore, Result, Store, StoreError, StoredBlob};
 
@@ -98,7 +97,7 @@ pub struct TicketFilter {
     pub before: Option<TicketId>,
 }
 
-fn to_ticket(m: ticket::Model) -> Result<Ticket> {
+pub(crate) fn to_ticket(m: ticket::Model) -> Result<Ticket> {
     let small = |v: Option<i16>| v.map(|x| u8::try_from(x).unwrap_or(0));
     Ok(Ticket {
         id: TicketId(m.id),
@@ -164,7 +163,7 @@ fn time_or_epoch(us: i64) -> DateTime<Utc> {
 }
 
 /// The mutable columns of a ticket, for inserts and updates alike.
-fn mutable_columns(t: &Ticket, am: &mut ticket::ActiveModel) -> Result<()> {
+pub(crate) fn mutable_columns(t: &Ticket, am: &mut ticket::ActiveModel) -> Result<()> {
     am.subject = Set(t.subject.as_str().to_string());
     am.help_topic_id = Set(t.help_topic_id.map(HelpTopicId::get));
     am.kind = Set(t.kind.as_str().to_string());
@@ -190,7 +189,7 @@ fn mutable_columns(t: &Ticket, am: &mut ticket::ActiveModel) -> Result<()> {
     Ok(())
 }
 
-fn entry_row(
+pub(crate) fn entry_row(
     ticket_id: TicketId,
     kind: EntryKind,
     author: &Author,
@@ -213,7 +212,7 @@ fn entry_row(
     }
 }
 
-fn event_row(ticket_id: TicketId, e: &TicketEvent, author_name: Option<&str>) -> thread_entry::ActiveModel {
+pub(crate) fn event_row(ticket_id: TicketId, e: &TicketEvent, author_name: Option<&str>) -> thread_entry::ActiveModel {
     let mut row = entry_row(ticket_id, EntryKind::Event, &e.by, author_name.map(str::to_string), e.at);
     row.event_kind = Set(Some(e.kind.as_str().to_string()));
     row.before_value = Set(e.before.clone());
@@ -238,7 +237,7 @@ async fn insert_entry(txn: &DatabaseTransaction, ticket_id: TicketId, entry: &Ne
     Ok(EntryId(id))
 }
 
-async fn insert_attachments(
+pub(crate) async fn insert_attachments(
     txn: &DatabaseTransaction,
     ticket_id: TicketId,
     entry: Option<EntryId>,
@@ -262,108 +261,7 @@ async fn insert_attachments(
     Ok(())
 }
 
-/// Finds the requester by address or creates them; safe against a concurrent insert.
-async fn upsert_requester(txn: &DatabaseTransaction, email: &EmailAddress, name: &PersonName, at: DateTime<Utc>) -> Result<RequesterId> {
-    let find = || requester::Entity::find().select_only().column(requester::Column::Id).filter(requester::Column::Email.eq(email.as_str()));
-    if let Some(id) = find().into_tuple::<i64>().one(txn).await? {
-        return Ok(RequesterId(id));
-    }
-    let row = requester::ActiveModel {
-        id: NotSet,
-        email: Set(email.as_str().to_string()),
-        name: Set(name.as_str().to_string()),
-        phone: Set(None),
-        organisation_id: Set(None),
-        language: Set(None),
-        password_hash: Set(None),
-        created_at: Set(micros(at)),
-    };
-    requester::Entity::insert(row)
-        .on_conflict(OnConflict::column(requester::Column::Email).do_nothing().to_owned())
-        .exec_without_returning(txn)
-        .await?;
-    find().into_tuple::<i64>().one(txn).await?.map(RequesterId).ok_or(StoreError::NotFound("requester"))
-}
-
-/// The next ticket sequence value. The one place numbering differs per database: a sequence on
-/// PostgreSQL (never rolled back, shared by all nodes), a counter row on SQLite (single writer).
-async fn next_seq(txn: &DatabaseTransaction) -> Result<i64> {
-    let backend = txn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => "SELECT nextval('ticket_seq')",
-        _ => "UPDATE counters SET value = value + 1 WHERE name = 'ticket_seq' RETURNING value",
-    };
-    let row = txn.query_one_raw(Statement::from_string(backend, sql)).await?.ok_or(StoreError::NotFound("ticket sequence"))?;
-    Ok(row.try_get_by_index::<i64>(0)?)
-}
-
 impl Store {
-    /// Opens a ticket: requester, number, ticket, first message, attachments, the `created`
-    /// event and the notification jobs, all in one transaction.
-    pub async fn create_ticket(&self, new: NewTicket, format: &NumberFormat, jobs: &[NewJob]) -> Result<Ticket> {
-        let at = new.at;
-        let txn = self.write.begin().await?;
-        let requester_id = upsert_requester(&txn, &new.requester_email, &new.requester_name, at).await?;
-        let seq = next_seq(&txn).await?;
-        let number = format.format(u64::try_from(seq).unwrap_or(0), at.year());
-        let mut t = Ticket {
-            id: TicketId(0),
-            number,
-            subject: new.subject,
-            requester_id,
-            channel: new.channel,
-            help_topic_id: new.help_topic_id,
-            kind: new.kind,
-            department_id: new.department_id,
-            priority: new.priority,
-            impact: new.impact,
-            urgency: new.urgency,
-            status: Status::New,
-            owner_id: None,
-            responsible_id: None,
-            team_id: None,
-            custom_fields: new.custom_fields,
-            time_estimate_minutes: None,
-            time_spent_minutes: 0,
-            response_due_at: new.response_due_at,
-            resolution_due_at: new.resolution_due_at,
-            first_response_at: None,
-            resolution_approved: false,
-            resolution_confirmed: false,
-            resolved_at: None,
-            closed_at: None,
-            created_at: at,
-            updated_at: at,
-        };
-        let mut am = ticket::ActiveModel {
-            id: NotSet,
-            number: Set(t.number.as_str().to_string()),
-            seq: Set(seq),
-            requester_id: Set(requester_id.get()),
-            channel: Set(t.channel.as_str().to_string()),
-            created_at: Set(micros(at)),
-            ..<ticket::ActiveModel as Default>::default()
-        };
-        mutable_columns(&t, &mut am)?;
-        t.id = TicketId(ticket::Entity::insert(am).exec(&txn).await?.last_insert_id);
-
-        let requester = Author::Requester(requester_id);
-        let message = NewEntry {
-            kind: EntryKind::Message,
-            author: requester.clone(),
-            author_name: Some(new.requester_name.as_str().to_string()),
-            body: new.body,
-            attachments: new.attachments,
-        };
-        insert_entry(&txn, t.id, &message, at).await?;
-        let (by, by_name) = new.opened_by.unwrap_or((requester, new.requester_name.as_str().to_string()));
-        let created = TicketEvent::new(EventKind::Created, &by, at, None, Some(t.status.to_string()));
-        insert_events(&txn, t.id, &[created], Some(&by_name)).await?;
-        insert_jobs(&txn, t.id, jobs, at).await?;
-        txn.commit().await?;
-        Ok(t)
-    }
-
     /// Saves a changed ticket with what the change writes besides. Fails with `Stale` if
     /// someone else changed the ticket since `read_at` (its `updated_at` then).
     pub async fn save_ticket_change(&self, t: &Ticket, read_at: DateTime<Utc>, change: &TicketChange) -> Result<Option<EntryId>> {

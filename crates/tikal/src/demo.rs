@@ -249,7 +249,7 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
             custom_fields,
             attachments: Vec::new(),
         };
-        let t = desk.open_ticket(&system, cmd).await?;
+        let (t, _) = desk.open_ticket(&system, cmd).await?;
         let stage = rng.next(10);
         if stage == 0 {
             continue; // stays new

@@ -7,3 +7,4 @@ mod authorization;
 mod binary;
 mod operations;
 mod outbox;
+mod store_batch;

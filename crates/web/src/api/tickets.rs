@@ -131,10 +131,14 @@ async fn render(desk: &Desk, tickets: &[Ticket]) -> Result<Vec<TicketDto>, ApiEr
     let mut ids: Vec<RequesterId> = tickets.iter().map(|t| t.requester_id).collect();
     ids.sort();
     ids.dedup();
-    let catalog = desk.catalog().await?;
     let requesters = desk.store().requesters_by_ids(&ids).await.map_err(tikal_service::ServiceError::from)?;
+    render_with(desk, tickets, &requesters).await
+}
+
+async fn render_with(desk: &Desk, tickets: &[Ticket], requesters: &[tikal_core::org::Requester]) -> Result<Vec<TicketDto>, ApiError> {
+    let catalog = desk.catalog().await?;
     let (departments, topics) = (&catalog.departments, &catalog.topics);
-    let names = Names { departments, topics, requesters: &requesters };
+    let names = Names { departments, topics, requesters };
     Ok(tickets.iter().map(|t| TicketDto::new(t, &names)).collect())
 }
 
@@ -160,10 +164,14 @@ pub async fn create(
         return Ok(resp);
     }
     let dto: CreateTicket = parse_json(&body)?;
-    let ticket = state.desk.open_ticket(&by, dto.try_into()?).await?;
+    let (ticket, requester) = state.desk.open_ticket(&by, dto.try_into()?).await?;
     metrics::counter!("tickets_created_total", "channel" => ticket.channel.as_str()).increment(1);
     let location = format!("/api/v1/tickets/{}", ticket.number);
-    let json = serde_json::to_string(&render_one(&state.desk, &ticket).await?).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let dto = render_with(&state.desk, std::slice::from_ref(&ticket), &[requester])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::bad_request("ticket not rendered"))?;
+    let json = serde_json::to_string(&dto).map_err(|e| ApiError::bad_request(e.to_string()))?;
     idempotency::finish(&state.desk, replay, StatusCode::CREATED, &json, Some(&location)).await;
     Ok(created(json, &location))
 }
