@@ -27,7 +27,7 @@ use sea_orm_migration::MigratorTrait;
 pub use blobs::{BlobStore, StoredBlob};
 pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
-pub use idempotency::IdempotentResponse;
+pub use idempotency::{IdempotentResponse, Reservation};
 pub use jobs::{ClaimedJob, NewJob};
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 

@@ -73,7 +73,7 @@ impl Modify for BearerAuth {
 )]
 struct ApiDoc;
 
-/// The OpenAPI document as JSON text (also used to write docs/api/openapi.json).
+/// The OpenAPI document as JSON text (`tikal openapi` writes docs/openapi.json with it).
 pub fn openapi_json() -> String {
     ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }

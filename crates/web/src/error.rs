@@ -2,7 +2,7 @@
 //! `{"error": {"code", "message"}}` with the right status; a 5xx never carries internal text.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tikal_core::DomainError;
@@ -82,6 +82,13 @@ impl From<JsonRejection> for ApiError {
             StatusCode::UNPROCESSABLE_ENTITY => "invalid_json",
             _ => "malformed_json",
         };
+        ApiError::new(r.status(), code, r.body_text())
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { "too_large" } else { "bad_request" };
         ApiError::new(r.status(), code, r.body_text())
     }
 }

@@ -124,6 +124,7 @@ async fn unknown_tickets_and_bad_parameters() {
     assert_eq!(error_of(app.get("/api/v1/tickets?limit=abc").await).await, (StatusCode::BAD_REQUEST, "invalid_query".into()));
     assert_eq!(error_of(app.get("/api/v1/tickets?status=flying").await).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_of(app.get("/api/v1/nothing-here").await).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(error_of(app.get("/api/v1/tickets/000001/attachments/abc").await).await, (StatusCode::BAD_REQUEST, "invalid_path".into()));
     assert_eq!(error_of(app.patch("/api/v1/tickets/000001", &json!({"status": "open"})).await).await.0, StatusCode::NOT_FOUND);
     assert_eq!(
         error_of(app.post("/api/v1/tickets/000001/messages", &json!({"kind": "reply", "body": "x"})).await).await.0,

@@ -209,6 +209,40 @@ async fn idempotency_key_returns_the_first_result() {
 }
 
 #[tokio::test]
+async fn simultaneous_retries_create_once_and_failures_free_the_key() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let body = json!({"subject": "Plataforma caída", "message": "Error 502", "requester": {"email": "sim@uni.example"}});
+    let send = |b: Value, key: &'static str| {
+        app.client.post(app.url("/api/v1/tickets")).bearer_auth(&app.key).header("Idempotency-Key", key).json(&b).send()
+    };
+    let attempts = futures::future::join_all((0..8).map(|_| send(body.clone(), "same-instant"))).await;
+    let mut numbers = std::collections::BTreeSet::new();
+    for r in attempts {
+        let r = r.expect("send");
+        match r.status() {
+            StatusCode::CREATED => {
+                let v: Value = r.json().await.expect("json");
+                numbers.insert(v["number"].as_str().expect("number").to_string());
+            }
+            StatusCode::CONFLICT => {
+                let v: Value = r.json().await.expect("json");
+                assert_eq!(v["error"]["code"], "request_in_progress");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(numbers.len(), 1, "one ticket for one key, however the retries interleave");
+    let list: Value = app.get("/api/v1/tickets").await.json().await.expect("json");
+    assert_eq!(list["tickets"].as_array().expect("array").len(), 1);
+
+    let bad = json!({"subject": "x", "message": "y", "requester": {"email": "not-an-address"}});
+    assert_eq!(send(bad, "fix-and-retry").await.expect("send").status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fixed = json!({"subject": "x", "message": "y", "requester": {"email": "ok@uni.example"}});
+    assert_eq!(send(fixed, "fix-and-retry").await.expect("send").status(), StatusCode::CREATED, "a failed request does not hold its key");
+}
+
+#[tokio::test]
 async fn help_topics_route_and_default_the_ticket() {
     let app = TestApp::spawn().await;
     let mesa = app.department("Mesa de Ayuda (Nivel 1)").await;

@@ -39,7 +39,9 @@ async fn concurrent_creates_get_distinct_numbers_and_their_own_rows() {
         let (store, format) = (store.clone(), format.clone());
         // A few shared requesters, new to the database, created once each.
         let email = format!("nuevo{}@gob.example", i % 7);
-        tasks.push(tokio::spawn(async move { store.create_ticket(new_ticket(&email, &format!("Caso {i}"), dept), &format, &[]).await.map(|(t, r)| (i, t, r)) }));
+        tasks.push(tokio::spawn(async move {
+            store.create_ticket(new_ticket(&email, &format!("Caso {i}"), dept), &format, &[]).await.map(|(t, r)| (i, t, r))
+        }));
     }
     let mut numbers = BTreeSet::new();
     let mut requesters = BTreeSet::new();
@@ -71,7 +73,9 @@ async fn a_bad_ticket_in_a_batch_fails_alone() {
         let (store, format) = (store.clone(), format.clone());
         // Every tenth names a department that does not exist: a foreign-key violation.
         let d = if i % 10 == 3 { DepartmentId(9999) } else { dept };
-        tasks.push(tokio::spawn(async move { (i, store.create_ticket(new_ticket("lote@gob.example", &format!("Caso {i}"), d), &format, &[]).await) }));
+        tasks.push(tokio::spawn(async move {
+            (i, store.create_ticket(new_ticket("lote@gob.example", &format!("Caso {i}"), d), &format, &[]).await)
+        }));
     }
     for task in tasks {
         let (i, result) = task.await.expect("join");

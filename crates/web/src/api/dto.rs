@@ -261,7 +261,7 @@ pub struct UpdateTicket {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMessage {
-    /// `reply` (public, e-mailed to the requester) or `note` (internal).
+    /// `reply` (public: the requester sees it) or `note` (internal).
     pub kind: String,
     pub body: String,
     pub attachments: Option<Vec<AttachmentInput>>,

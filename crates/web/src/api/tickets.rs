@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -82,6 +82,18 @@ fn parse_number(raw: &str) -> Result<TicketNumber, ApiError> {
     TicketNumber::parse(raw).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "ticket not found"))
 }
 
+/// The `{number}` of a ticket URL; a malformed one is simply a ticket that does not exist.
+pub struct TicketPath(TicketNumber);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for TicketPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await?;
+        parse_number(&raw).map(TicketPath)
+    }
+}
+
 impl TryFrom<CreateTicket> for OpenTicket {
     type Error = ApiError;
     fn try_from(d: CreateTicket) -> Result<Self, ApiError> {
@@ -157,14 +169,29 @@ pub async fn create(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let body = body?;
     let replay = idempotency::begin(&state.desk, &by, &headers, "POST /tickets", &body).await?;
     if let Replay::Stored(resp) = replay {
         return Ok(resp);
     }
-    let dto: CreateTicket = parse_json(&body)?;
-    let (ticket, requester) = state.desk.open_ticket(&by, dto.try_into()?).await?;
+    match open(&state, &by, &body).await {
+        Ok((json, location)) => {
+            idempotency::finish(&state.desk, replay, Ok((StatusCode::CREATED, &json, Some(&location)))).await;
+            Ok(created(json, &location))
+        }
+        Err(e) => {
+            idempotency::finish(&state.desk, replay, Err(())).await;
+            Err(e)
+        }
+    }
+}
+
+/// Opens the ticket of a create request: the JSON answer and its location.
+async fn open(state: &AppState, by: &tikal_service::Principal, body: &[u8]) -> Result<(String, String), ApiError> {
+    let dto: CreateTicket = parse_json(body)?;
+    let (ticket, requester) = state.desk.open_ticket(by, dto.try_into()?).await?;
     metrics::counter!("tickets_created_total", "channel" => ticket.channel.as_str()).increment(1);
     let location = format!("/api/v1/tickets/{}", ticket.number);
     let dto = render_with(&state.desk, std::slice::from_ref(&ticket), &[requester])
@@ -172,8 +199,7 @@ pub async fn create(
         .pop()
         .ok_or_else(|| ApiError::bad_request("ticket not rendered"))?;
     let json = serde_json::to_string(&dto).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    idempotency::finish(&state.desk, replay, StatusCode::CREATED, &json, Some(&location)).await;
-    Ok(created(json, &location))
+    Ok((json, location))
 }
 
 fn created(json: String, location: &str) -> Response {
@@ -268,9 +294,9 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
-    Path(number): Path<String>,
+    TicketPath(number): TicketPath,
 ) -> Result<Json<TicketDto>, ApiError> {
-    let t = state.desk.ticket(&by, &parse_number(&number)?).await?;
+    let t = state.desk.ticket(&by, &number).await?;
     Ok(Json(render_one(&state.desk, &t).await?))
 }
 
@@ -282,10 +308,9 @@ pub async fn show(
 pub async fn update(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
-    Path(number): Path<String>,
+    TicketPath(number): TicketPath,
     body: Result<Json<UpdateTicket>, JsonRejection>,
 ) -> Result<Json<TicketDto>, ApiError> {
-    let number = parse_number(&number)?;
     let Json(dto) = body?;
     let t = state.desk.update_ticket(&by, &number, dto.try_into()?).await?;
     Ok(Json(render_one(&state.desk, &t).await?))
@@ -296,9 +321,9 @@ pub async fn update(
 pub async fn thread(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
-    Path(number): Path<String>,
+    TicketPath(number): TicketPath,
 ) -> Result<Json<ThreadDto>, ApiError> {
-    let (t, entries, attachments) = state.desk.thread(&by, &parse_number(&number)?).await?;
+    let (t, entries, attachments) = state.desk.thread(&by, &number).await?;
     let n = t.number.to_string();
     Ok(Json(ThreadDto { entries: entries.iter().map(|e| EntryDto::new(&n, e, &attachments)).collect(), number: n }))
 }
@@ -309,10 +334,9 @@ pub async fn thread(
 pub async fn post_message(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
-    Path(number): Path<String>,
+    TicketPath(number): TicketPath,
     body: Result<Json<CreateMessage>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let number = parse_number(&number)?;
     let Json(dto) = body?;
     let kind = match dto.kind.as_str() {
         "reply" => EntryKind::Reply,
@@ -333,10 +357,9 @@ pub async fn post_message(
 pub async fn resolution(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
-    Path(number): Path<String>,
+    TicketPath(number): TicketPath,
     body: Result<Json<ResolutionRequest>, JsonRejection>,
 ) -> Result<Json<TicketDto>, ApiError> {
-    let number = parse_number(&number)?;
     let Json(dto) = body?;
     let action = match dto.action.as_str() {
         "approve" => ResolutionAction::Approve,
@@ -353,10 +376,9 @@ pub async fn resolution(
 pub async fn log_time(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
-    Path(number): Path<String>,
+    TicketPath(number): TicketPath,
     body: Result<Json<LogTime>, JsonRejection>,
 ) -> Result<Json<TicketDto>, ApiError> {
-    let number = parse_number(&number)?;
     let Json(dto) = body?;
     let t = state.desk.log_time(&by, &number, dto.minutes, dto.note).await?;
     Ok(Json(render_one(&state.desk, &t).await?))
@@ -368,8 +390,9 @@ pub async fn log_time(
 pub async fn attachment(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
-    Path((number, id)): Path<(String, i64)>,
+    path: Result<Path<(String, i64)>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let Path((number, id)) = path?;
     let (meta, data) = state.desk.attachment(&by, &parse_number(&number)?, AttachmentId(id)).await?;
     // Always a download, never rendered in our origin: uploaded HTML or SVG must not run here.
     let disposition = format!("attachment; filename*=UTF-8''{}", percent_encode(&meta.filename));
