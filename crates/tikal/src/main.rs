@@ -56,8 +56,53 @@ enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Departments (queues) tickets are routed to.
+    Department {
+        #[command(subcommand)]
+        command: DepartmentCommand,
+    },
+    /// Help topics of the service catalogue.
+    HelpTopic {
+        #[command(subcommand)]
+        command: HelpTopicCommand,
+    },
     /// Print the OpenAPI document of the REST API.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum DepartmentCommand {
+    /// Create a department and print its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        parent_id: Option<i64>,
+    },
+    /// List departments: id, name.
+    List,
+}
+
+#[derive(Subcommand)]
+enum HelpTopicCommand {
+    /// Create a help topic and print its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        parent_id: Option<i64>,
+        /// Department its tickets go to.
+        #[arg(long)]
+        department_id: Option<i64>,
+        /// Default priority 1-5.
+        #[arg(long)]
+        priority: Option<u8>,
+        /// Default type: incident, service_request, problem, major_incident.
+        #[arg(long = "type")]
+        kind: Option<String>,
+    },
+    /// List help topics: id, path.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -147,10 +192,76 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             println!("{key}");
             Ok(())
         }
+        Command::Department { command } => {
+            let desk = startup::open_desk(&settings).await?;
+            catalogue::department(&desk, command).await
+        }
+        Command::HelpTopic { command } => {
+            let desk = startup::open_desk(&settings).await?;
+            catalogue::help_topic(&desk, command).await
+        }
         Command::Openapi => {
             println!("{}", tikal_web::openapi_json());
             Ok(())
         }
+    }
+}
+
+mod catalogue {
+    use tikal_core::{DepartmentId, DomainError, HelpTopicId, Priority, TicketType};
+    use tikal_service::Desk;
+    use tikal_store::NewHelpTopic;
+
+    use super::{DepartmentCommand, HelpTopicCommand, IntoStartup, StartupError};
+
+    fn name(raw: &str) -> Result<String, StartupError> {
+        let n = raw.trim();
+        if n.is_empty() || n.chars().count() > 120 {
+            return Err(DomainError::invalid("name", "must be 1-120 characters").into_startup());
+        }
+        Ok(n.to_string())
+    }
+
+    pub async fn department(desk: &Desk, command: DepartmentCommand) -> Result<(), StartupError> {
+        match command {
+            DepartmentCommand::Create { name: raw, parent_id } => {
+                let d = desk.store().create_department(&name(&raw)?, parent_id.map(DepartmentId), tikal_store::now()).await?;
+                println!("{}", d.id);
+            }
+            DepartmentCommand::List => {
+                for d in desk.store().departments().await? {
+                    println!("{}\t{}", d.id, d.name);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn help_topic(desk: &Desk, command: HelpTopicCommand) -> Result<(), StartupError> {
+        match command {
+            HelpTopicCommand::Create { name: raw, parent_id, department_id, priority, kind } => {
+                let topic = NewHelpTopic {
+                    name: name(&raw)?,
+                    parent_id: parent_id.map(HelpTopicId),
+                    department_id: department_id.map(DepartmentId),
+                    default_priority: priority.map(Priority::try_from).transpose().map_err(IntoStartup::into_startup)?,
+                    default_type: kind
+                        .as_deref()
+                        .map(str::parse::<TicketType>)
+                        .transpose()
+                        .map_err(|e| DomainError::from(e).into_startup())?,
+                };
+                let t = desk.store().create_help_topic(topic).await?;
+                println!("{}", t.id);
+            }
+            HelpTopicCommand::List => {
+                let all = desk.store().help_topics().await?;
+                for t in &all {
+                    println!("{}\t{}", t.id, t.path(&all));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

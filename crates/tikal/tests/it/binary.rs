@@ -80,6 +80,22 @@ async fn cli_commands_and_admin_creation() {
     assert!(!short.wait_with_output().expect("wait").status.success(), "short passwords are refused");
     let bad = tikal(dir.path(), &db).args(["serve", "--listen", "not-an-address"]).output().expect("run");
     assert!(!bad.status.success());
+
+    // The catalogue from the command line, so a fresh install can take tickets.
+    let out = tikal(dir.path(), &db).args(["department", "create", "--name", "Mesa de Ayuda (Nivel 1)"]).output().expect("department");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dept = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = tikal(dir.path(), &db)
+        .args(["help-topic", "create", "--name", "Impresoras", "--department-id", &dept, "--priority", "4", "--type", "incident"])
+        .output()
+        .expect("topic");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bad_topic = tikal(dir.path(), &db).args(["help-topic", "create", "--name", "X", "--priority", "9"]).output().expect("topic");
+    assert!(!bad_topic.status.success());
+    let listed = tikal(dir.path(), &db).args(["help-topic", "list"]).output().expect("list");
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("Impresoras"));
+    let listed = tikal(dir.path(), &db).args(["department", "list"]).output().expect("list");
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), format!("{dept}\tMesa de Ayuda (Nivel 1)"));
 }
 
 /// Every ticket that got a 201 survives a SIGKILL of the server.
