@@ -15,6 +15,7 @@ pub struct DeskConfig {
     pub max_attachments: usize,
     /// Department for tickets that name none and whose help topic has none.
     pub default_department: Option<String>,
+    pub portal: PortalPolicy,
 }
 
 impl Default for DeskConfig {
@@ -27,6 +28,7 @@ impl Default for DeskConfig {
             max_attachment_bytes: 25 * 1024 * 1024,
             max_attachments: 10,
             default_department: None,
+            portal: PortalPolicy::default(),
         }
     }
 }
@@ -53,5 +55,45 @@ impl DeskSettings {
             default_department: self.default_department,
             ..d
         })
+    }
+}
+
+/// Who may create a portal account.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Registration {
+    /// Anyone may register.
+    #[default]
+    Open,
+    /// Only addresses of these domains (e.g. the institution's own).
+    Domains(Vec<String>),
+    /// Accounts are created by staff only.
+    StaffOnly,
+}
+
+/// The requester portal's policy, from `[portal]`.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PortalPolicy {
+    pub registration: Registration,
+    /// Whether someone without an account may open a ticket from the portal.
+    pub guests_may_open: bool,
+    /// The organisation's name, shown on every page.
+    pub organisation_name: String,
+    /// `es` or `en`: the language when neither the user nor the browser says.
+    pub default_language: String,
+    /// IANA time zone for dates shown to people, e.g. `America/Guayaquil`.
+    pub time_zone: String,
+}
+
+impl Default for PortalPolicy {
+    fn default() -> Self {
+        PortalPolicy {
+            registration: Registration::Open,
+            guests_may_open: false,
+            organisation_name: "Mesa de Ayuda".into(),
+            default_language: "es".into(),
+            time_zone: "America/Guayaquil".into(),
+        }
     }
 }

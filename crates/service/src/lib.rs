@@ -2,6 +2,7 @@
 //! functions: each checks who may do it, applies the domain rule from `tikal_core`, and has the
 //! store commit the change with its events in one transaction.
 
+mod accounts;
 mod auth;
 mod catalog;
 mod config;
@@ -9,9 +10,10 @@ mod error;
 mod principal;
 mod tickets;
 
+pub use accounts::{LoginError, SessionStart};
 pub use auth::{hash_password, new_api_key, verify_password};
 pub use catalog::Catalog;
-pub use config::{DeskConfig, DeskSettings};
+pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use error::ServiceError;
 pub use principal::Principal;
 pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload};

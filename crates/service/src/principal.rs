@@ -1,4 +1,4 @@
-use tikal_core::{Access, AgentId, ApiKeyId, Author, DepartmentId, Permission, RequesterId};
+use tikal_core::{Access, AgentId, ApiKeyId, Author, DepartmentId, Permission, RequesterId, TicketId};
 
 use crate::{Result, ServiceError};
 
@@ -14,6 +14,12 @@ pub enum Principal {
         id: RequesterId,
         name: String,
     },
+    /// A requester who came through a status-check link: that one ticket only.
+    TicketLink {
+        requester: RequesterId,
+        ticket: TicketId,
+        name: String,
+    },
     /// An integration: full access, recorded as the key's name.
     ApiKey {
         id: ApiKeyId,
@@ -27,7 +33,7 @@ impl Principal {
     pub fn author(&self) -> Author {
         match self {
             Principal::Agent { id, .. } => Author::Agent(*id),
-            Principal::Requester { id, .. } => Author::Requester(*id),
+            Principal::Requester { id, .. } | Principal::TicketLink { requester: id, .. } => Author::Requester(*id),
             Principal::ApiKey { id, .. } => Author::ApiKey(*id),
             Principal::System => Author::System,
         }
@@ -35,20 +41,23 @@ impl Principal {
 
     pub fn name(&self) -> &str {
         match self {
-            Principal::Agent { name, .. } | Principal::Requester { name, .. } | Principal::ApiKey { name, .. } => name,
+            Principal::Agent { name, .. }
+            | Principal::Requester { name, .. }
+            | Principal::TicketLink { name, .. }
+            | Principal::ApiKey { name, .. } => name,
             Principal::System => "Tikal",
         }
     }
 
     pub fn is_staff(&self) -> bool {
-        !matches!(self, Principal::Requester { .. })
+        !matches!(self, Principal::Requester { .. } | Principal::TicketLink { .. })
     }
 
     pub fn allows(&self, dept: DepartmentId, perm: Permission) -> bool {
         match self {
             Principal::Agent { access, .. } => access.allows(dept, perm),
             Principal::ApiKey { .. } | Principal::System => true,
-            Principal::Requester { .. } => false,
+            Principal::Requester { .. } | Principal::TicketLink { .. } => false,
         }
     }
 

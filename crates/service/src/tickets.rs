@@ -59,7 +59,12 @@ pub struct TicketQuery {
     pub requester_email: Option<EmailAddress>,
     pub priority: Option<Priority>,
     pub owner: Option<AgentId>,
-    pub before: Option<TicketId>,
+    pub help_topic: Option<HelpTopicId>,
+    /// Subject words or a ticket number.
+    pub text: Option<String>,
+    /// Cursor: the last ticket of the previous page.
+    pub after: Option<TicketId>,
+    pub oldest_first: bool,
     pub limit: u64,
 }
 
@@ -149,6 +154,7 @@ impl Desk {
         };
         let department_id = self.resolve_department(&catalog, cmd.department_id, topic)?;
         let (email, name) = match by {
+            Principal::TicketLink { .. } => return Err(ServiceError::Forbidden),
             Principal::Requester { id, .. } => {
                 let me = self.store.requesters_by_ids(&[*id]).await?.pop().ok_or(ServiceError::NotFound("requester"))?;
                 (me.email, me.name)
@@ -173,7 +179,7 @@ impl Desk {
         let at = tikal_store::now();
         let (response_due, resolution_due) = self.config.sla.due(priority, at);
         let opened_by = match by {
-            Principal::Requester { .. } => None,
+            Principal::Requester { .. } | Principal::TicketLink { .. } => None,
             staff => Some((staff.author(), staff.name().to_string())),
         };
         let new = NewTicket {
@@ -203,6 +209,7 @@ impl Desk {
     fn can_see(&self, by: &Principal, t: &Ticket) -> bool {
         match by {
             Principal::Requester { id, .. } => t.requester_id == *id,
+            Principal::TicketLink { requester, ticket, .. } => t.id == *ticket && t.requester_id == *requester,
             staff => staff.allows(t.department_id, Permission::TicketView),
         }
     }
@@ -235,13 +242,13 @@ impl Desk {
         Ok((meta, data))
     }
 
-    pub async fn list_tickets(&self, by: &Principal, q: TicketQuery) -> Result<Listing> {
-        let limit = q.limit.clamp(1, 200);
+    /// The store filter for what `by` asks and may see; `None` when nothing can match.
+    async fn filter_for(&self, by: &Principal, q: &TicketQuery) -> Result<Option<TicketFilter>> {
         let requester = match (by, &q.requester_email) {
-            (Principal::Requester { id, .. }, _) => Some(*id),
+            (Principal::Requester { id, .. } | Principal::TicketLink { requester: id, .. }, _) => Some(*id),
             (_, Some(email)) => match self.store.requester_by_email(email).await? {
                 Some(r) => Some(r.id),
-                None => return Ok(Listing { tickets: Vec::new(), next: None }),
+                None => return Ok(None),
             },
             _ => None,
         };
@@ -249,14 +256,32 @@ impl Desk {
             Principal::Agent { access, .. } => access.visible_departments(),
             _ => None,
         };
-        let filter = TicketFilter {
+        let text = match by {
+            // A status-check link shows its one ticket only.
+            Principal::TicketLink { ticket, .. } => match self.store.ticket_by_id(*ticket).await? {
+                Some(t) => Some(t.number.to_string()),
+                None => return Ok(None),
+            },
+            _ => q.text.clone(),
+        };
+        Ok(Some(TicketFilter {
             departments,
-            statuses: q.statuses,
+            statuses: q.statuses.clone(),
             department: q.department,
             requester,
             priority: q.priority,
             owner: q.owner,
-            before: q.before,
+            help_topic: q.help_topic,
+            text,
+            after: q.after,
+            oldest_first: q.oldest_first,
+        }))
+    }
+
+    pub async fn list_tickets(&self, by: &Principal, q: TicketQuery) -> Result<Listing> {
+        let limit = q.limit.clamp(1, 200);
+        let Some(filter) = self.filter_for(by, &q).await? else {
+            return Ok(Listing { tickets: Vec::new(), next: None });
         };
         let mut tickets = self.store.list_tickets(&filter, limit + 1).await?;
         let next = if tickets.len() as u64 > limit {
@@ -266,6 +291,14 @@ impl Desk {
             None
         };
         Ok(Listing { tickets, next })
+    }
+
+    /// How many tickets match (the tab counts of a requester's list).
+    pub async fn count_tickets(&self, by: &Principal, q: &TicketQuery) -> Result<u64> {
+        match self.filter_for(by, q).await? {
+            Some(f) => Ok(self.store.count_matching(&f).await?),
+            None => Ok(0),
+        }
     }
 
     /// Reads the ticket, lets `f` change it, and saves the change with its events; retried when
@@ -295,7 +328,7 @@ impl Desk {
     pub async fn post_message(&self, by: &Principal, number: &TicketNumber, msg: PostMessage) -> Result<EntryId> {
         let body = parse_body(&msg.body)?;
         let kind = match (by, msg.kind) {
-            (Principal::Requester { .. }, _) => EntryKind::Message,
+            (Principal::Requester { .. } | Principal::TicketLink { .. }, _) => EntryKind::Message,
             (_, EntryKind::Event) => return Err(DomainError::invalid("kind", "must be reply or note").into()),
             (_, k) => k,
         };

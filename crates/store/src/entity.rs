@@ -196,3 +196,29 @@ entity!(job, "jobs", {
     done_at: Option<i64>,
     created_at: i64,
 });
+
+entity!(session, "sessions", {
+    #[sea_orm(primary_key, auto_increment = false)] id_hash: String,
+    principal_kind: String,
+    principal_id: i64,
+    ticket_id: Option<i64>,
+    csrf_token: String,
+    created_at: i64,
+    expires_at: i64,
+});
+
+entity!(access_token, "access_tokens", {
+    #[sea_orm(primary_key, auto_increment = false)] token_hash: String,
+    purpose: String,
+    requester_id: i64,
+    ticket_id: Option<i64>,
+    expires_at: i64,
+    used_at: Option<i64>,
+    created_at: i64,
+});
+
+entity!(login_attempt, "login_attempts", {
+    #[sea_orm(primary_key)] id: i64,
+    subject: String,
+    at: i64,
+});

@@ -43,6 +43,23 @@ pub(crate) async fn insert_jobs(txn: &DatabaseTransaction, ticket_id: TicketId, 
 }
 
 impl Store {
+    /// Enqueues a job that is not tied to a ticket change (account mail, links).
+    pub async fn enqueue_job(&self, kind: &str, payload: &str, at: DateTime<Utc>) -> Result<()> {
+        let row = job::ActiveModel {
+            id: NotSet,
+            kind: Set(kind.to_string()),
+            payload: Set(payload.to_string()),
+            run_at: Set(micros(at)),
+            attempts: Set(0),
+            locked_until: Set(None),
+            last_error: Set(None),
+            done_at: Set(None),
+            created_at: Set(micros(at)),
+        };
+        job::Entity::insert(row).exec_without_returning(&self.write).await?;
+        Ok(())
+    }
+
     /// Claims up to `limit` due jobs for `lease`. PostgreSQL skips rows another node holds
     /// (`FOR UPDATE SKIP LOCKED`); SQLite has one writer, so the claiming UPDATE is atomic.
     pub async fn claim_jobs(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<ClaimedJob>> {

@@ -2,6 +2,7 @@
 //! repositories that return `tikal_core` types, and attachment blobs behind `object_store`.
 //! SQL lives here and nowhere else.
 
+mod accounts;
 mod blobs;
 mod convert;
 mod create;
@@ -24,6 +25,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use convert::now;
 use sea_orm_migration::MigratorTrait;
 
+pub use accounts::{RequesterAccount, SessionOwner, SessionRecord, TokenPurpose};
 pub use blobs::{BlobStore, StoredBlob};
 pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;

@@ -2,6 +2,7 @@
 //! one transaction, together with the jobs (outbox) that notify about it.
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
@@ -93,8 +94,13 @@ pub struct TicketFilter {
     pub requester: Option<RequesterId>,
     pub priority: Option<Priority>,
     pub owner: Option<AgentId>,
-    /// Keyset cursor: only tickets with a smaller id (the list is newest first).
-    pub before: Option<TicketId>,
+    pub help_topic: Option<HelpTopicId>,
+    /// Words that must appear in the subject (case-insensitive), or a ticket number.
+    pub text: Option<String>,
+    /// Keyset cursor: only tickets after this one in the list's order.
+    pub after: Option<TicketId>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
 }
 
 pub(crate) fn to_ticket(m: ticket::Model) -> Result<Ticket> {
@@ -307,8 +313,7 @@ impl Store {
         ticket::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_ticket).transpose()
     }
 
-    /// Newest first, keyset-paginated: cost depends on the page size, not on the table size.
-    pub async fn list_tickets(&self, f: &TicketFilter, limit: u64) -> Result<Vec<Ticket>> {
+    fn filtered(f: &TicketFilter) -> sea_orm::Select<ticket::Entity> {
         let mut q = ticket::Entity::find();
         if let Some(depts) = &f.departments {
             q = q.filter(ticket::Column::DepartmentId.is_in(depts.iter().map(|d| d.get())));
@@ -328,10 +333,34 @@ impl Store {
         if let Some(o) = f.owner {
             q = q.filter(ticket::Column::OwnerId.eq(o.get()));
         }
-        if let Some(before) = f.before {
-            q = q.filter(ticket::Column::Id.lt(before.get()));
+        if let Some(t) = f.help_topic {
+            q = q.filter(ticket::Column::HelpTopicId.eq(t.get()));
         }
-        q.order_by_desc(ticket::Column::Id).limit(limit).all(&self.read).await?.into_iter().map(to_ticket).collect()
+        if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            // Plain substring search for now; stemmed full-text search comes with the search feature.
+            let escaped: String = text.to_lowercase().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+            let pattern = format!("%{escaped}%");
+            let subject = Expr::expr(Func::lower(Expr::col(ticket::Column::Subject))).like(LikeExpr::new(pattern).escape('\\'));
+            q = q.filter(Condition::any().add(subject).add(ticket::Column::Number.eq(text)));
+        }
+        q
+    }
+
+    /// One page in id order (newest first unless `oldest_first`), keyset-paginated: the cost
+    /// depends on the page size, not on the table size.
+    pub async fn list_tickets(&self, f: &TicketFilter, limit: u64) -> Result<Vec<Ticket>> {
+        let mut q = Self::filtered(f);
+        if let Some(after) = f.after {
+            q = q.filter(if f.oldest_first { ticket::Column::Id.gt(after.get()) } else { ticket::Column::Id.lt(after.get()) });
+        }
+        let q = if f.oldest_first { q.order_by_asc(ticket::Column::Id) } else { q.order_by_desc(ticket::Column::Id) };
+        q.limit(limit).all(&self.read).await?.into_iter().map(to_ticket).collect()
+    }
+
+    /// How many tickets match (for tab counts of one requester; not for whole-desk queues).
+    pub async fn count_matching(&self, f: &TicketFilter) -> Result<u64> {
+        use sea_orm::PaginatorTrait;
+        Ok(Self::filtered(f).count(&self.read).await?)
     }
 
     pub async fn thread(&self, ticket_id: TicketId) -> Result<Vec<ThreadEntry>> {

@@ -282,7 +282,10 @@ pub async fn list(
         requester_email: p.requester.as_deref().map(EmailAddress::parse).transpose()?,
         priority: p.priority.map(Priority::try_from).transpose()?,
         owner: p.owner.map(AgentId),
-        before: p.cursor.as_deref().map(decode_cursor).transpose()?,
+        after: p.cursor.as_deref().map(decode_cursor).transpose()?,
+        help_topic: None,
+        text: None,
+        oldest_first: false,
         limit: p.limit.unwrap_or(50),
     };
     let listing = state.desk.list_tickets(&by, query).await?;

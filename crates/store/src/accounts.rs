@@ -1,0 +1,216 @@
+//! Requester accounts, sessions, single-use tokens and login attempts.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set};
+use tikal_core::org::Requester;
+use tikal_core::*;
+
+use crate::convert::{micros, time};
+use crate::entity::{access_token, login_attempt, requester, session};
+use crate::{Result, Store, StoreError};
+
+/// Who a session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionOwner {
+    Requester(RequesterId),
+    Agent(AgentId),
+    /// Opened from a status-check link: one ticket of one requester, nothing else.
+    TicketLink { requester: RequesterId, ticket: TicketId },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub owner: SessionOwner,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    TicketLink,
+    PasswordReset,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::TicketLink => "ticket_link",
+            TokenPurpose::PasswordReset => "password_reset",
+        }
+    }
+}
+
+/// A requester's stored profile and password hash.
+#[derive(Debug, Clone)]
+pub struct RequesterAccount {
+    pub requester: Requester,
+    pub phone: Option<String>,
+    pub language: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+fn to_account(m: requester::Model) -> Result<RequesterAccount> {
+    Ok(RequesterAccount {
+        requester: Requester {
+            id: RequesterId(m.id),
+            email: EmailAddress::parse(&m.email)?,
+            name: PersonName::parse(&m.name)?,
+            organisation_id: m.organisation_id.map(OrganisationId),
+        },
+        phone: m.phone,
+        language: m.language,
+        password_hash: m.password_hash,
+    })
+}
+
+impl Store {
+    pub async fn requester_account(&self, email: &EmailAddress) -> Result<Option<RequesterAccount>> {
+        requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await?.map(to_account).transpose()
+    }
+
+    pub async fn requester_account_by_id(&self, id: RequesterId) -> Result<Option<RequesterAccount>> {
+        requester::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_account).transpose()
+    }
+
+    /// Creates a requester with a password, or sets the password of one known only from
+    /// tickets (someone who wrote before registering). An existing password is a conflict.
+    pub async fn register_requester(&self, email: &EmailAddress, name: &PersonName, password_hash: &str, language: Option<&str>, at: DateTime<Utc>) -> Result<RequesterId> {
+        match requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await? {
+            Some(existing) if existing.password_hash.is_some() => Err(StoreError::Conflict("account exists".into())),
+            Some(existing) => {
+                let id = existing.id;
+                let mut am: requester::ActiveModel = existing.into();
+                am.name = Set(name.as_str().to_string());
+                am.password_hash = Set(Some(password_hash.to_string()));
+                am.language = Set(language.map(str::to_string));
+                am.update(&self.write).await?;
+                Ok(RequesterId(id))
+            }
+            None => {
+                let row = requester::ActiveModel {
+                    id: NotSet,
+                    email: Set(email.as_str().to_string()),
+                    name: Set(name.as_str().to_string()),
+                    phone: Set(None),
+                    organisation_id: Set(None),
+                    language: Set(language.map(str::to_string)),
+                    password_hash: Set(Some(password_hash.to_string())),
+                    created_at: Set(micros(at)),
+                };
+                Ok(RequesterId(requester::Entity::insert(row).exec(&self.write).await?.last_insert_id))
+            }
+        }
+    }
+
+    pub async fn update_requester_profile(&self, id: RequesterId, name: &PersonName, phone: Option<&str>, language: Option<&str>) -> Result<()> {
+        let am = requester::ActiveModel {
+            id: Set(id.get()),
+            name: Set(name.as_str().to_string()),
+            phone: Set(phone.map(str::to_string)),
+            language: Set(language.map(str::to_string)),
+            ..<requester::ActiveModel as Default>::default()
+        };
+        requester::Entity::update(am).exec(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn set_requester_password(&self, id: RequesterId, password_hash: &str) -> Result<()> {
+        let am = requester::ActiveModel { id: Set(id.get()), password_hash: Set(Some(password_hash.to_string())), ..<requester::ActiveModel as Default>::default() };
+        requester::Entity::update(am).exec(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn create_session(&self, id_hash: &str, owner: &SessionOwner, csrf_token: &str, at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
+        let (kind, principal, ticket) = match owner {
+            SessionOwner::Requester(id) => ("requester", id.get(), None),
+            SessionOwner::Agent(id) => ("agent", id.get(), None),
+            SessionOwner::TicketLink { requester, ticket } => ("ticket_link", requester.get(), Some(ticket.get())),
+        };
+        let row = session::ActiveModel {
+            id_hash: Set(id_hash.to_string()),
+            principal_kind: Set(kind.to_string()),
+            principal_id: Set(principal),
+            ticket_id: Set(ticket),
+            csrf_token: Set(csrf_token.to_string()),
+            created_at: Set(micros(at)),
+            expires_at: Set(micros(expires_at)),
+        };
+        session::Entity::insert(row).exec_without_returning(&self.write).await?;
+        Ok(())
+    }
+
+    /// The live session with this id hash.
+    pub async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
+        let Some(m) = session::Entity::find_by_id(id_hash.to_string()).filter(session::Column::ExpiresAt.gt(micros(now))).one(&self.read).await? else {
+            return Ok(None);
+        };
+        let owner = match (m.principal_kind.as_str(), m.ticket_id) {
+            ("requester", _) => SessionOwner::Requester(RequesterId(m.principal_id)),
+            ("agent", _) => SessionOwner::Agent(AgentId(m.principal_id)),
+            ("ticket_link", Some(t)) => SessionOwner::TicketLink { requester: RequesterId(m.principal_id), ticket: TicketId(t) },
+            (other, _) => return Err(StoreError::Corrupt(format!("session kind {other}"))),
+        };
+        Ok(Some(SessionRecord { owner, csrf_token: m.csrf_token, expires_at: time(m.expires_at)? }))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        session::Entity::delete_by_id(id_hash.to_string()).exec(&self.write).await?;
+        Ok(())
+    }
+
+    /// Ends every session of a requester (after a password change or reset).
+    pub async fn delete_requester_sessions(&self, id: RequesterId) -> Result<()> {
+        session::Entity::delete_many()
+            .filter(session::Column::PrincipalKind.eq("requester"))
+            .filter(session::Column::PrincipalId.eq(id.get()))
+            .exec(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_token(&self, token_hash: &str, purpose: TokenPurpose, requester: RequesterId, ticket: Option<TicketId>, at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
+        let row = access_token::ActiveModel {
+            token_hash: Set(token_hash.to_string()),
+            purpose: Set(purpose.as_str().to_string()),
+            requester_id: Set(requester.get()),
+            ticket_id: Set(ticket.map(TicketId::get)),
+            expires_at: Set(micros(expires_at)),
+            used_at: Set(None),
+            created_at: Set(micros(at)),
+        };
+        access_token::Entity::insert(row).exec_without_returning(&self.write).await?;
+        Ok(())
+    }
+
+    /// Uses a token once: marks it used and returns (requester, ticket) if it was live.
+    pub async fn consume_token(&self, token_hash: &str, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<Option<(RequesterId, Option<TicketId>)>> {
+        let res = access_token::Entity::update_many()
+            .col_expr(access_token::Column::UsedAt, sea_orm::sea_query::Expr::value(micros(now)))
+            .filter(access_token::Column::TokenHash.eq(token_hash))
+            .filter(access_token::Column::Purpose.eq(purpose.as_str()))
+            .filter(access_token::Column::UsedAt.is_null())
+            .filter(access_token::Column::ExpiresAt.gt(micros(now)))
+            .exec(&self.write)
+            .await?;
+        if res.rows_affected != 1 {
+            return Ok(None);
+        }
+        let row = access_token::Entity::find_by_id(token_hash.to_string()).one(&self.write).await?.ok_or(StoreError::NotFound("token"))?;
+        Ok(Some((RequesterId(row.requester_id), row.ticket_id.map(TicketId))))
+    }
+
+    pub async fn record_login_failure(&self, subjects: &[String], at: DateTime<Utc>) -> Result<()> {
+        let rows = subjects.iter().map(|s| login_attempt::ActiveModel { id: NotSet, subject: Set(s.clone()), at: Set(micros(at)) });
+        login_attempt::Entity::insert_many(rows).exec_without_returning(&self.write).await?;
+        Ok(())
+    }
+
+    /// Failed sign-ins for `subject` (an account or an address) since `since`.
+    pub async fn login_failures(&self, subject: &str, since: DateTime<Utc>) -> Result<u64> {
+        Ok(login_attempt::Entity::find()
+            .filter(login_attempt::Column::Subject.eq(subject))
+            .filter(login_attempt::Column::At.gt(micros(since)))
+            .count(&self.write)
+            .await?)
+    }
+}
