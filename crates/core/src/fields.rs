@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::error::DomainError;
+use crate::error::{DomainError, Reason};
 use crate::string_enum;
 
 string_enum! {
@@ -58,7 +58,7 @@ pub fn valid_key(key: &str) -> bool {
 impl FieldDef {
     /// Checks one input against this definition; `Ok(None)` is an empty optional field.
     pub fn parse(&self, input: FieldInput) -> Result<Option<FieldValue>, DomainError> {
-        let bad = |why: String| DomainError::Invalid { field: "custom_fields", reason: format!("{}: {why}", self.key) };
+        let bad = |reason: Reason| DomainError::InvalidCustomField { key: self.key.clone(), reason };
         let empty = match &input {
             FieldInput::Null => true,
             FieldInput::Text(s) => s.trim().is_empty(),
@@ -66,26 +66,26 @@ impl FieldDef {
             _ => false,
         };
         if empty {
-            return if self.required && self.kind != FieldKind::Checkbox { Err(bad("is required".into())) } else { Ok(None) };
+            return if self.required && self.kind != FieldKind::Checkbox { Err(bad(Reason::Required)) } else { Ok(None) };
         }
         let value = match (self.kind, input) {
             (FieldKind::Text, FieldInput::Text(s)) if s.chars().count() <= 255 && !s.contains('\n') => {
                 FieldValue::Text(s.trim().to_string())
             }
-            (FieldKind::Text, FieldInput::Text(_)) => return Err(bad("must be one line of at most 255 characters".into())),
+            (FieldKind::Text, FieldInput::Text(_)) => return Err(bad(Reason::NotOneLine)),
             (FieldKind::LongText, FieldInput::Text(s)) if s.len() <= 16_384 => FieldValue::Text(s.trim().to_string()),
-            (FieldKind::LongText, FieldInput::Text(_)) => return Err(bad("is longer than 16 KiB".into())),
+            (FieldKind::LongText, FieldInput::Text(_)) => return Err(bad(Reason::TooLong { max: 16_384 })),
             (FieldKind::Number, FieldInput::Number(n)) if n.is_finite() => FieldValue::Number(n),
             (FieldKind::Number, FieldInput::Text(s)) => match s.trim().replace(',', ".").parse::<f64>() {
                 Ok(n) if n.is_finite() => FieldValue::Number(n),
-                _ => return Err(bad("must be a number".into())),
+                _ => return Err(bad(Reason::NotANumber)),
             },
             (FieldKind::Select, FieldInput::Text(s)) if self.options.contains(&s) => FieldValue::Text(s),
-            (FieldKind::Select, _) => return Err(bad(format!("must be one of: {}", self.options.join(", ")))),
+            (FieldKind::Select, _) => return Err(bad(Reason::NotAnOption)),
             (FieldKind::MultiSelect, FieldInput::Text(s)) if self.options.contains(&s) => FieldValue::List(vec![s]),
             (FieldKind::MultiSelect, FieldInput::List(items)) => {
-                if let Some(x) = items.iter().find(|x| !self.options.contains(x)) {
-                    return Err(bad(format!("`{x}` is not one of: {}", self.options.join(", "))));
+                if items.iter().any(|x| !self.options.contains(x)) {
+                    return Err(bad(Reason::NotAnOption));
                 }
                 let mut items = items;
                 items.dedup();
@@ -95,12 +95,12 @@ impl FieldDef {
             (FieldKind::Checkbox, FieldInput::Text(s)) if matches!(s.as_str(), "on" | "true" | "1") => FieldValue::Bool(true),
             (FieldKind::Date, FieldInput::Text(s)) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
                 Ok(d) => FieldValue::Text(d.format("%Y-%m-%d").to_string()),
-                Err(_) => return Err(bad("must be a date as YYYY-MM-DD".into())),
+                Err(_) => return Err(bad(Reason::NotADate)),
             },
-            (kind, _) => return Err(bad(format!("has the wrong type for a {kind} field"))),
+            (_, _) => return Err(bad(Reason::WrongType)),
         };
         if self.required && value == FieldValue::Bool(false) {
-            return Err(bad("must be checked".into()));
+            return Err(bad(Reason::MustBeChecked));
         }
         Ok(Some(value))
     }
@@ -111,9 +111,9 @@ impl FieldDef {
 pub fn validate(defs: &[FieldDef], inputs: BTreeMap<String, FieldInput>) -> Result<FieldValues, DomainError> {
     let mut out = FieldValues::new();
     if let Some(unknown) = inputs.keys().find(|k| !defs.iter().any(|d| &d.key == *k)) {
-        return Err(DomainError::Invalid {
-            field: "custom_fields",
-            reason: format!("{}: is not a field of this form", unknown.chars().take(64).collect::<String>()),
+        return Err(DomainError::InvalidCustomField {
+            key: unknown.chars().take(64).collect(),
+            reason: Reason::Other("is not a field of this form".into()),
         });
     }
     let mut inputs = inputs;

@@ -14,7 +14,7 @@ pub mod thread;
 pub mod ticket;
 pub mod values;
 
-pub use error::DomainError;
+pub use error::{DomainError, Reason};
 pub use ids::*;
 pub use number::{NumberFormat, TicketNumber};
 pub use permission::{Access, Permission};

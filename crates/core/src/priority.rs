@@ -1,7 +1,7 @@
 //! Priorities 1 (very low) .. 5 (very high), derived from impact x urgency by a configurable
 //! ITIL matrix.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, Reason};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
@@ -40,7 +40,7 @@ impl TryFrom<u8> for Priority {
             3 => Priority::Medium,
             4 => Priority::High,
             5 => Priority::VeryHigh,
-            _ => return Err(DomainError::invalid("priority", "must be between 1 and 5")),
+            _ => return Err(DomainError::invalid("priority", Reason::OutOfRange { min: 1, max: 5 })),
         })
     }
 }
@@ -48,7 +48,7 @@ impl TryFrom<u8> for Priority {
 impl TryFrom<i64> for Priority {
     type Error = DomainError;
     fn try_from(v: i64) -> Result<Self, Self::Error> {
-        u8::try_from(v).map_err(|_| DomainError::invalid("priority", "must be between 1 and 5")).and_then(Priority::try_from)
+        u8::try_from(v).map_err(|_| DomainError::invalid("priority", Reason::OutOfRange { min: 1, max: 5 })).and_then(Priority::try_from)
     }
 }
 
@@ -88,7 +88,7 @@ macro_rules! three_level {
                     1 => $name::Low,
                     2 => $name::Medium,
                     3 => $name::High,
-                    _ => return Err(DomainError::invalid($field, "must be between 1 and 3")),
+                    _ => return Err(DomainError::invalid($field, Reason::OutOfRange { min: 1, max: 3 })),
                 })
             }
         }

@@ -1,6 +1,6 @@
 //! Small validated values parsed at the edge ("parse, don't validate").
 
-use crate::error::DomainError;
+use crate::error::{DomainError, Reason};
 
 /// An e-mail address, trimmed and lower-cased so it can be compared and used as a key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -10,12 +10,12 @@ pub struct EmailAddress(String);
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let s = raw.trim().to_lowercase();
-        let bad = |why: &str| Err(DomainError::invalid("email", why));
+        let bad = |_why: &str| Err(DomainError::invalid("email", Reason::InvalidEmail));
         if s.is_empty() {
-            return bad("is required");
+            return Err(DomainError::invalid("email", Reason::Required));
         }
         if s.len() > 254 {
-            return bad("is longer than 254 characters");
+            return Err(DomainError::invalid("email", Reason::TooLong { max: 254 }));
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '(' | ')' | ',' | ';' | '"' | '\\')) {
             return bad("contains characters not allowed in an address");
@@ -51,13 +51,13 @@ impl std::fmt::Display for EmailAddress {
 fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
     let s = raw.trim();
     if s.is_empty() {
-        return Err(DomainError::invalid(field, "is required"));
+        return Err(DomainError::invalid(field, Reason::Required));
     }
     if s.chars().count() > max {
-        return Err(DomainError::invalid(field, format!("is longer than {max} characters")));
+        return Err(DomainError::invalid(field, Reason::TooLong { max }));
     }
     if s.chars().any(|c| c.is_control()) {
-        return Err(DomainError::invalid(field, "contains control characters"));
+        return Err(DomainError::invalid(field, Reason::ControlCharacters));
     }
     Ok(s.to_string())
 }
@@ -102,10 +102,10 @@ impl Subject {
 pub fn parse_body(raw: &str) -> Result<String, DomainError> {
     let s = raw.trim();
     if s.is_empty() {
-        return Err(DomainError::invalid("body", "is required"));
+        return Err(DomainError::invalid("body", Reason::Required));
     }
     if s.len() > 65_536 {
-        return Err(DomainError::invalid("body", "is longer than 64 KiB"));
+        return Err(DomainError::invalid("body", Reason::TooLong { max: 65_536 }));
     }
     Ok(s.to_string())
 }

@@ -48,10 +48,10 @@ pub fn token_hash(token: &str) -> String {
 
 fn check_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD {
-        return Err(DomainError::invalid("password", format!("must have at least {MIN_PASSWORD} characters")).into());
+        return Err(DomainError::invalid("password", Reason::TooShort { min: MIN_PASSWORD }).into());
     }
     if password.len() > 1024 {
-        return Err(DomainError::invalid("password", "is too long").into());
+        return Err(DomainError::invalid("password", Reason::TooLong { max: 1024 }).into());
     }
     Ok(())
 }
@@ -90,7 +90,8 @@ impl Desk {
         let account_key = format!("acct:{}", email.trim().to_lowercase());
         let client_key = format!("ip:{client}");
         let failures = |key: String| async move { self.store.login_failures(&key, since).await.unwrap_or(u64::MAX) };
-        if failures(account_key.clone()).await >= MAX_FAILURES_PER_ACCOUNT || failures(client_key.clone()).await >= MAX_FAILURES_PER_ADDRESS {
+        if failures(account_key.clone()).await >= MAX_FAILURES_PER_ACCOUNT || failures(client_key.clone()).await >= MAX_FAILURES_PER_ADDRESS
+        {
             return Err(LoginError::Throttled);
         }
         let account = match EmailAddress::parse(email) {
@@ -155,7 +156,7 @@ impl Desk {
     pub async fn update_profile(&self, id: RequesterId, name: &PersonName, phone: Option<&str>, lang: Option<&str>) -> Result<()> {
         let phone = phone.map(str::trim).filter(|p| !p.is_empty());
         if phone.is_some_and(|p| p.len() > 40 || !p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))) {
-            return Err(DomainError::invalid("phone", "may contain digits, spaces and + - ( ) only").into());
+            return Err(DomainError::invalid("phone", Reason::InvalidPhone).into());
         }
         Ok(self.store.update_requester_profile(id, name, phone, language(lang)).await?)
     }
@@ -168,7 +169,7 @@ impl Desk {
             None => false,
         };
         if !ok {
-            return Err(DomainError::invalid("current_password", "is not correct").into());
+            return Err(DomainError::invalid("current_password", Reason::Incorrect).into());
         }
         check_password(new)?;
         let hash = hash_password(new.to_string()).await?;
@@ -237,7 +238,8 @@ mod tests {
 
     #[test]
     fn link_payload_is_json() {
-        let v: serde_json::Value = serde_json::from_str(&serde_link("a\"b@x.example", "https://h/status/abc", Some("000001"))).expect("json");
+        let v: serde_json::Value =
+            serde_json::from_str(&serde_link("a\"b@x.example", "https://h/status/abc", Some("000001"))).expect("json");
         assert_eq!(v["to"], "a\"b@x.example");
         assert_eq!(v["link"], "https://h/status/abc");
         assert_eq!(v["number"], "000001");

@@ -130,7 +130,7 @@ impl Desk {
 
     fn resolve_department(&self, catalog: &Catalog, explicit: Option<DepartmentId>, topic: Option<&HelpTopic>) -> Result<DepartmentId> {
         if let Some(id) = explicit {
-            return catalog.department(id).map(|d| d.id).ok_or_else(|| DomainError::invalid("department_id", "does not exist").into());
+            return catalog.department(id).map(|d| d.id).ok_or_else(|| DomainError::invalid("department_id", Reason::NotFound).into());
         }
         if let Some(id) = topic.and_then(|t| t.department_id) {
             return Ok(id);
@@ -149,7 +149,7 @@ impl Desk {
     pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<(Ticket, Requester)> {
         let catalog = self.catalog().await?;
         let topic = match cmd.help_topic_id {
-            Some(id) => Some(catalog.topic(id).filter(|t| t.active).ok_or(DomainError::invalid("help_topic_id", "does not exist"))?),
+            Some(id) => Some(catalog.topic(id).filter(|t| t.active).ok_or(DomainError::invalid("help_topic_id", Reason::NotFound))?),
             None => None,
         };
         let department_id = self.resolve_department(&catalog, cmd.department_id, topic)?;
@@ -161,7 +161,7 @@ impl Desk {
             }
             staff => {
                 staff.require(department_id, Permission::TicketCreate)?;
-                let email = cmd.requester_email.ok_or(DomainError::invalid("requester.email", "is required"))?;
+                let email = cmd.requester_email.ok_or(DomainError::invalid("email", Reason::Required))?;
                 let name = cmd.requester_name.unwrap_or_else(|| PersonName::from_email(&email));
                 (email, name)
             }
@@ -382,7 +382,7 @@ impl Desk {
         if let Some(target) = u.department_id
             && catalog.department(target).is_none()
         {
-            return Err(DomainError::invalid("department", "does not exist").into());
+            return Err(DomainError::invalid("department_id", Reason::NotFound).into());
         }
         for agent in [u.owner_id.flatten(), u.responsible_id.flatten()].into_iter().flatten() {
             if self.store.agent(agent).await?.is_none_or(|a| !a.active) {
@@ -392,7 +392,7 @@ impl Desk {
         if let Some(topic) = u.help_topic_id.flatten()
             && catalog.topic(topic).is_none()
         {
-            return Err(DomainError::invalid("help_topic_id", "does not exist").into());
+            return Err(DomainError::invalid("help_topic_id", Reason::NotFound).into());
         }
         Ok(())
     }

@@ -15,7 +15,10 @@ pub enum SessionOwner {
     Requester(RequesterId),
     Agent(AgentId),
     /// Opened from a status-check link: one ticket of one requester, nothing else.
-    TicketLink { requester: RequesterId, ticket: TicketId },
+    TicketLink {
+        requester: RequesterId,
+        ticket: TicketId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +77,14 @@ impl Store {
 
     /// Creates a requester with a password, or sets the password of one known only from
     /// tickets (someone who wrote before registering). An existing password is a conflict.
-    pub async fn register_requester(&self, email: &EmailAddress, name: &PersonName, password_hash: &str, language: Option<&str>, at: DateTime<Utc>) -> Result<RequesterId> {
+    pub async fn register_requester(
+        &self,
+        email: &EmailAddress,
+        name: &PersonName,
+        password_hash: &str,
+        language: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<RequesterId> {
         match requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await? {
             Some(existing) if existing.password_hash.is_some() => Err(StoreError::Conflict("account exists".into())),
             Some(existing) => {
@@ -102,7 +112,13 @@ impl Store {
         }
     }
 
-    pub async fn update_requester_profile(&self, id: RequesterId, name: &PersonName, phone: Option<&str>, language: Option<&str>) -> Result<()> {
+    pub async fn update_requester_profile(
+        &self,
+        id: RequesterId,
+        name: &PersonName,
+        phone: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<()> {
         let am = requester::ActiveModel {
             id: Set(id.get()),
             name: Set(name.as_str().to_string()),
@@ -115,12 +131,23 @@ impl Store {
     }
 
     pub async fn set_requester_password(&self, id: RequesterId, password_hash: &str) -> Result<()> {
-        let am = requester::ActiveModel { id: Set(id.get()), password_hash: Set(Some(password_hash.to_string())), ..<requester::ActiveModel as Default>::default() };
+        let am = requester::ActiveModel {
+            id: Set(id.get()),
+            password_hash: Set(Some(password_hash.to_string())),
+            ..<requester::ActiveModel as Default>::default()
+        };
         requester::Entity::update(am).exec(&self.write).await?;
         Ok(())
     }
 
-    pub async fn create_session(&self, id_hash: &str, owner: &SessionOwner, csrf_token: &str, at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        owner: &SessionOwner,
+        csrf_token: &str,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
         let (kind, principal, ticket) = match owner {
             SessionOwner::Requester(id) => ("requester", id.get(), None),
             SessionOwner::Agent(id) => ("agent", id.get(), None),
@@ -141,7 +168,9 @@ impl Store {
 
     /// The live session with this id hash.
     pub async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
-        let Some(m) = session::Entity::find_by_id(id_hash.to_string()).filter(session::Column::ExpiresAt.gt(micros(now))).one(&self.read).await? else {
+        let Some(m) =
+            session::Entity::find_by_id(id_hash.to_string()).filter(session::Column::ExpiresAt.gt(micros(now))).one(&self.read).await?
+        else {
             return Ok(None);
         };
         let owner = match (m.principal_kind.as_str(), m.ticket_id) {
@@ -168,7 +197,15 @@ impl Store {
         Ok(())
     }
 
-    pub async fn create_token(&self, token_hash: &str, purpose: TokenPurpose, requester: RequesterId, ticket: Option<TicketId>, at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
+    pub async fn create_token(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        requester: RequesterId,
+        ticket: Option<TicketId>,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
         let row = access_token::ActiveModel {
             token_hash: Set(token_hash.to_string()),
             purpose: Set(purpose.as_str().to_string()),
@@ -183,7 +220,12 @@ impl Store {
     }
 
     /// Uses a token once: marks it used and returns (requester, ticket) if it was live.
-    pub async fn consume_token(&self, token_hash: &str, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<Option<(RequesterId, Option<TicketId>)>> {
+    pub async fn consume_token(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(RequesterId, Option<TicketId>)>> {
         let res = access_token::Entity::update_many()
             .col_expr(access_token::Column::UsedAt, sea_orm::sea_query::Expr::value(micros(now)))
             .filter(access_token::Column::TokenHash.eq(token_hash))

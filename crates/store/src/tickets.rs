@@ -338,7 +338,8 @@ impl Store {
         }
         if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             // Plain substring search for now; stemmed full-text search comes with the search feature.
-            let escaped: String = text.to_lowercase().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+            let escaped: String =
+                text.to_lowercase().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
             let pattern = format!("%{escaped}%");
             let subject = Expr::expr(Func::lower(Expr::col(ticket::Column::Subject))).like(LikeExpr::new(pattern).escape('\\'));
             q = q.filter(Condition::any().add(subject).add(ticket::Column::Number.eq(text)));

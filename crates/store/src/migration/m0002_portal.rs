@@ -19,7 +19,11 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table("sessions")
                 .col(text("id_hash").primary_key())
-                .col(ColumnDef::new("principal_kind").text().not_null().check(Expr::col("principal_kind").is_in(["requester", "agent", "ticket_link"])))
+                .col(ColumnDef::new("principal_kind").text().not_null().check(Expr::col("principal_kind").is_in([
+                    "requester",
+                    "agent",
+                    "ticket_link",
+                ])))
                 .col(big_integer("principal_id"))
                 .col(big_integer_null("ticket_id"))
                 .col(text("csrf_token"))
@@ -43,16 +47,10 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
-        m.create_table(
-            Table::create()
-                .table("login_attempts")
-                .col(big_pk_auto("id"))
-                .col(text("subject"))
-                .col(big_integer("at"))
-                .take(),
-        )
-        .await?;
-        m.create_index(Index::create().name("login_attempts_subject_at").table("login_attempts").col("subject").col("at").to_owned()).await?;
+        m.create_table(Table::create().table("login_attempts").col(big_pk_auto("id")).col(text("subject")).col(big_integer("at")).take())
+            .await?;
+        m.create_index(Index::create().name("login_attempts_subject_at").table("login_attempts").col("subject").col("at").to_owned())
+            .await?;
         Ok(())
     }
 }

@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{number}/attachments/{id}", get(attachment))
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> ApiError {
+fn invalid(field: &'static str, reason: impl Into<tikal_core::Reason>) -> ApiError {
     DomainError::invalid(field, reason).into()
 }
 
