@@ -84,6 +84,9 @@ pub struct PortalPolicy {
     pub default_language: String,
     /// IANA time zone for dates shown to people, e.g. `America/Guayaquil`.
     pub time_zone: String,
+    /// The address people reach Tikal at, for links in e-mails (and `Secure` cookies when it
+    /// is https).
+    pub public_url: String,
 }
 
 impl Default for PortalPolicy {
@@ -94,6 +97,7 @@ impl Default for PortalPolicy {
             organisation_name: "Mesa de Ayuda".into(),
             default_language: "es".into(),
             time_zone: "America/Guayaquil".into(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

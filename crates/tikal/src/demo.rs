@@ -314,7 +314,11 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
     println!(
         "Agents (same password): operador@tikal.example, tecnico.infra@tikal.example, consultor@tikal.example, supervisora@tikal.example"
     );
+    // A requester with a portal account, to try the portal as a user.
+    let juan = valid(EmailAddress::parse("juan.perez@institucion.gob.example"))?;
+    desk.register(&juan, &valid(PersonName::parse("Juan Pérez"))?, DEMO_PASSWORD, Some("es")).await?;
     let key = desk.create_api_key("demo").await?;
+    println!("Requester (portal at /login): {juan} / {DEMO_PASSWORD}");
     println!("Demo API key: {key}");
     println!("Try: curl -H 'Authorization: Bearer {key}' http://<listen>/api/v1/tickets?limit=5");
     Ok(())

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
-use tikal_service::DeskSettings;
+use tikal_service::{DeskSettings, PortalPolicy};
 
 #[derive(Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -20,6 +20,8 @@ pub struct Settings {
     pub log_format: String,
     #[serde(skip_serializing)]
     pub desk: DeskSettings,
+    #[serde(skip_serializing)]
+    pub portal: PortalPolicy,
 }
 
 impl Default for Settings {
@@ -30,6 +32,7 @@ impl Default for Settings {
             database_url: None,
             log_format: "text".into(),
             desk: DeskSettings::default(),
+            portal: PortalPolicy::default(),
         }
     }
 }
@@ -93,6 +96,18 @@ impl Settings {
         }
         // Validate the desk rules now, not at the first ticket.
         s.desk.clone().into_config()?;
+        if s.portal.time_zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(SettingsError::Desk(tikal_core::DomainError::invalid(
+                "portal.time_zone",
+                "is not an IANA time zone such as America/Guayaquil",
+            )));
+        }
+        if !matches!(s.portal.default_language.as_str(), "es" | "en") {
+            return Err(SettingsError::Desk(tikal_core::DomainError::invalid("portal.default_language", "must be es or en")));
+        }
+        if !s.portal.public_url.starts_with("http://") && !s.portal.public_url.starts_with("https://") {
+            return Err(SettingsError::Desk(tikal_core::DomainError::invalid("portal.public_url", "must start with http:// or https://")));
+        }
         Ok(s)
     }
 

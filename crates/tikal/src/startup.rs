@@ -29,7 +29,8 @@ pub async fn open_desk(settings: &Settings) -> Result<Desk, StartupError> {
     let store = Store::connect(&settings.database_url(), &settings.data_dir).await?;
     store.migrate().await?;
     store.ensure_builtin_roles().await?;
-    let config = settings.desk.clone().into_config().map_err(crate::settings::SettingsError::from)?;
+    let mut config = settings.desk.clone().into_config().map_err(crate::settings::SettingsError::from)?;
+    config.portal = settings.portal.clone();
     Ok(Desk::new(store, config))
 }
 

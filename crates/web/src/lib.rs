@@ -4,6 +4,7 @@
 mod api;
 mod error;
 mod ops;
+pub mod pages;
 
 use std::future::Future;
 use std::time::Duration;
@@ -44,9 +45,16 @@ pub fn router(state: AppState) -> Router {
         let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
         tracing::info_span!("request", method = %req.method(), route, request_id = id)
     });
+    let max = state.desk.config().max_attachment_bytes;
+    let form_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
+    let pages = pages::router()
+        .layer(axum::extract::DefaultBodyLimit::max(form_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), pages::session_layer));
     Router::new()
         .merge(ops::router())
         .nest("/api/v1", api::router(&state))
+        .merge(pages)
+        .layer(axum::middleware::from_fn(pages::security_headers))
         .layer(axum::middleware::from_fn(ops::track))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))

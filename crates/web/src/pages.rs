@@ -1,0 +1,147 @@
+//! Server-rendered pages: the requester portal (this module), later the agent workspace and
+//! administration. Every page works without JavaScript; htmx and a small script only improve.
+
+mod assets;
+mod auth;
+pub mod i18n;
+mod portal;
+mod session;
+
+use askama::Template;
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use tikal_service::ServiceError;
+
+pub use i18n::Lang;
+pub use session::{Visitor, ensure_form_token as session_layer};
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(assets::router()).merge(auth::router()).merge(portal::router())
+}
+
+/// What every page shows around its content: language, organisation, who is signed in, the
+/// form token.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub lang: Lang,
+    pub org: String,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub time_zone: chrono_tz::Tz,
+    /// A one-time notice (saved, sent...), already translated.
+    pub notice: Option<String>,
+    /// The page's own path, to come back to after choosing a language.
+    pub here: String,
+}
+
+impl Chrome {
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    pub fn t1(&self, key: &str, name: &'static str, value: &str) -> String {
+        self.lang.t_with(key, &[(name, value.to_string().into())])
+    }
+
+    pub fn t2(&self, key: &str, a: &'static str, av: &str, b: &'static str, bv: &str) -> String {
+        self.lang.t_with(key, &[(a, av.to_string().into()), (b, bv.to_string().into())])
+    }
+
+    pub fn status(&self, s: &tikal_core::Status) -> String {
+        self.lang.t(&format!("status-{}", s.as_str()))
+    }
+
+    /// A date and time in the organisation's time zone.
+    pub fn when(&self, t: &DateTime<Utc>) -> String {
+        let local = t.with_timezone(&self.time_zone);
+        match self.lang {
+            Lang::Es => local.format("%d/%m/%Y %H:%M").to_string(),
+            Lang::En => local.format("%Y-%m-%d %H:%M").to_string(),
+        }
+    }
+}
+
+/// Renders a template as a page.
+pub fn page<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template error");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/error.html")]
+struct ErrorPage {
+    c: Chrome,
+    message: String,
+}
+
+/// A page-level failure: an error page in the visitor's language, or a redirect.
+pub enum PageError {
+    Status(Box<Chrome>, StatusCode, String),
+    Redirect(String),
+}
+
+impl PageError {
+    pub fn from_service(c: &Chrome, e: ServiceError) -> PageError {
+        let (status, key) = match &e {
+            ServiceError::NotFound(_) => (StatusCode::NOT_FOUND, "error-not-found"),
+            ServiceError::Forbidden => (StatusCode::FORBIDDEN, "error-forbidden"),
+            ServiceError::Conflict(_) => (StatusCode::CONFLICT, "error-conflict"),
+            ServiceError::Domain(_) | ServiceError::TooLarge { .. } | ServiceError::Unsupported(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "error-form")
+            }
+            ServiceError::Internal(source) => {
+                let id = format!("{:08x}", rand::random::<u32>());
+                tracing::error!(error = %source, error_id = %id, "internal error");
+                return PageError::Status(Box::new(c.clone()), StatusCode::INTERNAL_SERVER_ERROR, c.t1("error-internal", "id", &id));
+            }
+        };
+        PageError::Status(Box::new(c.clone()), status, c.t(key))
+    }
+
+    pub fn not_found(c: &Chrome) -> PageError {
+        PageError::Status(Box::new(c.clone()), StatusCode::NOT_FOUND, c.t("error-not-found"))
+    }
+
+    pub fn csrf(c: &Chrome) -> PageError {
+        PageError::Status(Box::new(c.clone()), StatusCode::FORBIDDEN, c.t("error-csrf"))
+    }
+
+    pub fn login() -> PageError {
+        PageError::Redirect("/login".into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Redirect(to) => Redirect::to(&to).into_response(),
+            PageError::Status(c, status, message) => {
+                let mut resp = page(&ErrorPage { c: *c, message });
+                *resp.status_mut() = status;
+                resp
+            }
+        }
+    }
+}
+
+/// Security headers for every response: no inline script, no framing, no sniffing.
+pub async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    resp
+}

@@ -1,0 +1,259 @@
+//! Accounts: sign in, sign out, register, forgotten password, language choice.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tikal_core::{EmailAddress, PersonName};
+use tikal_service::{LoginError, ServiceError};
+use tikal_store::SessionOwner;
+
+use super::session::{LANG_COOKIE, SESSION_COOKIE, set_cookie};
+use super::{Chrome, Lang, PageError, Visitor, page};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/register", get(register_form).post(register_submit))
+        .route("/password/forgot", get(forgot_form).post(forgot_submit))
+        .route("/password/reset/{token}", get(reset_form).post(reset_submit))
+        .route("/language", post(language))
+}
+
+/// Errors shown next to form fields: (field name, message).
+pub type FieldErrors = Vec<(String, String)>;
+
+pub fn error_for<'a>(errors: &'a FieldErrors, field: &str) -> Option<&'a str> {
+    errors.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
+}
+
+#[derive(Template)]
+#[template(path = "portal/login.html")]
+struct LoginPage {
+    c: Chrome,
+    email: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+}
+
+async fn login_form(v: Visitor) -> Response {
+    page(&LoginPage { c: v.c, email: String::new(), error: None })
+}
+
+/// The client's address for rate limiting: the connection's, or the proxy's `X-Forwarded-For`.
+fn client_address(headers: &HeaderMap) -> String {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "direct".to_string())
+}
+
+pub(super) async fn start_session(state: &AppState, owner: SessionOwner, to: &str) -> Result<Response, ServiceError> {
+    let session = state.desk.start_session(owner).await?;
+    let mut resp = Redirect::to(to).into_response();
+    let max_age = tikal_service::SESSION_LIFETIME.num_seconds();
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &session.token, max_age));
+    Ok(resp)
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    match state.desk.sign_in(&f.email, &f.password, &client_address(&headers)).await {
+        Ok(id) => start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e)),
+        Err(e) => {
+            let key = if e == LoginError::Throttled { "login-throttled" } else { "login-invalid" };
+            let mut resp = page(&LoginPage { error: Some(v.c.t(key)), c: v.c, email: f.email });
+            *resp.status_mut() =
+                if e == LoginError::Throttled { axum::http::StatusCode::TOO_MANY_REQUESTS } else { axum::http::StatusCode::UNAUTHORIZED };
+            Ok(resp)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    csrf: String,
+}
+
+async fn logout(State(state): State<AppState>, v: Visitor, Form(f): Form<CsrfOnly>) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    if let Some(token) = &v.session_token {
+        state.desk.end_session(token).await.map_err(|e| PageError::from_service(&v.c, e))?;
+    }
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "portal/register.html")]
+struct RegisterPage {
+    c: Chrome,
+    email: String,
+    name: String,
+    errors: FieldErrors,
+    message: Option<String>,
+    min: usize,
+}
+
+impl RegisterPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+#[derive(Deserialize)]
+struct RegisterForm {
+    csrf: String,
+    email: String,
+    name: String,
+    password: String,
+}
+
+async fn register_form(v: Visitor) -> Response {
+    page(&RegisterPage {
+        c: v.c,
+        email: String::new(),
+        name: String::new(),
+        errors: Vec::new(),
+        message: None,
+        min: tikal_service::MIN_PASSWORD,
+    })
+}
+
+async fn register_submit(State(state): State<AppState>, v: Visitor, Form(f): Form<RegisterForm>) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    let lang = v.c.lang;
+    let mut errors = FieldErrors::new();
+    let email = EmailAddress::parse(&f.email).map_err(|e| errors.extend(lang.field_error(&e))).ok();
+    let name = PersonName::parse(&f.name).map_err(|e| errors.extend(lang.field_error(&e))).ok();
+    let mut message = None;
+    if let (Some(email), Some(name)) = (&email, &name) {
+        match state.desk.register(email, name, &f.password, Some(lang.code())).await {
+            Ok(id) => {
+                return start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e));
+            }
+            Err(ServiceError::Domain(e)) => errors.extend(lang.field_error(&e)),
+            Err(ServiceError::Forbidden) => {
+                let closed = matches!(state.desk.config().portal.registration, tikal_service::Registration::StaffOnly);
+                message = Some(v.c.t(if closed { "register-closed" } else { "register-domain" }));
+            }
+            Err(ServiceError::Conflict(_)) => message = Some(v.c.t("register-exists")),
+            Err(e) => return Err(PageError::from_service(&v.c, e)),
+        }
+    }
+    let mut resp = page(&RegisterPage { c: v.c, email: f.email, name: f.name, errors, message, min: tikal_service::MIN_PASSWORD });
+    *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "portal/forgot.html")]
+struct ForgotPage {
+    c: Chrome,
+    sent: bool,
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    csrf: String,
+    email: String,
+}
+
+async fn forgot_form(v: Visitor) -> Response {
+    page(&ForgotPage { c: v.c, sent: false })
+}
+
+async fn forgot_submit(State(state): State<AppState>, v: Visitor, Form(f): Form<EmailForm>) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    if let Ok(email) = EmailAddress::parse(&f.email) {
+        let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
+        state.desk.request_password_reset(&email, &base).await.map_err(|e| PageError::from_service(&v.c, e))?;
+    }
+    // The same answer whether or not the address has an account.
+    Ok(page(&ForgotPage { c: v.c, sent: true }))
+}
+
+#[derive(Template)]
+#[template(path = "portal/reset.html")]
+struct ResetPage {
+    c: Chrome,
+    token: String,
+    error: Option<String>,
+    min: usize,
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    csrf: String,
+    password: String,
+}
+
+async fn reset_form(v: Visitor, Path(token): Path<String>) -> Response {
+    page(&ResetPage { c: v.c, token, error: None, min: tikal_service::MIN_PASSWORD })
+}
+
+async fn reset_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(token): Path<String>,
+    Form(f): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    match state.desk.reset_password(&token, &f.password).await {
+        Ok(id) => start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e)),
+        Err(ServiceError::Domain(e)) => {
+            let error = v.c.lang.field_error(&e).map(|(_, m)| m);
+            Ok(page(&ResetPage { c: v.c, token, error, min: tikal_service::MIN_PASSWORD }))
+        }
+        Err(ServiceError::NotFound(_)) => {
+            let error = Some(v.c.t("reset-invalid"));
+            Ok(page(&ResetPage { c: v.c, token, error, min: tikal_service::MIN_PASSWORD }))
+        }
+        Err(e) => Err(PageError::from_service(&v.c, e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct LanguageForm {
+    csrf: String,
+    lang: String,
+    back: Option<String>,
+}
+
+/// Chooses the language (a cookie; signed-in requesters also keep it in their profile).
+async fn language(State(state): State<AppState>, v: Visitor, Form(f): Form<LanguageForm>) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    let lang = Lang::parse(&f.lang).unwrap_or_default();
+    if let Some(tikal_service::Principal::Requester { id, .. }) = &v.principal {
+        let profile = state.desk.requester_profile(*id).await.map_err(|e| PageError::from_service(&v.c, e))?;
+        state
+            .desk
+            .update_profile(*id, &profile.requester.name, profile.phone.as_deref(), Some(lang.code()))
+            .await
+            .map_err(|e| PageError::from_service(&v.c, e))?;
+    }
+    // Only local paths: the form must not become an open redirect.
+    let back = f.back.filter(|b| b.starts_with('/') && !b.starts_with("//")).unwrap_or_else(|| "/".into());
+    let mut resp = Redirect::to(&back).into_response();
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LANG_COOKIE, lang.code(), 60 * 60 * 24 * 365));
+    Ok(resp)
+}

@@ -1,0 +1,434 @@
+//! The requester portal: home, my tickets, opening a ticket, the ticket view with reply and the
+//! resolution step, status check by link, and the profile.
+
+mod forms;
+mod profile;
+mod status;
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tikal_core::org::HelpTopic;
+use tikal_core::{AttachmentId, EntryKind, EventKind, Status, ThreadEntry, TicketNumber};
+use tikal_service::{PostMessage, Principal, ResolutionAction, ServiceError, TicketQuery};
+use tikal_store::AttachmentMeta;
+
+use super::auth::{FieldErrors, error_for};
+use super::{Chrome, PageError, Visitor, page};
+use crate::AppState;
+use forms::{TicketForm, parse_ticket_form};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/tickets", get(list))
+        .route("/tickets/new", get(new_form).post(new_submit))
+        .route("/tickets/{number}", get(show))
+        .route("/tickets/{number}/reply", post(reply))
+        .route("/tickets/{number}/resolution", post(resolution))
+        .route("/tickets/{number}/print", get(print))
+        .route("/tickets/{number}/attachments/{id}", get(attachment))
+        .merge(status::router())
+        .merge(profile::router())
+}
+
+#[derive(Template)]
+#[template(path = "portal/home.html")]
+struct HomePage {
+    c: Chrome,
+}
+
+async fn home(v: Visitor) -> Response {
+    page(&HomePage { c: v.c })
+}
+
+struct Row {
+    number: String,
+    created: String,
+    status: String,
+    subject: String,
+    department: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/tickets.html")]
+struct ListPage {
+    c: Chrome,
+    rows: Vec<Row>,
+    closed_tab: bool,
+    open_count: u64,
+    closed_count: u64,
+    q: String,
+    /// (id, path, selected)
+    topics: Vec<(i64, String, bool)>,
+    oldest: bool,
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct ListParams {
+    tab: Option<String>,
+    q: Option<String>,
+    topic: Option<String>,
+    sort: Option<String>,
+    after: Option<i64>,
+}
+
+const ACTIVE: [Status; 4] = [Status::New, Status::Open, Status::PendingRequester, Status::PendingThirdParty];
+const DONE: [Status; 2] = [Status::Resolved, Status::Closed];
+
+async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListParams>) -> Result<Response, PageError> {
+    let by = v.principal()?;
+    let desk = &state.desk;
+    let closed_tab = p.tab.as_deref() == Some("closed");
+    let topic = p.topic.as_deref().and_then(|t| t.parse::<i64>().ok());
+    let text = p.q.clone().filter(|q| !q.trim().is_empty());
+    let base = TicketQuery { text: text.clone(), help_topic: topic.map(tikal_core::HelpTopicId), limit: 25, ..Default::default() };
+    let err = |e| PageError::from_service(&v.c, e);
+    let open_count = desk.count_tickets(by, &TicketQuery { statuses: ACTIVE.to_vec(), ..base.clone() }).await.map_err(err)?;
+    let closed_count = desk.count_tickets(by, &TicketQuery { statuses: DONE.to_vec(), ..base.clone() }).await.map_err(err)?;
+    let oldest = p.sort.as_deref() == Some("oldest");
+    let query = TicketQuery {
+        statuses: if closed_tab { DONE.to_vec() } else { ACTIVE.to_vec() },
+        after: p.after.map(tikal_core::TicketId),
+        oldest_first: oldest,
+        ..base
+    };
+    let listing = desk.list_tickets(by, query).await.map_err(err)?;
+    let catalog = desk.catalog().await.map_err(err)?;
+    let rows = listing
+        .tickets
+        .iter()
+        .map(|t| Row {
+            number: t.number.to_string(),
+            created: v.c.when(&t.created_at),
+            status: v.c.status(&t.status),
+            subject: t.subject.as_str().to_string(),
+            department: catalog.department(t.department_id).map(|d| d.name.clone()).unwrap_or_default(),
+        })
+        .collect();
+    let next = listing.next.map(|id| {
+        let mut url = format!("/tickets?tab={}&after={}", if closed_tab { "closed" } else { "open" }, id.get());
+        if let Some(t) = &text {
+            url.push_str(&format!("&q={}", urlencode(t)));
+        }
+        if let Some(t) = topic {
+            url.push_str(&format!("&topic={t}"));
+        }
+        if oldest {
+            url.push_str("&sort=oldest");
+        }
+        url
+    });
+    let topics =
+        catalog.topics.iter().filter(|t| t.active).map(|t| (t.id.get(), t.path(&catalog.topics), Some(t.id.get()) == topic)).collect();
+    Ok(page(&ListPage { c: v.c, rows, closed_tab, open_count, closed_count, q: p.q.unwrap_or_default(), topics, oldest, next }))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+pub(super) struct FieldView {
+    name: String,
+    label: String,
+    kind: &'static str,
+    options: Vec<String>,
+    required: bool,
+    value: String,
+    error: Option<String>,
+}
+
+impl FieldView {
+    /// Whether a multi-select option was chosen.
+    fn has(&self, option: &str) -> bool {
+        self.value.lines().any(|l| l == option)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/new.html")]
+pub(super) struct NewPage {
+    c: Chrome,
+    /// (id, path, selected)
+    topics: Vec<(i64, String, bool)>,
+    topic: Option<i64>,
+    subject: String,
+    body: String,
+    fields: Vec<FieldView>,
+    errors: FieldErrors,
+    max_files: usize,
+    max_mb: u64,
+}
+
+impl NewPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        error_for(&self.errors, field)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct NewParams {
+    topic: Option<String>,
+}
+
+async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldErrors) -> Result<NewPage, PageError> {
+    let catalog = state.desk.catalog().await.map_err(|e| PageError::from_service(&c, e))?;
+    // Only leaves of the catalogue are offered; their path shows the hierarchy.
+    let leaves: Vec<&HelpTopic> =
+        catalog.topics.iter().filter(|t| t.active && !catalog.topics.iter().any(|x| x.parent_id == Some(t.id))).collect();
+    let topic = form.topic.and_then(|id| catalog.topic(tikal_core::HelpTopicId(id)));
+    let topics = leaves.iter().map(|t| (t.id.get(), t.path(&catalog.topics), Some(t.id) == topic.map(|x| x.id))).collect();
+    let fields = catalog
+        .fields_for(topic)
+        .into_iter()
+        .map(|d| {
+            let name = format!("cf_{}", d.key);
+            FieldView {
+                value: form.fields.get(&d.key).map(|v| v.join("\n")).unwrap_or_default(),
+                error: error_for(&errors, &name).map(str::to_string),
+                name,
+                label: d.label,
+                kind: d.kind.as_str(),
+                options: d.options,
+                required: d.required,
+            }
+        })
+        .collect();
+    let config = state.desk.config();
+    Ok(NewPage {
+        c,
+        topics,
+        topic: topic.map(|t| t.id.get()),
+        subject: form.subject,
+        body: form.body,
+        fields,
+        errors,
+        max_files: config.max_attachments,
+        max_mb: config.max_attachment_bytes / (1024 * 1024),
+    })
+}
+
+async fn new_form(State(state): State<AppState>, v: Visitor, Query(p): Query<NewParams>) -> Result<Response, PageError> {
+    v.principal()?;
+    let form = TicketForm { topic: p.topic.and_then(|t| t.parse().ok()), ..Default::default() };
+    Ok(page(&new_page(&state, v.c, form, Vec::new()).await?))
+}
+
+#[derive(Template)]
+#[template(path = "portal/created.html")]
+struct CreatedPage {
+    c: Chrome,
+    number: String,
+}
+
+async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multipart) -> Result<Response, PageError> {
+    let by = v.principal()?.clone();
+    let form = parse_ticket_form(multipart, state.desk.config().max_attachment_bytes).await;
+    let form = match form {
+        Ok(f) => f,
+        Err(too_large) => {
+            return Err(PageError::Status(
+                Box::new(v.c.clone()),
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                too_large_message(&v.c, &state, &too_large),
+            ));
+        }
+    };
+    v.check_form(&form.csrf)?;
+    let (cmd, mut errors) = form.to_command(v.c.lang);
+    if let Some(cmd) = cmd.filter(|_| errors.is_empty()) {
+        match state.desk.open_ticket(&by, cmd).await {
+            Ok((t, _)) => return Ok(page(&CreatedPage { c: v.c, number: t.number.to_string() })),
+            Err(ServiceError::Domain(e)) => errors.extend(v.c.lang.field_error(&e)),
+            Err(ServiceError::TooLarge { what, .. }) => errors.push(("attachments".into(), too_large_message(&v.c, &state, &what))),
+            Err(e) => return Err(PageError::from_service(&v.c, e)),
+        }
+    }
+    let mut resp = page(&new_page(&state, v.c, form, errors).await?);
+    *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(resp)
+}
+
+fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
+    let mb = (state.desk.config().max_attachment_bytes / (1024 * 1024)).to_string();
+    c.t2("error-too-large", "name", name, "mb", &mb)
+}
+
+struct EntryView {
+    id: i64,
+    who: String,
+    mine: bool,
+    when: String,
+    text: String,
+    event: bool,
+    files: Vec<(i64, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/ticket.html")]
+struct TicketPage {
+    c: Chrome,
+    number: String,
+    subject: String,
+    status: String,
+    resolved: bool,
+    closed: bool,
+    department: String,
+    topic: String,
+    created: String,
+    entries: Vec<EntryView>,
+    reopen_days: String,
+    error: Option<String>,
+    print: bool,
+}
+
+fn entry_view(c: &Chrome, e: &ThreadEntry, files: &[AttachmentMeta]) -> EntryView {
+    let files = files
+        .iter()
+        .filter(|a| a.entry_id == Some(e.id))
+        .map(|a| (a.id.get(), a.filename.clone(), format!("{} KB", a.size.div_ceil(1024))))
+        .collect();
+    let mine = matches!(e.author, tikal_core::Author::Requester(_));
+    let who = if mine { e.author_name.clone().unwrap_or_default() } else { c.t("ticket-by-agent") };
+    let text = match (e.kind, e.event) {
+        (EntryKind::Event, Some(EventKind::Created)) => c.t("ticket-event-created"),
+        (EntryKind::Event, Some(EventKind::StatusChanged)) => {
+            let name = |s: &Option<String>| s.as_deref().and_then(|x| x.parse::<Status>().ok()).map(|x| c.status(&x)).unwrap_or_default();
+            c.t2("ticket-event-status", "before", &name(&e.before), "after", &name(&e.after))
+        }
+        (EntryKind::Event, Some(EventKind::Transferred)) => c.t("ticket-event-transferred"),
+        (EntryKind::Event, Some(EventKind::ResolutionConfirmed)) => c.t("ticket-event-confirmed"),
+        (EntryKind::Event, Some(EventKind::ResolutionRejected)) => {
+            c.t1("ticket-event-rejected", "reason", e.reason.as_deref().unwrap_or_default())
+        }
+        (EntryKind::Event, Some(EventKind::Reopened)) => c.t("ticket-event-reopened"),
+        _ => e.body.clone().unwrap_or_default(),
+    };
+    EntryView { id: e.id.get(), who, mine, when: c.when(&e.created_at), text, event: e.kind == EntryKind::Event, files }
+}
+
+async fn ticket_page(
+    state: &AppState,
+    v: &Visitor,
+    number: &TicketNumber,
+    error: Option<String>,
+    print: bool,
+) -> Result<TicketPage, PageError> {
+    let by = v.principal()?;
+    let err = |e| PageError::from_service(&v.c, e);
+    let (t, entries, files) = state.desk.thread(by, number).await.map_err(err)?;
+    let catalog = state.desk.catalog().await.map_err(err)?;
+    Ok(TicketPage {
+        c: v.c.clone(),
+        number: t.number.to_string(),
+        subject: t.subject.as_str().to_string(),
+        status: v.c.status(&t.status),
+        resolved: t.status == Status::Resolved,
+        closed: t.status == Status::Closed,
+        department: catalog.department(t.department_id).map(|d| d.name.clone()).unwrap_or_default(),
+        topic: t.help_topic_id.and_then(|id| catalog.topic(id)).map(|x| x.path(&catalog.topics)).unwrap_or_default(),
+        created: v.c.when(&t.created_at),
+        entries: entries.iter().map(|e| entry_view(&v.c, e, &files)).collect(),
+        reopen_days: state.desk.config().resolution.reopen_window_days.to_string(),
+        error,
+        print,
+    })
+}
+
+fn number_of(v: &Visitor, raw: &str) -> Result<TicketNumber, PageError> {
+    TicketNumber::parse(raw).map_err(|_| PageError::not_found(&v.c))
+}
+
+async fn show(State(state): State<AppState>, v: Visitor, Path(number): Path<String>) -> Result<Response, PageError> {
+    let number = number_of(&v, &number)?;
+    Ok(page(&ticket_page(&state, &v, &number, None, false).await?))
+}
+
+async fn print(State(state): State<AppState>, v: Visitor, Path(number): Path<String>) -> Result<Response, PageError> {
+    let number = number_of(&v, &number)?;
+    Ok(page(&ticket_page(&state, &v, &number, None, true).await?))
+}
+
+async fn reply(State(state): State<AppState>, v: Visitor, Path(number): Path<String>, multipart: Multipart) -> Result<Response, PageError> {
+    let number = number_of(&v, &number)?;
+    let by = v.principal()?.clone();
+    let form = match parse_ticket_form(multipart, state.desk.config().max_attachment_bytes).await {
+        Ok(f) => f,
+        Err(name) => {
+            return Err(PageError::Status(
+                Box::new(v.c.clone()),
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                too_large_message(&v.c, &state, &name),
+            ));
+        }
+    };
+    v.check_form(&form.csrf)?;
+    let msg = PostMessage { kind: EntryKind::Message, body: form.body.clone(), attachments: form.uploads.clone() };
+    match state.desk.post_message(&by, &number, msg).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tickets/{number}")).into_response()),
+        Err(ServiceError::Domain(e)) => {
+            let msg = v.c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| v.c.t("error-form"));
+            let mut resp = page(&ticket_page(&state, &v, &number, Some(msg), false).await?);
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(PageError::from_service(&v.c, e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct ResolutionForm {
+    csrf: String,
+    answer: String,
+    comment: Option<String>,
+}
+
+/// "Sí, está resuelto" closes (or awaits approval); "No" reopens with the requester's comment.
+async fn resolution(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(number): Path<String>,
+    Form(f): Form<ResolutionForm>,
+) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    let number = number_of(&v, &number)?;
+    let by = v.principal()?;
+    if !matches!(by, Principal::Requester { .. } | Principal::TicketLink { .. }) {
+        return Err(PageError::from_service(&v.c, ServiceError::Forbidden));
+    }
+    let action = if f.answer == "yes" { ResolutionAction::Confirm } else { ResolutionAction::Reject };
+    match state.desk.resolution(by, &number, action, f.comment.as_deref().unwrap_or_default()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/tickets/{number}")).into_response()),
+        Err(ServiceError::Domain(e)) => {
+            let msg = v.c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| v.c.t("error-form"));
+            let mut resp = page(&ticket_page(&state, &v, &number, Some(msg), false).await?);
+            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            Ok(resp)
+        }
+        Err(e) => Err(PageError::from_service(&v.c, e)),
+    }
+}
+
+async fn attachment(State(state): State<AppState>, v: Visitor, Path((number, id)): Path<(String, i64)>) -> Result<Response, PageError> {
+    let number = number_of(&v, &number)?;
+    let (meta, data) =
+        state.desk.attachment(v.principal()?, &number, AttachmentId(id)).await.map_err(|e| PageError::from_service(&v.c, e))?;
+    let mut resp = data.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(d) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{}", urlencode(&meta.filename))) {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    Ok(resp)
+}

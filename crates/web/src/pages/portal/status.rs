@@ -1,0 +1,66 @@
+//! "Ver Estado de un Ticket": e-mail + number sends a single-use, expiring link to that address;
+//! the link opens a session that sees that ticket only.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use tikal_core::{EmailAddress, TicketNumber};
+
+use super::super::auth::start_session;
+use super::super::{Chrome, PageError, Visitor, page};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/status", get(form).post(submit)).route("/status/{token}", get(open))
+}
+
+#[derive(Template)]
+#[template(path = "portal/status.html")]
+struct StatusPage {
+    c: Chrome,
+    email: String,
+    number: String,
+    message: Option<String>,
+}
+
+async fn form(v: Visitor) -> Response {
+    page(&StatusPage { c: v.c, email: String::new(), number: String::new(), message: None })
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    csrf: String,
+    email: String,
+    number: String,
+}
+
+async fn submit(State(state): State<AppState>, v: Visitor, Form(f): Form<StatusForm>) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    if let (Ok(email), Ok(number)) = (EmailAddress::parse(&f.email), TicketNumber::parse(&f.number)) {
+        let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
+        state.desk.request_ticket_link(&email, &number, &base).await.map_err(|e| PageError::from_service(&v.c, e))?;
+    }
+    // The same answer whether or not they match: the form must not confirm who has tickets.
+    let message = Some(v.c.t("status-sent"));
+    Ok(page(&StatusPage { c: v.c, email: f.email, number: f.number, message }))
+}
+
+async fn open(State(state): State<AppState>, v: Visitor, Path(token): Path<String>) -> Result<Response, PageError> {
+    let owner = state.desk.open_ticket_link(&token).await.map_err(|e| PageError::from_service(&v.c, e))?;
+    let Some(owner) = owner else {
+        let message = Some(v.c.t("status-invalid"));
+        let mut resp = page(&StatusPage { c: v.c, email: String::new(), number: String::new(), message });
+        *resp.status_mut() = axum::http::StatusCode::NOT_FOUND;
+        return Ok(resp);
+    };
+    let number = match &owner {
+        tikal_store::SessionOwner::TicketLink { ticket, .. } => {
+            state.desk.store().ticket_by_id(*ticket).await.ok().flatten().map(|t| t.number.to_string()).unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    start_session(&state, owner, &format!("/tickets/{number}")).await.map_err(|e| PageError::from_service(&v.c, e))
+}
