@@ -1,64 +1,216 @@
 #!/usr/bin/env bash
-# Measures POST and GET /api/v1/tickets at concurrency 1 and 16 on SQLite and PostgreSQL, on this
-# machine (loopback only), and writes bench/RESULTS.md.
+# Load benchmark of the Tikal REST API on this machine (loopback only).
+#
+# Builds release binaries, then for SQLite and for PostgreSQL: a fresh data directory (and a fresh
+# PostgreSQL database, dropped at the end), `tikal migrate`, an API key, one department to route
+# tickets to, `tikal serve` on a free port; then POST and GET /api/v1/tickets at concurrency 1 and
+# 16 with target/release/tikal-bench, the server's peak RSS, and bench/RESULTS.md.
+#
+# Environment:
+#   TIKAL_BENCH_PG         PostgreSQL server URL without database (default postgres://postgres@127.0.0.1:5432)
+#   TIKAL_BENCH_DATABASES  which databases to measure (default "sqlite postgres")
+#   TIKAL_BENCH_NO_BUILD=1 use the binaries already in target/release (or $CARGO_TARGET_DIR/release)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-PG="${TIKAL_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
-cargo build --release -q -p tikal -p tikal-bench
-BIN=target/release/tikal
-DRIVER=target/release/tikal-bench
-OUT=$(mktemp -d)
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+PG_URL="${TIKAL_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+DATABASES="${TIKAL_BENCH_DATABASES:-sqlite postgres}"
+MAX_SECONDS=${TIKAL_BENCH_MAX_SECONDS:-30}
+# scenario concurrency requests
+RUNS=(
+  "create 1 3000"
+  "create 16 20000"
+  "list 1 2000"
+  "list 16 10000"
+)
+
+# Settings of whoever runs this must not leak into the measured server.
+unset TIKAL_CONFIG TIKAL_DATA_DIR TIKAL_DATABASE_URL TIKAL_LISTEN
+export TIKAL_LOG=warn
+
+log() { echo "bench: $*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+for tool in cargo curl python3 git; do
+  command -v "$tool" >/dev/null || die "$tool is required"
+done
+
+if [[ ${TIKAL_BENCH_NO_BUILD:-} != 1 ]]; then
+  log "building release binaries"
+  cargo build --release -p tikal -p tikal-bench
+fi
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+TIKAL="$TARGET_DIR/release/tikal"
+DRIVER="$TARGET_DIR/release/tikal-bench"
+[[ -x $TIKAL && -x $DRIVER ]] || die "binaries not found in $TARGET_DIR/release"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/tikal-bench.XXXXXX")
 SERVER_PID=""
-PG_DB="tikal_bench_$$"
+PG_DB=""
+
+# True while the process exists and is not a zombie.
+alive() {
+  local state
+  state=$(sed -E 's/^.*\) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+  [[ -n $state && $state != Z ]]
+}
+
+stop_server() {
+  local pid=$SERVER_PID
+  SERVER_PID=""
+  [[ -n $pid ]] || return 0
+  if alive "$pid"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      alive "$pid" || break
+      sleep 0.1
+    done
+    if alive "$pid"; then
+      log "server $pid did not stop within 10 s of SIGTERM; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+psql_admin() {
+  psql -h 127.0.0.1 -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt -c "$1"
+}
+
 cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
-  rm -rf "$OUT"
+  local status=$?
+  trap - EXIT
+  stop_server
+  if [[ -n $PG_DB ]]; then
+    psql_admin "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null 2>&1 || log "could not drop database $PG_DB"
+    PG_DB=""
+  fi
+  rm -rf "$WORK"
+  exit "$status"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-run_db() {
-  local name=$1 url=$2 dir port
-  dir=$(mktemp -d -p "$OUT")
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  export TIKAL_DATA_DIR=$dir TIKAL_DATABASE_URL=$url TIKAL_LOG=warn
-  "$BIN" migrate >/dev/null
-  local key
-  key=$("$BIN" api-key create --name bench 2>/dev/null | tail -n 1)
-  # One department to route tickets to.
-  "$BIN" serve --listen "127.0.0.1:$port" --demo >/dev/null 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
-  for spec in "create 1 3000" "create 16 20000" "list 1 2000" "list 16 10000"; do
-    set -- $spec
-    "$DRIVER" --url "http://127.0.0.1:$port" --key "$key" --scenario "$1" --concurrency "$2" --requests "$3" --max-seconds 30 \
-      | sed "s/^{/{\"database\":\"$name\",/" >> "$OUT/results.jsonl"
-  done
-  local rss
-  rss=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-  echo "{\"database\":\"$name\",\"peak_rss_kb\":$rss}" >> "$OUT/rss.jsonl"
-  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-run_db sqlite "sqlite://$OUT/bench.db?mode=rwc"
-psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE $PG_DB" >/dev/null
-run_db postgres "$PG/$PG_DB"
+bench_database() {
+  local db=$1
+  local dir="$WORK/$db"
+  local -a where=(--data-dir "$dir")
+  mkdir -p "$dir"
+  case $db in
+    sqlite) ;; # default: a database file in the data directory
+    postgres)
+      command -v psql >/dev/null || die "psql is required for the PostgreSQL run"
+      PG_DB="tikal_bench_$$"
+      psql_admin "CREATE DATABASE \"$PG_DB\"" >/dev/null
+      where+=(--database-url "$PG_URL/$PG_DB")
+      ;;
+    *) die "unknown database $db (expected sqlite or postgres)" ;;
+  esac
 
-python3 - "$OUT" <<'PY' > bench/RESULTS.md
-import json, sys, subprocess, datetime, os
-out = sys.argv[1]
-rows = [json.loads(l) for l in open(os.path.join(out, "results.jsonl"))]
-rss = {r["database"]: r["peak_rss_kb"] for r in map(json.loads, open(os.path.join(out, "rss.jsonl")))}
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
-mem = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.split("\n")[1].split()[1]
-commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+  log "$db: migrating, creating an API key and a department"
+  "$TIKAL" migrate "${where[@]}" >/dev/null
+  local key
+  key=$("$TIKAL" api-key create --name bench "${where[@]}" | tail -n 1)
+  [[ -n $key ]] || die "$db: tikal api-key create printed no key"
+  # Tickets that name no department need one to be routed to.
+  "$TIKAL" department create --name "Mesa de Ayuda (Nivel 1)" "${where[@]}" >/dev/null
+
+  local port
+  port=$(free_port)
+  "$TIKAL" serve --listen "127.0.0.1:$port" "${where[@]}" >"$WORK/$db-server.log" 2>&1 &
+  SERVER_PID=$!
+  local ready=""
+  for _ in $(seq 1 100); do
+    if curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$port/readyz" 2>/dev/null; then
+      ready=1
+      break
+    fi
+    alive "$SERVER_PID" || break
+    sleep 0.1
+  done
+  if [[ -z $ready ]]; then
+    tail -n 20 "$WORK/$db-server.log" >&2 || true
+    die "$db: server did not become ready on port $port"
+  fi
+
+  local spec scenario concurrency requests line
+  for spec in "${RUNS[@]}"; do
+    read -r scenario concurrency requests <<<"$spec"
+    log "$db: $scenario at concurrency $concurrency ($requests requests, at most ${MAX_SECONDS} s)"
+    line=$(TIKAL_BENCH_KEY="$key" "$DRIVER" --url "http://127.0.0.1:$port" --scenario "$scenario" \
+      --concurrency "$concurrency" --requests "$requests" --max-seconds "$MAX_SECONDS") ||
+      die "$db: $scenario at concurrency $concurrency failed"
+    log "$line"
+    printf '{"database":"%s","result":%s}\n' "$db" "$line" >>"$WORK/results.jsonl"
+  done
+
+  alive "$SERVER_PID" || die "$db: server exited during the runs"
+  local rss_kb
+  rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
+  printf '{"database":"%s","peak_rss_kb":%s}\n' "$db" "${rss_kb:-null}" >>"$WORK/rss.jsonl"
+  stop_server
+
+  if [[ $db == postgres ]]; then
+    psql_admin "DROP DATABASE IF EXISTS \"$PG_DB\" WITH (FORCE)" >/dev/null
+    PG_DB=""
+  fi
+}
+
+for db in $DATABASES; do
+  bench_database "$db"
+done
+
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+MEM=$(free -h | awk '/^Mem:/ {print $2}')
+NPROC=$(nproc)
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n $(git status --porcelain 2>/dev/null) ]]; then
+  COMMIT="$COMMIT (with uncommitted changes)"
+fi
+DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+python3 - "$WORK/results.jsonl" "$WORK/rss.jsonl" "$NPROC" "${CPU:-unknown}" "${MEM:-unknown}" "$DATE" "$COMMIT" >"$WORK/RESULTS.md" <<'PY'
+import json
+import sys
+
+results_path, rss_path, nproc, cpu, mem, date, commit = sys.argv[1:8]
+rows = [json.loads(line) for line in open(results_path) if line.strip()]
+rss = [json.loads(line) for line in open(rss_path) if line.strip()]
+
 print("# Benchmark results\n")
-print(f"Measured {datetime.date.today()} at commit `{commit}` by `bench/run.sh`: release build, server and load driver on the same machine ({os.cpu_count()} cores, {cpu}, {mem} RAM), loopback HTTP with keep-alive. Create = `POST /api/v1/tickets` (new ticket, first message, created event, outbox job in one transaction); list = `GET /api/v1/tickets?limit=50` (first page, names resolved).\n")
-print("| database | scenario | concurrency | requests | failures | throughput (req/s) | p50 (ms) | p90 (ms) | p99 (ms) |")
-print("|---|---|---|---|---|---|---|---|---|")
-for r in rows:
-    print(f"| {r['database']} | {r['scenario']} | {r['concurrency']} | {r['requests']} | {r['failures']} | {r['throughput_rps']} | {r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} |")
-print("\nPeak server RSS (VmHWM): " + ", ".join(f"{k} {v/1024:.0f} MiB" for k, v in rss.items()) + ".\n")
-print("Target on this 2-core machine: at least 3,000 tickets created per second on SQLite with p99 under 25 ms at concurrency 16.")
+print(f"Measured {date} at commit `{commit}` by `bench/run.sh`.\n")
+print(f"Machine: {nproc} cores, {cpu}, {mem} RAM. Release build; server and load driver on the same machine, "
+      "loopback HTTP/1.1 with keep-alive. Create = `POST /api/v1/tickets`; list = `GET /api/v1/tickets?limit=50` "
+      "(run after the creates). Latency is measured by the driver per request; failures are non-2xx answers and errors.\n")
+print("| database | scenario | concurrency | requests | failures | throughput (req/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) |")
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+for row in rows:
+    r = row["result"]
+    print(f"| {row['database']} | {r['scenario']} | {r['concurrency']} | {r['requests']} | {r['failures']} | "
+          f"{r['throughput_rps']:,.1f} | {r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} | {r['max_ms']} |")
+print("\nPeak server RSS (VmHWM, after all runs on that database):\n")
+for entry in rss:
+    kb = entry["peak_rss_kb"]
+    print(f"- {entry['database']}: " + (f"{kb / 1024:.0f} MiB" if kb is not None else "unknown"))
+print("\nTarget on the 2-core machine: at least 3,000 tickets created per second on SQLite with p99 under 25 ms "
+      "at concurrency 16.")
+for row in rows:
+    r = row["result"]
+    if row["database"] == "sqlite" and r["scenario"] == "create" and r["concurrency"] == 16:
+        met = r["throughput_rps"] >= 3000 and r["p99_ms"] < 25 and r["failures"] == 0
+        print(f"This run: {r['throughput_rps']:,.1f} tickets/s, p99 {r['p99_ms']} ms: target "
+              + ("met." if met else "**not met**."))
 PY
-cat bench/RESULTS.md
+mv "$WORK/RESULTS.md" "$ROOT/bench/RESULTS.md"
+log "wrote bench/RESULTS.md"
+cat "$ROOT/bench/RESULTS.md"

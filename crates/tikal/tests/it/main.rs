@@ -7,4 +7,5 @@ mod authorization;
 mod binary;
 mod operations;
 mod outbox;
+mod portal;
 mod store_batch;

@@ -1,0 +1,180 @@
+//! The requester portal over HTTP, as a browser without JavaScript meets it: forms, cookies,
+//! redirects. (Real-browser tests live in tests/browser.)
+
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+use tikal_core::EmailAddress;
+use tikal_testkit::TestApp;
+
+fn browser() -> Client {
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().expect("client")
+}
+
+/// The form token in a page.
+fn csrf(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a form token on the page") + 19;
+    html[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+async fn get(c: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let r = c.get(app.url(path)).send().await.expect("get");
+    (r.status(), r.text().await.expect("body"))
+}
+
+async fn post(c: &Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+    let r = c.post(app.url(path)).form(form).send().await.expect("post");
+    (r.status(), r.text().await.expect("body"))
+}
+
+async fn register(app: &TestApp, email: &str, lang: &str) -> Client {
+    let c = browser();
+    let (_, html) = get(&c, app, "/register").await;
+    let token = csrf(&html);
+    let (status, html) =
+        post(&c, app, "/register", &[("csrf", &token), ("email", email), ("name", "Ana Pérez"), ("password", "una clave larga 123")]).await;
+    assert_eq!(status, StatusCode::OK, "registered and signed in: {html}");
+    let (_, html) = get(&c, app, "/profile").await;
+    let token = csrf(&html);
+    post(&c, app, "/profile", &[("csrf", &token), ("name", "Ana Pérez"), ("phone", ""), ("language", lang)]).await;
+    c
+}
+
+#[tokio::test]
+async fn register_open_a_ticket_and_follow_it() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let c = register(&app, "ana@gob.example", "es").await;
+    let (status, html) = get(&c, &app, "/tickets/new").await;
+    assert_eq!(status, StatusCode::OK);
+    let token = csrf(&html);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", token.clone())
+        .text("subject", "El teclado no responde")
+        .text("body", "Varias teclas no funcionan")
+        .part(
+            "attachments",
+            reqwest::multipart::Part::bytes(b"foto".to_vec()).file_name("teclado.jpg").mime_str("image/jpeg").expect("mime"),
+        );
+    let r = c.post(app.url("/tickets/new")).multipart(form).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("000001"), "the number is shown: {html}");
+    let (_, list) = get(&c, &app, "/tickets").await;
+    assert!(list.contains("El teclado no responde") && list.contains("Abiertos (1)"), "{list}");
+
+    // The desk replies and resolves; the requester sees the reply and confirms.
+    let n = "/api/v1/tickets/000001";
+    app.post(&format!("{n}/messages"), &json!({"kind": "reply", "body": "Cambiamos el teclado"})).await;
+    app.post(&format!("{n}/messages"), &json!({"kind": "note", "body": "NOTA INTERNA"})).await;
+    app.patch(n, &json!({"status": "resolved"})).await;
+    let (_, page) = get(&c, &app, "/tickets/000001").await;
+    assert!(page.contains("Cambiamos el teclado"));
+    assert!(!page.contains("NOTA INTERNA"), "never an internal note");
+    assert!(page.contains("teclado.jpg"));
+    let token = csrf(&page);
+    let (status, page) = post(&c, &app, "/tickets/000001/resolution", &[("csrf", &token), ("answer", "yes")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Cerrado"), "confirmed: closed");
+    let t: serde_json::Value = app.get(n).await.json().await.expect("json");
+    assert_eq!(t["status"], "closed");
+    let (_, print) = get(&c, &app, "/tickets/000001/print").await;
+    assert!(print.contains("class=\"ticket print\""));
+}
+
+#[tokio::test]
+async fn nobody_sees_a_ticket_that_is_not_theirs() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    app.open_ticket("Del otro usuario", "luis@gob.example").await;
+    let ana = register(&app, "ana@gob.example", "en").await;
+    let (status, html) = get(&ana, &app, "/tickets/000001").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another requester's number");
+    assert!(html.contains("We could not find that page or ticket."), "in the user's language");
+    assert_eq!(get(&ana, &app, "/tickets/000001/attachments/1").await.0, StatusCode::NOT_FOUND);
+    let (_, list) = get(&ana, &app, "/tickets").await;
+    assert!(!list.contains("Del otro usuario"));
+    // Without a session: to the sign-in page.
+    let anonymous = browser();
+    let (status, html) = get(&anonymous, &app, "/tickets/000001").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("action=\"/login\""));
+}
+
+#[tokio::test]
+async fn status_links_are_single_use_and_open_one_ticket() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    app.open_ticket("Impresora sin tóner", "rosa@gob.example").await;
+    app.open_ticket("Otro caso de Rosa", "rosa@gob.example").await;
+    let c = browser();
+    let (_, html) = get(&c, &app, "/status").await;
+    let token = csrf(&html);
+    let (status, answer) = post(&c, &app, "/status", &[("csrf", &token), ("email", "rosa@gob.example"), ("number", "000001")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, wrong) = post(&c, &app, "/status", &[("csrf", &token), ("email", "nadie@gob.example"), ("number", "000001")]).await;
+    let msg = |h: &str| h.split("id=\"status-message\">").nth(1).and_then(|s| s.split('<').next()).map(str::to_string);
+    assert_eq!(msg(&answer), msg(&wrong), "the same answer: the form tells nothing");
+
+    // The link is in the outbox (the mail worker of the e-mail milestone sends it).
+    let jobs = app.desk.store().pending_jobs().await.expect("jobs");
+    let links: Vec<String> = jobs
+        .iter()
+        .filter(|(k, _)| k == "mail.ticket_link")
+        .map(|(_, p)| serde_json::from_str::<serde_json::Value>(p).expect("json")["link"].as_str().expect("link").to_string())
+        .collect();
+    assert_eq!(links.len(), 1, "only the matching request queued a link");
+    let path = links[0].split("127.0.0.1:8080").nth(1).expect("a link to this site").to_string();
+    let (status, page) = get(&c, &app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Impresora sin tóner"), "the link opens its ticket");
+    assert_eq!(get(&c, &app, "/tickets/000002").await.0, StatusCode::NOT_FOUND, "and nothing else");
+    let other = browser();
+    let (status, _) = get(&other, &app, &path).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a link works once");
+    let (status, _) = get(&other, &app, "/status/0000000000000000000000000000000000000000000000000000000000000000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a guessed link");
+}
+
+#[tokio::test]
+async fn forms_need_their_token_and_sign_in_is_rate_limited() {
+    let app = TestApp::spawn().await;
+    let c = register(&app, "ana@gob.example", "es").await;
+    let (status, _) = post(&c, &app, "/profile", &[("csrf", "x"), ("name", "Otro"), ("phone", ""), ("language", "es")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a form without its token");
+    let r = c.post(app.url("/logout")).header("origin", "https://evil.example").form(&[("csrf", "whatever")]).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    let intruder = browser();
+    let (_, html) = get(&intruder, &app, "/login").await;
+    let token = csrf(&html);
+    let mut last = StatusCode::OK;
+    for _ in 0..6 {
+        last = post(&intruder, &app, "/login", &[("csrf", &token), ("email", "ana@gob.example"), ("password", "incorrecta")]).await.0;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS, "locked after repeated failures");
+    let (status, _) =
+        post(&intruder, &app, "/login", &[("csrf", &token), ("email", "ana@gob.example"), ("password", "una clave larga 123")]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits");
+    let (unknown, _) = post(&browser(), &app, "/login", &[("csrf", &token), ("email", "nadie@gob.example"), ("password", "x")]).await;
+    assert_eq!(unknown, StatusCode::FORBIDDEN, "a token belongs to its browser");
+}
+
+#[tokio::test]
+async fn bad_input_keeps_what_was_typed_and_says_why() {
+    let app = TestApp::spawn().await;
+    let c = browser();
+    let (_, html) = get(&c, &app, "/register").await;
+    let token = csrf(&html);
+    let r = c
+        .post(app.url("/register"))
+        .header("accept-language", "en")
+        .form(&[("csrf", token.as_str()), ("email", "not-an-address"), ("name", "María"), ("password", "corta")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("It is not a valid e-mail address."), "{html}");
+    assert!(html.contains("value=\"María\""), "what was typed is kept");
+    assert!(app.desk.store().requester_account(&EmailAddress::parse("x@y.example").expect("e")).await.expect("lookup").is_none());
+}
