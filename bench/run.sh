@@ -10,6 +10,7 @@
 #   TIKAL_BENCH_PG         PostgreSQL server URL without database (default postgres://postgres@127.0.0.1:5432)
 #   TIKAL_BENCH_DATABASES  which databases to measure (default "sqlite postgres")
 #   TIKAL_BENCH_NO_BUILD=1 use the binaries already in target/release (or $CARGO_TARGET_DIR/release)
+#   TIKAL_BENCH_MAX_SECONDS time limit of each run (default 30)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

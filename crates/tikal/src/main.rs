@@ -66,8 +66,23 @@ enum Command {
         #[command(subcommand)]
         command: HelpTopicCommand,
     },
+    /// The outbox: notifications and links waiting to be sent.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
     /// Print the OpenAPI document of the REST API.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// Print pending jobs as JSON lines: {"kind", "payload"}.
+    List {
+        /// Only jobs of this kind, e.g. mail.ticket_link.
+        #[arg(long)]
+        kind: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +214,16 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::HelpTopic { command } => {
             let desk = startup::open_desk(&settings).await?;
             catalogue::help_topic(&desk, command).await
+        }
+        Command::Outbox { command: OutboxCommand::List { kind } } => {
+            let desk = startup::open_desk(&settings).await?;
+            for (k, payload) in desk.store().pending_jobs().await? {
+                if kind.as_ref().is_none_or(|want| *want == k) {
+                    let payload: serde_json::Value = serde_json::from_str(&payload).unwrap_or(serde_json::Value::String(payload));
+                    println!("{}", serde_json::json!({"kind": k, "payload": payload}));
+                }
+            }
+            Ok(())
         }
         Command::Openapi => {
             println!("{}", tikal_web::openapi_json());

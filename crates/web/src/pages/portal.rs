@@ -221,13 +221,6 @@ async fn new_form(State(state): State<AppState>, v: Visitor, Query(p): Query<New
     Ok(page(&new_page(&state, v.c, form, Vec::new()).await?))
 }
 
-#[derive(Template)]
-#[template(path = "portal/created.html")]
-struct CreatedPage {
-    c: Chrome,
-    number: String,
-}
-
 async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multipart) -> Result<Response, PageError> {
     let by = v.principal()?.clone();
     let form = parse_ticket_form(multipart, state.desk.config().max_attachment_bytes).await;
@@ -245,7 +238,8 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
     let (cmd, mut errors) = form.to_command(v.c.lang);
     if let Some(cmd) = cmd.filter(|_| errors.is_empty()) {
         match state.desk.open_ticket(&by, cmd).await {
-            Ok((t, _)) => return Ok(page(&CreatedPage { c: v.c, number: t.number.to_string() })),
+            // Post/redirect/get: a reload of the next page does not open a second ticket.
+            Ok((t, _)) => return Ok(Redirect::to(&format!("/tickets/{}?created=1", t.number)).into_response()),
             Err(ServiceError::Domain(e)) => errors.extend(v.c.lang.field_error(&e)),
             Err(ServiceError::TooLarge { what, .. }) => errors.push(("attachments".into(), too_large_message(&v.c, &state, &what))),
             Err(e) => return Err(PageError::from_service(&v.c, e)),
@@ -346,9 +340,23 @@ fn number_of(v: &Visitor, raw: &str) -> Result<TicketNumber, PageError> {
     TicketNumber::parse(raw).map_err(|_| PageError::not_found(&v.c))
 }
 
-async fn show(State(state): State<AppState>, v: Visitor, Path(number): Path<String>) -> Result<Response, PageError> {
+#[derive(Deserialize)]
+struct ShowParams {
+    created: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(number): Path<String>,
+    Query(p): Query<ShowParams>,
+) -> Result<Response, PageError> {
     let number = number_of(&v, &number)?;
-    Ok(page(&ticket_page(&state, &v, &number, None, false).await?))
+    let mut t = ticket_page(&state, &v, &number, None, false).await?;
+    if p.created.is_some() {
+        t.c.notice = Some(format!("{} {}", t.c.t1("created-lead", "number", number.as_str()), t.c.t("created-next")));
+    }
+    Ok(page(&t))
 }
 
 async fn print(State(state): State<AppState>, v: Visitor, Path(number): Path<String>) -> Result<Response, PageError> {
