@@ -143,10 +143,28 @@ impl Desk {
             .ok_or_else(|| ServiceError::Conflict("no department is configured yet".into()))
     }
 
-    /// Opens a ticket from any channel.
+    /// Opens a ticket for someone without an account (the portal's guest form), when the
+    /// organisation allows it. The requester is found or created by the address they give.
+    pub async fn open_guest_ticket(&self, cmd: OpenTicket) -> Result<(Ticket, Requester)> {
+        if !self.config.portal.guests_may_open {
+            return Err(ServiceError::Forbidden);
+        }
+        if cmd.requester_email.is_none() {
+            return Err(DomainError::invalid("email", Reason::Required).into());
+        }
+        self.open(&Principal::System, cmd, false).await
+    }
+
+    /// Opens a ticket from any channel. Returns the ticket and its requester (found or created
+    /// by e-mail).
     #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
-    /// Returns the ticket and its requester (found or created by e-mail).
     pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<(Ticket, Requester)> {
+        self.open(by, cmd, true).await
+    }
+
+    /// `on_behalf`: staff registering a report (a phone call, an API client) is recorded as who
+    /// opened it; otherwise the requester is.
+    async fn open(&self, by: &Principal, cmd: OpenTicket, on_behalf: bool) -> Result<(Ticket, Requester)> {
         let catalog = self.catalog().await?;
         let topic = match cmd.help_topic_id {
             Some(id) => Some(catalog.topic(id).filter(|t| t.active).ok_or(DomainError::invalid("help_topic_id", Reason::NotFound))?),
@@ -180,6 +198,7 @@ impl Desk {
         let (response_due, resolution_due) = self.config.sla.due(priority, at);
         let opened_by = match by {
             Principal::Requester { .. } | Principal::TicketLink { .. } => None,
+            _ if !on_behalf => None,
             staff => Some((staff.author(), staff.name().to_string())),
         };
         let new = NewTicket {

@@ -48,9 +48,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Like `spawn`, with settings changed first (portal policy, desk rules...).
+    pub async fn spawn_with(change: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = fresh_database_url(dir.path()).await;
-        let settings = Settings { data_dir: dir.path().to_path_buf(), database_url: Some(url), ..Settings::default() };
+        let mut settings = Settings { data_dir: dir.path().to_path_buf(), database_url: Some(url), ..Settings::default() };
+        change(&mut settings);
         let desk = tikal::startup::open_desk(&settings).await.expect("open desk");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));

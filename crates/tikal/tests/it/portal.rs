@@ -178,3 +178,68 @@ async fn bad_input_keeps_what_was_typed_and_says_why() {
     assert!(html.contains("value=\"María\""), "what was typed is kept");
     assert!(app.desk.store().requester_account(&EmailAddress::parse("x@y.example").expect("e")).await.expect("lookup").is_none());
 }
+
+#[tokio::test]
+async fn registration_policy_and_guest_tickets() {
+    let app = TestApp::spawn_with(|s| {
+        s.portal.registration = tikal_service::Registration::Domains(vec!["institucion.gob.example".into()]);
+        s.portal.guests_may_open = true;
+    })
+    .await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let c = browser();
+    let (_, html) = get(&c, &app, "/register").await;
+    let token = csrf(&html);
+    let (status, html) = post(
+        &c,
+        &app,
+        "/register",
+        &[("csrf", &token), ("email", "ana@gmail.example"), ("name", "Ana"), ("password", "una clave larga 123")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("Solo se admiten correos institucionales"), "{html}");
+    let (status, _) = post(
+        &c,
+        &app,
+        "/register",
+        &[("csrf", &token), ("email", "ana@institucion.gob.example"), ("name", "Ana"), ("password", "una clave larga 123")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "the institution's domain may register");
+
+    // A guest opens a ticket without an account and is pointed to the status check.
+    let guest = browser();
+    let (status, html) = get(&guest, &app, "/tickets/new").await;
+    assert_eq!(status, StatusCode::OK);
+    let token = csrf(&html);
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", token)
+        .text("name", "Pedro Flores")
+        .text("email", "pedro@externo.example")
+        .text("subject", "Consulta sobre el sitio web")
+        .text("body", "No carga la página de trámites");
+    let r = guest.post(app.url("/tickets/new")).multipart(form).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.url().path() == "/status" && r.text().await.expect("body").contains("000001"));
+    let t: serde_json::Value = app.get("/api/v1/tickets/000001").await.json().await.expect("json");
+    assert_eq!(t["requester"]["email"], "pedro@externo.example");
+    assert_eq!(t["channel"], "web");
+
+    let closed = TestApp::spawn_with(|s| s.portal.registration = tikal_service::Registration::StaffOnly).await;
+    let c = browser();
+    let (status, html) = get(&c, &closed, "/tickets/new").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("action=\"/login\""), "no guest tickets: sign in first");
+    let (_, html) = get(&c, &closed, "/register").await;
+    let token = csrf(&html);
+    let (status, html) = post(
+        &c,
+        &closed,
+        "/register",
+        &[("csrf", &token), ("email", "x@institucion.gob.example"), ("name", "X"), ("password", "una clave larga 123")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("El registro no está abierto"));
+}

@@ -165,6 +165,10 @@ pub(super) struct NewPage {
     errors: FieldErrors,
     max_files: usize,
     max_mb: u64,
+    /// Opening without an account: the form asks for an address and a name.
+    guest: bool,
+    email: String,
+    name: String,
 }
 
 impl NewPage {
@@ -178,7 +182,7 @@ struct NewParams {
     topic: Option<String>,
 }
 
-async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldErrors) -> Result<NewPage, PageError> {
+async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldErrors, guest: bool) -> Result<NewPage, PageError> {
     let catalog = state.desk.catalog().await.map_err(|e| PageError::from_service(&c, e))?;
     // Only leaves of the catalogue are offered; their path shows the hierarchy.
     let leaves: Vec<&HelpTopic> =
@@ -212,17 +216,30 @@ async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldEr
         errors,
         max_files: config.max_attachments,
         max_mb: config.max_attachment_bytes / (1024 * 1024),
+        guest,
+        email: form.email,
+        name: form.name,
     })
 }
 
+/// Whether this visitor opens tickets as a guest; without an account and without guest
+/// tickets, to the sign-in page.
+fn as_guest(state: &AppState, v: &Visitor) -> Result<bool, PageError> {
+    match (&v.principal, state.desk.config().portal.guests_may_open) {
+        (Some(_), _) => Ok(false),
+        (None, true) => Ok(true),
+        (None, false) => Err(PageError::login()),
+    }
+}
+
 async fn new_form(State(state): State<AppState>, v: Visitor, Query(p): Query<NewParams>) -> Result<Response, PageError> {
-    v.principal()?;
+    let guest = as_guest(&state, &v)?;
     let form = TicketForm { topic: p.topic.and_then(|t| t.parse().ok()), ..Default::default() };
-    Ok(page(&new_page(&state, v.c, form, Vec::new()).await?))
+    Ok(page(&new_page(&state, v.c, form, Vec::new(), guest).await?))
 }
 
 async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multipart) -> Result<Response, PageError> {
-    let by = v.principal()?.clone();
+    let guest = as_guest(&state, &v)?;
     let form = parse_ticket_form(multipart, state.desk.config().max_attachment_bytes).await;
     let form = match form {
         Ok(f) => f,
@@ -235,17 +252,23 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
         }
     };
     v.check_form(&form.csrf)?;
-    let (cmd, mut errors) = form.to_command(v.c.lang);
+    let (cmd, mut errors) = form.to_command(v.c.lang, guest);
     if let Some(cmd) = cmd.filter(|_| errors.is_empty()) {
-        match state.desk.open_ticket(&by, cmd).await {
-            // Post/redirect/get: a reload of the next page does not open a second ticket.
+        let opened = match &v.principal {
+            Some(by) => state.desk.open_ticket(by, cmd).await,
+            None => state.desk.open_guest_ticket(cmd).await,
+        };
+        match opened {
+            // Post/redirect/get: a reload of the next page does not open a second ticket. A
+            // guest follows the ticket with a status-check link.
+            Ok((t, _)) if guest => return Ok(Redirect::to(&format!("/status?created={}", t.number)).into_response()),
             Ok((t, _)) => return Ok(Redirect::to(&format!("/tickets/{}?created=1", t.number)).into_response()),
             Err(ServiceError::Domain(e)) => errors.extend(v.c.lang.field_error(&e)),
             Err(ServiceError::TooLarge { what, .. }) => errors.push(("attachments".into(), too_large_message(&v.c, &state, &what))),
             Err(e) => return Err(PageError::from_service(&v.c, e)),
         }
     }
-    let mut resp = page(&new_page(&state, v.c, form, errors).await?);
+    let mut resp = page(&new_page(&state, v.c, form, errors, guest).await?);
     *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(resp)
 }

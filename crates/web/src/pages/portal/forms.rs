@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::Multipart;
 use tikal_core::fields::FieldInput;
-use tikal_core::{Channel, HelpTopicId, Subject};
+use tikal_core::{Channel, EmailAddress, HelpTopicId, PersonName, Subject};
 use tikal_service::{OpenTicket, Upload};
 
 use super::super::Lang;
@@ -14,6 +14,9 @@ use super::super::auth::FieldErrors;
 #[derive(Debug, Default)]
 pub struct TicketForm {
     pub csrf: String,
+    /// A guest's address and name (the guest form only).
+    pub email: String,
+    pub name: String,
     pub topic: Option<i64>,
     pub subject: String,
     pub body: String,
@@ -53,6 +56,8 @@ pub async fn parse_ticket_form(mut multipart: Multipart, max_bytes: u64) -> Resu
         let value = field.text().await.unwrap_or_default();
         match name.as_str() {
             "csrf" => form.csrf = value,
+            "email" => form.email = value,
+            "name" => form.name = value,
             "topic" => form.topic = value.parse().ok(),
             "subject" => form.subject = value,
             "body" => form.body = value,
@@ -68,8 +73,13 @@ pub async fn parse_ticket_form(mut multipart: Multipart, max_bytes: u64) -> Resu
 
 impl TicketForm {
     /// The command to open the ticket, or the errors of the fields the portal checks itself.
-    pub fn to_command(&self, lang: Lang) -> (Option<OpenTicket>, FieldErrors) {
+    pub fn to_command(&self, lang: Lang, guest: bool) -> (Option<OpenTicket>, FieldErrors) {
         let mut errors = FieldErrors::new();
+        let (mut requester_email, mut requester_name) = (None, None);
+        if guest {
+            requester_email = EmailAddress::parse(&self.email).map_err(|e| errors.extend(lang.field_error(&e))).ok();
+            requester_name = PersonName::parse(&self.name).map_err(|e| errors.extend(lang.field_error(&e))).ok();
+        }
         let subject = Subject::parse(&self.subject).map_err(|e| errors.extend(lang.field_error(&e))).ok();
         if self.body.trim().is_empty() {
             errors.push(("body".into(), lang.reason(&tikal_core::Reason::Required)));
@@ -87,8 +97,8 @@ impl TicketForm {
             })
             .collect();
         let cmd = subject.map(|subject| OpenTicket {
-            requester_email: None,
-            requester_name: None,
+            requester_email,
+            requester_name,
             subject,
             body: self.body.clone(),
             channel: Channel::Web,

@@ -26,8 +26,19 @@ struct StatusPage {
     message: Option<String>,
 }
 
-async fn form(v: Visitor) -> Response {
-    page(&StatusPage { c: v.c, email: String::new(), number: String::new(), message: None })
+#[derive(Deserialize)]
+struct FormParams {
+    /// Set after a guest opened a ticket: its number.
+    created: Option<String>,
+}
+
+async fn form(mut v: Visitor, axum::extract::Query(p): axum::extract::Query<FormParams>) -> Response {
+    let created = p.created.and_then(|n| TicketNumber::parse(&n).ok());
+    if let Some(n) = &created {
+        v.c.notice = Some(format!("{} {}", v.c.t1("created-lead", "number", n.as_str()), v.c.t("status-lead")));
+    }
+    let number = created.map(|n| n.to_string()).unwrap_or_default();
+    page(&StatusPage { c: v.c, email: String::new(), number, message: None })
 }
 
 #[derive(Deserialize)]
