@@ -65,5 +65,8 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    // The peer address is kept for per-client sign-in limits.
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -51,14 +51,16 @@ async fn login_form(v: Visitor) -> Response {
     page(&LoginPage { c: v.c, email: String::new(), error: None })
 }
 
-/// The client's address for rate limiting: the connection's, or the proxy's `X-Forwarded-For`.
-fn client_address(headers: &HeaderMap) -> String {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| "direct".to_string())
+/// The client's address for rate limiting: the connection's; behind a reverse proxy on the same
+/// machine (a loopback peer), the last address the proxy appended to `X-Forwarded-For`.
+fn client_address(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> String {
+    let forwarded =
+        || headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()).map(|s| s.trim().to_string());
+    match peer {
+        Some(p) if p.ip().is_loopback() => forwarded().unwrap_or_else(|| p.ip().to_string()),
+        Some(p) => p.ip().to_string(),
+        None => forwarded().unwrap_or_else(|| "unknown".to_string()),
+    }
 }
 
 pub(super) async fn start_session(state: &AppState, owner: SessionOwner, to: &str) -> Result<Response, ServiceError> {
@@ -76,7 +78,7 @@ async fn login_submit(
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     v.check_form(&f.csrf)?;
-    match state.desk.sign_in(&f.email, &f.password, &client_address(&headers)).await {
+    match state.desk.sign_in(&f.email, &f.password, &client_address(v.peer, &headers)).await {
         Ok(id) => start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e)),
         Err(e) => {
             let key = if e == LoginError::Throttled { "login-throttled" } else { "login-invalid" };

@@ -58,6 +58,8 @@ pub struct Visitor {
     pub c: Chrome,
     pub principal: Option<Principal>,
     pub session_token: Option<String>,
+    /// The connection's peer address, when the server records it.
+    pub peer: Option<std::net::SocketAddr>,
     origin_ok: bool,
 }
 
@@ -136,7 +138,8 @@ impl FromRequestParts<AppState> for Visitor {
                 .unwrap_or_else(|| "/".into()),
         };
         let session_token = if principal.is_some() { token } else { None };
-        Ok(Visitor { c, principal, session_token, origin_ok: same_origin(&parts.headers, &policy.public_url) })
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+        Ok(Visitor { c, principal, session_token, peer, origin_ok: same_origin(&parts.headers, &policy.public_url) })
     }
 }
 
