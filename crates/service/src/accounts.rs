@@ -139,7 +139,7 @@ impl Desk {
         match owner {
             SessionOwner::Requester(id) => {
                 let a = self.store.requester_account_by_id(*id).await?.ok_or(ServiceError::NotFound("requester"))?;
-                Ok(Principal::Requester { id: *id, name: a.requester.name.as_str().to_string() })
+                Ok(Principal::Requester { id: *id, name: a.requester.name.as_str().to_string(), organisation: a.requester.organisation_id })
             }
             SessionOwner::TicketLink { requester, ticket } => {
                 let a = self.store.requester_account_by_id(*requester).await?.ok_or(ServiceError::NotFound("requester"))?;

@@ -78,6 +78,8 @@ pub struct PortalPolicy {
     pub registration: Registration,
     /// Whether someone without an account may open a ticket from the portal.
     pub guests_may_open: bool,
+    /// Whether requesters see the tickets of everyone in their organisation.
+    pub organisation_tickets: bool,
     /// The organisation's name, shown on every page.
     pub organisation_name: String,
     /// `es` or `en`: the language when neither the user nor the browser says.
@@ -94,6 +96,7 @@ impl Default for PortalPolicy {
         PortalPolicy {
             registration: Registration::Open,
             guests_may_open: false,
+            organisation_tickets: false,
             organisation_name: "Mesa de Ayuda".into(),
             default_language: "es".into(),
             time_zone: "America/Guayaquil".into(),

@@ -1,4 +1,4 @@
-use tikal_core::{Access, AgentId, ApiKeyId, Author, DepartmentId, Permission, RequesterId, TicketId};
+use tikal_core::{Access, AgentId, ApiKeyId, Author, DepartmentId, OrganisationId, Permission, RequesterId, TicketId};
 
 use crate::{Result, ServiceError};
 
@@ -13,6 +13,8 @@ pub enum Principal {
     Requester {
         id: RequesterId,
         name: String,
+        /// Their organisation, whose tickets they may see where the portal allows it.
+        organisation: Option<OrganisationId>,
     },
     /// A requester who came through a status-check link: that one ticket only.
     TicketLink {

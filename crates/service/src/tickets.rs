@@ -65,6 +65,8 @@ pub struct TicketQuery {
     /// Cursor: the last ticket of the previous page.
     pub after: Option<TicketId>,
     pub oldest_first: bool,
+    /// A requester asks for their organisation's tickets (where the portal allows it).
+    pub organisation: bool,
     pub limit: u64,
 }
 
@@ -236,9 +238,19 @@ impl Desk {
     /// The ticket, if the caller may see it; otherwise "not found" (no probing of numbers).
     pub async fn ticket(&self, by: &Principal, number: &TicketNumber) -> Result<Ticket> {
         match self.store.ticket_by_number(number).await? {
-            Some(t) if self.can_see(by, &t) => Ok(t),
+            Some(t) if self.can_see(by, &t) || self.same_organisation(by, &t).await? => Ok(t),
             _ => Err(ServiceError::NotFound("ticket")),
         }
+    }
+
+    /// Whether a requester may see another member's ticket of their organisation.
+    async fn same_organisation(&self, by: &Principal, t: &Ticket) -> Result<bool> {
+        let Principal::Requester { organisation: Some(org), .. } = by else { return Ok(false) };
+        if !self.config.portal.organisation_tickets {
+            return Ok(false);
+        }
+        let owner = self.store.requesters_by_ids(&[t.requester_id]).await?;
+        Ok(owner.first().is_some_and(|r| r.organisation_id == Some(*org)))
     }
 
     /// The thread as the caller may see it: requesters never see internal notes or internal
@@ -263,7 +275,12 @@ impl Desk {
 
     /// The store filter for what `by` asks and may see; `None` when nothing can match.
     async fn filter_for(&self, by: &Principal, q: &TicketQuery) -> Result<Option<TicketFilter>> {
+        let mut requester_organisation = None;
         let requester = match (by, &q.requester_email) {
+            (Principal::Requester { organisation: Some(org), .. }, _) if q.organisation && self.config.portal.organisation_tickets => {
+                requester_organisation = Some(*org);
+                None
+            }
             (Principal::Requester { id, .. } | Principal::TicketLink { requester: id, .. }, _) => Some(*id),
             (_, Some(email)) => match self.store.requester_by_email(email).await? {
                 Some(r) => Some(r.id),
@@ -288,6 +305,7 @@ impl Desk {
             statuses: q.statuses.clone(),
             department: q.department,
             requester,
+            requester_organisation,
             priority: q.priority,
             owner: q.owner,
             help_topic: q.help_topic,
@@ -431,8 +449,9 @@ impl Desk {
                             t.return_resolution(reason, &author, now, &policy)?
                         }
                     }
-                    // Only the requester answers for themselves.
-                    _ if by.is_staff() => return Err(ServiceError::Forbidden),
+                    // Only the ticket's requester answers for the solution (not staff, not a
+                    // colleague of the organisation).
+                    _ if by.is_staff() || by.author() != Author::Requester(t.requester_id) => return Err(ServiceError::Forbidden),
                     ResolutionAction::Confirm => t.confirm_resolution(&author, now, &policy)?,
                     ResolutionAction::Reject => t.reject_resolution(reason, &author, now, &policy)?,
                 };

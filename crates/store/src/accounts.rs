@@ -6,7 +6,7 @@ use tikal_core::org::Requester;
 use tikal_core::*;
 
 use crate::convert::{micros, time};
-use crate::entity::{access_token, login_attempt, requester, session};
+use crate::entity::{access_token, login_attempt, organisation, requester, session};
 use crate::{Result, Store, StoreError};
 
 /// Who a session belongs to.
@@ -66,6 +66,23 @@ fn to_account(m: requester::Model) -> Result<RequesterAccount> {
     })
 }
 
+/// The organisations of these e-mail domains (an organisation claims a domain).
+pub(crate) async fn organisations_by_domain<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    domains: Vec<String>,
+) -> Result<std::collections::BTreeMap<String, i64>> {
+    if domains.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(organisation::Entity::find()
+        .filter(organisation::Column::Domain.is_in(domains))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|o| o.domain.map(|d| (d, o.id)))
+        .collect())
+}
+
 impl Store {
     pub async fn requester_account(&self, email: &EmailAddress) -> Result<Option<RequesterAccount>> {
         requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await?.map(to_account).transpose()
@@ -97,12 +114,13 @@ impl Store {
                 Ok(RequesterId(id))
             }
             None => {
+                let orgs = organisations_by_domain(&self.write, vec![email.domain().to_string()]).await?;
                 let row = requester::ActiveModel {
                     id: NotSet,
                     email: Set(email.as_str().to_string()),
                     name: Set(name.as_str().to_string()),
                     phone: Set(None),
-                    organisation_id: Set(None),
+                    organisation_id: Set(orgs.get(email.domain()).copied()),
                     language: Set(language.map(str::to_string)),
                     password_hash: Set(Some(password_hash.to_string())),
                     created_at: Set(micros(at)),

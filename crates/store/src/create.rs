@@ -108,12 +108,14 @@ async fn upsert_requesters(txn: &DatabaseTransaction, batch: &[Request]) -> Resu
         }
     }
     if !missing.is_empty() {
+        let domains: BTreeSet<String> = missing.iter().map(|r| r.new.requester_email.domain().to_string()).collect();
+        let orgs = crate::accounts::organisations_by_domain(txn, domains.into_iter().collect()).await?;
         let rows = missing.iter().map(|r| requester::ActiveModel {
             id: NotSet,
             email: Set(r.new.requester_email.as_str().to_string()),
             name: Set(r.new.requester_name.as_str().to_string()),
             phone: Set(None),
-            organisation_id: Set(None),
+            organisation_id: Set(orgs.get(r.new.requester_email.domain()).copied()),
             language: Set(None),
             password_hash: Set(None),
             created_at: Set(micros(r.new.at)),

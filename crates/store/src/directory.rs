@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 use tikal_core::fields::FieldDef;
-use tikal_core::org::{Agent, Department, HelpTopic, Requester};
+use tikal_core::org::{Agent, Department, HelpTopic, Organisation, Requester};
 use tikal_core::permission::{Permission, format_permissions, parse_permissions};
 use tikal_core::*;
 
 use crate::convert::micros;
-use crate::entity::{agent, agent_department, api_key, custom_field, department, help_topic, requester, role};
+use crate::entity::{agent, agent_department, api_key, custom_field, department, help_topic, organisation, requester, role};
 use crate::{Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -174,6 +174,38 @@ impl Store {
 
     pub async fn requester_by_email(&self, email: &EmailAddress) -> Result<Option<Requester>> {
         requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.read).await?.map(to_requester).transpose()
+    }
+
+    /// An organisation; requesters whose address is at `domain` join it when they first appear.
+    pub async fn create_organisation(&self, name: &str, domain: Option<&str>, at: DateTime<Utc>) -> Result<Organisation> {
+        let row = organisation::ActiveModel {
+            id: NotSet,
+            name: Set(name.to_string()),
+            domain: Set(domain.map(|d| d.trim().to_lowercase())),
+            created_at: Set(micros(at)),
+        };
+        let m = row.insert(&self.write).await?;
+        Ok(Organisation { id: OrganisationId(m.id), name: m.name })
+    }
+
+    pub async fn organisations(&self) -> Result<Vec<(Organisation, Option<String>)>> {
+        Ok(organisation::Entity::find()
+            .order_by_asc(organisation::Column::Name)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(|m| (Organisation { id: OrganisationId(m.id), name: m.name }, m.domain))
+            .collect())
+    }
+
+    pub async fn set_requester_organisation(&self, requester: RequesterId, org: Option<OrganisationId>) -> Result<()> {
+        let am = requester::ActiveModel {
+            id: Set(requester.get()),
+            organisation_id: Set(org.map(OrganisationId::get)),
+            ..<requester::ActiveModel as Default>::default()
+        };
+        requester::Entity::update(am).exec(&self.write).await?;
+        Ok(())
     }
 
     pub async fn create_agent(&self, a: NewAgent, at: DateTime<Utc>) -> Result<Agent> {

@@ -2,7 +2,7 @@
 //! one transaction, together with the jobs (outbox) that notify about it.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
@@ -11,7 +11,7 @@ use tikal_core::fields::FieldValues;
 use tikal_core::*;
 
 use crate::convert::{micros, opt_time, time};
-use crate::entity::{attachment, thread_entry, ticket, time_entry};
+use crate::entity::{attachment, requester, thread_entry, ticket, time_entry};
 use crate::jobs::{NewJob, insert_jobs};
 use crate::{BlobStore, Result, Store, StoreError, StoredBlob};
 
@@ -92,6 +92,8 @@ pub struct TicketFilter {
     pub statuses: Vec<Status>,
     pub department: Option<DepartmentId>,
     pub requester: Option<RequesterId>,
+    /// Tickets of everyone in this organisation.
+    pub requester_organisation: Option<OrganisationId>,
     pub priority: Option<Priority>,
     pub owner: Option<AgentId>,
     pub help_topic: Option<HelpTopicId>,
@@ -326,6 +328,14 @@ impl Store {
         }
         if let Some(r) = f.requester {
             q = q.filter(ticket::Column::RequesterId.eq(r.get()));
+        }
+        if let Some(org) = f.requester_organisation {
+            let members = Query::select()
+                .column(requester::Column::Id)
+                .from(requester::Entity)
+                .and_where(requester::Column::OrganisationId.eq(org.get()))
+                .to_owned();
+            q = q.filter(ticket::Column::RequesterId.in_subquery(members));
         }
         if let Some(p) = f.priority {
             q = q.filter(ticket::Column::Priority.eq(i16::from(p.level())));

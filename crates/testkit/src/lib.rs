@@ -151,7 +151,7 @@ impl TestApp {
             .await
             .expect("lookup")
             .expect("requester exists");
-        Principal::Requester { id: r.id, name: r.name.as_str().to_string() }
+        Principal::Requester { id: r.id, name: r.name.as_str().to_string(), organisation: r.organisation_id }
     }
 
     /// Stops the server, letting in-flight requests finish.

@@ -66,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: HelpTopicCommand,
     },
+    /// Organisations of requesters (joined by e-mail domain).
+    Organisation {
+        #[command(subcommand)]
+        command: OrganisationCommand,
+    },
     /// The outbox: notifications and links waiting to be sent.
     Outbox {
         #[command(subcommand)]
@@ -73,6 +78,19 @@ enum Command {
     },
     /// Print the OpenAPI document of the REST API.
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum OrganisationCommand {
+    /// Create an organisation and print its id; new requesters at `--domain` join it.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        domain: Option<String>,
+    },
+    /// List organisations: id, name, domain.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -215,6 +233,10 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             let desk = startup::open_desk(&settings).await?;
             catalogue::help_topic(&desk, command).await
         }
+        Command::Organisation { command } => {
+            let desk = startup::open_desk(&settings).await?;
+            catalogue::organisation(&desk, command).await
+        }
         Command::Outbox { command: OutboxCommand::List { kind } } => {
             let desk = startup::open_desk(&settings).await?;
             for (k, payload) in desk.store().pending_jobs().await? {
@@ -237,7 +259,7 @@ mod catalogue {
     use tikal_service::Desk;
     use tikal_store::NewHelpTopic;
 
-    use super::{DepartmentCommand, HelpTopicCommand, IntoStartup, StartupError};
+    use super::{DepartmentCommand, HelpTopicCommand, IntoStartup, OrganisationCommand, StartupError};
 
     fn name(raw: &str) -> Result<String, StartupError> {
         let n = raw.trim();
@@ -256,6 +278,26 @@ mod catalogue {
             DepartmentCommand::List => {
                 for d in desk.store().departments().await? {
                     println!("{}\t{}", d.id, d.name);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn organisation(desk: &Desk, command: OrganisationCommand) -> Result<(), StartupError> {
+        match command {
+            OrganisationCommand::Create { name: raw, domain } => {
+                if let Some(d) = &domain
+                    && tikal_core::EmailAddress::parse(&format!("x@{d}")).is_err()
+                {
+                    return Err(DomainError::invalid("domain", "is not an e-mail domain").into_startup());
+                }
+                let o = desk.store().create_organisation(&name(&raw)?, domain.as_deref(), tikal_store::now()).await?;
+                println!("{}", o.id);
+            }
+            OrganisationCommand::List => {
+                for (o, domain) in desk.store().organisations().await? {
+                    println!("{}\t{}\t{}", o.id, o.name, domain.unwrap_or_default());
                 }
             }
         }

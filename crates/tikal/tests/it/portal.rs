@@ -243,3 +243,34 @@ async fn registration_policy_and_guest_tickets() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("El registro no está abierto"));
 }
+
+#[tokio::test]
+async fn organisation_members_see_each_others_tickets_when_allowed() {
+    use tikal_core::TicketNumber;
+    use tikal_service::{ResolutionAction, ServiceError, TicketQuery};
+    for allowed in [true, false] {
+        let app = TestApp::spawn_with(|s| s.portal.organisation_tickets = allowed).await;
+        app.department("Mesa de Ayuda (Nivel 1)").await;
+        app.desk.store().create_organisation("Universidad", Some("uni.example"), tikal_store::now()).await.expect("organisation");
+        app.open_ticket("Proyector del aula 5", "decano@uni.example").await;
+        app.open_ticket("Caso ajeno", "otro@empresa.example").await;
+        app.open_ticket("Mi propio caso", "secretaria@uni.example").await;
+        let me = app.requester("secretaria@uni.example").await;
+        let desk = &app.desk;
+        let colleague = TicketNumber::parse("000001").expect("number");
+        let stranger = TicketNumber::parse("000002").expect("number");
+        let seen = desk.ticket(&me, &colleague).await;
+        assert_eq!(seen.is_ok(), allowed, "a colleague's ticket is visible only when the portal allows it");
+        assert!(matches!(desk.ticket(&me, &stranger).await, Err(ServiceError::NotFound(_))), "never another organisation's");
+        let org = desk.list_tickets(&me, TicketQuery { organisation: true, limit: 50, ..Default::default() }).await.expect("list");
+        let numbers: Vec<String> = org.tickets.iter().map(|t| t.number.to_string()).collect();
+        if allowed {
+            assert_eq!(numbers, vec!["000003", "000001"]);
+            app.patch("/api/v1/tickets/000001", &json!({"status": "resolved"})).await;
+            let answer = desk.resolution(&me, &colleague, ResolutionAction::Confirm, "").await;
+            assert!(matches!(answer, Err(ServiceError::Forbidden)), "only the ticket's requester confirms its solution");
+        } else {
+            assert_eq!(numbers, vec!["000003"], "without the policy, only their own");
+        }
+    }
+}

@@ -286,6 +286,7 @@ pub async fn list(
         help_topic: None,
         text: None,
         oldest_first: false,
+        organisation: false,
         limit: p.limit.unwrap_or(50),
     };
     let listing = state.desk.list_tickets(&by, query).await?;

@@ -67,6 +67,9 @@ struct ListPage {
     topics: Vec<(i64, String, bool)>,
     oldest: bool,
     next: Option<String>,
+    /// The requester may switch to their organisation's tickets.
+    org_available: bool,
+    org_scope: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -76,6 +79,7 @@ struct ListParams {
     topic: Option<String>,
     sort: Option<String>,
     after: Option<i64>,
+    scope: Option<String>,
 }
 
 const ACTIVE: [Status; 4] = [Status::New, Status::Open, Status::PendingRequester, Status::PendingThirdParty];
@@ -87,7 +91,15 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListPar
     let closed_tab = p.tab.as_deref() == Some("closed");
     let topic = p.topic.as_deref().and_then(|t| t.parse::<i64>().ok());
     let text = p.q.clone().filter(|q| !q.trim().is_empty());
-    let base = TicketQuery { text: text.clone(), help_topic: topic.map(tikal_core::HelpTopicId), limit: 25, ..Default::default() };
+    let org_available = desk.config().portal.organisation_tickets && matches!(by, Principal::Requester { organisation: Some(_), .. });
+    let org_scope = org_available && p.scope.as_deref() == Some("organisation");
+    let base = TicketQuery {
+        text: text.clone(),
+        help_topic: topic.map(tikal_core::HelpTopicId),
+        organisation: org_scope,
+        limit: 25,
+        ..Default::default()
+    };
     let err = |e| PageError::from_service(&v.c, e);
     let open_count = desk.count_tickets(by, &TicketQuery { statuses: ACTIVE.to_vec(), ..base.clone() }).await.map_err(err)?;
     let closed_count = desk.count_tickets(by, &TicketQuery { statuses: DONE.to_vec(), ..base.clone() }).await.map_err(err)?;
@@ -122,11 +134,26 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListPar
         if oldest {
             url.push_str("&sort=oldest");
         }
+        if org_scope {
+            url.push_str("&scope=organisation");
+        }
         url
     });
     let topics =
         catalog.topics.iter().filter(|t| t.active).map(|t| (t.id.get(), t.path(&catalog.topics), Some(t.id.get()) == topic)).collect();
-    Ok(page(&ListPage { c: v.c, rows, closed_tab, open_count, closed_count, q: p.q.unwrap_or_default(), topics, oldest, next }))
+    Ok(page(&ListPage {
+        c: v.c,
+        rows,
+        closed_tab,
+        open_count,
+        closed_count,
+        q: p.q.unwrap_or_default(),
+        topics,
+        oldest,
+        next,
+        org_available,
+        org_scope,
+    }))
 }
 
 fn urlencode(s: &str) -> String {
