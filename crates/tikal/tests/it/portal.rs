@@ -274,3 +274,23 @@ async fn organisation_members_see_each_others_tickets_when_allowed() {
         }
     }
 }
+
+#[tokio::test]
+async fn closed_tickets_say_how_to_go_on() {
+    let app =
+        TestApp::spawn_with(|s| s.desk.resolution = Some(tikal_core::ResolutionPolicy { reopen_window_days: 0, ..Default::default() }))
+            .await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let c = register(&app, "ana@gob.example", "es").await;
+    let (_, html) = get(&c, &app, "/tickets/new").await;
+    let form = reqwest::multipart::Form::new().text("csrf", csrf(&html)).text("subject", "Sin red").text("body", "No hay conexión");
+    assert_eq!(c.post(app.url("/tickets/new")).multipart(form).send().await.expect("post").status(), StatusCode::OK);
+    app.patch("/api/v1/tickets/000001", &json!({"status": "closed"})).await;
+    let (_, page) = get(&c, &app, "/tickets/000001").await;
+    assert!(page.contains("ya no puede reabrirse"), "past the reopen window: open a new ticket");
+    assert!(!page.contains("action=\"/tickets/000001/reply\""), "no reply form that could not work");
+    let form = reqwest::multipart::Form::new().text("csrf", csrf(&page)).text("body", "¿Sigue?");
+    let r = c.post(app.url("/tickets/000001/reply")).multipart(form).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.expect("body").contains("abra un ticket nuevo"), "the refusal is explained");
+}

@@ -87,6 +87,11 @@ impl Lang {
         }
     }
 
+    /// A refusal of the status machine, in this language.
+    pub fn domain_error(self, e: &DomainError) -> String {
+        self.t(&format!("domain-{}", e.code()))
+    }
+
     /// The form field a domain error belongs to (a custom field's key, or a built-in name) and
     /// the reason in this language.
     pub fn field_error(self, e: &DomainError) -> Option<(String, String)> {

@@ -329,6 +329,9 @@ struct TicketPage {
     created: String,
     entries: Vec<EntryView>,
     reopen_days: String,
+    /// Closed too long ago to reopen with a reply: a new ticket instead.
+    expired: bool,
+    topic_id: Option<i64>,
     error: Option<String>,
     print: bool,
 }
@@ -381,6 +384,8 @@ async fn ticket_page(
         created: v.c.when(&t.created_at),
         entries: entries.iter().map(|e| entry_view(&v.c, e, &files)).collect(),
         reopen_days: state.desk.config().resolution.reopen_window_days.to_string(),
+        expired: !t.reopens_on_reply(tikal_store::now(), &state.desk.config().resolution),
+        topic_id: t.help_topic_id.map(|id| id.get()),
         error,
         print,
     })
@@ -432,7 +437,7 @@ async fn reply(State(state): State<AppState>, v: Visitor, Path(number): Path<Str
     match state.desk.post_message(&by, &number, msg).await {
         Ok(_) => Ok(Redirect::to(&format!("/tickets/{number}")).into_response()),
         Err(ServiceError::Domain(e)) => {
-            let msg = v.c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| v.c.t("error-form"));
+            let msg = v.c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| v.c.lang.domain_error(&e));
             let mut resp = page(&ticket_page(&state, &v, &number, Some(msg), false).await?);
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
@@ -465,7 +470,7 @@ async fn resolution(
     match state.desk.resolution(by, &number, action, f.comment.as_deref().unwrap_or_default()).await {
         Ok(_) => Ok(Redirect::to(&format!("/tickets/{number}")).into_response()),
         Err(ServiceError::Domain(e)) => {
-            let msg = v.c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| v.c.t("error-form"));
+            let msg = v.c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| v.c.lang.domain_error(&e));
             let mut resp = page(&ticket_page(&state, &v, &number, Some(msg), false).await?);
             *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
