@@ -189,7 +189,8 @@ impl Desk {
         let token = random_token();
         let now = tikal_store::now();
         self.store.create_token(&token_hash(&token), TokenPurpose::TicketLink, r.id, Some(t.id), now, now + LINK_LIFETIME).await?;
-        let payload = serde_link(r.email.as_str(), &format!("{base_url}/status/{token}"), Some(t.number.as_str()));
+        let lang = self.mail_language(r.id).await;
+        let payload = serde_link(r.email.as_str(), &format!("{base_url}/status/{token}"), Some(t.number.as_str()), &lang);
         self.store.enqueue_job("mail.ticket_link", &payload, now).await?;
         Ok(())
     }
@@ -206,9 +207,16 @@ impl Desk {
         let token = random_token();
         let now = tikal_store::now();
         self.store.create_token(&token_hash(&token), TokenPurpose::PasswordReset, a.requester.id, None, now, now + LINK_LIFETIME).await?;
-        let payload = serde_link(a.requester.email.as_str(), &format!("{base_url}/password/reset/{token}"), None);
+        let lang = a.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
+        let payload = serde_link(a.requester.email.as_str(), &format!("{base_url}/password/reset/{token}"), None, &lang);
         self.store.enqueue_job("mail.password_reset", &payload, now).await?;
         Ok(())
+    }
+
+    /// The language of mail to a requester: theirs, else the organisation's default.
+    async fn mail_language(&self, id: RequesterId) -> String {
+        let saved = self.store.requester_account_by_id(id).await.ok().flatten().and_then(|a| a.language);
+        saved.unwrap_or_else(|| self.config.portal.default_language.clone())
     }
 
     /// Sets a new password with a reset link (once); every session of the account ends.
@@ -225,8 +233,8 @@ impl Desk {
 }
 
 /// The outbox payload of a link e-mail (sent by the mail worker of the e-mail milestone).
-fn serde_link(to: &str, link: &str, number: Option<&str>) -> String {
-    serde_json::json!({"to": to, "link": link, "number": number}).to_string()
+fn serde_link(to: &str, link: &str, number: Option<&str>, lang: &str) -> String {
+    serde_json::json!({"to": to, "link": link, "number": number, "lang": lang}).to_string()
 }
 
 /// An Argon2id hash of a random string, verified when an address has no account.
@@ -239,7 +247,7 @@ mod tests {
     #[test]
     fn link_payload_is_json() {
         let v: serde_json::Value =
-            serde_json::from_str(&serde_link("a\"b@x.example", "https://h/status/abc", Some("000001"))).expect("json");
+            serde_json::from_str(&serde_link("a\"b@x.example", "https://h/status/abc", Some("000001"), "es")).expect("json");
         assert_eq!(v["to"], "a\"b@x.example");
         assert_eq!(v["link"], "https://h/status/abc");
         assert_eq!(v["number"], "000001");

@@ -63,25 +63,30 @@ impl Store {
     /// Claims up to `limit` due jobs for `lease`. PostgreSQL skips rows another node holds
     /// (`FOR UPDATE SKIP LOCKED`); SQLite has one writer, so the claiming UPDATE is atomic.
     pub async fn claim_jobs(&self, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<ClaimedJob>> {
+        self.claim_jobs_like("%", now, lease, limit).await
+    }
+
+    /// Like `claim_jobs`, for the kinds matching a SQL `LIKE` pattern (e.g. `mail.%`).
+    pub async fn claim_jobs_like(&self, kinds: &str, now: DateTime<Utc>, lease: Duration, limit: u32) -> Result<Vec<ClaimedJob>> {
         let backend = self.write.get_database_backend();
         let (now_us, until) = (micros(now), micros(now + lease));
         let sql = match backend {
             DbBackend::Postgres => {
                 "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN (\
-                   SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 \
+                   SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND kind LIKE $4 \
                    AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
                  RETURNING id, kind, payload, attempts"
             }
             _ => {
                 "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN (\
-                   SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 \
+                   SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $2 AND kind LIKE $4 \
                    AND (locked_until IS NULL OR locked_until < $2) ORDER BY run_at, id LIMIT $3) \
                  RETURNING id, kind, payload, attempts"
             }
         };
         let txn = self.write.begin().await?;
-        let rows =
-            txn.query_all_raw(Statement::from_sql_and_values(backend, sql, [until.into(), now_us.into(), i64::from(limit).into()])).await?;
+        let values = [until.into(), now_us.into(), i64::from(limit).into(), kinds.into()];
+        let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
         txn.commit().await?;
         rows.into_iter()
             .map(|r| {

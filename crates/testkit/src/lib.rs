@@ -66,7 +66,7 @@ impl TestApp {
             let shutdown = async {
                 let _ = rx.await;
             };
-            tikal::startup::run(server_desk, listener, shutdown).await.expect("server");
+            tikal::startup::run(server_desk, listener, None, shutdown).await.expect("server");
         });
         let key = desk.create_api_key("tests").await.expect("api key");
         TestApp { base, key, client: reqwest::Client::new(), desk, dir, shutdown: Some(tx), server: Some(server) }
@@ -170,5 +170,57 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// An SMTP sink on loopback (aiosmtpd, installed by scripts/test) that keeps every message it
+/// receives as a file, so tests read what Tikal sent.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: TempDir,
+    child: std::process::Child,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
+        let mailbox = dir.path().join("mail");
+        let child = std::process::Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&mailbox)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m aiosmtpd (scripts/test installs it)");
+        let sink = SmtpSink { port, dir, child };
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return sink;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the SMTP sink did not start (is aiosmtpd installed?)");
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, as raw RFC 5322 text.
+    pub fn messages(&self) -> Vec<String> {
+        let new = self.dir.path().join("mail").join("new");
+        let mut out: Vec<String> = std::fs::read_dir(new)
+            .map(|entries| entries.filter_map(|e| e.ok()).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
+            .unwrap_or_default();
+        out.sort();
+        out
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

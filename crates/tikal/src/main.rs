@@ -196,8 +196,9 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             if demo {
                 demo::seed_if_empty(&desk).await?;
             }
+            let worker = startup::worker(&settings, &desk)?;
             let listener = tokio::net::TcpListener::bind(settings.listen).await?;
-            startup::run(desk, listener, shutdown_signal()).await
+            startup::run(desk, listener, worker, shutdown_signal()).await
         }
         Command::Migrate => {
             startup::open_desk(&settings).await?;

@@ -22,6 +22,9 @@ pub struct Settings {
     pub desk: DeskSettings,
     #[serde(skip_serializing)]
     pub portal: PortalPolicy,
+    /// Outgoing mail; without it nothing is sent and mail waits in the outbox.
+    #[serde(skip_serializing)]
+    pub mail: Option<tikal_jobs::MailSettings>,
 }
 
 impl Default for Settings {
@@ -33,6 +36,7 @@ impl Default for Settings {
             log_format: "text".into(),
             desk: DeskSettings::default(),
             portal: PortalPolicy::default(),
+            mail: None,
         }
     }
 }
@@ -104,6 +108,10 @@ impl Settings {
         }
         if !matches!(s.portal.default_language.as_str(), "es" | "en") {
             return Err(SettingsError::Desk(tikal_core::DomainError::invalid("portal.default_language", "must be es or en")));
+        }
+        if let Some(mail) = &s.mail {
+            tikal_jobs::SmtpMailer::new(&mail.smtp_url, &mail.from)
+                .map_err(|e| SettingsError::Desk(tikal_core::DomainError::invalid("mail", e.to_string())))?;
         }
         if !s.portal.public_url.starts_with("http://") && !s.portal.public_url.starts_with("https://") {
             return Err(SettingsError::Desk(tikal_core::DomainError::invalid("portal.public_url", "must start with http:// or https://")));

@@ -1,7 +1,10 @@
 //! Wiring: open the store (creating and migrating it), build the desk, serve HTTP.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
+use tikal_jobs::{SmtpMailer, Worker};
 use tikal_service::Desk;
 use tikal_store::Store;
 use tikal_web::AppState;
@@ -21,6 +24,8 @@ pub enum StartupError {
     Service(#[from] tikal_service::ServiceError),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 /// Connects to the database, applies migrations and seeds the built-in roles.
@@ -34,11 +39,41 @@ pub async fn open_desk(settings: &Settings) -> Result<Desk, StartupError> {
     Ok(Desk::new(store, config))
 }
 
-/// Serves on `listener` until `shutdown` resolves; in-flight requests finish first.
-pub async fn run(desk: Desk, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartupError> {
+/// The outbox worker for the configured mail server, if any.
+pub fn worker(settings: &Settings, desk: &Desk) -> Result<Option<Worker>, StartupError> {
+    let Some(mail) = &settings.mail else {
+        tracing::info!("no [mail] configured: mail waits in the outbox");
+        return Ok(None);
+    };
+    let mailer = SmtpMailer::new(&mail.smtp_url, &mail.from).map_err(|e| StartupError::Mail(e.to_string()))?;
+    Ok(Some(Worker::new(desk.store().clone(), Arc::new(mailer))))
+}
+
+/// Serves on `listener` (and runs the outbox worker) until `shutdown` resolves; in-flight
+/// requests finish first.
+pub async fn run(
+    desk: Desk,
+    listener: TcpListener,
+    worker: Option<Worker>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartupError> {
     let state = AppState { desk: desk.clone(), metrics: tikal_web::install_metrics() };
     tracing::info!(address = %listener.local_addr()?, "tikal is listening");
-    tikal_web::serve(listener, state, shutdown).await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = worker.map(|w| {
+        let mut stopped = stopped.clone();
+        tokio::spawn(w.run(Duration::from_secs(5), async move {
+            let _ = stopped.changed().await;
+        }))
+    });
+    tikal_web::serve(listener, state, async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    })
+    .await?;
+    if let Some(j) = jobs {
+        let _ = j.await;
+    }
     desk.store().clone().close().await;
     Ok(())
 }

@@ -5,6 +5,7 @@ mod api_errors;
 mod api_tickets;
 mod authorization;
 mod binary;
+mod mail;
 mod operations;
 mod outbox;
 mod portal;

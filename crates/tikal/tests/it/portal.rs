@@ -133,6 +133,21 @@ async fn status_links_are_single_use_and_open_one_ticket() {
     assert_eq!(status, StatusCode::NOT_FOUND, "a link works once");
     let (status, _) = get(&other, &app, "/status/0000000000000000000000000000000000000000000000000000000000000000").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a guessed link");
+
+    // An expired link: issued more than its lifetime ago, never used.
+    let store = app.desk.store();
+    let rosa = store.requester_by_email(&EmailAddress::parse("rosa@gob.example").expect("email")).await.expect("lookup").expect("rosa");
+    let ticket = store.ticket_by_number(&tikal_core::TicketNumber::parse("000001").expect("n")).await.expect("lookup").expect("ticket");
+    let token = "e".repeat(64);
+    let issued = tikal_store::now() - tikal_service::LINK_LIFETIME - chrono::Duration::minutes(1);
+    let hash = tikal_service::token_hash(&token);
+    store
+        .create_token(&hash, tikal_store::TokenPurpose::TicketLink, rosa.id, Some(ticket.id), issued, issued + tikal_service::LINK_LIFETIME)
+        .await
+        .expect("token");
+    let (status, page) = get(&browser(), &app, &format!("/status/{token}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an expired link");
+    assert!(!page.contains("Impresora sin tóner"));
 }
 
 #[tokio::test]

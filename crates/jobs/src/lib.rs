@@ -1,0 +1,12 @@
+//! Background work. The outbox worker claims due jobs with a lease (several nodes never run one
+//! job at once), does them, and marks them done, or retries them later with back-off; nothing
+//! committed is lost while a mail server is down.
+//!
+//! Handled today: the account mail of the portal (status-check links, password resets). Ticket
+//! notifications (`notify.*`) stay queued for the e-mail channel milestone.
+
+pub mod mail;
+mod worker;
+
+pub use mail::{MailError, Mailer, OutgoingMail, SmtpMailer};
+pub use worker::{MailSettings, Worker};
