@@ -50,6 +50,20 @@ fn render(kind: &str, p: &LinkPayload) -> Option<OutgoingMail> {
                 p.link
             ),
         ),
+        ("mail.verify_email", false) => (
+            "Confirme su correo".to_string(),
+            format!(
+                "Hola:\n\nPara activar su cuenta de la mesa de ayuda, abra este enlace (sirve una sola vez, durante 24 horas):\n\n{}\n\nSi no creó una cuenta, ignore este mensaje.\n",
+                p.link
+            ),
+        ),
+        ("mail.verify_email", true) => (
+            "Confirm your e-mail address".to_string(),
+            format!(
+                "Hello,\n\nTo activate your help desk account, open this link (it works once, for 24 hours):\n\n{}\n\nIf you did not create an account, ignore this message.\n",
+                p.link
+            ),
+        ),
         ("mail.password_reset", false) => (
             "Recuperar su contraseña".to_string(),
             format!(

@@ -26,6 +26,18 @@ pub enum LoginError {
     Invalid,
     #[error("too many attempts; try again later")]
     Throttled,
+    /// The right password, but the address is not confirmed yet.
+    #[error("the e-mail address is not confirmed yet")]
+    Unconfirmed,
+}
+
+/// What registering led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    /// The account is ready: sign them in.
+    Ready(RequesterId),
+    /// A confirmation link went to the address; the account waits for it.
+    ConfirmationSent(RequesterId),
 }
 
 /// A new session: the secret for the cookie and the form token.
@@ -74,13 +86,41 @@ impl Desk {
     }
 
     /// Creates a requester account (or gives a password to someone known from earlier tickets).
-    pub async fn register(&self, email: &EmailAddress, name: &PersonName, password: &str, lang: Option<&str>) -> Result<RequesterId> {
+    /// With outgoing mail configured, the address must be confirmed by a link first.
+    pub async fn register(
+        &self,
+        email: &EmailAddress,
+        name: &PersonName,
+        password: &str,
+        lang: Option<&str>,
+        base_url: &str,
+    ) -> Result<Registered> {
         if !self.registration_allows(email) {
             return Err(ServiceError::Forbidden);
         }
         check_password(password)?;
         let hash = hash_password(password.to_string()).await?;
-        Ok(self.store.register_requester(email, name, &hash, language(lang), tikal_store::now()).await?)
+        let pending = self.config.verify_email;
+        let now = tikal_store::now();
+        let id = self.store.register_requester(email, name, &hash, language(lang), pending, now).await?;
+        if !pending {
+            return Ok(Registered::Ready(id));
+        }
+        let token = random_token();
+        self.store.create_token(&token_hash(&token), TokenPurpose::VerifyEmail, id, None, now, now + LINK_LIFETIME).await?;
+        let lang = language(lang).map(str::to_string).unwrap_or_else(|| self.config.portal.default_language.clone());
+        let payload = serde_link(email.as_str(), &format!("{base_url}/register/confirm/{token}"), None, &lang);
+        self.store.enqueue_job("mail.verify_email", &payload, now).await?;
+        Ok(Registered::ConfirmationSent(id))
+    }
+
+    /// Confirms an address with its link (once); the account can sign in from then on.
+    pub async fn confirm_email(&self, token: &str) -> Result<Option<RequesterId>> {
+        let Some((id, _)) = self.store.consume_token(&token_hash(token), TokenPurpose::VerifyEmail, tikal_store::now()).await? else {
+            return Ok(None);
+        };
+        self.store.confirm_requester(id).await?;
+        Ok(Some(id))
     }
 
     /// Checks a requester's password, counting failures per account and per client address.
@@ -108,6 +148,7 @@ impl Desk {
             }
         };
         match (ok, account) {
+            (true, Some(a)) if a.verification_pending => Err(LoginError::Unconfirmed),
             (true, Some(a)) => Ok(a.requester.id),
             _ => {
                 let _ = self.store.record_login_failure(&[account_key, client_key], now).await;

@@ -16,6 +16,8 @@ pub struct DeskConfig {
     /// Department for tickets that name none and whose help topic has none.
     pub default_department: Option<String>,
     pub portal: PortalPolicy,
+    /// Outgoing mail is configured: new accounts confirm their address before signing in.
+    pub verify_email: bool,
 }
 
 impl Default for DeskConfig {
@@ -29,6 +31,7 @@ impl Default for DeskConfig {
             max_attachments: 10,
             default_department: None,
             portal: PortalPolicy::default(),
+            verify_email: false,
         }
     }
 }

@@ -32,6 +32,7 @@ pub struct SessionRecord {
 pub enum TokenPurpose {
     TicketLink,
     PasswordReset,
+    VerifyEmail,
 }
 
 impl TokenPurpose {
@@ -39,6 +40,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::TicketLink => "ticket_link",
             TokenPurpose::PasswordReset => "password_reset",
+            TokenPurpose::VerifyEmail => "verify_email",
         }
     }
 }
@@ -50,6 +52,8 @@ pub struct RequesterAccount {
     pub phone: Option<String>,
     pub language: Option<String>,
     pub password_hash: Option<String>,
+    /// Registered but the address is not confirmed yet: may not sign in.
+    pub verification_pending: bool,
 }
 
 fn to_account(m: requester::Model) -> Result<RequesterAccount> {
@@ -63,6 +67,7 @@ fn to_account(m: requester::Model) -> Result<RequesterAccount> {
         phone: m.phone,
         language: m.language,
         password_hash: m.password_hash,
+        verification_pending: m.verification_pending,
     })
 }
 
@@ -100,6 +105,7 @@ impl Store {
         name: &PersonName,
         password_hash: &str,
         language: Option<&str>,
+        pending: bool,
         at: DateTime<Utc>,
     ) -> Result<RequesterId> {
         match requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await? {
@@ -110,6 +116,7 @@ impl Store {
                 am.name = Set(name.as_str().to_string());
                 am.password_hash = Set(Some(password_hash.to_string()));
                 am.language = Set(language.map(str::to_string));
+                am.verification_pending = Set(pending);
                 am.update(&self.write).await?;
                 Ok(RequesterId(id))
             }
@@ -124,6 +131,7 @@ impl Store {
                     language: Set(language.map(str::to_string)),
                     password_hash: Set(Some(password_hash.to_string())),
                     created_at: Set(micros(at)),
+                    verification_pending: Set(pending),
                 };
                 Ok(RequesterId(requester::Entity::insert(row).exec(&self.write).await?.last_insert_id))
             }
@@ -142,6 +150,16 @@ impl Store {
             name: Set(name.as_str().to_string()),
             phone: Set(phone.map(str::to_string)),
             language: Set(language.map(str::to_string)),
+            ..<requester::ActiveModel as Default>::default()
+        };
+        requester::Entity::update(am).exec(&self.write).await?;
+        Ok(())
+    }
+
+    pub async fn confirm_requester(&self, id: RequesterId) -> Result<()> {
+        let am = requester::ActiveModel {
+            id: Set(id.get()),
+            verification_pending: Set(false),
             ..<requester::ActiveModel as Default>::default()
         };
         requester::Entity::update(am).exec(&self.write).await?;

@@ -119,6 +119,7 @@ async fn upsert_requesters(txn: &DatabaseTransaction, batch: &[Request]) -> Resu
             language: Set(None),
             password_hash: Set(None),
             created_at: Set(micros(r.new.at)),
+            verification_pending: Set(false),
         });
         requester::Entity::insert_many(rows)
             .on_conflict(OnConflict::column(requester::Column::Email).do_nothing().to_owned())

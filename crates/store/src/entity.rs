@@ -35,6 +35,7 @@ entity!(requester, "requesters", {
     language: Option<String>,
     password_hash: Option<String>,
     created_at: i64,
+    verification_pending: bool,
 });
 
 entity!(department, "departments", {

@@ -36,6 +36,7 @@ pub async fn open_desk(settings: &Settings) -> Result<Desk, StartupError> {
     store.ensure_builtin_roles().await?;
     let mut config = settings.desk.clone().into_config().map_err(crate::settings::SettingsError::from)?;
     config.portal = settings.portal.clone();
+    config.verify_email = settings.mail.is_some();
     Ok(Desk::new(store, config))
 }
 

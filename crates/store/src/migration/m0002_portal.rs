@@ -1,5 +1,6 @@
 //! The requester portal: sessions in the database (any node serves any request), single-use
-//! tokens (status-check links, password resets) and login attempts for rate limiting.
+//! tokens (status-check links, password resets, address confirmation), login attempts for rate
+//! limiting, and the pending-confirmation mark of new accounts.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -37,7 +38,11 @@ impl MigrationTrait for Migration {
             Table::create()
                 .table("access_tokens")
                 .col(text("token_hash").primary_key())
-                .col(ColumnDef::new("purpose").text().not_null().check(Expr::col("purpose").is_in(["ticket_link", "password_reset"])))
+                .col(ColumnDef::new("purpose").text().not_null().check(Expr::col("purpose").is_in([
+                    "ticket_link",
+                    "password_reset",
+                    "verify_email",
+                ])))
                 .col(big_integer("requester_id"))
                 .col(big_integer_null("ticket_id"))
                 .col(big_integer("expires_at"))
@@ -51,6 +56,9 @@ impl MigrationTrait for Migration {
             .await?;
         m.create_index(Index::create().name("login_attempts_subject_at").table("login_attempts").col("subject").col("at").to_owned())
             .await?;
+        // Accounts registered while outgoing mail is configured wait for their address to be
+        // confirmed before they can sign in.
+        m.alter_table(Table::alter().table("requesters").add_column(boolean("verification_pending").default(false)).to_owned()).await?;
         Ok(())
     }
 }

@@ -112,3 +112,40 @@ async fn mail_waits_while_the_server_is_down() {
     assert_eq!(w.run_due(now + chrono::Duration::seconds(31)).await.expect("worker"), 1, "delivered on retry");
     assert_eq!(sink.messages().len(), 1);
 }
+
+#[tokio::test]
+async fn with_mail_configured_new_accounts_confirm_their_address() {
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    let app =
+        TestApp::spawn_with(|s| s.mail = Some(tikal_jobs::MailSettings { smtp_url: url.clone(), from: "Mesa <mesa@gob.example>".into() }))
+            .await;
+    let c = browser();
+    let html = c.get(app.url("/register")).send().await.expect("get").text().await.expect("body");
+    let form = [
+        ("csrf", csrf(&html)),
+        ("email", "nuevo@gob.example".into()),
+        ("name", "Nuevo".into()),
+        ("password", "una clave bastante larga".into()),
+    ];
+    let page = c.post(app.url("/register")).form(&form).send().await.expect("register").text().await.expect("body");
+    assert!(page.contains("Le enviamos un correo con un enlace para activar su cuenta"), "{page}");
+
+    let html = c.get(app.url("/login")).send().await.expect("get").text().await.expect("body");
+    let form = [("csrf", csrf(&html)), ("email", "nuevo@gob.example".into()), ("password", "una clave bastante larga".into())];
+    let r = c.post(app.url("/login")).form(&form).send().await.expect("login");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.expect("body").contains("aún no está activada"), "not before confirming");
+
+    worker(&app, &url).run_due(tikal_store::now()).await.expect("worker");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].contains("Confirme su correo"));
+    let link = link_in(&messages[0], "/register/confirm/");
+    let path = link.split("127.0.0.1:8080").nth(1).expect("path").to_string();
+    let r = c.get(app.url(&path)).send().await.expect("confirm");
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.url().path().starts_with("/tickets"), "confirmed and signed in");
+    assert!(app.desk.sign_in("nuevo@gob.example", "una clave bastante larga", "test").await.is_ok());
+    assert_eq!(browser().get(app.url(&path)).send().await.expect("again").status(), StatusCode::NOT_FOUND, "the link works once");
+}

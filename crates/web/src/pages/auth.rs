@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use tikal_core::{EmailAddress, PersonName};
-use tikal_service::{LoginError, ServiceError};
+use tikal_service::{LoginError, Registered, ServiceError};
 use tikal_store::SessionOwner;
 
 use super::session::{LANG_COOKIE, SESSION_COOKIE, set_cookie};
@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
         .route("/register", get(register_form).post(register_submit))
+        .route("/register/confirm/{token}", get(confirm))
         .route("/password/forgot", get(forgot_form).post(forgot_submit))
         .route("/password/reset/{token}", get(reset_form).post(reset_submit))
         .route("/language", post(language))
@@ -81,7 +82,11 @@ async fn login_submit(
     match state.desk.sign_in(&f.email, &f.password, &client_address(v.peer, &headers)).await {
         Ok(id) => start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e)),
         Err(e) => {
-            let key = if e == LoginError::Throttled { "login-throttled" } else { "login-invalid" };
+            let key = match e {
+                LoginError::Throttled => "login-throttled",
+                LoginError::Unconfirmed => "login-unconfirmed",
+                LoginError::Invalid => "login-invalid",
+            };
             let mut resp = page(&LoginPage { error: Some(v.c.t(key)), c: v.c, email: f.email });
             *resp.status_mut() =
                 if e == LoginError::Throttled { axum::http::StatusCode::TOO_MANY_REQUESTS } else { axum::http::StatusCode::UNAUTHORIZED };
@@ -149,9 +154,15 @@ async fn register_submit(State(state): State<AppState>, v: Visitor, Form(f): For
     let name = PersonName::parse(&f.name).map_err(|e| errors.extend(lang.field_error(&e))).ok();
     let mut message = None;
     if let (Some(email), Some(name)) = (&email, &name) {
-        match state.desk.register(email, name, &f.password, Some(lang.code())).await {
-            Ok(id) => {
+        let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
+        match state.desk.register(email, name, &f.password, Some(lang.code()), &base).await {
+            Ok(Registered::Ready(id)) => {
                 return start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e));
+            }
+            Ok(Registered::ConfirmationSent(_)) => {
+                let mut c = v.c;
+                c.notice = Some(c.t("register-confirm-sent"));
+                return Ok(page(&LoginPage { c, email: f.email, error: None }));
             }
             Err(ServiceError::Domain(e)) => errors.extend(lang.field_error(&e)),
             Err(ServiceError::Forbidden) => {
@@ -165,6 +176,14 @@ async fn register_submit(State(state): State<AppState>, v: Visitor, Form(f): For
     let mut resp = page(&RegisterPage { c: v.c, email: f.email, name: f.name, errors, message, min: tikal_service::MIN_PASSWORD });
     *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(resp)
+}
+
+/// The link of the confirmation mail: activates the account and signs it in.
+async fn confirm(State(state): State<AppState>, v: Visitor, Path(token): Path<String>) -> Result<Response, PageError> {
+    match state.desk.confirm_email(&token).await.map_err(|e| PageError::from_service(&v.c, e))? {
+        Some(id) => start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e)),
+        None => Err(PageError::Status(Box::new(v.c.clone()), axum::http::StatusCode::NOT_FOUND, v.c.t("register-confirm-invalid"))),
+    }
 }
 
 #[derive(Template)]
