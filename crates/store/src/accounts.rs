@@ -58,16 +58,11 @@ pub struct RequesterAccount {
 
 fn to_account(m: requester::Model) -> Result<RequesterAccount> {
     Ok(RequesterAccount {
-        requester: Requester {
-            id: RequesterId(m.id),
-            email: EmailAddress::parse(&m.email)?,
-            name: PersonName::parse(&m.name)?,
-            organisation_id: m.organisation_id.map(OrganisationId),
-        },
-        phone: m.phone,
-        language: m.language,
-        password_hash: m.password_hash,
+        phone: m.phone.clone(),
+        language: m.language.clone(),
+        password_hash: m.password_hash.clone(),
         verification_pending: m.verification_pending,
+        requester: crate::directory::to_requester(m)?,
     })
 }
 

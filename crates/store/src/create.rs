@@ -17,6 +17,7 @@ use tikal_core::*;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::convert::micros;
+use crate::directory::to_requester;
 use crate::entity::{job, requester, thread_entry, ticket};
 use crate::jobs::NewJob;
 use crate::tickets::{NewTicket, entry_row, event_row, insert_attachments, mutable_columns, to_ticket};
@@ -81,15 +82,6 @@ async fn write_batch(db: &DatabaseConnection, batch: Vec<Request>) {
             }
         }
     }
-}
-
-fn to_requester(m: requester::Model) -> Result<Requester> {
-    Ok(Requester {
-        id: RequesterId(m.id),
-        email: EmailAddress::parse(&m.email)?,
-        name: PersonName::parse(&m.name)?,
-        organisation_id: m.organisation_id.map(OrganisationId),
-    })
 }
 
 /// Finds or creates the requesters of a batch by address; safe against concurrent inserts.

@@ -64,7 +64,7 @@ fn to_field(m: custom_field::Model) -> Result<FieldDef> {
     })
 }
 
-fn to_requester(m: requester::Model) -> Result<Requester> {
+pub(crate) fn to_requester(m: requester::Model) -> Result<Requester> {
     Ok(Requester {
         id: RequesterId(m.id),
         email: EmailAddress::parse(&m.email)?,

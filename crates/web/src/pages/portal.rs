@@ -267,18 +267,7 @@ async fn new_form(State(state): State<AppState>, v: Visitor, Query(p): Query<New
 
 async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multipart) -> Result<Response, PageError> {
     let guest = as_guest(&state, &v)?;
-    let form = parse_ticket_form(multipart, state.desk.config().max_attachment_bytes).await;
-    let form = match form {
-        Ok(f) => f,
-        Err(too_large) => {
-            return Err(PageError::Status(
-                Box::new(v.c.clone()),
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                too_large_message(&v.c, &state, &too_large),
-            ));
-        }
-    };
-    v.check_form(&form.csrf)?;
+    let form = read_form(&state, &v, multipart).await?;
     let (cmd, mut errors) = form.to_command(v.c.lang, guest);
     if let Some(cmd) = cmd.filter(|_| errors.is_empty()) {
         let opened = match &v.principal {
@@ -298,6 +287,19 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
     let mut resp = page(&new_page(&state, v.c, form, errors, guest).await?);
     *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     Ok(resp)
+}
+
+/// Reads a multipart form within the upload limit and checks its form token.
+async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
+    match parse_ticket_form(multipart, state.desk.config().max_attachment_bytes).await {
+        Ok(form) => {
+            v.check_form(&form.csrf)?;
+            Ok(form)
+        }
+        Err(name) => {
+            Err(PageError::Status(Box::new(v.c.clone()), axum::http::StatusCode::PAYLOAD_TOO_LARGE, too_large_message(&v.c, state, &name)))
+        }
+    }
 }
 
 fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
@@ -400,6 +402,14 @@ struct ShowParams {
     created: Option<String>,
 }
 
+/// The ticket page again, saying why an action on it was refused.
+async fn refused(state: &AppState, v: &Visitor, number: &TicketNumber, e: &tikal_core::DomainError) -> Result<Response, PageError> {
+    let msg = v.c.lang.field_error(e).map(|(_, m)| m).unwrap_or_else(|| v.c.lang.domain_error(e));
+    let mut resp = page(&ticket_page(state, v, number, Some(msg), false).await?);
+    *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(resp)
+}
+
 async fn show(
     State(state): State<AppState>,
     v: Visitor,
@@ -422,26 +432,11 @@ async fn print(State(state): State<AppState>, v: Visitor, Path(number): Path<Str
 async fn reply(State(state): State<AppState>, v: Visitor, Path(number): Path<String>, multipart: Multipart) -> Result<Response, PageError> {
     let number = number_of(&v, &number)?;
     let by = v.principal()?.clone();
-    let form = match parse_ticket_form(multipart, state.desk.config().max_attachment_bytes).await {
-        Ok(f) => f,
-        Err(name) => {
-            return Err(PageError::Status(
-                Box::new(v.c.clone()),
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                too_large_message(&v.c, &state, &name),
-            ));
-        }
-    };
-    v.check_form(&form.csrf)?;
+    let form = read_form(&state, &v, multipart).await?;
     let msg = PostMessage { kind: EntryKind::Message, body: form.body.clone(), attachments: form.uploads.clone() };
     match state.desk.post_message(&by, &number, msg).await {
         Ok(_) => Ok(Redirect::to(&format!("/tickets/{number}")).into_response()),
-        Err(ServiceError::Domain(e)) => {
-            let msg = v.c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| v.c.lang.domain_error(&e));
-            let mut resp = page(&ticket_page(&state, &v, &number, Some(msg), false).await?);
-            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
-        }
+        Err(ServiceError::Domain(e)) => refused(&state, &v, &number, &e).await,
         Err(e) => Err(PageError::from_service(&v.c, e)),
     }
 }
@@ -469,12 +464,7 @@ async fn resolution(
     let action = if f.answer == "yes" { ResolutionAction::Confirm } else { ResolutionAction::Reject };
     match state.desk.resolution(by, &number, action, f.comment.as_deref().unwrap_or_default()).await {
         Ok(_) => Ok(Redirect::to(&format!("/tickets/{number}")).into_response()),
-        Err(ServiceError::Domain(e)) => {
-            let msg = v.c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| v.c.lang.domain_error(&e));
-            let mut resp = page(&ticket_page(&state, &v, &number, Some(msg), false).await?);
-            *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
-        }
+        Err(ServiceError::Domain(e)) => refused(&state, &v, &number, &e).await,
         Err(e) => Err(PageError::from_service(&v.c, e)),
     }
 }
