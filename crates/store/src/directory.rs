@@ -286,6 +286,27 @@ impl Store {
         Ok(ApiKeyId(api_key::Entity::insert(row).exec(&self.write).await?.last_insert_id))
     }
 
+    /// Every key: (id, name, created, revoked).
+    pub async fn api_keys(&self) -> Result<Vec<(ApiKeyId, String, DateTime<Utc>, bool)>> {
+        api_key::Entity::find()
+            .order_by_asc(api_key::Column::Id)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(|k| Ok((ApiKeyId(k.id), k.name, crate::convert::time(k.created_at)?, k.revoked)))
+            .collect()
+    }
+
+    /// Revokes a key; `false` when there is no such key.
+    pub async fn revoke_api_key(&self, id: ApiKeyId) -> Result<bool> {
+        let res = api_key::Entity::update_many()
+            .col_expr(api_key::Column::Revoked, sea_orm::sea_query::Expr::value(true))
+            .filter(api_key::Column::Id.eq(id.get()))
+            .exec(&self.write)
+            .await?;
+        Ok(res.rows_affected == 1)
+    }
+
     /// The live key with this hash: (id, name).
     pub async fn api_key_by_hash(&self, key_hash: &str) -> Result<Option<(ApiKeyId, String)>> {
         Ok(api_key::Entity::find()

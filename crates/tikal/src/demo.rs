@@ -272,7 +272,9 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
         )
         .await?;
         if stage == 1 {
-            let wait = TicketUpdate { status: Some(Status::PendingRequester), ..Default::default() };
+            // Waiting on the requester, or on a third party (a supplier, another unit).
+            let status = if i % 2 == 0 { Status::PendingRequester } else { Status::PendingThirdParty };
+            let wait = TicketUpdate { status: Some(status), ..Default::default() };
             desk.update_ticket(&supervisor, &t.number, wait).await?;
             continue;
         }

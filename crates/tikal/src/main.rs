@@ -158,6 +158,13 @@ enum ApiKeyCommand {
         #[arg(long)]
         name: String,
     },
+    /// List keys: id, name, created, state.
+    List,
+    /// Revoke a key by id; it stops working within seconds on every node.
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[tokio::main]
@@ -217,6 +224,25 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             let desk = startup::open_desk(&settings).await?;
             let agent = demo::create_admin(&desk, email, name, password).await?;
             println!("administrator {} created (id {})", agent.email, agent.id);
+            Ok(())
+        }
+        Command::ApiKey { command: ApiKeyCommand::List } => {
+            let desk = startup::open_desk(&settings).await?;
+            for (id, name, created, revoked) in desk.store().api_keys().await? {
+                println!(
+                    "{id}\t{name}\t{}\t{}",
+                    created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    if revoked { "revoked" } else { "active" }
+                );
+            }
+            Ok(())
+        }
+        Command::ApiKey { command: ApiKeyCommand::Revoke { id } } => {
+            let desk = startup::open_desk(&settings).await?;
+            if !desk.store().revoke_api_key(tikal_core::ApiKeyId(id)).await? {
+                return Err(tikal_core::DomainError::invalid("id", tikal_core::Reason::NotFound).into_startup());
+            }
+            println!("API key {id} revoked");
             Ok(())
         }
         Command::ApiKey { command: ApiKeyCommand::Create { name } } => {

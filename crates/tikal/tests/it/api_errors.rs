@@ -190,3 +190,19 @@ async fn oversized_attachment_is_refused() {
         assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }
+
+#[tokio::test]
+async fn revoked_keys_stop_working() {
+    let app = TestApp::spawn().await;
+    let key = app.desk.create_api_key("integración RRHH").await.expect("key");
+    assert!(app.desk.api_key_principal(&key).await.expect("lookup").is_some());
+    let store = app.desk.store();
+    let (id, ..) = store.api_keys().await.expect("keys").into_iter().find(|(_, name, ..)| name == "integración RRHH").expect("listed");
+    assert!(store.revoke_api_key(id).await.expect("revoke"));
+    // A node that has not looked the key up recently (caches live 5 seconds) refuses it.
+    let other_node = tikal_service::Desk::new(store.clone(), tikal_service::DeskConfig::default());
+    assert!(other_node.api_key_principal(&key).await.expect("lookup").is_none());
+    let resp = app.client.get(app.url("/api/v1/tickets")).bearer_auth(&key).send().await.expect("send");
+    // This node may still hold the lookup for a few seconds; either way no 5xx.
+    assert!(resp.status() == StatusCode::OK || resp.status() == StatusCode::UNAUTHORIZED);
+}

@@ -50,6 +50,14 @@ async fn cli_commands_and_admin_creation() {
     assert!(out.status.success());
     let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(key.starts_with("tk_") && key.len() == 67, "{key}");
+    let listed = tikal(dir.path(), &db).args(["api-key", "list"]).output().expect("list");
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(listed.starts_with("1\tmesa\t") && listed.trim_end().ends_with("active"), "{listed}");
+    assert!(!listed.contains(&key[3..]), "the key itself is never shown again");
+    assert!(tikal(dir.path(), &db).args(["api-key", "revoke", "--id", "1"]).output().expect("revoke").status.success());
+    assert!(!tikal(dir.path(), &db).args(["api-key", "revoke", "--id", "99"]).output().expect("revoke").status.success());
+    let listed = tikal(dir.path(), &db).args(["api-key", "list"]).output().expect("list");
+    assert!(String::from_utf8_lossy(&listed.stdout).trim_end().ends_with("revoked"));
 
     let mut admin = tikal(dir.path(), &db)
         .args(["admin", "create", "--email", "jefa@gob.example", "--name", "Jefa de TI", "--password-stdin"])
