@@ -202,7 +202,4 @@ async fn revoked_keys_stop_working() {
     // A node that has not looked the key up recently (caches live 5 seconds) refuses it.
     let other_node = tikal_service::Desk::new(store.clone(), tikal_service::DeskConfig::default());
     assert!(other_node.api_key_principal(&key).await.expect("lookup").is_none());
-    let resp = app.client.get(app.url("/api/v1/tickets")).bearer_auth(&key).send().await.expect("send");
-    // This node may still hold the lookup for a few seconds; either way no 5xx.
-    assert!(resp.status() == StatusCode::OK || resp.status() == StatusCode::UNAUTHORIZED);
 }
