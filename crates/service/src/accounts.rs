@@ -17,6 +17,8 @@ pub const LINK_LIFETIME: Duration = Duration::hours(24);
 const FAILURE_WINDOW: Duration = Duration::minutes(15);
 const MAX_FAILURES_PER_ACCOUNT: u64 = 5;
 const MAX_FAILURES_PER_ADDRESS: u64 = 20;
+/// Links mailed to one address per hour at most, so the forms cannot flood someone's inbox.
+const MAX_LINKS_PER_HOUR: u64 = 5;
 pub const MIN_PASSWORD: usize = 10;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -129,7 +131,7 @@ impl Desk {
         let since = now - FAILURE_WINDOW;
         let account_key = format!("acct:{}", email.trim().to_lowercase());
         let client_key = format!("ip:{client}");
-        let failures = |key: String| async move { self.store.login_failures(&key, since).await.unwrap_or(u64::MAX) };
+        let failures = |key: String| async move { self.store.count_attempts(&key, since).await.unwrap_or(u64::MAX) };
         if failures(account_key.clone()).await >= MAX_FAILURES_PER_ACCOUNT || failures(client_key.clone()).await >= MAX_FAILURES_PER_ADDRESS
         {
             return Err(LoginError::Throttled);
@@ -151,7 +153,7 @@ impl Desk {
             (true, Some(a)) if a.verification_pending => Err(LoginError::Unconfirmed),
             (true, Some(a)) => Ok(a.requester.id),
             _ => {
-                let _ = self.store.record_login_failure(&[account_key, client_key], now).await;
+                let _ = self.store.record_attempts(&[account_key, client_key], now).await;
                 Err(LoginError::Invalid)
             }
         }
@@ -219,12 +221,24 @@ impl Desk {
         Ok(())
     }
 
+    /// Counts a link mailed to `email`; `false` when the hourly allowance is used up.
+    async fn link_allowed(&self, email: &EmailAddress) -> Result<bool> {
+        let now = tikal_store::now();
+        let key = format!("link:{email}");
+        if self.store.count_attempts(&key, now - Duration::hours(1)).await? >= MAX_LINKS_PER_HOUR {
+            tracing::warn!("link mail limit reached for an address");
+            return Ok(false);
+        }
+        self.store.record_attempts(&[key], now).await?;
+        Ok(true)
+    }
+
     /// "Ver Estado de un Ticket": if `email` opened ticket `number`, a single-use link to it is
     /// queued for that address. Answers the same either way, so it tells nothing to a prober.
     pub async fn request_ticket_link(&self, email: &EmailAddress, number: &TicketNumber, base_url: &str) -> Result<()> {
         let Some(t) = self.store.ticket_by_number(number).await? else { return Ok(()) };
         let Some(r) = self.store.requester_by_email(email).await? else { return Ok(()) };
-        if t.requester_id != r.id {
+        if t.requester_id != r.id || !self.link_allowed(email).await? {
             return Ok(());
         }
         let token = random_token();
@@ -245,6 +259,9 @@ impl Desk {
     /// Queues a password-reset link for an account; answers the same whether it exists or not.
     pub async fn request_password_reset(&self, email: &EmailAddress, base_url: &str) -> Result<()> {
         let Some(a) = self.store.requester_account(email).await? else { return Ok(()) };
+        if !self.link_allowed(email).await? {
+            return Ok(());
+        }
         let token = random_token();
         let now = tikal_store::now();
         self.store.create_token(&token_hash(&token), TokenPurpose::PasswordReset, a.requester.id, None, now, now + LINK_LIFETIME).await?;

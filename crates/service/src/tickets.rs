@@ -292,16 +292,14 @@ impl Desk {
             Principal::Agent { access, .. } => access.visible_departments(),
             _ => None,
         };
-        let text = match by {
-            // A status-check link shows its one ticket only.
-            Principal::TicketLink { ticket, .. } => match self.store.ticket_by_id(*ticket).await? {
-                Some(t) => Some(t.number.to_string()),
-                None => return Ok(None),
-            },
-            _ => q.text.clone(),
+        // A status-check link shows its one ticket only.
+        let only = match by {
+            Principal::TicketLink { ticket, .. } => Some(*ticket),
+            _ => None,
         };
         Ok(Some(TicketFilter {
             departments,
+            only,
             statuses: q.statuses.clone(),
             department: q.department,
             requester,
@@ -309,7 +307,7 @@ impl Desk {
             priority: q.priority,
             owner: q.owner,
             help_topic: q.help_topic,
-            text,
+            text: q.text.clone(),
             after: q.after,
             oldest_first: q.oldest_first,
         }))

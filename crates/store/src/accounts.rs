@@ -272,14 +272,15 @@ impl Store {
         Ok(Some((RequesterId(row.requester_id), row.ticket_id.map(TicketId))))
     }
 
-    pub async fn record_login_failure(&self, subjects: &[String], at: DateTime<Utc>) -> Result<()> {
+    pub async fn record_attempts(&self, subjects: &[String], at: DateTime<Utc>) -> Result<()> {
         let rows = subjects.iter().map(|s| login_attempt::ActiveModel { id: NotSet, subject: Set(s.clone()), at: Set(micros(at)) });
         login_attempt::Entity::insert_many(rows).exec_without_returning(&self.write).await?;
         Ok(())
     }
 
-    /// Failed sign-ins for `subject` (an account or an address) since `since`.
-    pub async fn login_failures(&self, subject: &str, since: DateTime<Utc>) -> Result<u64> {
+    /// Attempts counted for `subject` (failed sign-ins of an account or a client, links mailed
+    /// to an address) since `since`.
+    pub async fn count_attempts(&self, subject: &str, since: DateTime<Utc>) -> Result<u64> {
         Ok(login_attempt::Entity::find()
             .filter(login_attempt::Column::Subject.eq(subject))
             .filter(login_attempt::Column::At.gt(micros(since)))

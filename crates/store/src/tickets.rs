@@ -89,6 +89,8 @@ pub struct AttachmentMeta {
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {
     pub departments: Option<Vec<DepartmentId>>,
+    /// Only this ticket (a session opened by a status-check link).
+    pub only: Option<TicketId>,
     pub statuses: Vec<Status>,
     pub department: Option<DepartmentId>,
     pub requester: Option<RequesterId>,
@@ -319,6 +321,9 @@ impl Store {
         let mut q = ticket::Entity::find();
         if let Some(depts) = &f.departments {
             q = q.filter(ticket::Column::DepartmentId.is_in(depts.iter().map(|d| d.get())));
+        }
+        if let Some(id) = f.only {
+            q = q.filter(ticket::Column::Id.eq(id.get()));
         }
         if !f.statuses.is_empty() {
             q = q.filter(ticket::Column::Status.is_in(f.statuses.iter().map(|s| s.as_str())));

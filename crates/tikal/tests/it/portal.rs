@@ -309,3 +309,38 @@ async fn closed_tickets_say_how_to_go_on() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.expect("body").contains("abra un ticket nuevo"), "the refusal is explained");
 }
+
+#[tokio::test]
+async fn link_forms_cannot_flood_an_inbox_and_a_link_lists_one_ticket() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    app.open_ticket("Impresora", "rosa@gob.example").await;
+    app.open_ticket("Sigue el caso 000001", "rosa@gob.example").await;
+    let email = EmailAddress::parse("rosa@gob.example").expect("email");
+    let number = tikal_core::TicketNumber::parse("000001").expect("number");
+    for _ in 0..8 {
+        app.desk.request_ticket_link(&email, &number, "http://127.0.0.1:8080").await.expect("request");
+    }
+    let links = app.desk.store().pending_jobs().await.expect("jobs").into_iter().filter(|(k, _)| k == "mail.ticket_link").count();
+    assert_eq!(links, 5, "at most five links an hour to one address");
+
+    let owner = app.desk.open_ticket_link(&"0".repeat(64)).await.expect("lookup");
+    assert!(owner.is_none());
+    let payload = app
+        .desk
+        .store()
+        .pending_jobs()
+        .await
+        .expect("jobs")
+        .into_iter()
+        .find(|(k, _)| k == "mail.ticket_link")
+        .map(|(_, p)| p)
+        .expect("a link");
+    let link: serde_json::Value = serde_json::from_str(&payload).expect("json");
+    let token = link["link"].as_str().expect("link").rsplit('/').next().expect("token").to_string();
+    let owner = app.desk.open_ticket_link(&token).await.expect("open").expect("valid");
+    let by = app.desk.session_principal(&owner).await.expect("principal");
+    let listed = app.desk.list_tickets(&by, tikal_service::TicketQuery { limit: 50, ..Default::default() }).await.expect("list");
+    let numbers: Vec<String> = listed.tickets.iter().map(|t| t.number.to_string()).collect();
+    assert_eq!(numbers, vec!["000001"], "a status link lists its one ticket, even when another mentions its number");
+}
