@@ -231,17 +231,7 @@ async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(T
         let created = TicketEvent::new(EventKind::Created, &by, r.new.at, None, Some(t.status.to_string()));
         events.push(event_row(t.id, &created, Some(&by_name)));
         for j in &r.jobs {
-            jobs.push(job::ActiveModel {
-                id: NotSet,
-                kind: Set(j.kind.to_string()),
-                payload: Set(format!("{{\"ticket_id\":{}}}", t.id.get())),
-                run_at: Set(micros(r.new.at)),
-                attempts: Set(0),
-                locked_until: Set(None),
-                last_error: Set(None),
-                done_at: Set(None),
-                created_at: Set(micros(r.new.at)),
-            });
+            jobs.push(crate::jobs::ticket_job(j, t.id, r.new.at));
         }
     }
     thread_entry::Entity::insert_many(events).exec_without_returning(&txn).await?;

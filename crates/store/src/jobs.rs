@@ -23,40 +23,38 @@ pub struct ClaimedJob {
     pub attempts: i32,
 }
 
-pub(crate) async fn insert_jobs(txn: &DatabaseTransaction, ticket_id: TicketId, jobs: &[NewJob], at: DateTime<Utc>) -> Result<()> {
-    if jobs.is_empty() {
-        return Ok(());
-    }
-    let rows = jobs.iter().map(|j| job::ActiveModel {
+/// A new job row, due at once.
+pub(crate) fn job_row(kind: &str, payload: String, at: DateTime<Utc>) -> job::ActiveModel {
+    job::ActiveModel {
         id: NotSet,
-        kind: Set(j.kind.to_string()),
-        payload: Set(format!("{{\"ticket_id\":{}}}", ticket_id.get())),
+        kind: Set(kind.to_string()),
+        payload: Set(payload),
         run_at: Set(micros(at)),
         attempts: Set(0),
         locked_until: Set(None),
         last_error: Set(None),
         done_at: Set(None),
         created_at: Set(micros(at)),
-    });
-    job::Entity::insert_many(rows).exec_without_returning(txn).await?;
+    }
+}
+
+/// The job row of a ticket notification.
+pub(crate) fn ticket_job(j: &NewJob, ticket_id: TicketId, at: DateTime<Utc>) -> job::ActiveModel {
+    job_row(j.kind, format!("{{\"ticket_id\":{}}}", ticket_id.get()), at)
+}
+
+pub(crate) async fn insert_jobs(txn: &DatabaseTransaction, ticket_id: TicketId, jobs: &[NewJob], at: DateTime<Utc>) -> Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    job::Entity::insert_many(jobs.iter().map(|j| ticket_job(j, ticket_id, at))).exec_without_returning(txn).await?;
     Ok(())
 }
 
 impl Store {
     /// Enqueues a job that is not tied to a ticket change (account mail, links).
     pub async fn enqueue_job(&self, kind: &str, payload: &str, at: DateTime<Utc>) -> Result<()> {
-        let row = job::ActiveModel {
-            id: NotSet,
-            kind: Set(kind.to_string()),
-            payload: Set(payload.to_string()),
-            run_at: Set(micros(at)),
-            attempts: Set(0),
-            locked_until: Set(None),
-            last_error: Set(None),
-            done_at: Set(None),
-            created_at: Set(micros(at)),
-        };
-        job::Entity::insert(row).exec_without_returning(&self.write).await?;
+        job::Entity::insert(job_row(kind, payload.to_string(), at)).exec_without_returning(&self.write).await?;
         Ok(())
     }
 
