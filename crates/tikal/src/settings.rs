@@ -154,6 +154,27 @@ mod tests {
     }
 
     #[test]
+    fn portal_and_mail_sections() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tikal.toml");
+        let toml = "[portal]\nregistration = { domains = [\"uni.example\"] }\ntime_zone = \"America/La_Paz\"\ndefault_language = \"en\"\n\n[mail]\nsmtp_url = \"smtp://127.0.0.1:2525\"\nfrom = \"Mesa <mesa@uni.example>\"\n";
+        std::fs::write(&file, toml).expect("write");
+        let s = Settings::load(Some(&file), Overrides::default()).expect("load");
+        assert_eq!(s.portal.registration, tikal_service::Registration::Domains(vec!["uni.example".into()]));
+        assert_eq!(s.portal.default_language, "en");
+        assert_eq!(s.mail.as_ref().map(|m| m.smtp_url.as_str()), Some("smtp://127.0.0.1:2525"));
+        for bad in [
+            "[portal]\ntime_zone = \"Mars/Olympus\"\n",
+            "[portal]\ndefault_language = \"fr\"\n",
+            "[mail]\nsmtp_url = \"ftp://x\"\nfrom = \"a@b.example\"\n",
+            "[portal]\nregistration = \"sometimes\"\n",
+        ] {
+            std::fs::write(&file, bad).expect("write");
+            assert!(Settings::load(Some(&file), Overrides::default()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn password_is_redacted() {
         let s = Settings { database_url: Some("postgres://tikal:s3cret@db:5432/tikal".into()), ..Default::default() };
         let shown = format!("{s:?}");
