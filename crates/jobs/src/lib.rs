@@ -5,8 +5,10 @@
 //! Handled today: the account mail of the portal (status-check links, password resets). Ticket
 //! notifications (`notify.*`) stay queued for the e-mail channel milestone.
 
+mod housekeeping;
 pub mod mail;
 mod worker;
 
+pub use housekeeping::housekeeping;
 pub use mail::{MailError, Mailer, OutgoingMail, SmtpMailer};
 pub use worker::{MailSettings, Worker};

@@ -272,6 +272,25 @@ impl Store {
         Ok(Some((RequesterId(row.requester_id), row.ticket_id.map(TicketId))))
     }
 
+    /// Deletes what has expired: sessions, used or expired links, attempts and idempotency
+    /// records older than a day. Safe to run on several nodes at once.
+    pub async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64> {
+        let day_ago = micros(now - chrono::Duration::days(1));
+        let mut removed = 0;
+        removed +=
+            session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(micros(now))).exec(&self.write).await?.rows_affected;
+        removed +=
+            access_token::Entity::delete_many().filter(access_token::Column::ExpiresAt.lte(day_ago)).exec(&self.write).await?.rows_affected;
+        removed +=
+            login_attempt::Entity::delete_many().filter(login_attempt::Column::At.lte(day_ago)).exec(&self.write).await?.rows_affected;
+        removed += crate::entity::idempotency_key::Entity::delete_many()
+            .filter(crate::entity::idempotency_key::Column::CreatedAt.lte(day_ago))
+            .exec(&self.write)
+            .await?
+            .rows_affected;
+        Ok(removed)
+    }
+
     pub async fn record_attempts(&self, subjects: &[String], at: DateTime<Utc>) -> Result<()> {
         let rows = subjects.iter().map(|s| login_attempt::ActiveModel { id: NotSet, subject: Set(s.clone()), at: Set(micros(at)) });
         login_attempt::Entity::insert_many(rows).exec_without_returning(&self.write).await?;

@@ -67,6 +67,10 @@ pub async fn run(
             let _ = stopped.changed().await;
         }))
     });
+    let mut stopped_too = stopped.clone();
+    let housekeeping = tokio::spawn(tikal_jobs::housekeeping(desk.store().clone(), Duration::from_secs(600), async move {
+        let _ = stopped_too.changed().await;
+    }));
     tikal_web::serve(listener, state, async move {
         shutdown.await;
         let _ = stop.send(true);
@@ -75,6 +79,7 @@ pub async fn run(
     if let Some(j) = jobs {
         let _ = j.await;
     }
+    let _ = housekeeping.await;
     desk.store().clone().close().await;
     Ok(())
 }

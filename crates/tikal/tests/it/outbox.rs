@@ -42,3 +42,31 @@ async fn changes_enqueue_jobs_that_are_claimed_once() {
     assert_eq!(again.len(), 5);
     assert!(again.iter().all(|j| j.attempts == 2));
 }
+
+#[tokio::test]
+async fn housekeeping_purges_only_what_has_expired() {
+    use tikal_core::RequesterId;
+    use tikal_store::{SessionOwner, TokenPurpose};
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    app.open_ticket("Caso", "limpieza@gob.example").await;
+    let store = app.desk.store();
+    let rid: RequesterId =
+        store.requester_by_email(&tikal_core::EmailAddress::parse("limpieza@gob.example").expect("e")).await.expect("q").expect("r").id;
+    let now = tikal_store::now();
+    let long_ago = now - Duration::days(3);
+    let owner = SessionOwner::Requester(rid);
+    store.create_session("old-session", &owner, "t", long_ago, long_ago + Duration::days(1)).await.expect("session");
+    store.create_session("live-session", &owner, "t", now, now + Duration::days(1)).await.expect("session");
+    store.create_token("old-token", TokenPurpose::PasswordReset, rid, None, long_ago, long_ago + Duration::hours(24)).await.expect("token");
+    store.create_token("live-token", TokenPurpose::PasswordReset, rid, None, now, now + Duration::hours(24)).await.expect("token");
+    store.record_attempts(&["acct:x".into()], long_ago).await.expect("attempt");
+    store.record_attempts(&["acct:x".into()], now).await.expect("attempt");
+
+    let removed = store.purge_expired(now).await.expect("purge");
+    assert_eq!(removed, 3, "one expired session, one old link, one old attempt");
+    assert!(store.session("live-session", now).await.expect("q").is_some());
+    assert_eq!(store.count_attempts("acct:x", now - Duration::days(30)).await.expect("count"), 1);
+    assert!(store.consume_token("live-token", TokenPurpose::PasswordReset, now).await.expect("q").is_some(), "live links survive");
+    assert_eq!(store.purge_expired(now).await.expect("purge"), 0, "idempotent");
+}
