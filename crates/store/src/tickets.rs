@@ -413,6 +413,44 @@ impl Store {
         BlobStore::get(&self.blobs, &meta.sha256).await
     }
 
+    /// Moves a ticket's whole history back in time (demo data with realistic dates): every
+    /// timestamp of the ticket, its thread, attachments and time entries shifts by `by`.
+    pub async fn shift_ticket_history(&self, id: TicketId, by: chrono::Duration) -> Result<()> {
+        let d = by.num_microseconds().unwrap_or(0);
+        let shift = |col: ticket::Column| Expr::col(col).sub(d);
+        let txn = self.write.begin().await?;
+        let mut update = ticket::Entity::update_many().filter(ticket::Column::Id.eq(id.get()));
+        for col in [
+            ticket::Column::CreatedAt,
+            ticket::Column::UpdatedAt,
+            ticket::Column::ResponseDueAt,
+            ticket::Column::ResolutionDueAt,
+            ticket::Column::FirstResponseAt,
+            ticket::Column::ResolvedAt,
+            ticket::Column::ClosedAt,
+        ] {
+            update = update.col_expr(col, shift(col));
+        }
+        update.exec(&txn).await?;
+        thread_entry::Entity::update_many()
+            .col_expr(thread_entry::Column::CreatedAt, Expr::col(thread_entry::Column::CreatedAt).sub(d))
+            .filter(thread_entry::Column::TicketId.eq(id.get()))
+            .exec(&txn)
+            .await?;
+        attachment::Entity::update_many()
+            .col_expr(attachment::Column::CreatedAt, Expr::col(attachment::Column::CreatedAt).sub(d))
+            .filter(attachment::Column::TicketId.eq(id.get()))
+            .exec(&txn)
+            .await?;
+        time_entry::Entity::update_many()
+            .col_expr(time_entry::Column::CreatedAt, Expr::col(time_entry::Column::CreatedAt).sub(d))
+            .filter(time_entry::Column::TicketId.eq(id.get()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
     /// Number of tickets (for demo seeding and metrics; not on any request path).
     pub async fn count_tickets(&self) -> Result<u64> {
         let backend = self.read.get_database_backend();

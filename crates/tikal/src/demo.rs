@@ -216,6 +216,7 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
     let channels = [Channel::Web, Channel::Web, Channel::Email, Channel::Email, Channel::Phone, Channel::Whatsapp, Channel::WalkIn];
     let system = Principal::System;
     let mut rng = Lcg(20261124);
+    let mut history = Vec::with_capacity(TICKETS);
     for i in 0..TICKETS {
         let (subject, body, topic_name) = problems[rng.next(problems.len())];
         let person = people[rng.next(people.len())];
@@ -250,6 +251,10 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
             attachments: Vec::new(),
         };
         let (t, _) = desk.open_ticket(&system, cmd).await?;
+        // Spread the tickets over the last 60 days, newer numbers more recent; each history is
+        // moved back once it is complete.
+        let minutes = (TICKETS - i) * 60 * 24 * 60 / TICKETS + rng.next(600);
+        history.push((t.id, chrono::Duration::minutes(i64::try_from(minutes).unwrap_or(0))));
         let stage = rng.next(10);
         if stage == 0 {
             continue; // stays new
@@ -310,6 +315,9 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
         if i % 50 == 0 {
             tracing::info!(tickets = i, "demo data");
         }
+    }
+    for (id, age) in history {
+        store.shift_ticket_history(id, age).await?;
     }
     println!("Demo data ready: {TICKETS} tickets in {} departments.", depts.len());
     println!("Sign in as administrator: {} / {DEMO_PASSWORD}", admin.email);
