@@ -181,3 +181,42 @@ async fn acknowledged_tickets_survive_sigkill() {
     server.kill().expect("kill");
     server.wait().expect("reap");
 }
+
+/// SIGTERM stops accepting work but lets a request already in flight finish.
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = fresh_database_url(dir.path()).await;
+    let out = tikal(dir.path(), &db).args(["api-key", "create", "--name", "shutdown"]).output().expect("api-key");
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(tikal(dir.path(), &db).args(["department", "create", "--name", "Mesa"]).output().expect("dept").status.success());
+    let port = free_port();
+    let mut server = start(dir.path(), &db, port).await;
+
+    // A request whose body arrives slowly: SIGTERM is sent while it is still being uploaded.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+    let url = format!("http://127.0.0.1:{port}/api/v1/tickets");
+    let request = tokio::spawn({
+        let key = key.clone();
+        async move { reqwest::Client::new().post(url).bearer_auth(key).header("content-type", "application/json").body(body).send().await }
+    });
+    tx.send(Ok(br#"{"subject": "Apagado ordenado", "message": "#.to_vec())).await.expect("first part");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pid = server.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().expect("kill").success());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tx.send(Ok(br#""en curso", "requester": {"email": "fin@gob.example"}}"#.to_vec())).await.expect("second part");
+    drop(tx);
+    let response = request.await.expect("join").expect("the in-flight request is answered");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let status = server.wait().expect("exit");
+    assert!(status.success(), "a clean exit after SIGTERM: {status:?}");
+}
+
+/// A byte stream fed from a channel (the slow request body).
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
