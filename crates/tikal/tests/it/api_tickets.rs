@@ -285,6 +285,13 @@ async fn help_topics_route_and_default_the_ticket() {
     assert!(topics.as_array().expect("array").iter().any(|t| t["path"] == "Conectividad / WiFi"));
     let depts: Value = app.get("/api/v1/departments").await.json().await.expect("json");
     assert_eq!(depts.as_array().expect("array").len(), 2);
+    let form: Value = app.get(&format!("/api/v1/help-topics/{}/form", wifi.id.get())).await.json().await.expect("json");
+    assert_eq!(
+        form,
+        json!([{"key": "piso", "label": "Piso", "kind": "select", "options": ["Piso 1", "Piso 3"], "required": true}]),
+        "inherited from Conectividad"
+    );
+    assert_eq!(app.get("/api/v1/help-topics/999/form").await.status(), StatusCode::NOT_FOUND);
 
     let base = json!({"subject": "Sin WiFi", "message": "piso 3 sin red", "requester": {"email": "x@gob.example"}, "help_topic_id": wifi.id.get()});
     let missing = app.post("/api/v1/tickets", &base).await;

@@ -1,14 +1,15 @@
 //! The service catalogue: departments and help topics.
 
-use axum::extract::State;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::{Json, Router, routing::get};
 
 use super::ApiCaller;
-use super::dto::{DepartmentDto, HelpTopicDto};
+use super::dto::{DepartmentDto, FieldDto, HelpTopicDto};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/departments", get(departments)).route("/help-topics", get(help_topics))
+    Router::new().route("/departments", get(departments)).route("/help-topics", get(help_topics)).route("/help-topics/{id}/form", get(form))
 }
 
 /// Departments (queues).
@@ -41,6 +42,30 @@ pub async fn help_topics(State(state): State<AppState>, _: ApiCaller) -> Result<
                 default_priority: t.default_priority.map(|p| p.level()),
                 default_type: t.default_type.map(|k| k.to_string()),
             })
+            .collect(),
+    ))
+}
+
+/// The form of a help topic: the custom fields a ticket opened under it takes (its own and its
+/// ancestors', and those of every form), to send as `custom_fields` when opening a ticket.
+#[utoipa::path(get, path = "/help-topics/{id}/form", tag = "catalogue", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<FieldDto>), (status = 404)))]
+pub async fn form(
+    State(state): State<AppState>,
+    _: ApiCaller,
+    id: Result<Path<i64>, PathRejection>,
+) -> Result<Json<Vec<FieldDto>>, ApiError> {
+    let Path(id) = id?;
+    let catalog = state.desk.catalog().await?;
+    let topic = catalog
+        .topic(tikal_core::HelpTopicId(id))
+        .filter(|t| t.active)
+        .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "help topic not found"))?;
+    Ok(Json(
+        catalog
+            .fields_for(Some(topic))
+            .into_iter()
+            .map(|f| FieldDto { key: f.key, label: f.label, kind: f.kind.to_string(), options: f.options, required: f.required })
             .collect(),
     ))
 }

@@ -296,6 +296,19 @@ pub struct HelpTopicDto {
     pub default_type: Option<String>,
 }
 
+/// A custom field of a help topic's form.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldDto {
+    /// The key to use in `custom_fields`.
+    pub key: String,
+    pub label: String,
+    /// text, long_text, number, select, multi_select, checkbox, date (YYYY-MM-DD)
+    pub kind: String,
+    /// The choices of select and multi_select fields.
+    pub options: Vec<String>,
+    pub required: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DepartmentDto {
     pub id: i64,
