@@ -177,18 +177,22 @@ impl Desk {
         Ok(self.store.delete_session(&token_hash(token)).await?)
     }
 
-    /// The principal a session acts as.
-    pub async fn session_principal(&self, owner: &SessionOwner) -> Result<Principal> {
+    /// The principal a session acts as, and a signed-in requester's saved language (one lookup).
+    pub async fn session_principal(&self, owner: &SessionOwner) -> Result<(Principal, Option<String>)> {
+        let account =
+            |id: RequesterId| async move { self.store.requester_account_by_id(id).await?.ok_or(ServiceError::NotFound("requester")) };
         match owner {
             SessionOwner::Requester(id) => {
-                let a = self.store.requester_account_by_id(*id).await?.ok_or(ServiceError::NotFound("requester"))?;
-                Ok(Principal::Requester { id: *id, name: a.requester.name.as_str().to_string(), organisation: a.requester.organisation_id })
+                let a = account(*id).await?;
+                let name = a.requester.name.as_str().to_string();
+                Ok((Principal::Requester { id: *id, name, organisation: a.requester.organisation_id }, a.language))
             }
             SessionOwner::TicketLink { requester, ticket } => {
-                let a = self.store.requester_account_by_id(*requester).await?.ok_or(ServiceError::NotFound("requester"))?;
-                Ok(Principal::TicketLink { requester: *requester, ticket: *ticket, name: a.requester.name.as_str().to_string() })
+                let a = account(*requester).await?;
+                let name = a.requester.name.as_str().to_string();
+                Ok((Principal::TicketLink { requester: *requester, ticket: *ticket, name }, None))
             }
-            SessionOwner::Agent(id) => self.agent_principal(*id).await,
+            SessionOwner::Agent(id) => Ok((self.agent_principal(*id).await?, None)),
         }
     }
 

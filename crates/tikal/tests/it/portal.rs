@@ -339,7 +339,7 @@ async fn link_forms_cannot_flood_an_inbox_and_a_link_lists_one_ticket() {
     let link: serde_json::Value = serde_json::from_str(&payload).expect("json");
     let token = link["link"].as_str().expect("link").rsplit('/').next().expect("token").to_string();
     let owner = app.desk.open_ticket_link(&token).await.expect("open").expect("valid");
-    let by = app.desk.session_principal(&owner).await.expect("principal");
+    let (by, _) = app.desk.session_principal(&owner).await.expect("principal");
     let listed = app.desk.list_tickets(&by, tikal_service::TicketQuery { limit: 50, ..Default::default() }).await.expect("list");
     let numbers: Vec<String> = listed.tickets.iter().map(|t| t.number.to_string()).collect();
     assert_eq!(numbers, vec!["000001"], "a status link lists its one ticket, even when another mentions its number");

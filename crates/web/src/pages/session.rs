@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tikal_service::Principal;
-use tikal_store::SessionOwner;
 
 use super::{Chrome, Lang, PageError};
 use crate::AppState;
@@ -99,15 +98,12 @@ impl FromRequestParts<AppState> for Visitor {
             Some(t) => desk.session(t).await.ok().flatten(),
             None => None,
         };
-        let principal = match &record {
-            Some(r) => desk.session_principal(&r.owner).await.ok(),
-            None => None,
-        };
-        let saved_lang = match record.as_ref().map(|r| &r.owner) {
-            Some(SessionOwner::Requester(id)) => {
-                desk.requester_profile(*id).await.ok().and_then(|a| a.language).and_then(|l| Lang::parse(&l))
-            }
-            _ => None,
+        let (principal, saved_lang) = match &record {
+            Some(r) => match desk.session_principal(&r.owner).await {
+                Ok((p, lang)) => (Some(p), lang.as_deref().and_then(Lang::parse)),
+                Err(_) => (None, None),
+            },
+            None => (None, None),
         };
         let lang = saved_lang
             .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
