@@ -128,6 +128,16 @@ fn requester_sees(actor: Actor<'_>, scope: &Scope, rules: PortalRules) -> bool {
 /// the action, so the answer never tells that the ticket exists.
 pub fn authorize(actor: Actor<'_>, action: Action, scope: &Scope, rules: PortalRules) -> Result<(), Denied> {
     match actor {
+        // Only the requester answers for a solution; nobody answers in their name.
+        Actor::Integration | Actor::Agent(_) if action == Action::AnswerResolution => {
+            if let Actor::Agent(access) = actor
+                && scope.ticket.is_some()
+                && !access.allows(scope.department, Permission::TicketView)
+            {
+                return Err(Denied::Hidden);
+            }
+            Err(Denied::Forbidden)
+        }
         Actor::Integration => Ok(()),
         Actor::Agent(access) => {
             if scope.ticket.is_some() && !access.allows(scope.department, Permission::TicketView) {
@@ -274,8 +284,12 @@ mod tests {
     }
 
     #[test]
-    fn integrations_may_do_everything() {
-        assert_eq!(authorize(Actor::Integration, Action::ReviewResolution, &ticket_scope(REDES, 1), PortalRules::default()), Ok(()));
+    fn integrations_may_do_everything_but_answer_for_the_requester() {
+        let rules = PortalRules::default();
+        assert_eq!(authorize(Actor::Integration, Action::ReviewResolution, &ticket_scope(REDES, 1), rules), Ok(()));
+        assert_eq!(authorize(Actor::Integration, Action::AnswerResolution, &ticket_scope(REDES, 1), rules), Err(Denied::Forbidden));
+        let access = Access::full();
+        assert_eq!(authorize(Actor::Agent(&access), Action::AnswerResolution, &ticket_scope(REDES, 1), rules), Err(Denied::Forbidden));
     }
 
     #[test]

@@ -50,13 +50,13 @@ async fn roles_limit_actions() {
     let note = PostMessage { kind: EntryKind::Note, body: "nota".into(), attachments: vec![] };
     assert!(matches!(desk.post_message(&reader, &n, note.clone()).await, Err(ServiceError::Forbidden)));
     desk.post_message(&agent, &n, note).await.expect("agents write notes");
-    desk.update_ticket(&agent, &n, TicketUpdate { status: Some(Status::Resolved), ..Default::default() }).await.expect("agents resolve");
-    let close = TicketUpdate { status: Some(Status::Closed), ..Default::default() };
+    desk.update_ticket(&agent, &n, TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() }).await.expect("agents resolve");
+    let close = TicketUpdate { status: Some(Status::CLOSED), ..Default::default() };
     assert!(matches!(desk.update_ticket(&agent, &n, close.clone()).await, Err(ServiceError::Forbidden)), "closing is for supervisors");
     assert!(matches!(desk.resolution(&agent, &n, tikal_service::ResolutionAction::Approve, "").await, Err(ServiceError::Forbidden)));
     let t =
         desk.resolution(&supervisor, &n, tikal_service::ResolutionAction::Return, "Falta confirmar con el usuario").await.expect("return");
-    assert_eq!(t.status, Status::Open);
+    assert_eq!(t.status, Status::OPEN);
     let (_, thread, _) = desk.thread(&supervisor, &n).await.expect("thread");
     assert!(thread.iter().any(|e| e.reason.as_deref() == Some("Falta confirmar con el usuario")));
 }
