@@ -88,3 +88,36 @@ async fn requesters_see_only_their_own_public_thread() {
     let approve = desk.resolution(&ana, &mine, tikal_service::ResolutionAction::Approve, "").await;
     assert!(matches!(approve, Err(ServiceError::Forbidden)));
 }
+
+#[tokio::test]
+async fn every_action_on_a_hidden_ticket_looks_like_no_ticket_and_nobody_answers_for_the_requester() {
+    let app = TestApp::spawn().await;
+    let mesa = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let redes = app.department("Redes").await;
+    let resp = app
+        .post("/api/v1/tickets", &serde_json::json!({"subject": "Switch caído", "message": "m", "requester": {"email": "b@gob.example"}, "department_id": redes.get()}))
+        .await;
+    let elsewhere = number(&resp.json().await.expect("json"));
+    let supervisor = app.agent("supervisora@gob.example", "supervisor", &[mesa]).await;
+    let desk = &app.desk;
+    let hidden = |r: Result<_, ServiceError>| matches!(r, Err(ServiceError::NotFound(_)));
+    let update = TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() };
+    assert!(hidden(desk.update_ticket(&supervisor, &elsewhere, update).await.map(|_| ())));
+    assert!(hidden(desk.resolution(&supervisor, &elsewhere, tikal_service::ResolutionAction::Approve, "").await.map(|_| ())));
+    assert!(hidden(desk.log_time(&supervisor, &elsewhere, 15, None).await.map(|_| ())));
+    let note = PostMessage { kind: EntryKind::Note, body: "nota".into(), attachments: vec![] };
+    assert!(hidden(desk.post_message(&supervisor, &elsewhere, note).await.map(|_| ())));
+
+    // A resolution is confirmed by its requester only: not by staff, not by an integration.
+    desk.update_ticket(
+        &tikal_service::Principal::System,
+        &elsewhere,
+        TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() },
+    )
+    .await
+    .expect("resolve");
+    let r = app.post(&format!("/api/v1/tickets/{elsewhere}/resolution"), &serde_json::json!({"action": "confirm"})).await;
+    assert!(r.status().is_client_error(), "an API key cannot confirm for the requester: {}", r.status());
+    let requester = app.requester("b@gob.example").await;
+    desk.resolution(&requester, &elsewhere, tikal_service::ResolutionAction::Confirm, "").await.expect("the requester confirms");
+}

@@ -168,3 +168,28 @@ async fn upgrading_keeps_tickets_and_replaces_the_check_with_a_reference() {
     db.execute_unprepared("UPDATE tickets SET status = 'inventado' WHERE number = '000007'").await.expect("now it exists");
     store.migrate().await.expect("migrating again does nothing");
 }
+
+#[tokio::test]
+async fn the_command_line_adds_lists_and_retires_statuses() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = fresh_database_url(dir.path()).await;
+    let tikal = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_tikal"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["--database-url", &url])
+            .args(args)
+            .env("TIKAL_LOG", "warn")
+            .output()
+            .expect("run tikal")
+    };
+    let made =
+        tikal(&["status", "create", "--key", "en_atencion", "--category", "open", "--name-es", "En atención", "--name-en", "In progress"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(tikal(&["status", "retire", "en_atencion"]).status.success());
+    let listed = String::from_utf8(tikal(&["status", "list"]).stdout).expect("utf-8");
+    assert!(listed.lines().any(|l| l == "en_atencion\topen\tEn atención\tIn progress\tretired"), "{listed}");
+    let refused = tikal(&["status", "retire", "closed"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("built-in"));
+}
