@@ -1,6 +1,7 @@
 //! Tikal's domain: tickets, their status machine, priorities, permissions and the rules that
 //! govern them. Pure code: no I/O, no async, no SQL, so every rule is unit tested here.
 
+pub mod authz;
 pub mod error;
 pub mod fields;
 pub mod ids;
@@ -19,9 +20,9 @@ pub use ids::*;
 pub use number::{NumberFormat, TicketNumber};
 pub use permission::{Access, Permission};
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};
-pub use status::{ResolutionPolicy, StateCategory, Status};
+pub use status::{ResolutionPolicy, StateCategory, Status, StatusDef, StatusKey};
 pub use thread::{Author, EntryKind, EventKind, ThreadEntry, TicketEvent};
-pub use ticket::{Channel, Ticket, TicketType, TicketUpdate};
+pub use ticket::{Channel, Opening, OpeningRules, Requested, Ticket, TicketType, TicketUpdate, TopicDefaults};
 pub use values::{EmailAddress, PersonName, Subject};
 
 /// Declares a string-backed closed set: `as_str`, `FromStr`, `Display`, `ALL`.

@@ -8,7 +8,7 @@ use crate::fields::FieldValues;
 use crate::ids::*;
 use crate::number::TicketNumber;
 use crate::priority::{Impact, Priority, PriorityMatrix, Urgency};
-use crate::status::{ResolutionPolicy, Status};
+use crate::status::{ResolutionPolicy, StateCategory, Status};
 use crate::string_enum;
 use crate::thread::{Author, EventKind, TicketEvent};
 use crate::values::Subject;
@@ -88,7 +88,9 @@ fn opt<T: std::fmt::Display>(v: &Option<T>) -> Option<String> {
 }
 
 impl Ticket {
-    /// Moves the ticket to `to`, enforcing the status graph and the resolution policy.
+    /// Moves the ticket to `to`, enforcing the status graph and the resolution policy. Whether
+    /// `to` may still be chosen (not retired) is the caller's check: a retired status stays on
+    /// the tickets that have it.
     pub fn transition(
         &mut self,
         to: Status,
@@ -96,19 +98,19 @@ impl Ticket {
         now: DateTime<Utc>,
         policy: &ResolutionPolicy,
     ) -> Result<Vec<TicketEvent>, DomainError> {
-        let from = self.status;
-        if from == to {
+        use StateCategory as C;
+        if self.status == to {
             return Err(DomainError::NoChange);
         }
-        if !from.can_move_to(to) {
-            return Err(DomainError::InvalidTransition { from, to });
+        if !self.status.can_move_to(&to) {
+            return Err(DomainError::InvalidTransition { from: self.status.clone(), to });
         }
         let mut events = Vec::new();
-        match (from, to) {
-            (_, Status::Closed) if from != Status::Resolved && policy.approval_required => {
+        match (self.status.category(), to.category()) {
+            (from, C::Closed) if from != C::Resolved && policy.approval_required => {
                 return Err(DomainError::ApprovalRequired);
             }
-            (Status::Resolved, Status::Closed) => {
+            (C::Resolved, C::Closed) => {
                 if !self.resolution_approved {
                     return Err(DomainError::ApprovalRequired);
                 }
@@ -118,7 +120,7 @@ impl Ticket {
                     return Err(DomainError::ConfirmationRequired);
                 }
             }
-            (Status::Closed, Status::Open) => {
+            (C::Closed, _) => {
                 events.push(TicketEvent::new(EventKind::Reopened, by, now, None, None));
             }
             _ => {}
@@ -129,15 +131,14 @@ impl Ticket {
 
     fn set_status(&mut self, to: Status, by: &Author, now: DateTime<Utc>, policy: &ResolutionPolicy, events: &mut Vec<TicketEvent>) {
         events.push(TicketEvent::new(EventKind::StatusChanged, by, now, Some(self.status.to_string()), Some(to.to_string())));
-        self.status = to;
         self.updated_at = now;
-        match to {
-            Status::Resolved => {
+        match to.category() {
+            StateCategory::Resolved => {
                 self.resolved_at = Some(now);
                 self.resolution_approved = !policy.approval_required;
                 self.resolution_confirmed = !policy.confirmation_required;
             }
-            Status::Closed => {
+            StateCategory::Closed => {
                 self.closed_at = Some(now);
                 if self.resolved_at.is_none() {
                     self.resolved_at = Some(now);
@@ -150,10 +151,11 @@ impl Ticket {
                 self.resolution_confirmed = false;
             }
         }
+        self.status = to;
     }
 
     fn require_resolved(&self) -> Result<(), DomainError> {
-        if self.status == Status::Resolved { Ok(()) } else { Err(DomainError::NotResolved) }
+        if self.status.category() == StateCategory::Resolved { Ok(()) } else { Err(DomainError::NotResolved) }
     }
 
     /// A supervisor approves the resolution; the ticket closes once the requester's
@@ -166,7 +168,7 @@ impl Ticket {
         self.resolution_approved = true;
         let mut events = vec![TicketEvent::new(EventKind::ResolutionApproved, by, now, None, None)];
         if self.resolution_confirmed {
-            self.set_status(Status::Closed, by, now, policy, &mut events);
+            self.set_status(Status::CLOSED, by, now, policy, &mut events);
         }
         Ok(events)
     }
@@ -182,7 +184,7 @@ impl Ticket {
         self.require_resolved()?;
         let reason = crate::values::parse_body(reason).map_err(|_| DomainError::invalid("reason", "is required"))?;
         let mut events = vec![TicketEvent::new(EventKind::ResolutionReturned, by, now, None, None).with_reason(reason)];
-        self.set_status(Status::Open, by, now, policy, &mut events);
+        self.set_status(Status::OPEN, by, now, policy, &mut events);
         Ok(events)
     }
 
@@ -197,7 +199,7 @@ impl Ticket {
         self.resolution_confirmed = true;
         let mut events = vec![TicketEvent::new(EventKind::ResolutionConfirmed, by, now, None, None)];
         if self.resolution_approved {
-            self.set_status(Status::Closed, by, now, policy, &mut events);
+            self.set_status(Status::CLOSED, by, now, policy, &mut events);
         }
         Ok(events)
     }
@@ -213,16 +215,16 @@ impl Ticket {
         self.require_resolved()?;
         let comment = crate::values::parse_body(comment).map_err(|_| DomainError::invalid("comment", "is required"))?;
         let mut events = vec![TicketEvent::new(EventKind::ResolutionRejected, by, now, None, None).with_reason(comment)];
-        self.set_status(Status::Open, by, now, policy, &mut events);
+        self.set_status(Status::OPEN, by, now, policy, &mut events);
         Ok(events)
     }
 
     /// Whether a requester's reply at `now` reopens this closed ticket, rather than opening a
     /// new linked one.
     pub fn reopens_on_reply(&self, now: DateTime<Utc>, policy: &ResolutionPolicy) -> bool {
-        match (self.status, self.closed_at) {
-            (Status::Closed, Some(closed)) => now - closed <= Duration::days(i64::from(policy.reopen_window_days)),
-            (Status::Closed, None) => false,
+        match (self.status.category(), self.closed_at) {
+            (StateCategory::Closed, Some(closed)) => now - closed <= Duration::days(i64::from(policy.reopen_window_days)),
+            (StateCategory::Closed, None) => false,
             _ => true,
         }
     }
@@ -310,8 +312,8 @@ impl Ticket {
             self.first_response_at = Some(now);
         }
         let mut events = Vec::new();
-        if self.status == Status::New {
-            self.set_status(Status::Open, by, now, policy, &mut events);
+        if self.status.category() == StateCategory::New {
+            self.set_status(Status::OPEN, by, now, policy, &mut events);
         }
         events
     }
@@ -325,16 +327,17 @@ impl Ticket {
         policy: &ResolutionPolicy,
     ) -> Result<Vec<TicketEvent>, DomainError> {
         let mut events = Vec::new();
-        match self.status {
-            Status::PendingRequester | Status::Resolved => self.set_status(Status::Open, by, now, policy, &mut events),
-            Status::Closed => {
+        match self.status.category() {
+            StateCategory::Pending if self.status.awaits_requester() => self.set_status(Status::OPEN, by, now, policy, &mut events),
+            StateCategory::Resolved => self.set_status(Status::OPEN, by, now, policy, &mut events),
+            StateCategory::Closed => {
                 if !self.reopens_on_reply(now, policy) {
                     return Err(DomainError::ReopenWindowExpired);
                 }
                 events.push(TicketEvent::new(EventKind::Reopened, by, now, None, None));
-                self.set_status(Status::Open, by, now, policy, &mut events);
+                self.set_status(Status::OPEN, by, now, policy, &mut events);
             }
-            Status::New | Status::Open | Status::PendingThirdParty => {}
+            StateCategory::New | StateCategory::Open | StateCategory::Pending => {}
         }
         self.updated_at = now;
         Ok(events)
@@ -352,5 +355,8 @@ impl Ticket {
     }
 }
 
+mod open;
 #[cfg(test)]
 mod tests;
+
+pub use open::{Opening, OpeningRules, Requested, TopicDefaults};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tikal_core::fields::FieldDef;
 use tikal_core::org::{Department, HelpTopic};
-use tikal_core::{ApiKeyId, DepartmentId, HelpTopicId};
+use tikal_core::{ApiKeyId, DepartmentId, HelpTopicId, StateCategory, Status, StatusDef};
 
 use crate::{Desk, Result};
 
@@ -22,6 +22,8 @@ pub struct Catalog {
     pub departments: Vec<Department>,
     pub topics: Vec<HelpTopic>,
     pub fields: Vec<(Option<HelpTopicId>, FieldDef)>,
+    /// Every status in list order, retired ones included.
+    pub statuses: Vec<StatusDef>,
 }
 
 impl Catalog {
@@ -31,6 +33,15 @@ impl Catalog {
 
     pub fn topic(&self, id: HelpTopicId) -> Option<&HelpTopic> {
         self.topics.iter().find(|t| t.id == id)
+    }
+
+    pub fn status(&self, key: &str) -> Option<&StatusDef> {
+        self.statuses.iter().find(|s| s.status.as_str() == key)
+    }
+
+    /// The statuses of these categories (retired ones too: tickets may still have them).
+    pub fn statuses_in(&self, categories: &[StateCategory]) -> Vec<Status> {
+        self.statuses.iter().filter(|s| categories.contains(&s.status.category())).map(|s| s.status.clone()).collect()
     }
 
     /// The form of a help topic: fields for every form, then those of the topic and its
@@ -71,6 +82,7 @@ impl Desk {
             departments: self.store.departments().await?,
             topics: self.store.help_topics().await?,
             fields: self.store.custom_fields().await?,
+            statuses: self.store.statuses().await?,
         });
         if let Ok(mut guard) = self.caches.catalog.lock() {
             *guard = Some((version, Instant::now(), catalog.clone()));
@@ -123,6 +135,7 @@ mod tests {
             departments: vec![],
             topics: vec![topic(1, None), topic(2, Some(1)), topic(3, None)],
             fields: vec![(None, field("global")), (Some(HelpTopicId(1)), field("padre")), (Some(HelpTopicId(3)), field("otro"))],
+            statuses: vec![],
         };
         let keys = |t: Option<i64>| c.fields_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key).collect::<Vec<_>>();
         assert_eq!(keys(Some(2)), vec!["global", "padre"]);

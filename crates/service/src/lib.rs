@@ -8,6 +8,7 @@ mod catalog;
 mod config;
 mod error;
 mod principal;
+mod statuses;
 mod tickets;
 
 pub use accounts::{LINK_LIFETIME, LoginError, MIN_PASSWORD, Registered, SESSION_LIFETIME, SessionStart, token_hash};
@@ -16,6 +17,7 @@ pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use error::ServiceError;
 pub use principal::Principal;
+pub use statuses::NewStatus;
 pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload};
 
 use std::sync::Arc;

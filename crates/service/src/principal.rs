@@ -1,6 +1,5 @@
-use tikal_core::{Access, AgentId, ApiKeyId, Author, DepartmentId, OrganisationId, Permission, RequesterId, TicketId};
-
-use crate::{Result, ServiceError};
+use tikal_core::authz::Actor;
+use tikal_core::{Access, AgentId, ApiKeyId, Author, OrganisationId, RequesterId, TicketId};
 
 /// Who is calling, established by the web layer (session or API key) or by an intake channel.
 #[derive(Debug, Clone)]
@@ -55,15 +54,13 @@ impl Principal {
         !matches!(self, Principal::Requester { .. } | Principal::TicketLink { .. })
     }
 
-    pub fn allows(&self, dept: DepartmentId, perm: Permission) -> bool {
+    /// Who this is for the authorization rule (`tikal_core::authz`).
+    pub fn actor(&self) -> Actor<'_> {
         match self {
-            Principal::Agent { access, .. } => access.allows(dept, perm),
-            Principal::ApiKey { .. } | Principal::System => true,
-            Principal::Requester { .. } | Principal::TicketLink { .. } => false,
+            Principal::Agent { access, .. } => Actor::Agent(access),
+            Principal::ApiKey { .. } | Principal::System => Actor::Integration,
+            Principal::Requester { id, organisation, .. } => Actor::Requester { id: *id, organisation: *organisation },
+            Principal::TicketLink { requester, ticket, .. } => Actor::TicketLink { requester: *requester, ticket: *ticket },
         }
-    }
-
-    pub fn require(&self, dept: DepartmentId, perm: Permission) -> Result<()> {
-        if self.allows(dept, perm) { Ok(()) } else { Err(ServiceError::Forbidden) }
     }
 }

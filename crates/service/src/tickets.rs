@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use tikal_core::authz::{self, Action, Denied, PortalRules, Scope};
 use tikal_core::fields::{self, FieldInput};
 use tikal_core::org::{HelpTopic, Requester};
 use tikal_core::values::parse_body;
@@ -54,7 +55,10 @@ pub enum ResolutionAction {
 
 #[derive(Debug, Clone, Default)]
 pub struct TicketQuery {
-    pub statuses: Vec<Status>,
+    /// Any of these statuses (by key) ...
+    pub statuses: Vec<StatusKey>,
+    /// ... or any status of these categories; both empty: every status.
+    pub states: Vec<StateCategory>,
     pub department: Option<DepartmentId>,
     pub requester_email: Option<EmailAddress>,
     pub priority: Option<Priority>,
@@ -173,93 +177,84 @@ impl Desk {
             None => None,
         };
         let department_id = self.resolve_department(&catalog, cmd.department_id, topic)?;
+        self.allow(by, Action::Create, &Scope::department(department_id))?;
         let (email, name) = match by {
-            Principal::TicketLink { .. } => return Err(ServiceError::Forbidden),
             Principal::Requester { id, .. } => {
                 let me = self.store.requesters_by_ids(&[*id]).await?.pop().ok_or(ServiceError::NotFound("requester"))?;
                 (me.email, me.name)
             }
-            staff => {
-                staff.require(department_id, Permission::TicketCreate)?;
+            _ => {
                 let email = cmd.requester_email.ok_or(DomainError::invalid("email", Reason::Required))?;
                 let name = cmd.requester_name.unwrap_or_else(|| PersonName::from_email(&email));
                 (email, name)
             }
         };
-        let (priority, impact, urgency) = match (cmd.priority, cmd.impact_urgency) {
-            (Some(_), Some(_)) => return Err(DomainError::invalid("priority", "give a priority or impact and urgency, not both").into()),
-            (Some(p), None) => (p, None, None),
-            (None, Some((i, u))) => (self.config.priority_matrix.priority(i, u), Some(i), Some(u)),
-            (None, None) => (topic.and_then(|t| t.default_priority).unwrap_or(Priority::Medium), None, None),
+        let defaults = TopicDefaults {
+            id: topic.map(|t| t.id),
+            priority: topic.and_then(|t| t.default_priority),
+            kind: topic.and_then(|t| t.default_type),
         };
-        let defs = catalog.fields_for(topic);
-        let custom_fields = fields::validate(&defs, cmd.custom_fields)?;
+        let requested = Requested { priority: cmd.priority, impact_urgency: cmd.impact_urgency, kind: cmd.kind };
+        let custom_fields = fields::validate(&catalog.fields_for(topic), cmd.custom_fields)?;
+        let rules = OpeningRules { matrix: &self.config.priority_matrix, sla: &self.config.sla };
+        let opening =
+            Opening::decide(cmd.subject, cmd.channel, department_id, defaults, requested, custom_fields, rules, tikal_store::now())?;
         let body = parse_body(&cmd.body)?;
         let attachments = self.store_uploads(cmd.attachments).await?;
-        let at = tikal_store::now();
-        let (response_due, resolution_due) = self.config.sla.due(priority, at);
         let opened_by = match by {
             Principal::Requester { .. } | Principal::TicketLink { .. } => None,
             _ if !on_behalf => None,
             staff => Some((staff.author(), staff.name().to_string())),
         };
-        let new = NewTicket {
-            requester_email: email,
-            requester_name: name,
-            subject: cmd.subject,
-            body,
-            channel: cmd.channel,
-            help_topic_id: topic.map(|t| t.id),
-            kind: cmd.kind.or(topic.and_then(|t| t.default_type)).unwrap_or(TicketType::Incident),
-            department_id,
-            priority,
-            impact,
-            urgency,
-            custom_fields,
-            response_due_at: Some(response_due),
-            resolution_due_at: Some(resolution_due),
-            opened_by,
-            attachments,
-            at,
-        };
+        let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments };
         let (ticket, requester) = self.store.create_ticket(new, &self.config.number_format, &[NOTIFY_CREATED]).await?;
         tracing::info!(number = %ticket.number, "ticket opened");
         Ok((ticket, requester))
     }
 
-    fn can_see(&self, by: &Principal, t: &Ticket) -> bool {
+    /// The one authorization rule (`tikal_core::authz`), answered as the service answers:
+    /// what the caller may not see is "not found", what they may see but not do is forbidden.
+    fn allow(&self, by: &Principal, action: Action, scope: &Scope) -> Result<()> {
+        let rules = PortalRules { organisation_tickets: self.config.portal.organisation_tickets };
+        authz::authorize(by.actor(), action, scope, rules).map_err(|d| match d {
+            Denied::Hidden => ServiceError::NotFound("ticket"),
+            Denied::Forbidden => ServiceError::Forbidden,
+        })
+    }
+
+    /// The facts the rule needs about `t`: the organisation of its requester is looked up only
+    /// for a requester who may see their organisation's tickets and is not this one's requester.
+    async fn scope(&self, by: &Principal, t: &Ticket) -> Result<Scope> {
+        let scope = Scope::of(t);
         match by {
-            Principal::Requester { id, .. } => t.requester_id == *id,
-            Principal::TicketLink { requester, ticket, .. } => t.id == *ticket && t.requester_id == *requester,
-            staff => staff.allows(t.department_id, Permission::TicketView),
+            Principal::Requester { id, organisation: Some(_), .. } if *id != t.requester_id && self.config.portal.organisation_tickets => {
+                let owner = self.store.requesters_by_ids(&[t.requester_id]).await?;
+                Ok(scope.with_organisation(owner.first().and_then(|r| r.organisation_id)))
+            }
+            _ => Ok(scope),
         }
+    }
+
+    /// The ticket and its scope, if the caller may see it; otherwise "not found".
+    async fn visible(&self, by: &Principal, number: &TicketNumber) -> Result<(Ticket, Scope)> {
+        let t = self.store.ticket_by_number(number).await?.ok_or(ServiceError::NotFound("ticket"))?;
+        let scope = self.scope(by, &t).await?;
+        self.allow(by, Action::View, &scope)?;
+        Ok((t, scope))
     }
 
     /// The ticket, if the caller may see it; otherwise "not found" (no probing of numbers).
     pub async fn ticket(&self, by: &Principal, number: &TicketNumber) -> Result<Ticket> {
-        match self.store.ticket_by_number(number).await? {
-            Some(t) if self.can_see(by, &t) || self.same_organisation(by, &t).await? => Ok(t),
-            _ => Err(ServiceError::NotFound("ticket")),
-        }
-    }
-
-    /// Whether a requester may see another member's ticket of their organisation.
-    async fn same_organisation(&self, by: &Principal, t: &Ticket) -> Result<bool> {
-        let Principal::Requester { organisation: Some(org), .. } = by else { return Ok(false) };
-        if !self.config.portal.organisation_tickets {
-            return Ok(false);
-        }
-        let owner = self.store.requesters_by_ids(&[t.requester_id]).await?;
-        Ok(owner.first().is_some_and(|r| r.organisation_id == Some(*org)))
+        Ok(self.visible(by, number).await?.0)
     }
 
     /// The thread as the caller may see it: requesters never see internal notes or internal
     /// events.
     pub async fn thread(&self, by: &Principal, number: &TicketNumber) -> Result<(Ticket, Vec<ThreadEntry>, Vec<AttachmentMeta>)> {
-        let t = self.ticket(by, number).await?;
+        let (t, scope) = self.visible(by, number).await?;
         let mut entries = self.store.thread(t.id).await?;
         let mut attachments = self.store.attachments(t.id).await?;
-        if !by.is_staff() {
+        if self.allow(by, Action::ViewInternal, &scope).is_err() {
             entries.retain(ThreadEntry::is_public);
             attachments.retain(|a| a.entry_id.is_none_or(|e| entries.iter().any(|x| x.id == e)));
         }
@@ -297,10 +292,24 @@ impl Desk {
             Principal::TicketLink { ticket, .. } => Some(*ticket),
             _ => None,
         };
+        let statuses = if q.statuses.is_empty() && q.states.is_empty() {
+            Vec::new()
+        } else {
+            let catalog = self.catalog().await?;
+            let mut all = catalog.statuses_in(&q.states);
+            for key in &q.statuses {
+                let def = catalog.status(key.as_str()).ok_or(DomainError::invalid("status", Reason::NotFound))?;
+                all.push(def.status.clone());
+            }
+            if all.is_empty() {
+                return Ok(None);
+            }
+            all
+        };
         Ok(Some(TicketFilter {
             departments,
             only,
-            statuses: q.statuses.clone(),
+            statuses,
             department: q.department,
             requester,
             requester_organisation,
@@ -340,13 +349,13 @@ impl Desk {
     /// someone else saved the ticket in between (optimistic concurrency on `updated_at`).
     async fn change<F>(&self, by: &Principal, number: &TicketNumber, f: F) -> Result<(Ticket, Option<EntryId>)>
     where
-        F: Fn(&mut Ticket, chrono::DateTime<chrono::Utc>) -> Result<Change>,
+        F: Fn(&mut Ticket, &Scope, chrono::DateTime<chrono::Utc>) -> Result<Change>,
     {
         for _ in 0..STALE_RETRIES {
-            let mut t = self.ticket(by, number).await?;
+            let (mut t, scope) = self.visible(by, number).await?;
             let read_at = t.updated_at;
             let now = tikal_store::now().max(read_at);
-            let mut c = f(&mut t, now)?;
+            let mut c = f(&mut t, &scope, now)?;
             c.actor_name = by.name().to_string();
             t.updated_at = now;
             match self.store.save_ticket_change(&t, read_at, &c).await {
@@ -371,17 +380,20 @@ impl Desk {
         let policy = self.config.resolution;
         let author = by.author();
         let (_, entry) = self
-            .change(by, number, |t, now| {
+            .change(by, number, |t, scope, now| {
                 let (events, jobs) = match kind {
                     EntryKind::Reply => {
-                        by.require(t.department_id, Permission::TicketReply)?;
+                        self.allow(by, Action::Reply, scope)?;
                         (t.record_agent_reply(&author, now, &policy), vec![NOTIFY_REPLY])
                     }
                     EntryKind::Note => {
-                        by.require(t.department_id, Permission::TicketNote)?;
+                        self.allow(by, Action::Note, scope)?;
                         (Vec::new(), Vec::new())
                     }
-                    _ => (t.record_requester_message(&author, now, &policy)?, vec![NOTIFY_MESSAGE]),
+                    _ => {
+                        self.allow(by, Action::RequesterMessage, scope)?;
+                        (t.record_requester_message(&author, now, &policy)?, vec![NOTIFY_MESSAGE])
+                    }
                 };
                 let entry = NewEntry {
                     kind,
@@ -402,8 +414,10 @@ impl Desk {
         self.check_references(&update).await?;
         let (policy, matrix) = (self.config.resolution, &self.config.priority_matrix);
         let (t, _) = self
-            .change(by, number, |t, now| {
-                check_update_permissions(by, t, &update)?;
+            .change(by, number, |t, scope, now| {
+                for action in update.actions(t) {
+                    self.allow(by, action, scope)?;
+                }
                 let events = t.apply(update.clone(), &by.author(), now, &policy, matrix)?;
                 Ok(Change { events, entry: None, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
             })
@@ -429,6 +443,15 @@ impl Desk {
         {
             return Err(DomainError::invalid("help_topic_id", Reason::NotFound).into());
         }
+        if let Some(status) = &u.status {
+            match catalog.status(status.as_str()) {
+                Some(d) if d.active && d.status == *status => {}
+                Some(d) if d.status == *status => {
+                    return Err(DomainError::invalid("status", "is retired and can no longer be chosen").into());
+                }
+                _ => return Err(DomainError::invalid("status", Reason::NotFound).into()),
+            }
+        }
         Ok(())
     }
 
@@ -437,21 +460,26 @@ impl Desk {
     pub async fn resolution(&self, by: &Principal, number: &TicketNumber, action: ResolutionAction, reason: &str) -> Result<Ticket> {
         let (author, policy) = (by.author(), self.config.resolution);
         let (t, _) = self
-            .change(by, number, |t, now| {
+            .change(by, number, |t, scope, now| {
                 let events = match action {
                     ResolutionAction::Approve | ResolutionAction::Return => {
-                        by.require(t.department_id, Permission::TicketApprove)?;
+                        self.allow(by, Action::ReviewResolution, scope)?;
                         if action == ResolutionAction::Approve {
                             t.approve(&author, now, &policy)?
                         } else {
                             t.return_resolution(reason, &author, now, &policy)?
                         }
                     }
-                    // Only the ticket's requester answers for the solution (not staff, not a
-                    // colleague of the organisation).
-                    _ if by.is_staff() || by.author() != Author::Requester(t.requester_id) => return Err(ServiceError::Forbidden),
-                    ResolutionAction::Confirm => t.confirm_resolution(&author, now, &policy)?,
-                    ResolutionAction::Reject => t.reject_resolution(reason, &author, now, &policy)?,
+                    _ => {
+                        // Only the ticket's requester answers for the solution (not staff, not a
+                        // colleague of the organisation).
+                        self.allow(by, Action::AnswerResolution, scope)?;
+                        if action == ResolutionAction::Confirm {
+                            t.confirm_resolution(&author, now, &policy)?
+                        } else {
+                            t.reject_resolution(reason, &author, now, &policy)?
+                        }
+                    }
                 };
                 Ok(Change { events, entry: None, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
             })
@@ -466,8 +494,8 @@ impl Desk {
             _ => None,
         };
         let (t, _) = self
-            .change(by, number, |t, now| {
-                by.require(t.department_id, Permission::TimeLog)?;
+            .change(by, number, |t, scope, now| {
+                self.allow(by, Action::LogTime, scope)?;
                 let event = t.log_time(minutes, &by.author(), now)?;
                 Ok(Change {
                     events: vec![event],
@@ -480,32 +508,6 @@ impl Desk {
             .await?;
         Ok(t)
     }
-}
-
-fn check_update_permissions(by: &Principal, t: &Ticket, u: &TicketUpdate) -> Result<()> {
-    let dept = t.department_id;
-    if u.priority.is_some() || u.impact_urgency.is_some() || u.kind.is_some() || u.subject.is_some() || u.help_topic_id.is_some() {
-        by.require(dept, Permission::TicketEdit)?;
-    }
-    if u.owner_id.is_some() || u.responsible_id.is_some() || u.team_id.is_some() {
-        by.require(dept, Permission::TicketAssign)?;
-    }
-    if u.time_estimate_minutes.is_some() {
-        by.require(dept, Permission::TimeLog)?;
-    }
-    if u.department_id.is_some() {
-        by.require(dept, Permission::TicketTransfer)?;
-    }
-    if let Some(to) = u.status {
-        let perm = match to.category() {
-            StateCategory::Resolved => Permission::TicketResolve,
-            StateCategory::Closed => Permission::TicketClose,
-            _ if t.status == Status::Closed => Permission::TicketReopen,
-            _ => Permission::TicketReply,
-        };
-        by.require(dept, perm)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::convert::micros;
 use crate::directory::to_requester;
 use crate::entity::{job, requester, thread_entry, ticket};
 use crate::jobs::NewJob;
-use crate::tickets::{NewTicket, entry_row, event_row, insert_attachments, mutable_columns, to_ticket};
+use crate::tickets::{NewTicket, entry_row, event_row, insert_attachments, mutable_columns};
 use crate::{Result, Store, StoreError};
 
 /// Most tickets written in one transaction (bounded so statements stay far below SQLite's
@@ -110,7 +110,7 @@ async fn upsert_requesters(txn: &DatabaseTransaction, batch: &[Request]) -> Resu
             organisation_id: Set(orgs.get(r.new.requester_email.domain()).copied()),
             language: Set(None),
             password_hash: Set(None),
-            created_at: Set(micros(r.new.at)),
+            created_at: Set(micros(r.new.opening.at)),
             verification_pending: Set(false),
         });
         requester::Entity::insert_many(rows)
@@ -149,38 +149,6 @@ async fn next_seqs(txn: &DatabaseTransaction, n: usize) -> Result<Vec<i64>> {
     }
 }
 
-fn initial(new: &NewTicket, number: TicketNumber, requester_id: RequesterId) -> Ticket {
-    Ticket {
-        id: TicketId(0),
-        number,
-        subject: new.subject.clone(),
-        requester_id,
-        channel: new.channel,
-        help_topic_id: new.help_topic_id,
-        kind: new.kind,
-        department_id: new.department_id,
-        priority: new.priority,
-        impact: new.impact,
-        urgency: new.urgency,
-        status: Status::New,
-        owner_id: None,
-        responsible_id: None,
-        team_id: None,
-        custom_fields: new.custom_fields.clone(),
-        time_estimate_minutes: None,
-        time_spent_minutes: 0,
-        response_due_at: new.response_due_at,
-        resolution_due_at: new.resolution_due_at,
-        first_response_at: None,
-        resolution_approved: false,
-        resolution_confirmed: false,
-        resolved_at: None,
-        closed_at: None,
-        created_at: new.at,
-        updated_at: new.at,
-    }
-}
-
 /// Writes a batch in one transaction: requesters, numbers, tickets, first messages,
 /// attachments, `created` events and jobs. Returns the tickets in the batch's order.
 async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(Ticket, Requester)>> {
@@ -191,7 +159,7 @@ async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(T
     let mut rows = Vec::with_capacity(batch.len());
     for (r, seq) in batch.iter().zip(&seqs) {
         let who = requesters.get(r.new.requester_email.as_str()).ok_or(StoreError::NotFound("requester"))?;
-        let t = initial(&r.new, r.format.format(u64::try_from(*seq).unwrap_or(0), r.new.at.year()), who.id);
+        let t = Ticket::open(&r.new.opening, r.format.format(u64::try_from(*seq).unwrap_or(0), r.new.opening.at.year()), who.id);
         let mut am = ticket::ActiveModel {
             id: NotSet,
             number: Set(t.number.as_str().to_string()),
@@ -206,15 +174,19 @@ async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(T
         tickets.push((t, who.clone()));
     }
     let inserted = ticket::Entity::insert_many(rows).exec_with_returning(&txn).await?;
-    let ids: BTreeMap<String, i64> =
-        inserted.into_iter().map(|m| to_ticket(m).map(|t| (t.number.to_string(), t.id.get()))).collect::<Result<_>>()?;
+    let ids: BTreeMap<String, i64> = inserted.into_iter().map(|m| (m.number, m.id)).collect();
     for (t, _) in &mut tickets {
         t.id = TicketId(*ids.get(t.number.as_str()).ok_or(StoreError::NotFound("inserted ticket"))?);
     }
 
     let messages = batch.iter().zip(&tickets).map(|(r, (t, who))| {
-        let mut row =
-            entry_row(t.id, EntryKind::Message, &Author::Requester(who.id), Some(r.new.requester_name.as_str().to_string()), r.new.at);
+        let mut row = entry_row(
+            t.id,
+            EntryKind::Message,
+            &Author::Requester(who.id),
+            Some(r.new.requester_name.as_str().to_string()),
+            r.new.opening.at,
+        );
         row.body = Set(Some(r.new.body.clone()));
         row
     });
@@ -225,13 +197,13 @@ async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(T
     for (r, (t, who)) in batch.iter().zip(&tickets) {
         if !r.new.attachments.is_empty() {
             let entry = entry_of.get(&t.id.get()).copied().map(EntryId);
-            insert_attachments(&txn, t.id, entry, &r.new.attachments, r.new.at).await?;
+            insert_attachments(&txn, t.id, entry, &r.new.attachments, r.new.opening.at).await?;
         }
         let (by, by_name) = r.new.opened_by.clone().unwrap_or((Author::Requester(who.id), r.new.requester_name.as_str().to_string()));
-        let created = TicketEvent::new(EventKind::Created, &by, r.new.at, None, Some(t.status.to_string()));
+        let created = TicketEvent::new(EventKind::Created, &by, r.new.opening.at, None, Some(t.status.to_string()));
         events.push(event_row(t.id, &created, Some(&by_name)));
         for j in &r.jobs {
-            jobs.push(crate::jobs::ticket_job(j, t.id, r.new.at));
+            jobs.push(crate::jobs::ticket_job(j, t.id, r.new.opening.at));
         }
     }
     thread_entry::Entity::insert_many(events).exec_without_returning(&txn).await?;

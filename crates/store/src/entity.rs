@@ -223,3 +223,14 @@ entity!(login_attempt, "login_attempts", {
     subject: String,
     at: i64,
 });
+
+entity!(status, "statuses", {
+    #[sea_orm(primary_key, auto_increment = false)] key: String,
+    category: String,
+    awaits_requester: bool,
+    name_es: String,
+    name_en: String,
+    position: i32,
+    active: bool,
+    created_at: i64,
+});

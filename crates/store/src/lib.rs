@@ -12,6 +12,7 @@ mod error;
 mod idempotency;
 mod jobs;
 pub mod migration;
+mod statuses;
 mod tickets;
 
 use std::path::Path;
@@ -31,6 +32,7 @@ pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
 pub use idempotency::{IdempotentResponse, Reservation};
 pub use jobs::{ClaimedJob, NewJob};
+pub use statuses::StatusChange;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -47,6 +49,7 @@ pub struct Store {
     /// change at once (other nodes within their cache's lifetime).
     catalog_version: Arc<AtomicU64>,
     creator: create::Creator,
+    status_book: statuses::StatusBook,
 }
 
 impl std::fmt::Debug for Store {
@@ -67,13 +70,13 @@ impl Store {
             let read = Database::connect(sqlite_options(url, 4)).await?;
             let write = Database::connect(sqlite_options(url, 1)).await?;
             let creator = create::Creator::start(write.clone());
-            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator })
+            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator, status_book: Default::default() })
         } else {
             let mut opt = ConnectOptions::new(url.to_string());
             opt.max_connections(16).min_connections(1).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);
             let db = Database::connect(opt).await?;
             let creator = create::Creator::start(db.clone());
-            Ok(Store { read: db.clone(), write: db, blobs, catalog_version: Arc::default(), creator })
+            Ok(Store { read: db.clone(), write: db, blobs, catalog_version: Arc::default(), creator, status_book: Default::default() })
         }
     }
 

@@ -1,13 +1,14 @@
 //! Tickets, their thread and attachments. A change and the events it causes are committed in
 //! one transaction, together with the jobs (outbox) that notify about it.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
 };
-use tikal_core::fields::FieldValues;
 use tikal_core::*;
 
 use crate::convert::{micros, opt_time, time};
@@ -19,24 +20,15 @@ use crate::{BlobStore, Result, Store, StoreError, StoredBlob};
 /// created by e-mail), the number and the ids.
 #[derive(Debug, Clone)]
 pub struct NewTicket {
+    /// The ticket's properties as core decided them.
+    pub opening: Opening,
     pub requester_email: EmailAddress,
     pub requester_name: PersonName,
-    pub subject: Subject,
+    /// The requester's first message.
     pub body: String,
-    pub channel: Channel,
-    pub help_topic_id: Option<HelpTopicId>,
-    pub kind: TicketType,
-    pub department_id: DepartmentId,
-    pub priority: Priority,
-    pub impact: Option<Impact>,
-    pub urgency: Option<Urgency>,
-    pub custom_fields: FieldValues,
-    pub response_due_at: Option<DateTime<Utc>>,
-    pub resolution_due_at: Option<DateTime<Utc>>,
     /// Who registered it, when not the requester (an operator taking a phone call, an API key).
     pub opened_by: Option<(Author, String)>,
     pub attachments: Vec<NewAttachment>,
-    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -107,7 +99,7 @@ pub struct TicketFilter {
     pub oldest_first: bool,
 }
 
-pub(crate) fn to_ticket(m: ticket::Model) -> Result<Ticket> {
+pub(crate) fn to_ticket(m: ticket::Model, statuses: &HashMap<String, Status>) -> Result<Ticket> {
     let small = |v: Option<i16>| v.map(|x| u8::try_from(x).unwrap_or(0));
     Ok(Ticket {
         id: TicketId(m.id),
@@ -121,7 +113,7 @@ pub(crate) fn to_ticket(m: ticket::Model) -> Result<Ticket> {
         priority: Priority::try_from(i64::from(m.priority))?,
         impact: small(m.impact).map(Impact::try_from).transpose()?,
         urgency: small(m.urgency).map(Urgency::try_from).transpose()?,
-        status: m.status.parse()?,
+        status: statuses.get(&m.status).cloned().ok_or_else(|| StoreError::Corrupt(format!("unknown status `{}`", m.status)))?,
         owner_id: m.owner_id.map(AgentId),
         responsible_id: m.responsible_id.map(AgentId),
         team_id: m.team_id.map(TeamId),
@@ -310,11 +302,19 @@ impl Store {
     }
 
     pub async fn ticket_by_number(&self, number: &TicketNumber) -> Result<Option<Ticket>> {
-        ticket::Entity::find().filter(ticket::Column::Number.eq(number.as_str())).one(&self.read).await?.map(to_ticket).transpose()
+        let row = ticket::Entity::find().filter(ticket::Column::Number.eq(number.as_str())).one(&self.read).await?;
+        Ok(self.to_tickets(row.into_iter().collect()).await?.pop())
     }
 
     pub async fn ticket_by_id(&self, id: TicketId) -> Result<Option<Ticket>> {
-        ticket::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_ticket).transpose()
+        let row = ticket::Entity::find_by_id(id.get()).one(&self.read).await?;
+        Ok(self.to_tickets(row.into_iter().collect()).await?.pop())
+    }
+
+    /// Rows to tickets, with their statuses resolved.
+    async fn to_tickets(&self, rows: Vec<ticket::Model>) -> Result<Vec<Ticket>> {
+        let statuses = self.status_map(rows.iter().map(|m| m.status.as_str())).await?;
+        rows.into_iter().map(|m| to_ticket(m, &statuses)).collect()
     }
 
     fn filtered(f: &TicketFilter) -> sea_orm::Select<ticket::Entity> {
@@ -370,7 +370,8 @@ impl Store {
             q = q.filter(if f.oldest_first { ticket::Column::Id.gt(after.get()) } else { ticket::Column::Id.lt(after.get()) });
         }
         let q = if f.oldest_first { q.order_by_asc(ticket::Column::Id) } else { q.order_by_desc(ticket::Column::Id) };
-        q.limit(limit).all(&self.read).await?.into_iter().map(to_ticket).collect()
+        let rows = q.limit(limit).all(&self.read).await?;
+        self.to_tickets(rows).await
     }
 
     /// How many tickets match (for tab counts of one requester; not for whole-desk queues).

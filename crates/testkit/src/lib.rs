@@ -42,6 +42,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub desk: Desk,
     pub dir: TempDir,
+    /// The database this app runs on (for a second node or a direct look).
+    pub database_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -55,7 +57,7 @@ impl TestApp {
     pub async fn spawn_with(change: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = fresh_database_url(dir.path()).await;
-        let mut settings = Settings { data_dir: dir.path().to_path_buf(), database_url: Some(url), ..Settings::default() };
+        let mut settings = Settings { data_dir: dir.path().to_path_buf(), database_url: Some(url.clone()), ..Settings::default() };
         change(&mut settings);
         let desk = tikal::startup::open_desk(&settings).await.expect("open desk");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
@@ -69,7 +71,7 @@ impl TestApp {
             tikal::startup::run(server_desk, listener, None, shutdown).await.expect("server");
         });
         let key = desk.create_api_key("tests").await.expect("api key");
-        TestApp { base, key, client: reqwest::Client::new(), desk, dir, shutdown: Some(tx), server: Some(server) }
+        TestApp { base, key, client: reqwest::Client::new(), desk, dir, database_url: url, shutdown: Some(tx), server: Some(server) }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -278,7 +278,7 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
         .await?;
         if stage == 1 {
             // Waiting on the requester, or on a third party (a supplier, another unit).
-            let status = if i % 2 == 0 { Status::PendingRequester } else { Status::PendingThirdParty };
+            let status = if i % 2 == 0 { Status::PENDING_REQUESTER } else { Status::PENDING_THIRD_PARTY };
             let wait = TicketUpdate { status: Some(status), ..Default::default() };
             desk.update_ticket(&supervisor, &t.number, wait).await?;
             continue;
@@ -303,11 +303,11 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
             continue;
         }
         desk.log_time(&supervisor, &t.number, 30 + 15 * u32::try_from(rng.next(6)).unwrap_or(0), Some("Atención en sitio".into())).await?;
-        let resolve = TicketUpdate { status: Some(Status::Resolved), ..Default::default() };
+        let resolve = TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() };
         desk.update_ticket(&supervisor, &t.number, resolve).await?;
         if stage >= 7 {
             // Reviewed: closed by the supervisor (approve) or closed outright.
-            let close = TicketUpdate { status: Some(Status::Closed), ..Default::default() };
+            let close = TicketUpdate { status: Some(Status::CLOSED), ..Default::default() };
             if desk.update_ticket(&supervisor, &t.number, close).await.is_err() {
                 desk.resolution(&supervisor, &t.number, ResolutionAction::Approve, "").await.ok();
             }

@@ -11,6 +11,8 @@ use tikal::startup::{self, StartupError};
 use tikal::{Settings, demo};
 use tikal_core::{EmailAddress, PersonName};
 
+mod status_cli;
+
 #[derive(Parser)]
 #[command(name = "tikal", version, about = "Tikal: a self-hosted IT helpdesk")]
 struct Cli {
@@ -65,6 +67,11 @@ enum Command {
     HelpTopic {
         #[command(subcommand)]
         command: HelpTopicCommand,
+    },
+    /// Ticket statuses: add your own (each in a state category), rename, retire.
+    Status {
+        #[command(subcommand)]
+        command: status_cli::StatusCommand,
     },
     /// Organisations of requesters (joined by e-mail domain).
     Organisation {
@@ -259,6 +266,10 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::HelpTopic { command } => {
             let desk = startup::open_desk(&settings).await?;
             catalogue::help_topic(&desk, command).await
+        }
+        Command::Status { command } => {
+            let desk = startup::open_desk(&settings).await?;
+            status_cli::run(&desk, command).await
         }
         Command::Organisation { command } => {
             let desk = startup::open_desk(&settings).await?;

@@ -65,7 +65,7 @@ impl Modify for BearerAuth {
     servers((url = "/api/v1")),
     paths(
         tickets::create, tickets::list, tickets::show, tickets::update, tickets::thread, tickets::post_message,
-        tickets::resolution, tickets::log_time, tickets::attachment, catalog::departments, catalog::help_topics, catalog::form
+        tickets::resolution, tickets::log_time, tickets::attachment, catalog::departments, catalog::help_topics, catalog::form, catalog::statuses
     ),
     modifiers(&BearerAuth),
     security(("api_key" = [])),

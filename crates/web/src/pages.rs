@@ -51,8 +51,9 @@ impl Chrome {
         self.lang.t_with(key, &[(a, av.to_string().into()), (b, bv.to_string().into())])
     }
 
-    pub fn status(&self, s: &tikal_core::Status) -> String {
-        self.lang.t(&format!("status-{}", s.as_str()))
+    /// A status's name in this language, as the desk configured it (statuses are data).
+    pub fn status(&self, catalog: &tikal_service::Catalog, key: &str) -> String {
+        catalog.status(key).map_or_else(|| key.to_string(), |d| d.name(self.lang.code()).to_string())
     }
 
     /// A date and time in the organisation's time zone.

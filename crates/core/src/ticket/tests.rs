@@ -1,40 +1,15 @@
 use super::*;
-use crate::fields::FieldValues;
+use crate::status::StatusKey;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z").map(|d| d.with_timezone(&Utc)).expect("date")
 }
 
 fn ticket() -> Ticket {
-    Ticket {
-        id: TicketId(1),
-        number: TicketNumber::parse("000001").expect("number"),
-        subject: Subject::parse("Impresora no imprime").expect("subject"),
-        requester_id: RequesterId(1),
-        channel: Channel::Web,
-        help_topic_id: None,
-        kind: TicketType::Incident,
-        department_id: DepartmentId(1),
-        priority: Priority::Medium,
-        impact: None,
-        urgency: None,
-        status: Status::New,
-        owner_id: None,
-        responsible_id: None,
-        team_id: None,
-        custom_fields: FieldValues::new(),
-        time_estimate_minutes: None,
-        time_spent_minutes: 0,
-        response_due_at: None,
-        resolution_due_at: None,
-        first_response_at: None,
-        resolution_approved: false,
-        resolution_confirmed: false,
-        resolved_at: None,
-        closed_at: None,
-        created_at: now(),
-        updated_at: now(),
-    }
+    let mut t = Ticket::sample();
+    t.created_at = now();
+    t.updated_at = now();
+    t
 }
 
 const AGENT: Author = Author::Agent(AgentId(7));
@@ -49,20 +24,34 @@ fn strict() -> ResolutionPolicy {
     ResolutionPolicy { approval_required: true, confirmation_required: true, reopen_window_days: 7 }
 }
 
+/// The built-in statuses plus one added status in each category.
+fn all_statuses() -> Vec<Status> {
+    let added = [
+        ("triaje", StateCategory::New),
+        ("en_progreso", StateCategory::Open),
+        ("espera_proveedor", StateCategory::Pending),
+        ("resuelto_remoto", StateCategory::Resolved),
+        ("anulado", StateCategory::Closed),
+    ];
+    let mut all = Status::BUILTIN.to_vec();
+    all.extend(added.map(|(k, c)| Status::new(StatusKey::parse(k).expect("key"), c, false).expect("status")));
+    all
+}
+
 #[test]
 fn every_pair_of_statuses_follows_the_graph() {
-    for &from in Status::ALL {
-        for &to in Status::ALL {
+    for from in all_statuses() {
+        for to in all_statuses() {
             let mut t = ticket();
-            t.status = from;
+            t.status = from.clone();
             // Make the resolution gates open so only the graph decides.
             t.resolution_approved = true;
             t.resolution_confirmed = true;
             t.closed_at = Some(now());
-            let r = t.transition(to, &AGENT, now(), &plain());
+            let r = t.transition(to.clone(), &AGENT, now(), &plain());
             if from == to {
                 assert_eq!(r, Err(DomainError::NoChange));
-            } else if from.can_move_to(to) {
+            } else if from.can_move_to(&to) {
                 let events = r.expect("allowed move");
                 assert_eq!(t.status, to);
                 let change = events.iter().find(|e| e.kind == EventKind::StatusChanged).expect("status event");
@@ -70,8 +59,10 @@ fn every_pair_of_statuses_follows_the_graph() {
                 assert_eq!(change.after.as_deref(), Some(to.as_str()));
                 assert_eq!(change.by, AGENT);
                 assert_eq!(change.at, now());
+                let reopened = events.iter().any(|e| e.kind == EventKind::Reopened);
+                assert_eq!(reopened, from.category() == StateCategory::Closed, "{from} -> {to}");
             } else {
-                assert_eq!(r, Err(DomainError::InvalidTransition { from, to }));
+                assert_eq!(r, Err(DomainError::InvalidTransition { from: from.clone(), to: to.clone() }));
                 assert_eq!(t.status, from, "unchanged on error");
             }
         }
@@ -79,12 +70,31 @@ fn every_pair_of_statuses_follows_the_graph() {
 }
 
 #[test]
+fn added_statuses_act_like_their_category() {
+    let vendor = Status::new(StatusKey::parse("espera_proveedor").expect("key"), StateCategory::Pending, false).expect("status");
+    let asked = Status::new(StatusKey::parse("esperando_datos").expect("key"), StateCategory::Pending, true).expect("status");
+    let cancelled = Status::new(StatusKey::parse("anulado").expect("key"), StateCategory::Closed, false).expect("status");
+    let mut t = ticket();
+    t.status = vendor.clone();
+    t.record_requester_message(&REQUESTER, now(), &plain()).expect("ok");
+    assert_eq!(t.status, vendor, "a third-party wait is not ended by the requester");
+    t.status = asked;
+    t.record_requester_message(&REQUESTER, now(), &plain()).expect("ok");
+    assert_eq!(t.status, Status::OPEN, "a wait on the requester ends with their reply");
+    let p = ResolutionPolicy { approval_required: true, ..plain() };
+    assert_eq!(t.transition(cancelled.clone(), &AGENT, now(), &p), Err(DomainError::ApprovalRequired), "closing needs approval");
+    t.transition(cancelled, &AGENT, now(), &plain()).expect("close as cancelled");
+    assert!(t.closed_at.is_some());
+    assert!(t.resolved_at.is_some());
+}
+
+#[test]
 fn plain_policy_resolve_then_close() {
     let mut t = ticket();
-    t.transition(Status::Open, &AGENT, now(), &plain()).expect("open");
-    t.transition(Status::Resolved, &AGENT, now(), &plain()).expect("resolve");
+    t.transition(Status::OPEN, &AGENT, now(), &plain()).expect("open");
+    t.transition(Status::RESOLVED, &AGENT, now(), &plain()).expect("resolve");
     assert!(t.resolved_at.is_some());
-    t.transition(Status::Closed, &AGENT, now(), &plain()).expect("close");
+    t.transition(Status::CLOSED, &AGENT, now(), &plain()).expect("close");
     assert!(t.closed_at.is_some());
 }
 
@@ -92,11 +102,11 @@ fn plain_policy_resolve_then_close() {
 fn approval_gate() {
     let p = ResolutionPolicy { approval_required: true, confirmation_required: false, reopen_window_days: 7 };
     let mut t = ticket();
-    assert_eq!(t.transition(Status::Closed, &AGENT, now(), &p), Err(DomainError::ApprovalRequired), "no closing around the supervisor");
-    t.transition(Status::Resolved, &AGENT, now(), &p).expect("resolve");
-    assert_eq!(t.transition(Status::Closed, &AGENT, now(), &p), Err(DomainError::ApprovalRequired));
+    assert_eq!(t.transition(Status::CLOSED, &AGENT, now(), &p), Err(DomainError::ApprovalRequired), "no closing around the supervisor");
+    t.transition(Status::RESOLVED, &AGENT, now(), &p).expect("resolve");
+    assert_eq!(t.transition(Status::CLOSED, &AGENT, now(), &p), Err(DomainError::ApprovalRequired));
     let events = t.approve(&SUPERVISOR, now(), &p).expect("approve");
-    assert_eq!(t.status, Status::Closed);
+    assert_eq!(t.status, Status::CLOSED);
     assert_eq!(events[0].kind, EventKind::ResolutionApproved);
     assert_eq!(events[1].kind, EventKind::StatusChanged);
 }
@@ -105,10 +115,10 @@ fn approval_gate() {
 fn supervisor_returns_with_reason() {
     let p = strict();
     let mut t = ticket();
-    t.transition(Status::Resolved, &AGENT, now(), &p).expect("resolve");
+    t.transition(Status::RESOLVED, &AGENT, now(), &p).expect("resolve");
     assert!(t.return_resolution("  ", &SUPERVISOR, now(), &p).is_err(), "a reason is required");
     let events = t.return_resolution("Falta verificar el cableado", &SUPERVISOR, now(), &p).expect("return");
-    assert_eq!(t.status, Status::Open);
+    assert_eq!(t.status, Status::OPEN);
     assert_eq!(events[0].reason.as_deref(), Some("Falta verificar el cableado"));
     assert!(t.resolved_at.is_none());
     assert!(!t.resolution_approved);
@@ -118,30 +128,30 @@ fn supervisor_returns_with_reason() {
 fn strict_policy_needs_both_gates_in_any_order() {
     let p = strict();
     let mut a = ticket();
-    a.transition(Status::Resolved, &AGENT, now(), &p).expect("resolve");
+    a.transition(Status::RESOLVED, &AGENT, now(), &p).expect("resolve");
     a.confirm_resolution(&REQUESTER, now(), &p).expect("confirm");
-    assert_eq!(a.status, Status::Resolved, "still awaiting approval");
-    assert_eq!(a.transition(Status::Closed, &AGENT, now(), &p), Err(DomainError::ApprovalRequired));
+    assert_eq!(a.status, Status::RESOLVED, "still awaiting approval");
+    assert_eq!(a.transition(Status::CLOSED, &AGENT, now(), &p), Err(DomainError::ApprovalRequired));
     a.approve(&SUPERVISOR, now(), &p).expect("approve");
-    assert_eq!(a.status, Status::Closed);
+    assert_eq!(a.status, Status::CLOSED);
 
     let mut b = ticket();
-    b.transition(Status::Resolved, &AGENT, now(), &p).expect("resolve");
+    b.transition(Status::RESOLVED, &AGENT, now(), &p).expect("resolve");
     b.approve(&SUPERVISOR, now(), &p).expect("approve");
     assert_eq!(b.approve(&SUPERVISOR, now(), &p), Err(DomainError::AlreadyApproved));
-    assert_eq!(b.status, Status::Resolved, "awaiting confirmation");
-    assert_eq!(b.transition(Status::Closed, &AGENT, now(), &p), Err(DomainError::ConfirmationRequired));
-    b.transition(Status::Closed, &Author::System, now(), &p).expect("auto-close by the system");
-    assert_eq!(b.status, Status::Closed);
+    assert_eq!(b.status, Status::RESOLVED, "awaiting confirmation");
+    assert_eq!(b.transition(Status::CLOSED, &AGENT, now(), &p), Err(DomainError::ConfirmationRequired));
+    b.transition(Status::CLOSED, &Author::System, now(), &p).expect("auto-close by the system");
+    assert_eq!(b.status, Status::CLOSED);
 }
 
 #[test]
 fn requester_rejects_resolution() {
     let p = plain();
     let mut t = ticket();
-    t.transition(Status::Resolved, &AGENT, now(), &p).expect("resolve");
+    t.transition(Status::RESOLVED, &AGENT, now(), &p).expect("resolve");
     let events = t.reject_resolution("Sigue sin imprimir", &REQUESTER, now(), &p).expect("reject");
-    assert_eq!(t.status, Status::Open);
+    assert_eq!(t.status, Status::OPEN);
     assert_eq!(events[0].kind, EventKind::ResolutionRejected);
     assert_eq!(t.confirm_resolution(&REQUESTER, now(), &p), Err(DomainError::NotResolved));
 }
@@ -150,7 +160,7 @@ fn requester_rejects_resolution() {
 fn requester_reply_reopens_within_window_only() {
     let p = strict();
     let mut t = ticket();
-    t.status = Status::Closed;
+    t.status = Status::CLOSED;
     t.closed_at = Some(now());
     let later = now() + Duration::days(3);
     let events = t.clone().record_requester_message(&REQUESTER, later, &p).expect("reopens");
@@ -158,25 +168,25 @@ fn requester_reply_reopens_within_window_only() {
     let too_late = now() + Duration::days(8);
     assert!(!t.reopens_on_reply(too_late, &p));
     assert_eq!(t.record_requester_message(&REQUESTER, too_late, &p), Err(DomainError::ReopenWindowExpired));
-    assert_eq!(t.status, Status::Closed);
+    assert_eq!(t.status, Status::CLOSED);
 }
 
 #[test]
 fn requester_reply_wakes_pending_ticket() {
     let mut t = ticket();
-    t.status = Status::PendingRequester;
+    t.status = Status::PENDING_REQUESTER;
     t.record_requester_message(&REQUESTER, now(), &plain()).expect("ok");
-    assert_eq!(t.status, Status::Open);
-    t.status = Status::PendingThirdParty;
+    assert_eq!(t.status, Status::OPEN);
+    t.status = Status::PENDING_THIRD_PARTY;
     t.record_requester_message(&REQUESTER, now(), &plain()).expect("ok");
-    assert_eq!(t.status, Status::PendingThirdParty, "still waiting on the third party");
+    assert_eq!(t.status, Status::PENDING_THIRD_PARTY, "still waiting on the third party");
 }
 
 #[test]
 fn first_reply_opens_and_stamps_response() {
     let mut t = ticket();
     let events = t.record_agent_reply(&AGENT, now(), &plain());
-    assert_eq!(t.status, Status::Open);
+    assert_eq!(t.status, Status::OPEN);
     assert_eq!(events.len(), 1);
     assert_eq!(t.first_response_at, Some(now()));
     let later = now() + Duration::hours(1);
@@ -191,7 +201,7 @@ fn apply_records_before_and_after() {
         department_id: Some(DepartmentId(2)),
         owner_id: Some(Some(AgentId(7))),
         impact_urgency: Some((Impact::High, Urgency::High)),
-        status: Some(Status::Open),
+        status: Some(Status::OPEN),
         ..Default::default()
     };
     let events = t.apply(update, &AGENT, now(), &plain(), &PriorityMatrix::default()).expect("apply");
@@ -207,9 +217,9 @@ fn apply_records_before_and_after() {
 #[test]
 fn apply_is_all_or_nothing() {
     let mut t = ticket();
-    t.status = Status::Closed;
+    t.status = Status::CLOSED;
     let before = t.clone();
-    let update = TicketUpdate { department_id: Some(DepartmentId(2)), status: Some(Status::Resolved), ..Default::default() };
+    let update = TicketUpdate { department_id: Some(DepartmentId(2)), status: Some(Status::RESOLVED), ..Default::default() };
     assert!(t.apply(update, &AGENT, now(), &plain(), &PriorityMatrix::default()).is_err());
     assert_eq!(t, before);
 }

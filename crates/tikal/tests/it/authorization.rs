@@ -50,13 +50,13 @@ async fn roles_limit_actions() {
     let note = PostMessage { kind: EntryKind::Note, body: "nota".into(), attachments: vec![] };
     assert!(matches!(desk.post_message(&reader, &n, note.clone()).await, Err(ServiceError::Forbidden)));
     desk.post_message(&agent, &n, note).await.expect("agents write notes");
-    desk.update_ticket(&agent, &n, TicketUpdate { status: Some(Status::Resolved), ..Default::default() }).await.expect("agents resolve");
-    let close = TicketUpdate { status: Some(Status::Closed), ..Default::default() };
+    desk.update_ticket(&agent, &n, TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() }).await.expect("agents resolve");
+    let close = TicketUpdate { status: Some(Status::CLOSED), ..Default::default() };
     assert!(matches!(desk.update_ticket(&agent, &n, close.clone()).await, Err(ServiceError::Forbidden)), "closing is for supervisors");
     assert!(matches!(desk.resolution(&agent, &n, tikal_service::ResolutionAction::Approve, "").await, Err(ServiceError::Forbidden)));
     let t =
         desk.resolution(&supervisor, &n, tikal_service::ResolutionAction::Return, "Falta confirmar con el usuario").await.expect("return");
-    assert_eq!(t.status, Status::Open);
+    assert_eq!(t.status, Status::OPEN);
     let (_, thread, _) = desk.thread(&supervisor, &n).await.expect("thread");
     assert!(thread.iter().any(|e| e.reason.as_deref() == Some("Falta confirmar con el usuario")));
 }
@@ -87,4 +87,37 @@ async fn requesters_see_only_their_own_public_thread() {
     assert_eq!(thread.last().map(|e| e.kind), Some(EntryKind::Message), "a requester always writes a message, never a note");
     let approve = desk.resolution(&ana, &mine, tikal_service::ResolutionAction::Approve, "").await;
     assert!(matches!(approve, Err(ServiceError::Forbidden)));
+}
+
+#[tokio::test]
+async fn every_action_on_a_hidden_ticket_looks_like_no_ticket_and_nobody_answers_for_the_requester() {
+    let app = TestApp::spawn().await;
+    let mesa = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let redes = app.department("Redes").await;
+    let resp = app
+        .post("/api/v1/tickets", &serde_json::json!({"subject": "Switch caído", "message": "m", "requester": {"email": "b@gob.example"}, "department_id": redes.get()}))
+        .await;
+    let elsewhere = number(&resp.json().await.expect("json"));
+    let supervisor = app.agent("supervisora@gob.example", "supervisor", &[mesa]).await;
+    let desk = &app.desk;
+    let hidden = |r: Result<_, ServiceError>| matches!(r, Err(ServiceError::NotFound(_)));
+    let update = TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() };
+    assert!(hidden(desk.update_ticket(&supervisor, &elsewhere, update).await.map(|_| ())));
+    assert!(hidden(desk.resolution(&supervisor, &elsewhere, tikal_service::ResolutionAction::Approve, "").await.map(|_| ())));
+    assert!(hidden(desk.log_time(&supervisor, &elsewhere, 15, None).await.map(|_| ())));
+    let note = PostMessage { kind: EntryKind::Note, body: "nota".into(), attachments: vec![] };
+    assert!(hidden(desk.post_message(&supervisor, &elsewhere, note).await.map(|_| ())));
+
+    // A resolution is confirmed by its requester only: not by staff, not by an integration.
+    desk.update_ticket(
+        &tikal_service::Principal::System,
+        &elsewhere,
+        TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() },
+    )
+    .await
+    .expect("resolve");
+    let r = app.post(&format!("/api/v1/tickets/{elsewhere}/resolution"), &serde_json::json!({"action": "confirm"})).await;
+    assert!(r.status().is_client_error(), "an API key cannot confirm for the requester: {}", r.status());
+    let requester = app.requester("b@gob.example").await;
+    desk.resolution(&requester, &elsewhere, tikal_service::ResolutionAction::Confirm, "").await.expect("the requester confirms");
 }

@@ -9,4 +9,5 @@ mod mail;
 mod operations;
 mod outbox;
 mod portal;
+mod statuses;
 mod store_batch;

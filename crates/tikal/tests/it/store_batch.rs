@@ -7,24 +7,25 @@ use tikal_store::NewTicket;
 use tikal_testkit::TestApp;
 
 fn new_ticket(email: &str, subject: &str, dept: DepartmentId) -> NewTicket {
+    let (matrix, sla) = (PriorityMatrix::default(), tikal_core::sla::SlaPolicy::default());
+    let opening = Opening::decide(
+        Subject::parse(subject).expect("subject"),
+        Channel::Email,
+        dept,
+        TopicDefaults::default(),
+        Requested::default(),
+        Default::default(),
+        OpeningRules { matrix: &matrix, sla: &sla },
+        tikal_store::now(),
+    )
+    .expect("opening");
     NewTicket {
+        opening,
         requester_email: EmailAddress::parse(email).expect("email"),
         requester_name: PersonName::parse("Usuario").expect("name"),
-        subject: Subject::parse(subject).expect("subject"),
         body: format!("cuerpo de {subject}"),
-        channel: Channel::Email,
-        help_topic_id: None,
-        kind: TicketType::Incident,
-        department_id: dept,
-        priority: Priority::Medium,
-        impact: None,
-        urgency: None,
-        custom_fields: Default::default(),
-        response_due_at: None,
-        resolution_due_at: None,
         opened_by: None,
         attachments: Vec::new(),
-        at: tikal_store::now(),
     }
 }
 

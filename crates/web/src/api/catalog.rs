@@ -5,11 +5,35 @@ use axum::extract::{Path, State};
 use axum::{Json, Router, routing::get};
 
 use super::ApiCaller;
-use super::dto::{DepartmentDto, FieldDto, HelpTopicDto};
+use super::dto::{DepartmentDto, FieldDto, HelpTopicDto, StatusDto};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/departments", get(departments)).route("/help-topics", get(help_topics)).route("/help-topics/{id}/form", get(form))
+    Router::new()
+        .route("/departments", get(departments))
+        .route("/help-topics", get(help_topics))
+        .route("/help-topics/{id}/form", get(form))
+        .route("/statuses", get(statuses))
+}
+
+/// Ticket statuses in list order: the built-in ones and those the desk added, retired ones
+/// included (tickets may still have them).
+#[utoipa::path(get, path = "/statuses", tag = "catalogue", responses((status = 200, body = Vec<StatusDto>)))]
+pub async fn statuses(State(state): State<AppState>, _: ApiCaller) -> Result<Json<Vec<StatusDto>>, ApiError> {
+    let all = state.desk.statuses().await?;
+    Ok(Json(
+        all.into_iter()
+            .map(|d| StatusDto {
+                key: d.status.to_string(),
+                state: d.status.category().to_string(),
+                awaits_requester: d.status.awaits_requester(),
+                builtin: d.status.is_builtin(),
+                active: d.active,
+                name_es: d.name_es,
+                name_en: d.name_en,
+            })
+            .collect(),
+    ))
 }
 
 /// Departments (queues).

@@ -42,8 +42,11 @@ pub struct TicketDto {
     /// The human ticket number, e.g. `000042`.
     pub number: String,
     pub subject: String,
-    /// new, open, pending_requester, pending_third_party, resolved, closed
+    /// The status key: a built-in one (new, open, pending_requester, pending_third_party,
+    /// resolved, closed) or one the desk added (see `GET /statuses`).
     pub status: String,
+    /// The status's state category: new, open, pending, resolved or closed.
+    pub state: String,
     /// 1 (very low) .. 5 (very high)
     pub priority: u8,
     pub impact: Option<u8>,
@@ -88,6 +91,7 @@ impl TicketDto {
             number: t.number.to_string(),
             subject: t.subject.as_str().to_string(),
             status: t.status.to_string(),
+            state: t.status.category().to_string(),
             priority: t.priority.level(),
             impact: t.impact.map(|i| i.level()),
             urgency: t.urgency.map(|u| u.level()),
@@ -307,6 +311,21 @@ pub struct FieldDto {
     /// The choices of select and multi_select fields.
     pub options: Vec<String>,
     pub required: bool,
+}
+
+/// A ticket status as the desk configures it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusDto {
+    pub key: String,
+    /// new, open, pending, resolved or closed: what the status machine allows from it.
+    pub state: String,
+    /// A pending status that waits on the requester (their reply reopens the ticket).
+    pub awaits_requester: bool,
+    pub name_es: String,
+    pub name_en: String,
+    /// Retired statuses stay on the tickets that have them but can no longer be chosen.
+    pub active: bool,
+    pub builtin: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -123,7 +123,7 @@ impl TryFrom<UpdateTicket> for TicketUpdate {
     type Error = ApiError;
     fn try_from(d: UpdateTicket) -> Result<Self, ApiError> {
         Ok(TicketUpdate {
-            status: parse_enum("status", d.status.as_deref())?,
+            status: None,
             priority: d.priority.map(Priority::try_from).transpose()?,
             impact_urgency: impact_urgency(d.impact, d.urgency)?,
             department_id: d.department_id.map(DepartmentId),
@@ -233,8 +233,11 @@ fn serde_path_to_error<'de, T: serde::Deserialize<'de>>(
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    /// Comma-separated statuses, e.g. `new,open`.
+    /// Comma-separated status keys, e.g. `new,open` (see `GET /statuses`).
     status: Option<String>,
+    /// Comma-separated state categories (`new`, `open`, `pending`, `resolved`, `closed`): every
+    /// status of these categories, including ones an administrator added.
+    state: Option<String>,
     department: Option<i64>,
     /// Requester e-mail.
     requester: Option<String>,
@@ -265,19 +268,13 @@ pub async fn list(
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let Query(p) = params?;
-    let statuses = match p.status.as_deref() {
-        Some(s) => s
-            .split(',')
-            .filter(|x| !x.is_empty())
-            .map(|x| parse_enum("status", Some(x)).map(|v| v.into_iter()))
-            .collect::<Result<Vec<_>, _>>()?
-            .into_iter()
-            .flatten()
-            .collect(),
-        None => Vec::new(),
-    };
+    let list = |s: Option<&str>| s.unwrap_or_default().split(',').filter(|x| !x.is_empty()).map(str::to_string).collect::<Vec<_>>();
+    let statuses = list(p.status.as_deref()).iter().map(|k| StatusKey::parse(k)).collect::<Result<Vec<_>, _>>()?;
+    let states =
+        list(p.state.as_deref()).iter().map(|c| parse_enum::<StateCategory>("state", Some(c.as_str()))).collect::<Result<Vec<_>, _>>()?;
     let query = TicketQuery {
         statuses,
+        states: states.into_iter().flatten().collect(),
         department: p.department.map(DepartmentId),
         requester_email: p.requester.as_deref().map(EmailAddress::parse).transpose()?,
         priority: p.priority.map(Priority::try_from).transpose()?,
@@ -315,8 +312,14 @@ pub async fn update(
     TicketPath(number): TicketPath,
     body: Result<Json<UpdateTicket>, JsonRejection>,
 ) -> Result<Json<TicketDto>, ApiError> {
-    let Json(dto) = body?;
-    let t = state.desk.update_ticket(&by, &number, dto.try_into()?).await?;
+    let Json(mut dto) = body?;
+    // Statuses are data: the key is looked up (and must not be retired) before the update.
+    let status = match dto.status.take() {
+        Some(key) => Some(state.desk.status_to_choose(&key).await?),
+        None => None,
+    };
+    let update = TicketUpdate { status, ..dto.try_into()? };
+    let t = state.desk.update_ticket(&by, &number, update).await?;
     Ok(Json(render_one(&state.desk, &t).await?))
 }
 

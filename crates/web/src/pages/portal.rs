@@ -13,8 +13,8 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use tikal_core::org::HelpTopic;
-use tikal_core::{AttachmentId, EntryKind, EventKind, Status, ThreadEntry, TicketNumber};
-use tikal_service::{PostMessage, Principal, ResolutionAction, ServiceError, TicketQuery};
+use tikal_core::{AttachmentId, EntryKind, EventKind, StateCategory, ThreadEntry, TicketNumber};
+use tikal_service::{Catalog, PostMessage, Principal, ResolutionAction, ServiceError, TicketQuery};
 use tikal_store::AttachmentMeta;
 
 use super::auth::{FieldErrors, error_for};
@@ -82,9 +82,6 @@ struct ListParams {
     scope: Option<String>,
 }
 
-const ACTIVE: [Status; 4] = [Status::New, Status::Open, Status::PendingRequester, Status::PendingThirdParty];
-const DONE: [Status; 2] = [Status::Resolved, Status::Closed];
-
 async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListParams>) -> Result<Response, PageError> {
     let by = v.principal()?;
     let desk = &state.desk;
@@ -101,11 +98,11 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListPar
         ..Default::default()
     };
     let err = |e| PageError::from_service(&v.c, e);
-    let open_count = desk.count_tickets(by, &TicketQuery { statuses: ACTIVE.to_vec(), ..base.clone() }).await.map_err(err)?;
-    let closed_count = desk.count_tickets(by, &TicketQuery { statuses: DONE.to_vec(), ..base.clone() }).await.map_err(err)?;
+    let open_count = desk.count_tickets(by, &TicketQuery { states: StateCategory::active(), ..base.clone() }).await.map_err(err)?;
+    let closed_count = desk.count_tickets(by, &TicketQuery { states: StateCategory::done(), ..base.clone() }).await.map_err(err)?;
     let oldest = p.sort.as_deref() == Some("oldest");
     let query = TicketQuery {
-        statuses: if closed_tab { DONE.to_vec() } else { ACTIVE.to_vec() },
+        states: if closed_tab { StateCategory::done() } else { StateCategory::active() },
         after: p.after.map(tikal_core::TicketId),
         oldest_first: oldest,
         ..base
@@ -118,7 +115,7 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListPar
         .map(|t| Row {
             number: t.number.to_string(),
             created: v.c.when(&t.created_at),
-            status: v.c.status(&t.status),
+            status: v.c.status(&catalog, t.status.as_str()),
             subject: t.subject.as_str().to_string(),
             department: catalog.department(t.department_id).map(|d| d.name.clone()).unwrap_or_default(),
         })
@@ -338,7 +335,7 @@ struct TicketPage {
     print: bool,
 }
 
-fn entry_view(c: &Chrome, e: &ThreadEntry, files: &[AttachmentMeta]) -> EntryView {
+fn entry_view(c: &Chrome, catalog: &Catalog, e: &ThreadEntry, files: &[AttachmentMeta]) -> EntryView {
     let files = files
         .iter()
         .filter(|a| a.entry_id == Some(e.id))
@@ -349,7 +346,7 @@ fn entry_view(c: &Chrome, e: &ThreadEntry, files: &[AttachmentMeta]) -> EntryVie
     let text = match (e.kind, e.event) {
         (EntryKind::Event, Some(EventKind::Created)) => c.t("ticket-event-created"),
         (EntryKind::Event, Some(EventKind::StatusChanged)) => {
-            let name = |s: &Option<String>| s.as_deref().and_then(|x| x.parse::<Status>().ok()).map(|x| c.status(&x)).unwrap_or_default();
+            let name = |s: &Option<String>| s.as_deref().map(|x| c.status(catalog, x)).unwrap_or_default();
             c.t2("ticket-event-status", "before", &name(&e.before), "after", &name(&e.after))
         }
         (EntryKind::Event, Some(EventKind::Transferred)) => c.t("ticket-event-transferred"),
@@ -378,13 +375,13 @@ async fn ticket_page(
         c: v.c.clone(),
         number: t.number.to_string(),
         subject: t.subject.as_str().to_string(),
-        status: v.c.status(&t.status),
-        resolved: t.status == Status::Resolved,
-        closed: t.status == Status::Closed,
+        status: v.c.status(&catalog, t.status.as_str()),
+        resolved: t.status.category() == StateCategory::Resolved,
+        closed: t.status.category() == StateCategory::Closed,
         department: catalog.department(t.department_id).map(|d| d.name.clone()).unwrap_or_default(),
         topic: t.help_topic_id.and_then(|id| catalog.topic(id)).map(|x| x.path(&catalog.topics)).unwrap_or_default(),
         created: v.c.when(&t.created_at),
-        entries: entries.iter().map(|e| entry_view(&v.c, e, &files)).collect(),
+        entries: entries.iter().map(|e| entry_view(&v.c, &catalog, e, &files)).collect(),
         reopen_days: state.desk.config().resolution.reopen_window_days.to_string(),
         expired: !t.reopens_on_reply(tikal_store::now(), &state.desk.config().resolution),
         topic_id: t.help_topic_id.map(|id| id.get()),
