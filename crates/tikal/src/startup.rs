@@ -119,3 +119,16 @@ pub async fn run(
     desk.store().clone().close().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_address_is_one_a_browser_opens() {
+        assert_eq!(browser_url("127.0.0.1:8080".parse().expect("addr")), "http://127.0.0.1:8080/");
+        assert_eq!(browser_url("0.0.0.0:9000".parse().expect("addr")), "http://127.0.0.1:9000/");
+        assert_eq!(browser_url("[::]:9000".parse().expect("addr")), "http://[::1]:9000/");
+        assert_eq!(browser_url("10.0.0.5:80".parse().expect("addr")), "http://10.0.0.5:80/");
+    }
+}
