@@ -1,6 +1,9 @@
 // The requester portal in a real headless Chromium (Debian's), driven by Playwright: the way a
 // person meets it, in Spanish and English, on a desktop and on a phone. Screenshots of the main
-// pages go to docs/screenshots/.
+// pages go to $TIKAL_SCREENSHOTS (default target/screenshots/; scripts/test passes
+// docs/screenshots when asked to refresh the README's). The server runs with the demo's clock
+// stopped (`--demo-now`), so the dates on the pages, and so the screenshots, are the same on
+// every run.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
@@ -15,7 +18,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
 const BIN = process.env.TIKAL_BIN ?? join(root, "target/debug/tikal");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = join(root, "docs/screenshots");
+const SHOTS = resolve(root, process.env.TIKAL_SCREENSHOTS || "target/screenshots");
+const DEMO_NOW = "2026-11-24T15:00:00Z";
 const PASSWORD = "tikal-demo-2026";
 const JUAN = "juan.perez@institucion.gob.example";
 
@@ -55,8 +59,14 @@ async function api(method, path, body) {
   return r.json();
 }
 
+// Runs the `tikal` command line; its standard error is kept (not mixed into the test report)
+// and shown only if the command fails.
+function tikal(...args) {
+  return execFileSync(BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+}
+
 function outbox(kind) {
-  const out = execFileSync(BIN, ["outbox", "list", "--kind", kind], { env }).toString().trim();
+  const out = tikal("outbox", "list", "--kind", kind);
   return out ? out.split("\n").map((l) => JSON.parse(l)) : [];
 }
 
@@ -72,9 +82,9 @@ before(async () => {
   const config = join(dir, "tikal.toml");
   writeFileSync(config, `[portal]\npublic_url = "${base}"\norganisation_name = "Gobierno Provincial — Mesa de Ayuda"\n`);
   env = { ...process.env, TIKAL_DATA_DIR: dir, TIKAL_CONFIG: config, TIKAL_LOG: "warn" };
-  server = spawn(BIN, ["serve", "--demo", "--listen", `127.0.0.1:${port}`], { env, stdio: "ignore" });
+  server = spawn(BIN, ["serve", "--demo", "--demo-now", DEMO_NOW, "--listen", `127.0.0.1:${port}`], { env, stdio: "ignore" });
   await waitReady(base);
-  apiKey = execFileSync(BIN, ["api-key", "create", "--name", "browser-tests"], { env }).toString().trim().split("\n").pop();
+  apiKey = tikal("api-key", "create", "--name", "browser-tests").split("\n").pop();
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],

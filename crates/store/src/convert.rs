@@ -16,8 +16,25 @@ pub fn opt_time(us: Option<i64>) -> Result<Option<DateTime<Utc>>, StoreError> {
     us.map(time).transpose()
 }
 
+/// A stopped clock (see `freeze_clock`): its instant in microseconds, and how many times it
+/// was read since.
+static FROZEN: std::sync::OnceLock<(i64, std::sync::atomic::AtomicI64)> = std::sync::OnceLock::new();
+
+/// Stops this process's clock at `at`, for reproducible demo data and screenshots: `now()`
+/// then returns `at` plus one microsecond per call, so every change still gets its own,
+/// ordered time. Only the first call counts.
+pub fn freeze_clock(at: DateTime<Utc>) {
+    let _ = FROZEN.set((at.timestamp_micros(), std::sync::atomic::AtomicI64::new(0)));
+}
+
 /// Current time truncated to what the database keeps, so values read back compare equal.
 pub fn now() -> DateTime<Utc> {
+    if let Some((at, reads)) = FROZEN.get() {
+        let us = at + reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = DateTime::from_timestamp_micros(us) {
+            return t;
+        }
+    }
     let now = Utc::now();
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }

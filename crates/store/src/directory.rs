@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
 use tikal_core::fields::FieldDef;
 use tikal_core::org::{Agent, Department, HelpTopic, Organisation, Requester};
 use tikal_core::permission::{Permission, format_permissions, parse_permissions};
@@ -94,6 +97,56 @@ impl Store {
         let d = to_department(row.insert(&self.write).await?);
         self.catalog_changed();
         Ok(d)
+    }
+
+    /// First start: when there is no department at all, creates `department` and a help topic
+    /// `topic` routed to it, so tickets can be opened at once; returns them. Does nothing (and
+    /// returns `None`) once any department exists, so one renamed or removed by an
+    /// administrator is never brought back. Safe when several nodes start at once: on
+    /// PostgreSQL a transaction-scoped advisory lock serialises the check and the inserts; on
+    /// SQLite the transaction takes the write lock before it looks.
+    pub async fn ensure_default_catalog(
+        &self,
+        department: &str,
+        topic: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<(Department, HelpTopic)>> {
+        let backend = self.write.get_database_backend();
+        let txn = match backend {
+            DbBackend::Sqlite => {
+                let options = TransactionOptions { sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate), ..Default::default() };
+                self.write.begin_with_options(options).await?
+            }
+            _ => {
+                let txn = self.write.begin().await?;
+                // Any constant works; this one reads "tikalcat".
+                txn.execute_raw(Statement::from_string(backend, "SELECT pg_advisory_xact_lock(8388353847128711540)")).await?;
+                txn
+            }
+        };
+        if department::Entity::find().count(&txn).await? > 0 {
+            txn.rollback().await?;
+            return Ok(None);
+        }
+        let d =
+            department::ActiveModel { id: NotSet, name: Set(department.to_string()), parent_id: Set(None), created_at: Set(micros(at)) }
+                .insert(&txn)
+                .await?;
+        let t = help_topic::ActiveModel {
+            id: NotSet,
+            name: Set(topic.to_string()),
+            parent_id: Set(None),
+            department_id: Set(Some(d.id)),
+            default_priority: Set(None),
+            default_type: Set(None),
+            active: Set(true),
+            sort: Set(0),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        self.catalog_changed();
+        Ok(Some((to_department(d), to_topic(t)?)))
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>> {

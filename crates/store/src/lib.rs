@@ -23,7 +23,7 @@ use std::time::Duration;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
-pub use convert::now;
+pub use convert::{freeze_clock, now};
 use sea_orm_migration::MigratorTrait;
 
 pub use accounts::{RequesterAccount, SessionOwner, SessionRecord, TokenPurpose};

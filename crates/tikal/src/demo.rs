@@ -36,12 +36,23 @@ fn valid<T>(r: Result<T, DomainError>) -> Result<T, StartupError> {
     r.map_err(|e| StartupError::Service(e.into()))
 }
 
-/// Seeds the demo unless the database already has tickets.
-pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
+/// The portal account the demo creates, to try the portal as a requester.
+pub const REQUESTER_EMAIL: &str = "juan.perez@institucion.gob.example";
+
+/// What a new demo database holds that is shown only once.
+pub struct Seeded {
+    pub tickets: usize,
+    pub departments: usize,
+    /// The demo API key (only its hash is stored).
+    pub api_key: String,
+}
+
+/// Seeds the demo unless the database already has tickets; `None` when it had.
+pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> {
     let store = desk.store();
     if store.count_tickets().await? > 0 {
         tracing::info!("database has tickets; demo data not added");
-        return Ok(());
+        return Ok(None);
     }
     let now = tikal_store::now();
     let mut depts = BTreeMap::new();
@@ -111,7 +122,7 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
     let roles = store.ensure_builtin_roles().await?;
     let hash = tikal_service::hash_password(DEMO_PASSWORD.into()).await?;
     let mut agents = Vec::new();
-    let admin = store
+    store
         .create_agent(
             NewAgent {
                 email: valid(EmailAddress::parse(ADMIN_EMAIL))?,
@@ -218,6 +229,9 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
     let mut rng = Lcg(20261124);
     let mut history = Vec::with_capacity(TICKETS);
     for i in 0..TICKETS {
+        if i % 50 == 0 {
+            tracing::info!(tickets = i, of = TICKETS, "adding demo data");
+        }
         let (subject, body, topic_name) = problems[rng.next(problems.len())];
         let person = people[rng.next(people.len())];
         let email = format!(
@@ -312,25 +326,38 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<(), StartupError> {
                 desk.resolution(&supervisor, &t.number, ResolutionAction::Approve, "").await.ok();
             }
         }
-        if i % 50 == 0 {
-            tracing::info!(tickets = i, "demo data");
-        }
     }
     for (id, age) in history {
         store.shift_ticket_history(id, age).await?;
     }
-    println!("Demo data ready: {TICKETS} tickets in {} departments.", depts.len());
-    println!("Sign in as administrator: {} / {DEMO_PASSWORD}", admin.email);
-    println!(
-        "Agents (same password): operador@tikal.example, tecnico.infra@tikal.example, consultor@tikal.example, supervisora@tikal.example"
-    );
     // A requester with a portal account, to try the portal as a user.
-    let juan = valid(EmailAddress::parse("juan.perez@institucion.gob.example"))?;
+    let juan = valid(EmailAddress::parse(REQUESTER_EMAIL))?;
     let hash = tikal_service::hash_password(DEMO_PASSWORD.into()).await?;
     store.register_requester(&juan, &valid(PersonName::parse("Juan Pérez"))?, &hash, Some("es"), false, now).await?;
-    let key = desk.create_api_key("demo").await?;
-    println!("Requester (portal at /login): {juan} / {DEMO_PASSWORD}");
-    println!("Demo API key: {key}");
-    println!("Try: curl -H 'Authorization: Bearer {key}' http://<listen>/api/v1/tickets?limit=5");
-    Ok(())
+    let api_key = desk.create_api_key("demo").await?;
+    Ok(Some(Seeded { tickets: TICKETS, departments: depts.len(), api_key }))
+}
+
+/// How to get in, once the server listens at `url` (`http://host:port/`): the requester
+/// portal and the API. The key is printed only by the start that created it; later starts say
+/// how to make a new one (`tikal_cmd` is the command line with its global flags).
+pub fn welcome(url: &str, seeded: Option<&Seeded>, tikal_cmd: &str) -> String {
+    let mut out = String::new();
+    let login = format!("{url}login");
+    match seeded {
+        Some(s) => {
+            out += &format!("Demo data ready: {} tickets in {} departments.\n", s.tickets, s.departments);
+            out += &format!("Requester portal: {login} (sign in as {REQUESTER_EMAIL} / {DEMO_PASSWORD})\n");
+            out += &format!("Demo API key (shown only this once): {}\n", s.api_key);
+            out += &format!("Try: curl -H 'Authorization: Bearer {}' '{url}api/v1/tickets?limit=5'\n", s.api_key);
+        }
+        None => {
+            out += "The database already had tickets, so no demo data was added.\n";
+            out += &format!("Requester portal: {login} (the demo's requester: {REQUESTER_EMAIL} / {DEMO_PASSWORD}, unless changed)\n");
+            out += &format!(
+                "The demo API key was shown only at the first start; make a new one with: {tikal_cmd} api-key create --name NAME\n"
+            );
+        }
+    }
+    out
 }

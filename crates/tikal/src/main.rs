@@ -1,6 +1,6 @@
 //! `tikal`: parse the command line, load settings, start logging, hand over to the library.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +10,10 @@ use tikal::settings::Overrides;
 use tikal::startup::{self, StartupError};
 use tikal::{Settings, demo};
 use tikal_core::{EmailAddress, PersonName};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Registry, reload};
 
 mod status_cli;
 
@@ -45,6 +49,10 @@ enum Command {
         /// Fill an empty database with Spanish demo data and print how to sign in.
         #[arg(long)]
         demo: bool,
+        /// The demo's "now": the clock stands still at this instant (RFC 3339), so demo data
+        /// and screenshots come out the same on every run. For tests.
+        #[arg(long, env = "TIKAL_DEMO_NOW", requires = "demo", hide = true)]
+        demo_now: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -186,14 +194,38 @@ async fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TIKAL_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    if format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
+/// The log filter, which `serve --demo` tightens while it adds its tickets.
+struct LogFilter {
+    directives: String,
+    handle: reload::Handle<EnvFilter, Registry>,
+}
+
+impl LogFilter {
+    /// While the demo opens its 300 tickets, their "ticket opened" lines show only at debug.
+    fn quiet_ticket_lines(&self, quiet: bool) {
+        let verbose = self.handle.with_current(|f| f.max_level_hint().is_some_and(|l| l >= LevelFilter::DEBUG)).unwrap_or(true);
+        if verbose {
+            return;
+        }
+        let directives = if quiet { format!("{},tikal_service=warn", self.directives) } else { self.directives.clone() };
+        if let Ok(filter) = EnvFilter::try_new(directives) {
+            let _ = self.handle.reload(filter);
+        }
     }
+}
+
+fn init_logging(format: &str) -> LogFilter {
+    let directives = std::env::var("TIKAL_LOG").ok().filter(|d| EnvFilter::try_new(d).is_ok()).unwrap_or_else(|| "info".into());
+    let (filter, handle) = reload::Layer::new(EnvFilter::new(&directives));
+    // Colours only for a person at a terminal, never in files, pipes or journald.
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+    let logs = tracing_subscriber::registry().with(filter);
+    if format == "json" {
+        logs.with(lines.json()).init();
+    } else {
+        logs.with(lines).init();
+    }
+    LogFilter { directives, handle }
 }
 
 async fn run(cli: Cli) -> Result<(), StartupError> {
@@ -201,17 +233,34 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Serve { listen, .. } => *listen,
         _ => None,
     };
+    // How to run `tikal` on this same database, for the commands `serve` suggests.
+    let tikal_cmd = command_line(cli.common.config.as_deref(), cli.common.data_dir.as_deref(), cli.common.database_url.is_some());
     let overrides = Overrides { listen, data_dir: cli.common.data_dir, database_url: cli.common.database_url };
     let settings = Settings::load(cli.common.config.as_deref(), overrides)?;
-    init_logging(&settings.log_format);
+    let log_filter = init_logging(&settings.log_format);
     match cli.command {
-        Command::Serve { demo, .. } => {
+        Command::Serve { demo, demo_now, .. } => {
+            if let Some(at) = demo_now {
+                tikal_store::freeze_clock(at);
+            }
+            // Bind first: a taken port fails at once, and what is printed is the real address.
+            let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+            let url = startup::browser_url(listener.local_addr()?);
             let desk = startup::open_desk(&settings).await?;
             if demo {
-                demo::seed_if_empty(&desk).await?;
+                log_filter.quiet_ticket_lines(true);
+                let seeded = demo::seed_if_empty(&desk).await;
+                log_filter.quiet_ticket_lines(false);
+                print!("{}", demo::welcome(&url, seeded?.as_ref(), &tikal_cmd));
+            }
+            startup::first_start(&settings, &desk).await?;
+            if !startup::has_administrator(&desk).await? {
+                tracing::warn!(
+                    "no administrator yet; create one with: printf '%s\\n' 'a long passphrase' | {tikal_cmd} admin create --email you@example.org --name \"Your Name\" --password-stdin"
+                );
             }
             let worker = startup::worker(&settings, &desk)?;
-            let listener = tokio::net::TcpListener::bind(settings.listen).await?;
+            println!("Tikal is running at {url}");
             startup::run(desk, listener, worker, shutdown_signal()).await
         }
         Command::Migrate => {
@@ -368,6 +417,24 @@ mod catalogue {
         }
         Ok(())
     }
+}
+
+/// `tikal` with the global flags this run was given, for the commands `serve` suggests.
+fn command_line(config: Option<&std::path::Path>, data_dir: Option<&std::path::Path>, database_url: bool) -> String {
+    let mut cmd = String::from("tikal");
+    for (flag, value) in [("--config", config), ("--data-dir", data_dir)] {
+        if let Some(v) = value {
+            let v = v.display().to_string();
+            let quoted = if v.contains([' ', '\'', '"', '$']) { format!("'{}'", v.replace('\'', "'\\''")) } else { v };
+            cmd += &format!(" {flag} {quoted}");
+        }
+    }
+    // A URL from TIKAL_DATABASE_URL reaches the command through the environment; one given as a
+    // flag is not repeated, since it may hold a password.
+    if database_url && std::env::var_os("TIKAL_DATABASE_URL").is_none() {
+        cmd += " --database-url '<the same URL>'";
+    }
+    cmd
 }
 
 trait IntoStartup {

@@ -1,6 +1,7 @@
 //! Wiring: open the store (creating and migrating it), build the desk, serve HTTP.
 
 use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +39,41 @@ pub async fn open_desk(settings: &Settings) -> Result<Desk, StartupError> {
     config.portal = settings.portal.clone();
     config.verify_email = settings.mail.is_some();
     Ok(Desk::new(store, config))
+}
+
+/// The names of the first department and help topic, in the organisation's language.
+fn default_catalog_names(language: &str) -> (&'static str, &'static str) {
+    match language {
+        "en" => ("Service Desk", "General enquiry"),
+        _ => ("Mesa de Ayuda", "Consulta general"),
+    }
+}
+
+/// What `serve` adds to a new database so tickets can be opened at once (API, portal, e-mail):
+/// a default department and a general help topic, named in `[portal] default_language`. Only
+/// while there is no department at all, so an administrator's renames and removals stand; two
+/// nodes starting together create them once.
+pub async fn first_start(settings: &Settings, desk: &Desk) -> Result<(), StartupError> {
+    let (department, topic) = default_catalog_names(&settings.portal.default_language);
+    if let Some((d, t)) = desk.store().ensure_default_catalog(department, topic, tikal_store::now()).await? {
+        tracing::info!(department = %d.name, help_topic = %t.name, "first start: created the default department and help topic");
+    }
+    Ok(())
+}
+
+/// Whether an active administrator exists (someone who can manage the desk).
+pub async fn has_administrator(desk: &Desk) -> Result<bool, StartupError> {
+    Ok(desk.store().agents().await?.iter().any(|a| a.is_admin && a.active))
+}
+
+/// The address people type in a browser for a bound socket: a wildcard address becomes loopback.
+pub fn browser_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}/", SocketAddr::new(ip, addr.port()))
 }
 
 /// The outbox worker for the configured mail server, if any.
@@ -82,4 +118,17 @@ pub async fn run(
     let _ = housekeeping.await;
     desk.store().clone().close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_printed_address_is_one_a_browser_opens() {
+        assert_eq!(browser_url("127.0.0.1:8080".parse().expect("addr")), "http://127.0.0.1:8080/");
+        assert_eq!(browser_url("0.0.0.0:9000".parse().expect("addr")), "http://127.0.0.1:9000/");
+        assert_eq!(browser_url("[::]:9000".parse().expect("addr")), "http://[::1]:9000/");
+        assert_eq!(browser_url("10.0.0.5:80".parse().expect("addr")), "http://10.0.0.5:80/");
+    }
 }

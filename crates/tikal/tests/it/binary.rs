@@ -19,19 +19,60 @@ fn free_port() -> u16 {
 
 /// Starts `tikal serve` and waits until it answers /readyz (bounded).
 async fn start(data_dir: &std::path::Path, db: &str, port: u16) -> Child {
-    let child = tikal(data_dir, db)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn tikal");
+    let mut cmd = tikal(data_dir, db);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).stderr(Stdio::null());
+    wait_ready(cmd.spawn().expect("spawn tikal"), port, 300).await
+}
+
+/// A server's output, written to files so it can be read while it runs.
+struct Output {
+    stdout: std::path::PathBuf,
+    stderr: std::path::PathBuf,
+}
+
+impl Output {
+    fn new(dir: &std::path::Path, name: &str) -> Output {
+        Output { stdout: dir.join(format!("{name}.out")), stderr: dir.join(format!("{name}.err")) }
+    }
+
+    fn attach(&self, cmd: &mut Command) {
+        cmd.stdout(std::fs::File::create(&self.stdout).expect("stdout file"))
+            .stderr(std::fs::File::create(&self.stderr).expect("stderr file"));
+    }
+
+    fn read(&self) -> (String, String) {
+        (std::fs::read_to_string(&self.stdout).unwrap_or_default(), std::fs::read_to_string(&self.stderr).unwrap_or_default())
+    }
+}
+
+/// Runs `tikal serve <args>` (logs at the default level unless `log` says) until it is ready.
+async fn serve_with_output(data_dir: &std::path::Path, db: &str, port: u16, args: &[&str], log: Option<&str>, out: &Output) -> Child {
+    let mut cmd = tikal(data_dir, db);
+    match log {
+        Some(level) => cmd.env("TIKAL_LOG", level),
+        None => cmd.env_remove("TIKAL_LOG"),
+    };
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).args(args);
+    out.attach(&mut cmd);
+    // Seeding the demo takes a while on a debug build.
+    wait_ready(cmd.spawn().expect("spawn tikal"), port, 2400).await
+}
+
+fn stop(mut server: Child) {
+    server.kill().expect("kill");
+    server.wait().expect("reap");
+}
+
+async fn wait_ready(mut child: Child, port: u16, tries: u32) -> Child {
     let client = reqwest::Client::new();
-    let mut child = child;
-    for _ in 0..300 {
+    for _ in 0..tries {
         if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await
             && r.status() == StatusCode::OK
         {
             return child;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("tikal serve exited: {status}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -220,4 +261,152 @@ fn tokio_stream_from(
     mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
 ) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// A cookie-keeping client that registers a portal account (open registration, the default).
+async fn portal_requester(base: &str, email: &str) -> reqwest::Client {
+    let c = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let html = c.get(format!("{base}/register")).send().await.expect("get").text().await.expect("body");
+    let start = html.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+    let token = html[start..].split('"').next().unwrap_or_default().to_string();
+    let form = [("csrf", token.as_str()), ("email", email), ("name", "Rosa Chávez"), ("password", "una clave larga 123")];
+    let r = c.post(format!("{base}/register")).form(&form).send().await.expect("register");
+    assert_eq!(r.status(), StatusCode::OK, "registered");
+    c
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run tikal");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// A fresh install without `--demo`: `serve` says how to create the administrator and creates a
+/// default department and help topic, so a ticket can be opened by API and portal at once;
+/// a second start adds nothing.
+#[tokio::test]
+async fn a_fresh_install_takes_tickets_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = fresh_database_url(dir.path()).await;
+    let port = free_port();
+    let out = Output::new(dir.path(), "first");
+    let server = serve_with_output(dir.path(), &db, port, &[], None, &out).await;
+    let (stdout, stderr) = out.read();
+    assert!(stdout.contains(&format!("Tikal is running at http://127.0.0.1:{port}/")), "the real address: {stdout}");
+    assert!(
+        stderr.contains("tikal --data-dir") && stderr.contains("admin create --email") && stderr.contains("--password-stdin"),
+        "how to create the administrator: {stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "no colour codes when stderr is not a terminal: {stderr:?}");
+
+    let mut admin = tikal(dir.path(), &db)
+        .args(["admin", "create", "--email", "jefa@gob.example", "--name", "Jefa de TI", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("admin create");
+    {
+        use std::io::Write;
+        admin.stdin.take().expect("stdin").write_all(b"una clave larga y segura\n").expect("write");
+    }
+    assert!(admin.wait_with_output().expect("wait").status.success());
+    let key = run_ok(tikal(dir.path(), &db).args(["api-key", "create", "--name", "primera"])).trim().to_string();
+
+    let base = format!("http://127.0.0.1:{port}");
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/tickets"))
+        .bearer_auth(&key)
+        .json(&json!({"subject": "Primer ticket", "message": "Hola", "requester": {"email": "rosa@gob.example"}}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap_or_default());
+    let t: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(t["department"]["name"], "Mesa de Ayuda");
+    let requester = portal_requester(&base, "ana@gob.example").await;
+    let page = requester.get(format!("{base}/tickets/new")).send().await.expect("get").text().await.expect("body");
+    assert!(page.contains("Consulta general"), "the general help topic is offered: {page}");
+    stop(server);
+
+    // A second start finds the department (and an administrator): nothing added, nothing said.
+    let again = Output::new(dir.path(), "second");
+    stop(serve_with_output(dir.path(), &db, port, &[], None, &again).await);
+    let (_, stderr) = again.read();
+    assert!(!stderr.contains("admin create"), "{stderr}");
+    assert_eq!(run_ok(tikal(dir.path(), &db).args(["department", "list"])).lines().count(), 1);
+    assert_eq!(run_ok(tikal(dir.path(), &db).args(["help-topic", "list"])).lines().count(), 1);
+}
+
+/// Two nodes starting together on one database create the default catalogue once; it is
+/// named in the organisation's language, and never comes back once any department exists.
+#[tokio::test]
+async fn the_default_catalogue_is_created_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = fresh_database_url(dir.path()).await;
+    let a = tikal_store::Store::connect(&db, dir.path()).await.expect("connect");
+    a.migrate().await.expect("migrate");
+    let b = tikal_store::Store::connect(&db, dir.path()).await.expect("connect");
+    let at = tikal_store::now();
+    let (x, y) = tokio::join!(
+        a.ensure_default_catalog("Service Desk", "General enquiry", at),
+        b.ensure_default_catalog("Service Desk", "General enquiry", at)
+    );
+    let created = [x.expect("first node"), y.expect("second node")];
+    assert_eq!(created.iter().filter(|c| c.is_some()).count(), 1, "one node creates them");
+    assert_eq!(a.departments().await.expect("departments").len(), 1);
+    let topics = b.help_topics().await.expect("topics");
+    assert_eq!(topics.len(), 1);
+    assert_eq!((topics[0].name.as_str(), topics[0].department_id.is_some()), ("General enquiry", true));
+    b.close().await;
+    a.close().await;
+
+    // Through start-up, in English, and not again on a database that has a department.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = fresh_database_url(dir.path()).await;
+    let mut settings = tikal::Settings { data_dir: dir.path().to_path_buf(), database_url: Some(db), ..Default::default() };
+    settings.portal.default_language = "en".into();
+    let desk = tikal::startup::open_desk(&settings).await.expect("desk");
+    tikal::startup::first_start(&settings, &desk).await.expect("first start");
+    let names: Vec<String> = desk.store().departments().await.expect("departments").into_iter().map(|d| d.name).collect();
+    assert_eq!(names, ["Service Desk"]);
+    settings.portal.default_language = "es".into();
+    tikal::startup::first_start(&settings, &desk).await.expect("second start");
+    assert_eq!(desk.store().departments().await.expect("departments").len(), 1);
+    assert_eq!(desk.store().help_topics().await.expect("topics")[0].name, "General enquiry");
+}
+
+/// `serve --demo` prints what works at the real address, logs one progress line per 50
+/// tickets instead of one per ticket, and on a later start says how to get a new API key.
+#[tokio::test]
+async fn the_demo_says_how_to_get_in() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = fresh_database_url(dir.path()).await;
+    let port = free_port();
+    let out = Output::new(dir.path(), "demo");
+    let now = "2026-11-24T15:00:00Z";
+    let server = serve_with_output(dir.path(), &db, port, &["--demo", "--demo-now", now], None, &out).await;
+    let (stdout, stderr) = out.read();
+    let url = format!("http://127.0.0.1:{port}/");
+    assert!(stdout.contains(&format!("{url}login")) && stdout.contains("juan.perez@institucion.gob.example"), "{stdout}");
+    assert!(stdout.contains(&format!("{url}api/v1/tickets")) && !stdout.contains("<listen>"), "{stdout}");
+    assert!(!stdout.to_lowercase().contains("administra"), "no sign-in that no page accepts yet: {stdout}");
+    let key = stdout.lines().find_map(|l| l.strip_prefix("Demo API key (shown only this once): ")).expect("the key").to_string();
+    assert!(stderr.lines().count() < 40, "no line per demo ticket: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no colour codes: {stderr:?}");
+
+    // The demo's clock stood still: its tickets are dated in the 60 days before --demo-now.
+    let r = reqwest::Client::new().get(format!("{url}api/v1/tickets?limit=1")).bearer_auth(&key).send().await.expect("get");
+    let newest: serde_json::Value = r.json().await.expect("json");
+    let created = newest["tickets"][0]["created_at"].as_str().expect("created_at");
+    let created = chrono::DateTime::parse_from_rfc3339(created).expect("time");
+    let now = chrono::DateTime::parse_from_rfc3339(now).expect("time");
+    assert!(created <= now && created > now - chrono::Duration::days(2), "{created}");
+    stop(server);
+
+    let again = Output::new(dir.path(), "demo-again");
+    stop(serve_with_output(dir.path(), &db, port, &["--demo"], None, &again).await);
+    let (stdout, _) = again.read();
+    assert!(stdout.contains("api-key create --name") && stdout.contains(&format!("{url}login")), "{stdout}");
+    assert!(!stdout.contains("tk_"), "the old key is gone: {stdout}");
 }
