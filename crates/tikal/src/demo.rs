@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use tikal_core::fields::{FieldDef, FieldInput, FieldKind};
 use tikal_core::org::Agent;
 use tikal_core::*;
-use tikal_service::{Desk, OpenTicket, PostMessage, Principal, ResolutionAction};
+use tikal_service::{Desk, NewStatus, OpenTicket, PostMessage, Principal, ResolutionAction};
 use tikal_store::{NewAgent, NewCustomField, NewHelpTopic};
 
 use crate::startup::StartupError;
@@ -167,6 +167,17 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
         agents.push(desk.agent_principal(a.id).await?);
     }
     let supervisor = agents[3].clone();
+    // Statuses are data: the desk adds "En atención" (an open status) to tell a ticket being
+    // worked on from one only acknowledged.
+    let added = NewStatus {
+        key: "en_atencion".into(),
+        category: StateCategory::Open,
+        awaits_requester: false,
+        name_es: "En atención".into(),
+        name_en: "In progress".into(),
+        position: Some(15),
+    };
+    let in_progress = desk.create_status(&Principal::System, added).await?.status;
 
     let people = [
         "Juan Pérez",
@@ -304,6 +315,11 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
             continue;
         }
         if stage <= 4 {
+            if stage == 4 {
+                // Being worked on: a status the desk added ("En atención", an open status).
+                let working = TicketUpdate { status: Some(in_progress.clone()), ..Default::default() };
+                desk.update_ticket(&supervisor, &t.number, working).await?;
+            }
             desk.post_message(
                 &supervisor,
                 &t.number,
