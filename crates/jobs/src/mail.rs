@@ -178,7 +178,6 @@ mod tests {
         let Composed::Mail(m) = compose("mail.ticket_link", &payload.to_string(), &k) else { panic!("composed") };
         assert_eq!(m.subject, "Access to your ticket 000042");
         assert!(m.text.contains(&format!("https://mesa/status/{}", k.token("n1"))), "{}", m.text);
-        assert!(!m.text.contains("n1\n"), "the nonce is not the token");
         let es = serde_json::json!({"to": "a@b.example", "link_base": "https://mesa/password/reset/", "nonce": "n2"});
         let Composed::Mail(m) = compose("mail.password_reset", &es.to_string(), &k) else { panic!("composed") };
         assert!(m.subject.contains("contraseña"));

@@ -154,20 +154,20 @@ impl Desk {
             Some(_) => AddressState::Known,
         };
         let lang = language(lang);
-        // Hashed whatever the address, so with mail the answer takes as long for every one.
-        let hash = if mail || state == AddressState::Unknown { Some(hash_password(password.to_string()).await?) } else { None };
         let now = tikal_store::now();
-        match (plan_registration(verdict, mail, state), hash) {
-            (RegistrationPlan::Refuse(r), _) => Ok(Registered::Refused(r)),
-            (RegistrationPlan::CreateAndSignIn, Some(hash)) => {
+        match plan_registration(verdict, mail, state) {
+            RegistrationPlan::Refuse(r) => Ok(Registered::Refused(r)),
+            RegistrationPlan::CreateAndSignIn => {
+                let hash = hash_password(password.to_string()).await?;
                 match self.store.create_requester_account(email, name, &hash, lang, now).await {
                     Ok(id) => Ok(Registered::SignedIn(id)),
-                    // Registered or written to the desk a moment ago.
+                    // Registered, or written to the desk, a moment ago.
                     Err(tikal_store::StoreError::Conflict(_)) => Ok(Registered::Refused(Refusal::Known)),
                     Err(e) => Err(e.into()),
                 }
             }
-            (RegistrationPlan::MailConfirmation, Some(password_hash)) => {
+            RegistrationPlan::MailConfirmation => {
+                let password_hash = hash_password(password.to_string()).await?;
                 if !self.link_allowed(email, client).await? {
                     return Ok(Registered::CheckMail);
                 }
@@ -175,26 +175,20 @@ impl Desk {
                 let registration = PendingRegistration { password_hash, name: name.clone(), language: lang.map(str::to_string) };
                 let lang = lang.map(str::to_string).unwrap_or_else(|| self.config.portal.default_language.clone());
                 let link = NewLink { purpose: TokenPurpose::VerifyEmail, requester: id, ticket: None, registration: Some(&registration) };
-                let mail = LinkMail {
-                    kind: "mail.verify_email",
-                    to: email,
-                    link_base: format!("{base_url}/register/confirm/"),
-                    number: None,
-                    lang: &lang,
-                };
-                self.queue_link(link, mail).await?;
+                let base = format!("{base_url}/register/confirm/");
+                self.queue_link(link, LinkMail { kind: "mail.verify_email", to: email, link_base: base, number: None, lang: &lang })
+                    .await?;
                 Ok(Registered::CheckMail)
             }
-            (RegistrationPlan::MailAccountExists, _) => {
+            RegistrationPlan::MailAccountExists => {
+                // Hashed all the same, so this answer takes as long as the one for a new address.
+                hash_password(password.to_string()).await?;
                 if self.link_allowed(email, client).await? {
                     let lang = known.and_then(|a| a.language).unwrap_or_else(|| self.config.portal.default_language.clone());
                     let payload = serde_json::json!({"to": email.as_str(), "link": format!("{base_url}/password/forgot"), "lang": lang});
                     self.store.enqueue_job("mail.account_exists", &payload.to_string(), now).await?;
                 }
                 Ok(Registered::CheckMail)
-            }
-            (RegistrationPlan::CreateAndSignIn | RegistrationPlan::MailConfirmation, None) => {
-                Err(ServiceError::Unsupported("registration without a password hash".into()))
             }
         }
     }

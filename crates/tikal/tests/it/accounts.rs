@@ -262,7 +262,9 @@ async fn pages_and_downloads_are_not_cached() {
     let download = c.get(app.url("/tickets/000001/attachments/1")).send().await.expect("download");
     assert_eq!(download.status(), StatusCode::OK);
     assert_eq!(download.headers()["cache-control"], "no-store", "a download");
-    assert_eq!(app.get("/api/v1/tickets/000001").await.status(), StatusCode::OK);
+    let api = app.get("/api/v1/tickets/000001/attachments/1").await;
+    assert_eq!(api.status(), StatusCode::OK);
+    assert_eq!(api.headers()["cache-control"], "no-store", "a download through the API");
     let login = browser().get(app.url("/login")).send().await.expect("get").text().await.expect("body");
     let css = login.split("href=\"/static/").nth(1).and_then(|s| s.split('"').next()).expect("a stylesheet");
     let css = c.get(app.url(&format!("/static/{css}"))).send().await.expect("css");
