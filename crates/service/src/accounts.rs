@@ -171,7 +171,11 @@ impl Desk {
                 if !self.link_allowed(email, client).await? {
                     return Ok(Registered::CheckMail);
                 }
-                let id = self.store.ensure_requester(email, name, now).await?;
+                // Until the owner confirms, a new requester is named after the address, not after
+                // what a stranger may have typed.
+                let local = email.as_str().rsplit_once('@').map_or(email.as_str(), |(l, _)| l);
+                let placeholder = PersonName::parse(local).unwrap_or_else(|_| name.clone());
+                let id = self.store.ensure_requester(email, &placeholder, now).await?;
                 let registration = PendingRegistration { password_hash, name: name.clone(), language: lang.map(str::to_string) };
                 let lang = lang.map(str::to_string).unwrap_or_else(|| self.config.portal.default_language.clone());
                 let link = NewLink { purpose: TokenPurpose::VerifyEmail, requester: id, ticket: None, registration: Some(&registration) };

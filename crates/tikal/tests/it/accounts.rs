@@ -143,6 +143,9 @@ async fn with_mail_every_address_gets_the_same_answer_and_only_its_owner_activat
     assert_eq!(answers[0].0, StatusCode::OK);
     assert!(answers[0].1.is_some());
     assert!(answers.iter().all(|a| *a == answers[0]), "the same answer for a new, a known and a registered address: {answers:?}");
+    let pending = app.desk.store().requester_account(&email("nuevo@uni.example")).await.expect("lookup").expect("requester");
+    assert_eq!(pending.requester.name.as_str(), "nuevo", "named after the address until confirmed");
+    assert!(pending.password_hash.is_none() && pending.requester.organisation_id.is_none());
     let unchanged = app.desk.store().requester_account(&email("decano@uni.example")).await.expect("lookup").expect("requester");
     assert!(unchanged.password_hash.is_none() && unchanged.requester.name == decano.requester.name, "nothing changes before confirmation");
 
@@ -172,6 +175,7 @@ async fn with_mail_every_address_gets_the_same_answer_and_only_its_owner_activat
     assert!(r.url().path().starts_with("/tickets"), "confirmed and signed in");
     let nuevo = app.desk.store().requester_account(&email("nuevo@uni.example")).await.expect("lookup").expect("account");
     assert_eq!(nuevo.requester.organisation_id, Some(uni.id), "joined by domain once the address is proved");
+    assert_eq!(nuevo.requester.name.as_str(), "Nuevo", "the registration took effect");
 }
 
 #[tokio::test]
