@@ -370,3 +370,48 @@ async fn a_database_failure_reading_the_session_is_an_error_not_a_sign_out() {
     db.execute_unprepared("ALTER TABLE sessions_away RENAME TO sessions").await.expect("rename back");
     let _ = db.close().await;
 }
+
+#[tokio::test]
+async fn upgrading_keeps_open_sessions_and_pending_accounts() {
+    use sea_orm::ConnectionTrait;
+    use sea_orm_migration::MigratorTrait;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = tikal_testkit::fresh_database_url(dir.path()).await;
+    // A database as the previous version left it (migrations up to m0002), with data in it.
+    let db = sea_orm::Database::connect(&url).await.expect("connect");
+    tikal_store::migration::Migrator::up(&db, Some(2)).await.expect("old schema");
+    let now = tikal_store::now();
+    let micros = |t: chrono::DateTime<chrono::Utc>| t.timestamp_micros();
+    let hash = tikal_service::hash_password("la clave de antes 1".into()).await.expect("hash");
+    let (session, link) = ("s".repeat(64), "l".repeat(64));
+    for sql in [
+        format!(
+            "INSERT INTO requesters (email, name, created_at, verification_pending, password_hash) VALUES ('antes@gob.example', 'Antes', {}, TRUE, '{hash}')",
+            micros(now)
+        ),
+        format!(
+            "INSERT INTO sessions (id_hash, principal_kind, principal_id, csrf_token, created_at, expires_at) VALUES ('{}', 'requester', 1, 't', {}, {})",
+            tikal_service::token_hash(&session),
+            micros(now - chrono::Duration::hours(1)),
+            micros(now + chrono::Duration::days(13)),
+        ),
+        format!(
+            "INSERT INTO access_tokens (token_hash, purpose, requester_id, expires_at, created_at) VALUES ('{}', 'verify_email', 1, {}, {})",
+            tikal_service::token_hash(&link),
+            micros(now + chrono::Duration::hours(23)),
+            micros(now),
+        ),
+    ] {
+        db.execute_unprepared(&sql).await.expect("old data");
+    }
+    let _ = db.close().await;
+
+    let store = tikal_store::Store::connect(&url, dir.path()).await.expect("store");
+    store.migrate().await.expect("upgrade");
+    let desk = tikal_service::Desk::new(store, tikal_service::DeskConfig::default());
+    assert!(desk.session(&session).await.expect("read").is_some(), "a session open at the upgrade goes on");
+    assert_eq!(desk.confirm_email(&link, "otra").await.expect("confirm"), tikal_service::Confirmed::WrongPassword);
+    let confirmed = desk.confirm_email(&link, "la clave de antes 1").await.expect("confirm");
+    assert!(matches!(confirmed, tikal_service::Confirmed::SignedIn(_)), "an account registered before confirms with its link");
+    assert!(desk.sign_in("antes@gob.example", "la clave de antes 1", "test").await.is_ok());
+}
