@@ -168,20 +168,10 @@ impl Desk {
             }
             RegistrationPlan::MailConfirmation => {
                 let password_hash = hash_password(password.to_string()).await?;
-                if !self.link_allowed(email, client).await? {
-                    return Ok(Registered::CheckMail);
+                if self.link_allowed(email, client).await? {
+                    let registration = PendingRegistration { password_hash, name: name.clone(), language: lang.map(str::to_string) };
+                    self.mail_confirmation(email, &registration, base_url).await?;
                 }
-                // Until the owner confirms, a new requester is named after the address, not after
-                // what a stranger may have typed.
-                let local = email.as_str().rsplit_once('@').map_or(email.as_str(), |(l, _)| l);
-                let placeholder = PersonName::parse(local).unwrap_or_else(|_| name.clone());
-                let id = self.store.ensure_requester(email, &placeholder, now).await?;
-                let registration = PendingRegistration { password_hash, name: name.clone(), language: lang.map(str::to_string) };
-                let lang = lang.map(str::to_string).unwrap_or_else(|| self.config.portal.default_language.clone());
-                let link = NewLink { purpose: TokenPurpose::VerifyEmail, requester: id, ticket: None, registration: Some(&registration) };
-                let base = format!("{base_url}/register/confirm/");
-                self.queue_link(link, LinkMail { kind: "mail.verify_email", to: email, link_base: base, number: None, lang: &lang })
-                    .await?;
                 Ok(Registered::CheckMail)
             }
             RegistrationPlan::MailAccountExists => {
@@ -195,6 +185,19 @@ impl Desk {
                 Ok(Registered::CheckMail)
             }
         }
+    }
+
+    /// Queues the confirmation link of a registration; the registration waits with the link.
+    async fn mail_confirmation(&self, email: &EmailAddress, registration: &PendingRegistration, base_url: &str) -> Result<()> {
+        // Until the owner confirms, a new requester is named after the address, not after what
+        // a stranger may have typed.
+        let local = email.as_str().rsplit_once('@').map_or(email.as_str(), |(l, _)| l);
+        let placeholder = PersonName::parse(local).unwrap_or_else(|_| registration.name.clone());
+        let id = self.store.ensure_requester(email, &placeholder, tikal_store::now()).await?;
+        let lang = registration.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
+        let link = NewLink { purpose: TokenPurpose::VerifyEmail, requester: id, ticket: None, registration: Some(registration) };
+        let link_base = format!("{base_url}/register/confirm/");
+        self.queue_link(link, LinkMail { kind: "mail.verify_email", to: email, link_base, number: None, lang: &lang }).await
     }
 
     /// Whether an address-confirmation link is live (the page it opens asks for the password
