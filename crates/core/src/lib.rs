@@ -1,6 +1,7 @@
 //! Tikal's domain: tickets, their status machine, priorities, permissions and the rules that
 //! govern them. Pure code: no I/O, no async, no SQL, so every rule is unit tested here.
 
+pub mod accounts;
 pub mod authz;
 pub mod error;
 pub mod fields;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tikal_store::{ClaimedJob, Store};
 
-use crate::mail::{Mailer, OutgoingMail};
+use crate::mail::{Composed, Mailer, compose};
 
 /// `[mail]` settings: where outgoing mail goes.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -23,65 +23,6 @@ pub struct MailSettings {
 const KINDS: &str = "mail.%";
 const LEASE_SECONDS: i64 = 120;
 const BATCH: u32 = 20;
-
-#[derive(Deserialize)]
-struct LinkPayload {
-    to: String,
-    link: String,
-    number: Option<String>,
-    lang: Option<String>,
-}
-
-fn render(kind: &str, p: &LinkPayload) -> Option<OutgoingMail> {
-    let english = p.lang.as_deref() == Some("en");
-    let number = p.number.as_deref().unwrap_or_default();
-    let (subject, text) = match (kind, english) {
-        ("mail.ticket_link", false) => (
-            format!("Acceso a su ticket {number}"),
-            format!(
-                "Hola:\n\nPidió ver el estado del ticket {number}. Ábralo con este enlace (sirve una sola vez, durante 24 horas):\n\n{}\n\nSi no lo pidió, ignore este mensaje.\n",
-                p.link
-            ),
-        ),
-        ("mail.ticket_link", true) => (
-            format!("Access to your ticket {number}"),
-            format!(
-                "Hello,\n\nYou asked to see ticket {number}. Open it with this link (it works once, for 24 hours):\n\n{}\n\nIf you did not ask for it, ignore this message.\n",
-                p.link
-            ),
-        ),
-        ("mail.verify_email", false) => (
-            "Confirme su correo".to_string(),
-            format!(
-                "Hola:\n\nPara activar su cuenta de la mesa de ayuda, abra este enlace (sirve una sola vez, durante 24 horas):\n\n{}\n\nSi no creó una cuenta, ignore este mensaje.\n",
-                p.link
-            ),
-        ),
-        ("mail.verify_email", true) => (
-            "Confirm your e-mail address".to_string(),
-            format!(
-                "Hello,\n\nTo activate your help desk account, open this link (it works once, for 24 hours):\n\n{}\n\nIf you did not create an account, ignore this message.\n",
-                p.link
-            ),
-        ),
-        ("mail.password_reset", false) => (
-            "Recuperar su contraseña".to_string(),
-            format!(
-                "Hola:\n\nPara elegir una contraseña nueva, abra este enlace (sirve una sola vez, durante 24 horas):\n\n{}\n\nSi no lo pidió, ignore este mensaje: su contraseña no cambia.\n",
-                p.link
-            ),
-        ),
-        ("mail.password_reset", true) => (
-            "Reset your password".to_string(),
-            format!(
-                "Hello,\n\nTo choose a new password, open this link (it works once, for 24 hours):\n\n{}\n\nIf you did not ask for it, ignore this message: your password stays the same.\n",
-                p.link
-            ),
-        ),
-        _ => return None,
-    };
-    Some(OutgoingMail { to: p.to.clone(), subject, text })
-}
 
 /// Back-off after a failed attempt: 30 s, 1 min, 2 min ... at most an hour.
 fn retry_delay(attempts: i32) -> chrono::Duration {
@@ -117,12 +58,20 @@ impl Worker {
     }
 
     async fn do_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, tikal_store::StoreError> {
-        let mail = serde_json::from_str::<LinkPayload>(&job.payload).ok().and_then(|p| render(&job.kind, &p));
-        let Some(mail) = mail else {
-            // A payload this version cannot read will not become readable by retrying.
-            tracing::error!(job = job.id, kind = %job.kind, "unreadable job; set aside");
-            self.store.fail_job(job.id, "unreadable payload", now + chrono::Duration::days(3650)).await?;
-            return Ok(false);
+        let mail = match compose(&job.kind, &job.payload, self.store.link_key()) {
+            Composed::Mail(mail) => mail,
+            Composed::Unreadable => {
+                // A payload this version cannot read will not become readable by retrying.
+                tracing::error!(job = job.id, kind = %job.kind, "unreadable job; set aside");
+                self.store.fail_job(job.id, "unreadable payload", now + chrono::Duration::days(3650)).await?;
+                return Ok(false);
+            }
+            Composed::OtherKey => {
+                // Another node (with the right link.key) may take it; this one must not send a dead link.
+                tracing::error!(job = job.id, "queued with another link key: every node needs the same link.key");
+                self.store.fail_job(job.id, "queued with another link key", now + retry_delay(job.attempts)).await?;
+                return Ok(false);
+            }
         };
         match self.mailer.send(&mail).await {
             Ok(()) => {
@@ -155,22 +104,6 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mail_in_the_requesters_language() {
-        let p = LinkPayload {
-            to: "a@b.example".into(),
-            link: "https://mesa/status/x".into(),
-            number: Some("000042".into()),
-            lang: Some("en".into()),
-        };
-        let m = render("mail.ticket_link", &p).expect("known kind");
-        assert_eq!(m.subject, "Access to your ticket 000042");
-        assert!(m.text.contains("https://mesa/status/x"));
-        let es = LinkPayload { lang: None, ..p };
-        assert!(render("mail.password_reset", &es).expect("known").subject.contains("contraseña"));
-        assert!(render("notify.ticket_created", &es).is_none());
-    }
 
     #[test]
     fn back_off_grows_and_is_capped() {

@@ -1,24 +1,26 @@
 //! Requester accounts and sessions: registration by policy, sign-in with rate limits, profile
-//! and password, forgotten-password and status-check links (single use, expiring).
+//! and password, forgotten-password and status-check links (single use, expiring), and the
+//! address confirmation that must come before an account reaches anything of an address.
 
 use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tikal_core::accounts::{AddressState, LinkQuota, LinksSent, PolicyVerdict, RegistrationPlan, plan_registration};
 use tikal_core::*;
-use tikal_store::{SessionOwner, SessionRecord, TokenPurpose};
+use tikal_store::{LinkToken, PendingRegistration, SessionOwner, SessionRecord, TokenPurpose};
+
+pub use tikal_core::accounts::Refusal;
 
 use crate::config::Registration;
 use crate::{Desk, Principal, Result, ServiceError, hash_password, verify_password};
 
-/// Sessions last this long from sign-in.
-pub const SESSION_LIFETIME: Duration = Duration::days(14);
 /// A status-check link or password-reset link works once, within this time.
 pub const LINK_LIFETIME: Duration = Duration::hours(24);
+/// A session's last use is written at most this often (a write per request would be costly).
+const TOUCH_EVERY: Duration = Duration::minutes(1);
 const FAILURE_WINDOW: Duration = Duration::minutes(15);
 const MAX_FAILURES_PER_ACCOUNT: u64 = 5;
 const MAX_FAILURES_PER_ADDRESS: u64 = 20;
-/// Links mailed to one address per hour at most, so the forms cannot flood someone's inbox.
-const MAX_LINKS_PER_HOUR: u64 = 5;
 pub const MIN_PASSWORD: usize = 10;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -36,10 +38,22 @@ pub enum LoginError {
 /// What registering led to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Registered {
-    /// The account is ready: sign them in.
-    Ready(RequesterId),
-    /// A confirmation link went to the address; the account waits for it.
-    ConfirmationSent(RequesterId),
+    /// A new account for an address nobody knew: sign them in.
+    SignedIn(RequesterId),
+    /// "Check your mail": said for every address when mail is configured, whatever the desk
+    /// knows about it.
+    CheckMail,
+    Refused(Refusal),
+}
+
+/// What following an address-confirmation link led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmed {
+    SignedIn(RequesterId),
+    /// Not the password chosen when registering: the link stays usable.
+    WrongPassword,
+    /// Unknown, used or expired.
+    Invalid,
 }
 
 /// A new session: the secret for the cookie and the form token.
@@ -78,17 +92,43 @@ fn language(raw: Option<&str>) -> Option<&'static str> {
     }
 }
 
+/// A link mail waiting in the outbox. It holds a nonce, never the link: the mail worker turns
+/// the nonce into the token with the link key of the data directory (ADR 006).
+struct LinkMail<'a> {
+    kind: &'static str,
+    to: &'a EmailAddress,
+    /// The link up to its token, e.g. `https://mesa.example/status/`.
+    link_base: String,
+    number: Option<&'a str>,
+    lang: &'a str,
+}
+
+/// A stored link about to be mailed.
+struct NewLink<'a> {
+    purpose: TokenPurpose,
+    requester: RequesterId,
+    ticket: Option<TicketId>,
+    registration: Option<&'a PendingRegistration>,
+}
+
 impl Desk {
-    pub fn registration_allows(&self, email: &EmailAddress) -> bool {
+    fn policy_verdict(&self, email: &EmailAddress) -> PolicyVerdict {
         match &self.config.portal.registration {
-            Registration::Open => true,
-            Registration::Domains(domains) => domains.iter().any(|d| d.eq_ignore_ascii_case(email.domain())),
-            Registration::StaffOnly => false,
+            Registration::Open => PolicyVerdict::Open,
+            Registration::Domains(domains) if domains.iter().any(|d| d.eq_ignore_ascii_case(email.domain())) => PolicyVerdict::ListedDomain,
+            Registration::Domains(_) => PolicyVerdict::OtherDomain,
+            Registration::StaffOnly => PolicyVerdict::Closed,
         }
     }
 
-    /// Creates a requester account (or gives a password to someone known from earlier tickets).
-    /// With outgoing mail configured, the address must be confirmed by a link first.
+    pub fn registration_allows(&self, email: &EmailAddress) -> bool {
+        matches!(self.policy_verdict(email), PolicyVerdict::Open | PolicyVerdict::ListedDomain)
+    }
+
+    /// Registers an address by the rule of `tikal_core::accounts::plan_registration`: without
+    /// mail, only an address the desk has never seen gets an account (outside any
+    /// organisation); with mail, every address gets the same "check your mail" answer, and the
+    /// account takes effect only when the owner of the address follows the mailed link.
     pub async fn register(
         &self,
         email: &EmailAddress,
@@ -96,33 +136,102 @@ impl Desk {
         password: &str,
         lang: Option<&str>,
         base_url: &str,
+        client: &str,
     ) -> Result<Registered> {
-        if !self.registration_allows(email) {
-            return Err(ServiceError::Forbidden);
+        let verdict = self.policy_verdict(email);
+        if !matches!(verdict, PolicyVerdict::Open | PolicyVerdict::ListedDomain) {
+            return Ok(Registered::Refused(match verdict {
+                PolicyVerdict::Closed => Refusal::Closed,
+                _ => Refusal::OtherDomain,
+            }));
         }
         check_password(password)?;
-        let hash = hash_password(password.to_string()).await?;
-        let pending = self.config.verify_email;
+        let mail = self.config.verify_email;
+        let known = self.store.requester_account(email).await?;
+        let state = match &known {
+            None => AddressState::Unknown,
+            Some(a) if a.password_hash.is_some() && !a.verification_pending => AddressState::Account,
+            Some(_) => AddressState::Known,
+        };
+        let lang = language(lang);
         let now = tikal_store::now();
-        let id = self.store.register_requester(email, name, &hash, language(lang), pending, now).await?;
-        if !pending {
-            return Ok(Registered::Ready(id));
+        match plan_registration(verdict, mail, state) {
+            RegistrationPlan::Refuse(r) => Ok(Registered::Refused(r)),
+            RegistrationPlan::CreateAndSignIn => {
+                let hash = hash_password(password.to_string()).await?;
+                match self.store.create_requester_account(email, name, &hash, lang, now).await {
+                    Ok(id) => Ok(Registered::SignedIn(id)),
+                    // Registered, or written to the desk, a moment ago.
+                    Err(tikal_store::StoreError::Conflict(_)) => Ok(Registered::Refused(Refusal::Known)),
+                    Err(e) => Err(e.into()),
+                }
+            }
+            RegistrationPlan::MailConfirmation => {
+                let password_hash = hash_password(password.to_string()).await?;
+                if self.link_allowed(email, client).await? {
+                    let registration = PendingRegistration { password_hash, name: name.clone(), language: lang.map(str::to_string) };
+                    self.mail_confirmation(email, &registration, base_url).await?;
+                }
+                Ok(Registered::CheckMail)
+            }
+            RegistrationPlan::MailAccountExists => {
+                // Hashed all the same, so this answer takes as long as the one for a new address.
+                hash_password(password.to_string()).await?;
+                if self.link_allowed(email, client).await? {
+                    let lang = known.and_then(|a| a.language).unwrap_or_else(|| self.config.portal.default_language.clone());
+                    let payload = serde_json::json!({"to": email.as_str(), "link": format!("{base_url}/password/forgot"), "lang": lang});
+                    self.store.enqueue_job("mail.account_exists", &payload.to_string(), now).await?;
+                }
+                Ok(Registered::CheckMail)
+            }
         }
-        let token = random_token();
-        self.store.create_token(&token_hash(&token), TokenPurpose::VerifyEmail, id, None, now, now + LINK_LIFETIME).await?;
-        let lang = language(lang).map(str::to_string).unwrap_or_else(|| self.config.portal.default_language.clone());
-        let payload = serde_link(email.as_str(), &format!("{base_url}/register/confirm/{token}"), None, &lang);
-        self.store.enqueue_job("mail.verify_email", &payload, now).await?;
-        Ok(Registered::ConfirmationSent(id))
     }
 
-    /// Confirms an address with its link (once); the account can sign in from then on.
-    pub async fn confirm_email(&self, token: &str) -> Result<Option<RequesterId>> {
-        let Some((id, _)) = self.store.consume_token(&token_hash(token), TokenPurpose::VerifyEmail, tikal_store::now()).await? else {
-            return Ok(None);
+    /// Queues the confirmation link of a registration; the registration waits with the link.
+    async fn mail_confirmation(&self, email: &EmailAddress, registration: &PendingRegistration, base_url: &str) -> Result<()> {
+        // Until the owner confirms, a new requester is named after the address, not after what
+        // a stranger may have typed.
+        let local = email.as_str().rsplit_once('@').map_or(email.as_str(), |(l, _)| l);
+        let placeholder = PersonName::parse(local).unwrap_or_else(|_| registration.name.clone());
+        let id = self.store.ensure_requester(email, &placeholder, tikal_store::now()).await?;
+        let lang = registration.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
+        let link = NewLink { purpose: TokenPurpose::VerifyEmail, requester: id, ticket: None, registration: Some(registration) };
+        let link_base = format!("{base_url}/register/confirm/");
+        self.queue_link(link, LinkMail { kind: "mail.verify_email", to: email, link_base, number: None, lang: &lang }).await
+    }
+
+    /// Whether an address-confirmation link is live (the page it opens asks for the password
+    /// and shows a button; only the button uses the link).
+    pub async fn confirmation_link_live(&self, token: &str) -> Result<bool> {
+        Ok(self.store.live_token(&token_hash(token), TokenPurpose::VerifyEmail, tikal_store::now()).await?.is_some())
+    }
+
+    /// Confirms an address with its link and the password chosen when registering (so a link
+    /// mailed to someone who did not register cannot activate a stranger's password); the
+    /// registration takes effect and the link is used up.
+    pub async fn confirm_email(&self, token: &str, password: &str) -> Result<Confirmed> {
+        let hash = token_hash(token);
+        let Some(link) = self.store.live_token(&hash, TokenPurpose::VerifyEmail, tikal_store::now()).await? else {
+            return Ok(Confirmed::Invalid);
         };
-        self.store.confirm_requester(id).await?;
-        Ok(Some(id))
+        let expected = match &link.registration {
+            Some(r) => Some(r.password_hash.clone()),
+            // Registered before links carried their registration: the password is on the account.
+            None => self.store.requester_account_by_id(link.requester).await?.and_then(|a| a.password_hash),
+        };
+        let ok = match expected {
+            Some(h) => verify_password(password.to_string(), h).await,
+            None => false,
+        };
+        if !ok {
+            return Ok(Confirmed::WrongPassword);
+        }
+        let Some(link) = self.store.consume_token(&hash, TokenPurpose::VerifyEmail, tikal_store::now()).await? else {
+            return Ok(Confirmed::Invalid);
+        };
+        self.store.confirm_registration(link.requester, link.registration.as_ref()).await?;
+        self.store.delete_requester_sessions(link.requester).await?;
+        Ok(Confirmed::SignedIn(link.requester))
     }
 
     /// Checks a requester's password, counting failures per account and per client address.
@@ -162,15 +271,31 @@ impl Desk {
     pub async fn start_session(&self, owner: SessionOwner) -> Result<SessionStart> {
         let (token, csrf_token) = (random_token(), random_token());
         let now = tikal_store::now();
-        self.store.create_session(&token_hash(&token), &owner, &csrf_token, now, now + SESSION_LIFETIME).await?;
+        self.store.create_session(&token_hash(&token), &owner, &csrf_token, now, now + self.config.portal.session_lifetime()).await?;
         Ok(SessionStart { token, csrf_token })
     }
 
+    /// How long a session cookie is kept: the absolute lifetime of a session.
+    pub fn session_lifetime(&self) -> Duration {
+        self.config.portal.session_lifetime()
+    }
+
+    /// The live session of a cookie: within its absolute lifetime and idle timeout. Using it
+    /// moves the idle timeout on. A database failure is an error, never "no session".
     pub async fn session(&self, token: &str) -> Result<Option<SessionRecord>> {
         if token.len() != 64 {
             return Ok(None);
         }
-        Ok(self.store.session(&token_hash(token), tikal_store::now()).await?)
+        let policy = &self.config.portal;
+        let now = tikal_store::now();
+        let hash = token_hash(token);
+        let record = self.store.session(&hash, now, now - policy.session_lifetime(), now - policy.session_idle()).await?;
+        if let Some(r) = &record
+            && now - r.last_seen_at >= TOUCH_EVERY
+        {
+            self.store.touch_session(&hash, now).await?;
+        }
+        Ok(record)
     }
 
     pub async fn end_session(&self, token: &str) -> Result<()> {
@@ -225,78 +350,128 @@ impl Desk {
         Ok(())
     }
 
-    /// Counts a link mailed to `email`; `false` when the hourly allowance is used up.
-    async fn link_allowed(&self, email: &EmailAddress) -> Result<bool> {
+    /// Counts a link mailed to `email` at the request of `client`; `false` when an hourly
+    /// allowance is used up. Counted per client and address, per client and per address, so a
+    /// stranger cannot use up the allowance of someone else's address.
+    async fn link_allowed(&self, email: &EmailAddress, client: &str) -> Result<bool> {
         let now = tikal_store::now();
-        let key = format!("link:{email}");
-        if self.store.count_attempts(&key, now - Duration::hours(1)).await? >= MAX_LINKS_PER_HOUR {
-            tracing::warn!("link mail limit reached for an address");
+        let since = now - Duration::hours(1);
+        let keys = [format!("link:{email}|{client}"), format!("linkc:{client}"), format!("link:{email}")];
+        let sent = LinksSent {
+            by_client_to_address: self.store.count_attempts(&keys[0], since).await?,
+            by_client: self.store.count_attempts(&keys[1], since).await?,
+            to_address: self.store.count_attempts(&keys[2], since).await?,
+        };
+        if !LinkQuota::default().allows(sent) {
+            tracing::warn!("link mail limit reached");
             return Ok(false);
         }
-        self.store.record_attempts(&[key], now).await?;
+        self.store.record_attempts(&keys, now).await?;
         Ok(true)
+    }
+
+    /// Stores a link (its token's hash) and queues its mail (a nonce from which only the
+    /// holder of the link key can make the token).
+    async fn queue_link(&self, link: NewLink<'_>, mail: LinkMail<'_>) -> Result<()> {
+        let nonce = random_token();
+        let key = self.store.link_key();
+        let hash = token_hash(&key.token(&nonce));
+        let now = tikal_store::now();
+        match link.registration {
+            Some(r) => self.store.create_registration_token(&hash, link.requester, r, now, now + LINK_LIFETIME).await?,
+            None => self.store.create_token(&hash, link.purpose, link.requester, link.ticket, now, now + LINK_LIFETIME).await?,
+        }
+        let payload = serde_json::json!({
+            "to": mail.to.as_str(),
+            "link_base": mail.link_base,
+            "nonce": nonce,
+            "key": key.id(),
+            "number": mail.number,
+            "lang": mail.lang,
+        });
+        self.store.enqueue_job(mail.kind, &payload.to_string(), now).await?;
+        Ok(())
     }
 
     /// "Ver Estado de un Ticket": if `email` opened ticket `number`, a single-use link to it is
     /// queued for that address. Answers the same either way, so it tells nothing to a prober.
-    pub async fn request_ticket_link(&self, email: &EmailAddress, number: &TicketNumber, base_url: &str) -> Result<()> {
+    pub async fn request_ticket_link(&self, email: &EmailAddress, number: &TicketNumber, base_url: &str, client: &str) -> Result<()> {
         let Some(t) = self.store.ticket_by_number(number).await? else { return Ok(()) };
         let Some(r) = self.store.requester_by_email(email).await? else { return Ok(()) };
-        if t.requester_id != r.id || !self.link_allowed(email).await? {
+        if t.requester_id != r.id || !self.link_allowed(email, client).await? {
             return Ok(());
         }
-        let token = random_token();
-        let now = tikal_store::now();
-        self.store.create_token(&token_hash(&token), TokenPurpose::TicketLink, r.id, Some(t.id), now, now + LINK_LIFETIME).await?;
-        let lang = self.mail_language(r.id).await;
-        let payload = serde_link(r.email.as_str(), &format!("{base_url}/status/{token}"), Some(t.number.as_str()), &lang);
-        self.store.enqueue_job("mail.ticket_link", &payload, now).await?;
-        Ok(())
+        let lang = self.mail_language(r.id).await?;
+        let link = NewLink { purpose: TokenPurpose::TicketLink, requester: r.id, ticket: Some(t.id), registration: None };
+        let mail = LinkMail {
+            kind: "mail.ticket_link",
+            to: &r.email,
+            link_base: format!("{base_url}/status/"),
+            number: Some(t.number.as_str()),
+            lang: &lang,
+        };
+        self.queue_link(link, mail).await
+    }
+
+    /// The ticket a live status-check link opens, without using the link.
+    pub async fn ticket_link_target(&self, token: &str) -> Result<Option<TicketNumber>> {
+        let Some(link) = self.store.live_token(&token_hash(token), TokenPurpose::TicketLink, tikal_store::now()).await? else {
+            return Ok(None);
+        };
+        let Some(ticket) = link.ticket else { return Ok(None) };
+        Ok(self.store.ticket_by_id(ticket).await?.map(|t| t.number))
     }
 
     /// Uses a status-check link: the session it opens sees that ticket only.
-    pub async fn open_ticket_link(&self, token: &str) -> Result<Option<SessionOwner>> {
+    pub async fn open_ticket_link(&self, token: &str) -> Result<Option<(SessionOwner, TicketNumber)>> {
         let used = self.store.consume_token(&token_hash(token), TokenPurpose::TicketLink, tikal_store::now()).await?;
-        Ok(used.and_then(|(requester, ticket)| ticket.map(|ticket| SessionOwner::TicketLink { requester, ticket })))
+        let Some(LinkToken { requester, ticket: Some(ticket), .. }) = used else { return Ok(None) };
+        let t = self.store.ticket_by_id(ticket).await?.ok_or(ServiceError::NotFound("ticket"))?;
+        Ok(Some((SessionOwner::TicketLink { requester, ticket }, t.number)))
     }
 
-    /// Queues a password-reset link for an account; answers the same whether it exists or not.
-    pub async fn request_password_reset(&self, email: &EmailAddress, base_url: &str) -> Result<()> {
+    /// Queues a password-reset link for a requester; answers the same whether it exists or not.
+    pub async fn request_password_reset(&self, email: &EmailAddress, base_url: &str, client: &str) -> Result<()> {
         let Some(a) = self.store.requester_account(email).await? else { return Ok(()) };
-        if !self.link_allowed(email).await? {
+        if !self.link_allowed(email, client).await? {
             return Ok(());
         }
-        let token = random_token();
-        let now = tikal_store::now();
-        self.store.create_token(&token_hash(&token), TokenPurpose::PasswordReset, a.requester.id, None, now, now + LINK_LIFETIME).await?;
         let lang = a.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
-        let payload = serde_link(a.requester.email.as_str(), &format!("{base_url}/password/reset/{token}"), None, &lang);
-        self.store.enqueue_job("mail.password_reset", &payload, now).await?;
-        Ok(())
+        let link = NewLink { purpose: TokenPurpose::PasswordReset, requester: a.requester.id, ticket: None, registration: None };
+        let mail = LinkMail {
+            kind: "mail.password_reset",
+            to: &a.requester.email,
+            link_base: format!("{base_url}/password/reset/"),
+            number: None,
+            lang: &lang,
+        };
+        self.queue_link(link, mail).await
     }
 
     /// The language of mail to a requester: theirs, else the organisation's default.
-    async fn mail_language(&self, id: RequesterId) -> String {
-        let saved = self.store.requester_account_by_id(id).await.ok().flatten().and_then(|a| a.language);
-        saved.unwrap_or_else(|| self.config.portal.default_language.clone())
+    async fn mail_language(&self, id: RequesterId) -> Result<String> {
+        let saved = self.store.requester_account_by_id(id).await?.and_then(|a| a.language);
+        Ok(saved.unwrap_or_else(|| self.config.portal.default_language.clone()))
     }
 
-    /// Sets a new password with a reset link (once); every session of the account ends.
+    /// Whether a password-reset link is live (its page shows the form; only the form uses it).
+    pub async fn reset_link_live(&self, token: &str) -> Result<bool> {
+        Ok(self.store.live_token(&token_hash(token), TokenPurpose::PasswordReset, tikal_store::now()).await?.is_some())
+    }
+
+    /// Sets a new password with a reset link (once); every session of the account ends. The
+    /// link proves the address, so an unconfirmed account is confirmed by it.
     pub async fn reset_password(&self, token: &str, new: &str) -> Result<RequesterId> {
         check_password(new)?;
-        let Some((id, _)) = self.store.consume_token(&token_hash(token), TokenPurpose::PasswordReset, tikal_store::now()).await? else {
+        let Some(link) = self.store.consume_token(&token_hash(token), TokenPurpose::PasswordReset, tikal_store::now()).await? else {
             return Err(ServiceError::NotFound("link"));
         };
         let hash = hash_password(new.to_string()).await?;
-        self.store.set_requester_password(id, &hash).await?;
-        self.store.delete_requester_sessions(id).await?;
-        Ok(id)
+        self.store.set_requester_password(link.requester, &hash).await?;
+        self.store.confirm_registration(link.requester, None).await?;
+        self.store.delete_requester_sessions(link.requester).await?;
+        Ok(link.requester)
     }
-}
-
-/// The outbox payload of a link e-mail (sent by the mail worker of the e-mail milestone).
-fn serde_link(to: &str, link: &str, number: Option<&str>, lang: &str) -> String {
-    serde_json::json!({"to": to, "link": link, "number": number, "lang": lang}).to_string()
 }
 
 /// An Argon2id hash of a random string, verified when an address has no account.
@@ -305,15 +480,6 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn link_payload_is_json() {
-        let v: serde_json::Value =
-            serde_json::from_str(&serde_link("a\"b@x.example", "https://h/status/abc", Some("000001"), "es")).expect("json");
-        assert_eq!(v["to"], "a\"b@x.example");
-        assert_eq!(v["link"], "https://h/status/abc");
-        assert_eq!(v["number"], "000001");
-    }
 
     #[test]
     fn tokens_are_random_and_hashed() {

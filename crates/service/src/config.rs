@@ -92,6 +92,12 @@ pub struct PortalPolicy {
     /// The address people reach Tikal at, for links in e-mails (and `Secure` cookies when it
     /// is https).
     pub public_url: String,
+    /// A portal session ends after this many minutes without a request (default 480: a
+    /// working day).
+    pub session_idle_minutes: u32,
+    /// A portal session ends this many hours after sign-in however much it is used (default
+    /// 336: two weeks).
+    pub session_lifetime_hours: u32,
 }
 
 impl Default for PortalPolicy {
@@ -104,6 +110,20 @@ impl Default for PortalPolicy {
             default_language: "es".into(),
             time_zone: "America/Guayaquil".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            session_idle_minutes: 480,
+            session_lifetime_hours: 336,
         }
+    }
+}
+
+impl PortalPolicy {
+    /// How long a session lives without a request (at least a minute).
+    pub fn session_idle(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.session_idle_minutes.max(1)))
+    }
+
+    /// How long a session lives at most (at least an hour).
+    pub fn session_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.session_lifetime_hours.max(1)))
     }
 }

@@ -11,7 +11,7 @@ mod principal;
 mod statuses;
 mod tickets;
 
-pub use accounts::{LINK_LIFETIME, LoginError, MIN_PASSWORD, Registered, SESSION_LIFETIME, SessionStart, token_hash};
+pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, Registered, SessionStart, token_hash};
 pub use auth::{hash_password, new_api_key, verify_password};
 pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};

@@ -1,7 +1,7 @@
 //! Requester accounts, sessions, single-use tokens and login attempts.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set};
 use tikal_core::org::Requester;
 use tikal_core::*;
 
@@ -26,6 +26,37 @@ pub struct SessionRecord {
     pub owner: SessionOwner,
     pub csrf_token: String,
     pub expires_at: DateTime<Utc>,
+    /// When a request last used it (updated at most once a minute).
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The registration an address-confirmation link carries: it takes effect only when the owner
+/// of the address follows the link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRegistration {
+    pub password_hash: String,
+    pub name: PersonName,
+    pub language: Option<String>,
+}
+
+/// A live single-use link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkToken {
+    pub requester: RequesterId,
+    pub ticket: Option<TicketId>,
+    pub registration: Option<PendingRegistration>,
+}
+
+fn to_link(m: access_token::Model) -> Result<LinkToken> {
+    let registration = match (m.password_hash, m.name) {
+        (Some(password_hash), Some(name)) => Some(PendingRegistration {
+            password_hash,
+            name: PersonName::parse(&name).map_err(|e| StoreError::Corrupt(format!("pending name: {e}")))?,
+            language: m.language,
+        }),
+        _ => None,
+    };
+    Ok(LinkToken { requester: RequesterId(m.requester_id), ticket: m.ticket_id.map(TicketId), registration })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,45 +123,85 @@ impl Store {
         requester::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_account).transpose()
     }
 
-    /// Creates a requester with a password, or sets the password of one known only from
-    /// tickets (someone who wrote before registering). An existing password is a conflict.
-    pub async fn register_requester(
+    /// Creates a new requester with a password, outside any organisation (nobody has
+    /// confirmed the address). An address already known is a conflict: registration must never
+    /// take over a requester (ADR 006).
+    pub async fn create_requester_account(
         &self,
         email: &EmailAddress,
         name: &PersonName,
         password_hash: &str,
         language: Option<&str>,
-        pending: bool,
         at: DateTime<Utc>,
     ) -> Result<RequesterId> {
-        match requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await? {
-            Some(existing) if existing.password_hash.is_some() => Err(StoreError::Conflict("account exists".into())),
-            Some(existing) => {
-                let id = existing.id;
-                let mut am: requester::ActiveModel = existing.into();
-                am.name = Set(name.as_str().to_string());
-                am.password_hash = Set(Some(password_hash.to_string()));
-                am.language = Set(language.map(str::to_string));
-                am.verification_pending = Set(pending);
-                am.update(&self.write).await?;
-                Ok(RequesterId(id))
-            }
-            None => {
-                let orgs = organisations_by_domain(&self.write, vec![email.domain().to_string()]).await?;
-                let row = requester::ActiveModel {
-                    id: NotSet,
-                    email: Set(email.as_str().to_string()),
-                    name: Set(name.as_str().to_string()),
-                    phone: Set(None),
-                    organisation_id: Set(orgs.get(email.domain()).copied()),
-                    language: Set(language.map(str::to_string)),
-                    password_hash: Set(Some(password_hash.to_string())),
-                    created_at: Set(micros(at)),
-                    verification_pending: Set(pending),
-                };
-                Ok(RequesterId(requester::Entity::insert(row).exec(&self.write).await?.last_insert_id))
-            }
+        let row = requester::ActiveModel {
+            id: NotSet,
+            email: Set(email.as_str().to_string()),
+            name: Set(name.as_str().to_string()),
+            phone: Set(None),
+            organisation_id: Set(None),
+            language: Set(language.map(str::to_string)),
+            password_hash: Set(Some(password_hash.to_string())),
+            created_at: Set(micros(at)),
+            verification_pending: Set(false),
+        };
+        Ok(RequesterId(requester::Entity::insert(row).exec(&self.write).await?.last_insert_id))
+    }
+
+    /// The requester of an address, created without password or organisation if unknown (the
+    /// holder of an address-confirmation link).
+    pub async fn ensure_requester(&self, email: &EmailAddress, name: &PersonName, at: DateTime<Utc>) -> Result<RequesterId> {
+        if let Some(r) = requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await? {
+            return Ok(RequesterId(r.id));
         }
+        let row = requester::ActiveModel {
+            id: NotSet,
+            email: Set(email.as_str().to_string()),
+            name: Set(name.as_str().to_string()),
+            phone: Set(None),
+            organisation_id: Set(None),
+            language: Set(None),
+            password_hash: Set(None),
+            created_at: Set(micros(at)),
+            verification_pending: Set(false),
+        };
+        match requester::Entity::insert(row).exec(&self.write).await.map_err(StoreError::from) {
+            Ok(r) => Ok(RequesterId(r.last_insert_id)),
+            // Created meanwhile by another request.
+            Err(StoreError::Conflict(_)) => requester::Entity::find()
+                .filter(requester::Column::Email.eq(email.as_str()))
+                .one(&self.write)
+                .await?
+                .map(|r| RequesterId(r.id))
+                .ok_or(StoreError::NotFound("requester")),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The owner of the address confirmed it: the registration takes effect (password, name,
+    /// language) and the requester joins the organisation of their e-mail domain, if any.
+    pub async fn confirm_registration(&self, id: RequesterId, registration: Option<&PendingRegistration>) -> Result<()> {
+        let r = requester::Entity::find_by_id(id.get()).one(&self.write).await?.ok_or(StoreError::NotFound("requester"))?;
+        let organisation = match r.organisation_id {
+            Some(o) => Some(o),
+            None => {
+                let domain = r.email.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+                organisations_by_domain(&self.write, vec![domain.clone()]).await?.get(&domain).copied()
+            }
+        };
+        let mut am = requester::ActiveModel {
+            id: Set(id.get()),
+            organisation_id: Set(organisation),
+            verification_pending: Set(false),
+            ..<requester::ActiveModel as Default>::default()
+        };
+        if let Some(reg) = registration {
+            am.password_hash = Set(Some(reg.password_hash.clone()));
+            am.name = Set(reg.name.as_str().to_string());
+            am.language = Set(reg.language.clone());
+        }
+        requester::Entity::update(am).exec(&self.write).await?;
+        Ok(())
     }
 
     pub async fn update_requester_profile(
@@ -145,16 +216,6 @@ impl Store {
             name: Set(name.as_str().to_string()),
             phone: Set(phone.map(str::to_string)),
             language: Set(language.map(str::to_string)),
-            ..<requester::ActiveModel as Default>::default()
-        };
-        requester::Entity::update(am).exec(&self.write).await?;
-        Ok(())
-    }
-
-    pub async fn confirm_requester(&self, id: RequesterId) -> Result<()> {
-        let am = requester::ActiveModel {
-            id: Set(id.get()),
-            verification_pending: Set(false),
             ..<requester::ActiveModel as Default>::default()
         };
         requester::Entity::update(am).exec(&self.write).await?;
@@ -192,15 +253,27 @@ impl Store {
             csrf_token: Set(csrf_token.to_string()),
             created_at: Set(micros(at)),
             expires_at: Set(micros(expires_at)),
+            last_seen_at: Set(micros(at)),
         };
         session::Entity::insert(row).exec_without_returning(&self.write).await?;
         Ok(())
     }
 
-    /// The live session with this id hash.
-    pub async fn session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
-        let Some(m) =
-            session::Entity::find_by_id(id_hash.to_string()).filter(session::Column::ExpiresAt.gt(micros(now))).one(&self.read).await?
+    /// The live session with this id hash: not expired, begun after `begun_after` (the
+    /// absolute lifetime) and used after `seen_after` (the idle timeout).
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+        begun_after: DateTime<Utc>,
+        seen_after: DateTime<Utc>,
+    ) -> Result<Option<SessionRecord>> {
+        let Some(m) = session::Entity::find_by_id(id_hash.to_string())
+            .filter(session::Column::ExpiresAt.gt(micros(now)))
+            .filter(session::Column::CreatedAt.gt(micros(begun_after)))
+            .filter(session::Column::LastSeenAt.gt(micros(seen_after)))
+            .one(&self.read)
+            .await?
         else {
             return Ok(None);
         };
@@ -210,7 +283,17 @@ impl Store {
             ("ticket_link", Some(t)) => SessionOwner::TicketLink { requester: RequesterId(m.principal_id), ticket: TicketId(t) },
             (other, _) => return Err(StoreError::Corrupt(format!("session kind {other}"))),
         };
-        Ok(Some(SessionRecord { owner, csrf_token: m.csrf_token, expires_at: time(m.expires_at)? }))
+        Ok(Some(SessionRecord { owner, csrf_token: m.csrf_token, expires_at: time(m.expires_at)?, last_seen_at: time(m.last_seen_at)? }))
+    }
+
+    /// Records that the session was used at `now` (the idle timeout counts from here).
+    pub async fn touch_session(&self, id_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(micros(now)))
+            .filter(session::Column::IdHash.eq(id_hash))
+            .exec(&self.write)
+            .await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
@@ -237,6 +320,32 @@ impl Store {
         at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
+        self.create_link(token_hash, purpose, requester, ticket, None, at, expires_at).await
+    }
+
+    /// An address-confirmation link that carries the registration it confirms.
+    pub async fn create_registration_token(
+        &self,
+        token_hash: &str,
+        requester: RequesterId,
+        registration: &PendingRegistration,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.create_link(token_hash, TokenPurpose::VerifyEmail, requester, None, Some(registration), at, expires_at).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn create_link(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        requester: RequesterId,
+        ticket: Option<TicketId>,
+        registration: Option<&PendingRegistration>,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
         let row = access_token::ActiveModel {
             token_hash: Set(token_hash.to_string()),
             purpose: Set(purpose.as_str().to_string()),
@@ -245,18 +354,30 @@ impl Store {
             expires_at: Set(micros(expires_at)),
             used_at: Set(None),
             created_at: Set(micros(at)),
+            password_hash: Set(registration.map(|r| r.password_hash.clone())),
+            name: Set(registration.map(|r| r.name.as_str().to_string())),
+            language: Set(registration.and_then(|r| r.language.clone())),
         };
         access_token::Entity::insert(row).exec_without_returning(&self.write).await?;
         Ok(())
     }
 
-    /// Uses a token once: marks it used and returns (requester, ticket) if it was live.
-    pub async fn consume_token(
-        &self,
-        token_hash: &str,
-        purpose: TokenPurpose,
-        now: DateTime<Utc>,
-    ) -> Result<Option<(RequesterId, Option<TicketId>)>> {
+    /// A link that is live (unused, unexpired), without using it: the page a link opens shows
+    /// a button, and only the button's POST uses the link.
+    pub async fn live_token(&self, token_hash: &str, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<Option<LinkToken>> {
+        access_token::Entity::find_by_id(token_hash.to_string())
+            .filter(access_token::Column::Purpose.eq(purpose.as_str()))
+            .filter(access_token::Column::UsedAt.is_null())
+            .filter(access_token::Column::ExpiresAt.gt(micros(now)))
+            .one(&self.write)
+            .await?
+            .map(to_link)
+            .transpose()
+    }
+
+    /// Uses a link once: marks it used and returns it if it was live. Of two concurrent uses,
+    /// only one succeeds.
+    pub async fn consume_token(&self, token_hash: &str, purpose: TokenPurpose, now: DateTime<Utc>) -> Result<Option<LinkToken>> {
         let res = access_token::Entity::update_many()
             .col_expr(access_token::Column::UsedAt, sea_orm::sea_query::Expr::value(micros(now)))
             .filter(access_token::Column::TokenHash.eq(token_hash))
@@ -269,7 +390,7 @@ impl Store {
             return Ok(None);
         }
         let row = access_token::Entity::find_by_id(token_hash.to_string()).one(&self.write).await?.ok_or(StoreError::NotFound("token"))?;
-        Ok(Some((RequesterId(row.requester_id), row.ticket_id.map(TicketId))))
+        to_link(row).map(Some)
     }
 
     /// Deletes what has expired: sessions, used or expired links, attempts and idempotency

@@ -206,6 +206,7 @@ entity!(session, "sessions", {
     csrf_token: String,
     created_at: i64,
     expires_at: i64,
+    last_seen_at: i64,
 });
 
 entity!(access_token, "access_tokens", {
@@ -216,6 +217,9 @@ entity!(access_token, "access_tokens", {
     expires_at: i64,
     used_at: Option<i64>,
     created_at: i64,
+    password_hash: Option<String>,
+    name: Option<String>,
+    language: Option<String>,
 });
 
 entity!(login_attempt, "login_attempts", {

@@ -17,6 +17,9 @@ pub enum StoreError {
     Db(DbErr),
     #[error("attachment storage error: {0}")]
     Blob(#[from] object_store::Error),
+    /// The link key file of the data directory cannot be read or created.
+    #[error("link key file: {0}")]
+    LinkKey(String),
 }
 
 impl From<DbErr> for StoreError {

@@ -11,6 +11,7 @@ pub mod entity;
 mod error;
 mod idempotency;
 mod jobs;
+mod link_key;
 pub mod migration;
 mod statuses;
 mod tickets;
@@ -26,12 +27,13 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use convert::{freeze_clock, now};
 use sea_orm_migration::MigratorTrait;
 
-pub use accounts::{RequesterAccount, SessionOwner, SessionRecord, TokenPurpose};
+pub use accounts::{LinkToken, PendingRegistration, RequesterAccount, SessionOwner, SessionRecord, TokenPurpose};
 pub use blobs::{BlobStore, StoredBlob};
 pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
 pub use idempotency::{IdempotentResponse, Reservation};
 pub use jobs::{ClaimedJob, NewJob};
+pub use link_key::LinkKey;
 pub use statuses::StatusChange;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 
@@ -50,6 +52,7 @@ pub struct Store {
     catalog_version: Arc<AtomicU64>,
     creator: create::Creator,
     status_book: statuses::StatusBook,
+    link_key: LinkKey,
 }
 
 impl std::fmt::Debug for Store {
@@ -66,17 +69,26 @@ pub fn is_sqlite(url: &str) -> bool {
 impl Store {
     pub async fn connect(url: &str, data_dir: &Path) -> Result<Store> {
         let blobs = BlobStore::open(&data_dir.join("attachments"))?;
+        let link_key = LinkKey::open(data_dir)?;
         if is_sqlite(url) {
             let read = Database::connect(sqlite_options(url, 4)).await?;
             let write = Database::connect(sqlite_options(url, 1)).await?;
             let creator = create::Creator::start(write.clone());
-            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator, status_book: Default::default() })
+            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator, status_book: Default::default(), link_key })
         } else {
             let mut opt = ConnectOptions::new(url.to_string());
             opt.max_connections(16).min_connections(1).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);
             let db = Database::connect(opt).await?;
             let creator = create::Creator::start(db.clone());
-            Ok(Store { read: db.clone(), write: db, blobs, catalog_version: Arc::default(), creator, status_book: Default::default() })
+            Ok(Store {
+                read: db.clone(),
+                write: db,
+                blobs,
+                catalog_version: Arc::default(),
+                creator,
+                status_book: Default::default(),
+                link_key,
+            })
         }
     }
 
@@ -94,6 +106,11 @@ impl Store {
 
     pub fn blobs(&self) -> &BlobStore {
         &self.blobs
+    }
+
+    /// The secret that turns a queued link's nonce into the link's token.
+    pub fn link_key(&self) -> &LinkKey {
+        &self.link_key
     }
 
     /// Applies pending migrations; safe to run on every start and from several nodes (the

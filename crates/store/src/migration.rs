@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_portal;
+mod m0004_accounts;
 mod m0005_statuses;
 
 pub struct Migrator;
@@ -12,6 +13,11 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_portal::Migration), Box::new(m0005_statuses::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_portal::Migration),
+            Box::new(m0004_accounts::Migration),
+            Box::new(m0005_statuses::Migration),
+        ]
     }
 }

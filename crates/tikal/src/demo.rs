@@ -349,7 +349,10 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
     // A requester with a portal account, to try the portal as a user.
     let juan = valid(EmailAddress::parse(REQUESTER_EMAIL))?;
     let hash = tikal_service::hash_password(DEMO_PASSWORD.into()).await?;
-    store.register_requester(&juan, &valid(PersonName::parse("Juan Pérez"))?, &hash, Some("es"), false, now).await?;
+    let name = valid(PersonName::parse("Juan Pérez"))?;
+    let id = store.ensure_requester(&juan, &name, now).await?;
+    let account = tikal_store::PendingRegistration { password_hash: hash, name, language: Some("es".into()) };
+    store.confirm_registration(id, Some(&account)).await?;
     let api_key = desk.create_api_key("demo").await?;
     Ok(Some(Seeded { tickets: TICKETS, departments: depts.len(), api_key }))
 }

@@ -49,7 +49,10 @@ async fn status_link_arrives_by_mail_and_opens_the_ticket() {
     assert!(messages[0].contains("Acceso a su ticket 000001"));
     let link = link_in(&messages[0], "/status/");
     let path = link.split("127.0.0.1:8080").nth(1).expect("a link to the configured public URL");
-    let page = browser().get(app.url(path)).send().await.expect("get");
+    let reader = browser();
+    let html = reader.get(app.url(path)).send().await.expect("get").text().await.expect("body");
+    assert!(html.contains("Abrir el ticket"), "the link shows a button: {html}");
+    let page = reader.post(app.url(path)).form(&[("csrf", csrf(&html))]).send().await.expect("post");
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.expect("body").contains("Teléfono IP sin tono"));
     assert_eq!(worker(&app, &sink.url()).run_due(tikal_store::now()).await.expect("worker"), 0, "sent once");
@@ -97,7 +100,7 @@ async fn mail_waits_while_the_server_is_down() {
     app.open_ticket("Sin red", "luis@gob.example").await;
     let email = tikal_core::EmailAddress::parse("luis@gob.example").expect("email");
     let number = tikal_core::TicketNumber::parse("000001").expect("number");
-    app.desk.request_ticket_link(&email, &number, "http://127.0.0.1:8080").await.expect("link");
+    app.desk.request_ticket_link(&email, &number, "http://127.0.0.1:8080", "test").await.expect("link");
 
     // Nothing listens on this port: the attempt fails and the job is kept for later.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
@@ -134,8 +137,7 @@ async fn with_mail_configured_new_accounts_confirm_their_address() {
     let html = c.get(app.url("/login")).send().await.expect("get").text().await.expect("body");
     let form = [("csrf", csrf(&html)), ("email", "nuevo@gob.example".into()), ("password", "una clave bastante larga".into())];
     let r = c.post(app.url("/login")).form(&form).send().await.expect("login");
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(r.text().await.expect("body").contains("aún no está activada"), "not before confirming");
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "not before confirming: the password waits with the link");
 
     worker(&app, &url).run_due(tikal_store::now()).await.expect("worker");
     let messages = sink.messages();
@@ -143,7 +145,9 @@ async fn with_mail_configured_new_accounts_confirm_their_address() {
     assert!(messages[0].contains("Confirme su correo"));
     let link = link_in(&messages[0], "/register/confirm/");
     let path = link.split("127.0.0.1:8080").nth(1).expect("path").to_string();
-    let r = c.get(app.url(&path)).send().await.expect("confirm");
+    let html = c.get(app.url(&path)).send().await.expect("confirm page").text().await.expect("body");
+    let form = [("csrf", csrf(&html)), ("password", "una clave bastante larga".into())];
+    let r = c.post(app.url(&path)).form(&form).send().await.expect("confirm");
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.url().path().starts_with("/tickets"), "confirmed and signed in");
     assert!(app.desk.sign_in("nuevo@gob.example", "una clave bastante larga", "test").await.is_ok());

@@ -65,7 +65,7 @@ async fn housekeeping_purges_only_what_has_expired() {
 
     let removed = store.purge_expired(now).await.expect("purge");
     assert_eq!(removed, 3, "one expired session, one old link, one old attempt");
-    assert!(store.session("live-session", now).await.expect("q").is_some());
+    assert!(store.session("live-session", now, long_ago, long_ago).await.expect("q").is_some());
     assert_eq!(store.count_attempts("acct:x", now - Duration::days(30)).await.expect("count"), 1);
     assert!(store.consume_token("live-token", TokenPurpose::PasswordReset, now).await.expect("q").is_some(), "live links survive");
     assert_eq!(store.purge_expired(now).await.expect("purge"), 0, "idempotent");

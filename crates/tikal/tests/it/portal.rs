@@ -26,6 +26,23 @@ async fn post(c: &Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (
     (r.status(), r.text().await.expect("body"))
 }
 
+/// The links of the queued mail of one kind, as the mail worker makes them.
+pub async fn queued_links(app: &TestApp, kind: &str) -> Vec<String> {
+    let key = app.desk.store().link_key();
+    app.desk
+        .store()
+        .pending_jobs()
+        .await
+        .expect("jobs")
+        .iter()
+        .filter(|(k, _)| k == kind)
+        .map(|(_, p)| {
+            let v: serde_json::Value = serde_json::from_str(p).expect("json");
+            format!("{}{}", v["link_base"].as_str().expect("link base"), key.token(v["nonce"].as_str().expect("nonce")))
+        })
+        .collect()
+}
+
 async fn register(app: &TestApp, email: &str, lang: &str) -> Client {
     let c = browser();
     let (_, html) = get(&c, app, "/register").await;
@@ -115,16 +132,13 @@ async fn status_links_are_single_use_and_open_one_ticket() {
     let msg = |h: &str| h.split("id=\"status-message\">").nth(1).and_then(|s| s.split('<').next()).map(str::to_string);
     assert_eq!(msg(&answer), msg(&wrong), "the same answer: the form tells nothing");
 
-    // The link is in the outbox (the mail worker of the e-mail milestone sends it).
-    let jobs = app.desk.store().pending_jobs().await.expect("jobs");
-    let links: Vec<String> = jobs
-        .iter()
-        .filter(|(k, _)| k == "mail.ticket_link")
-        .map(|(_, p)| serde_json::from_str::<serde_json::Value>(p).expect("json")["link"].as_str().expect("link").to_string())
-        .collect();
+    // The link's mail is in the outbox (the mail worker makes the link from its nonce).
+    let links = queued_links(&app, "mail.ticket_link").await;
     assert_eq!(links.len(), 1, "only the matching request queued a link");
     let path = links[0].split("127.0.0.1:8080").nth(1).expect("a link to this site").to_string();
     let (status, page) = get(&c, &app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, page) = post(&c, &app, &path, &[("csrf", &csrf(&page))]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Impresora sin tóner"), "the link opens its ticket");
     assert_eq!(get(&c, &app, "/tickets/000002").await.0, StatusCode::NOT_FOUND, "and nothing else");
@@ -214,14 +228,15 @@ async fn registration_policy_and_guest_tickets() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Solo se admiten correos institucionales"), "{html}");
-    let (status, _) = post(
+    let (status, html) = post(
         &c,
         &app,
         "/register",
         &[("csrf", &token), ("email", "ana@institucion.gob.example"), ("name", "Ana"), ("password", "una clave larga 123")],
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "the institution's domain may register");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "without mail, not even the institution's domain");
+    assert!(html.contains("necesita que este sitio pueda enviar correo"), "{html}");
 
     // A guest opens a ticket without an account and is pointed to the status check.
     let guest = browser();
@@ -319,26 +334,16 @@ async fn link_forms_cannot_flood_an_inbox_and_a_link_lists_one_ticket() {
     let email = EmailAddress::parse("rosa@gob.example").expect("email");
     let number = tikal_core::TicketNumber::parse("000001").expect("number");
     for _ in 0..8 {
-        app.desk.request_ticket_link(&email, &number, "http://127.0.0.1:8080").await.expect("request");
+        app.desk.request_ticket_link(&email, &number, "http://127.0.0.1:8080", "test").await.expect("request");
     }
     let links = app.desk.store().pending_jobs().await.expect("jobs").into_iter().filter(|(k, _)| k == "mail.ticket_link").count();
     assert_eq!(links, 5, "at most five links an hour to one address");
 
     let owner = app.desk.open_ticket_link(&"0".repeat(64)).await.expect("lookup");
     assert!(owner.is_none());
-    let payload = app
-        .desk
-        .store()
-        .pending_jobs()
-        .await
-        .expect("jobs")
-        .into_iter()
-        .find(|(k, _)| k == "mail.ticket_link")
-        .map(|(_, p)| p)
-        .expect("a link");
-    let link: serde_json::Value = serde_json::from_str(&payload).expect("json");
-    let token = link["link"].as_str().expect("link").rsplit('/').next().expect("token").to_string();
-    let owner = app.desk.open_ticket_link(&token).await.expect("open").expect("valid");
+    let link = queued_links(&app, "mail.ticket_link").await.into_iter().next().expect("a link");
+    let token = link.rsplit('/').next().expect("token").to_string();
+    let (owner, _) = app.desk.open_ticket_link(&token).await.expect("open").expect("valid");
     let (by, _) = app.desk.session_principal(&owner).await.expect("principal");
     let listed = app.desk.list_tickets(&by, tikal_service::TicketQuery { limit: 50, ..Default::default() }).await.expect("list");
     let numbers: Vec<String> = listed.tickets.iter().map(|t| t.number.to_string()).collect();

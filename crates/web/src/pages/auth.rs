@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use tikal_core::{EmailAddress, PersonName};
-use tikal_service::{LoginError, Registered, ServiceError};
+use tikal_service::{Confirmed, LoginError, Refusal, Registered, ServiceError};
 use tikal_store::SessionOwner;
 
 use super::session::{LANG_COOKIE, SESSION_COOKIE, set_cookie};
@@ -20,7 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
         .route("/register", get(register_form).post(register_submit))
-        .route("/register/confirm/{token}", get(confirm))
+        .route("/register/confirm/{token}", get(confirm_form).post(confirm_submit))
         .route("/password/forgot", get(forgot_form).post(forgot_submit))
         .route("/password/reset/{token}", get(reset_form).post(reset_submit))
         .route("/language", post(language))
@@ -54,7 +54,7 @@ async fn login_form(v: Visitor) -> Response {
 
 /// The client's address for rate limiting: the connection's; behind a reverse proxy on the same
 /// machine (a loopback peer), the last address the proxy appended to `X-Forwarded-For`.
-fn client_address(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> String {
+pub(super) fn client_address(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> String {
     let forwarded =
         || headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()).map(|s| s.trim().to_string());
     match peer {
@@ -67,7 +67,7 @@ fn client_address(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> St
 pub(super) async fn start_session(state: &AppState, owner: SessionOwner, to: &str) -> Result<Response, ServiceError> {
     let session = state.desk.start_session(owner).await?;
     let mut resp = Redirect::to(to).into_response();
-    let max_age = tikal_service::SESSION_LIFETIME.num_seconds();
+    let max_age = state.desk.session_lifetime().num_seconds();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &session.token, max_age));
     Ok(resp)
 }
@@ -146,7 +146,12 @@ async fn register_form(v: Visitor) -> Response {
     })
 }
 
-async fn register_submit(State(state): State<AppState>, v: Visitor, Form(f): Form<RegisterForm>) -> Result<Response, PageError> {
+async fn register_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    Form(f): Form<RegisterForm>,
+) -> Result<Response, PageError> {
     v.check_form(&f.csrf)?;
     let lang = v.c.lang;
     let mut errors = FieldErrors::new();
@@ -155,21 +160,25 @@ async fn register_submit(State(state): State<AppState>, v: Visitor, Form(f): For
     let mut message = None;
     if let (Some(email), Some(name)) = (&email, &name) {
         let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
-        match state.desk.register(email, name, &f.password, Some(lang.code()), &base).await {
-            Ok(Registered::Ready(id)) => {
+        let client = client_address(v.peer, &headers);
+        match state.desk.register(email, name, &f.password, Some(lang.code()), &base, &client).await {
+            Ok(Registered::SignedIn(id)) => {
                 return start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e));
             }
-            Ok(Registered::ConfirmationSent(_)) => {
+            Ok(Registered::CheckMail) => {
                 let mut c = v.c;
                 c.notice = Some(c.t("register-confirm-sent"));
                 return Ok(page(&LoginPage { c, email: f.email, error: None }));
             }
-            Err(ServiceError::Domain(e)) => errors.extend(lang.field_error(&e)),
-            Err(ServiceError::Forbidden) => {
-                let closed = matches!(state.desk.config().portal.registration, tikal_service::Registration::StaffOnly);
-                message = Some(v.c.t(if closed { "register-closed" } else { "register-domain" }));
+            Ok(Registered::Refused(r)) => {
+                message = Some(v.c.t(match r {
+                    Refusal::Closed => "register-closed",
+                    Refusal::OtherDomain => "register-domain",
+                    Refusal::NeedsMail => "register-needs-mail",
+                    Refusal::Known => "register-known",
+                }))
             }
-            Err(ServiceError::Conflict(_)) => message = Some(v.c.t("register-exists")),
+            Err(ServiceError::Domain(e)) => errors.extend(lang.field_error(&e)),
             Err(e) => return Err(PageError::from_service(&v.c, e)),
         }
     }
@@ -178,11 +187,70 @@ async fn register_submit(State(state): State<AppState>, v: Visitor, Form(f): For
     Ok(resp)
 }
 
-/// The link of the confirmation mail: activates the account and signs it in.
-async fn confirm(State(state): State<AppState>, v: Visitor, Path(token): Path<String>) -> Result<Response, PageError> {
-    match state.desk.confirm_email(&token).await.map_err(|e| PageError::from_service(&v.c, e))? {
-        Some(id) => start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e)),
-        None => Err(PageError::Status(Box::new(v.c.clone()), axum::http::StatusCode::NOT_FOUND, v.c.t("register-confirm-invalid"))),
+/// The page a single-use link opens: what it does, and a button (mail scanners follow links
+/// but do not press buttons, and a link alone signs nobody in).
+#[derive(Template)]
+#[template(path = "portal/link.html")]
+pub(super) struct LinkPage {
+    pub c: Chrome,
+    pub title: String,
+    pub lead: String,
+    pub action: String,
+    pub button: String,
+    pub password: bool,
+    pub error: Option<String>,
+}
+
+fn confirm_page(c: Chrome, token: &str, error: Option<String>) -> Response {
+    let status = if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
+    let mut resp = page(&LinkPage {
+        title: c.t("confirm-title"),
+        lead: c.t("confirm-lead"),
+        action: format!("/register/confirm/{token}"),
+        button: c.t("confirm-submit"),
+        password: true,
+        error,
+        c,
+    });
+    *resp.status_mut() = status;
+    resp
+}
+
+fn confirm_invalid(c: &Chrome) -> PageError {
+    PageError::Status(Box::new(c.clone()), axum::http::StatusCode::NOT_FOUND, c.t("register-confirm-invalid"))
+}
+
+/// The link of the confirmation mail: asks for the password chosen when registering.
+async fn confirm_form(State(state): State<AppState>, v: Visitor, Path(token): Path<String>) -> Result<Response, PageError> {
+    if !state.desk.confirmation_link_live(&token).await.map_err(|e| PageError::from_service(&v.c, e))? {
+        return Err(confirm_invalid(&v.c));
+    }
+    Ok(confirm_page(v.c, &token, None))
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    csrf: String,
+    password: String,
+}
+
+/// Activates the account (the link is used up) and signs it in.
+async fn confirm_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(token): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> Result<Response, PageError> {
+    v.check_form(&f.csrf)?;
+    match state.desk.confirm_email(&token, &f.password).await.map_err(|e| PageError::from_service(&v.c, e))? {
+        Confirmed::SignedIn(id) => {
+            start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e))
+        }
+        Confirmed::WrongPassword => {
+            let error = Some(v.c.t("confirm-wrong-password"));
+            Ok(confirm_page(v.c, &token, error))
+        }
+        Confirmed::Invalid => Err(confirm_invalid(&v.c)),
     }
 }
 
@@ -203,11 +271,17 @@ async fn forgot_form(v: Visitor) -> Response {
     page(&ForgotPage { c: v.c, sent: false })
 }
 
-async fn forgot_submit(State(state): State<AppState>, v: Visitor, Form(f): Form<EmailForm>) -> Result<Response, PageError> {
+async fn forgot_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: HeaderMap,
+    Form(f): Form<EmailForm>,
+) -> Result<Response, PageError> {
     v.check_form(&f.csrf)?;
     if let Ok(email) = EmailAddress::parse(&f.email) {
         let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
-        state.desk.request_password_reset(&email, &base).await.map_err(|e| PageError::from_service(&v.c, e))?;
+        let client = client_address(v.peer, &headers);
+        state.desk.request_password_reset(&email, &base, &client).await.map_err(|e| PageError::from_service(&v.c, e))?;
     }
     // The same answer whether or not the address has an account.
     Ok(page(&ForgotPage { c: v.c, sent: true }))
@@ -228,8 +302,12 @@ struct ResetForm {
     password: String,
 }
 
-async fn reset_form(v: Visitor, Path(token): Path<String>) -> Response {
-    page(&ResetPage { c: v.c, token, error: None, min: tikal_service::MIN_PASSWORD })
+/// The reset link's page: the form (only its POST uses the link), or why the link is dead.
+async fn reset_form(State(state): State<AppState>, v: Visitor, Path(token): Path<String>) -> Result<Response, PageError> {
+    if !state.desk.reset_link_live(&token).await.map_err(|e| PageError::from_service(&v.c, e))? {
+        return Err(PageError::Status(Box::new(v.c.clone()), axum::http::StatusCode::NOT_FOUND, v.c.t("reset-invalid")));
+    }
+    Ok(page(&ResetPage { c: v.c, token, error: None, min: tikal_service::MIN_PASSWORD }))
 }
 
 async fn reset_submit(

@@ -6,7 +6,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use tikal_service::Principal;
+use tikal_service::{Principal, ServiceError};
+use tikal_store::SessionRecord;
 
 use super::{Chrome, Lang, PageError};
 use crate::AppState;
@@ -14,6 +15,17 @@ use crate::AppState;
 pub const SESSION_COOKIE: &str = "tikal_session";
 const CSRF_COOKIE: &str = "tikal_csrf";
 pub const LANG_COOKIE: &str = "tikal_lang";
+
+/// Served over TLS (directly or behind a TLS proxy): the public URL is https.
+fn secure(state: &AppState) -> bool {
+    state.desk.config().portal.public_url.starts_with("https://")
+}
+
+/// A cookie's name as sent: with the `__Host-` prefix when Secure, so the browser keeps it to
+/// this host, this path and TLS (no subdomain or plain-HTTP page can set or shadow it).
+fn cookie_name(state: &AppState, name: &str) -> String {
+    if secure(state) { format!("__Host-{name}") } else { name.to_string() }
+}
 
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -26,10 +38,16 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when the site is served over TLS.
+/// One of our cookies, by its base name.
+fn our_cookie<'a>(state: &AppState, headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    cookie(headers, &cookie_name(state, name))
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax; Secure and `__Host-` when the site is served
+/// over TLS.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> HeaderValue {
-    let secure = if state.desk.config().portal.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
+    let secure = if secure(state) { "; Secure" } else { "" };
+    let v = format!("{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}", cookie_name(state, name));
     HeaderValue::from_str(&v).unwrap_or(HeaderValue::from_static("tikal_invalid=1"))
 }
 
@@ -37,9 +55,11 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) 
 #[derive(Clone)]
 struct FreshFormToken(String);
 
-/// Gives every visitor a form-token cookie (double-submit) before they are signed in.
+/// Around every page: gives every visitor a form-token cookie (double-submit) before they are
+/// signed in; keeps pages and downloads out of every cache (they carry form tokens and
+/// personal data); and, over TLS, tells browsers to use nothing else (HSTS).
 pub async fn ensure_form_token(axum::extract::State(state): axum::extract::State<AppState>, mut req: Request, next: Next) -> Response {
-    let fresh = if cookie(req.headers(), CSRF_COOKIE).is_some_and(|v| v.len() == 32) {
+    let fresh = if our_cookie(&state, req.headers(), CSRF_COOKIE).is_some_and(|v| v.len() == 32) {
         None
     } else {
         let token = format!("{:032x}", rand::random::<u128>());
@@ -47,8 +67,14 @@ pub async fn ensure_form_token(axum::extract::State(state): axum::extract::State
         Some(token)
     };
     let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
     if let Some(token) = fresh {
-        resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, CSRF_COOKIE, &token, 60 * 60 * 24 * 30));
+        h.append(header::SET_COOKIE, set_cookie(&state, CSRF_COOKIE, &token, 60 * 60 * 24 * 30));
+    }
+    // Static assets say how long they keep; everything else is personal or carries a token.
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    if secure(&state) {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     }
     resp
 }
@@ -87,43 +113,51 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     origin == public_url.trim_end_matches('/') || origin.split_once("://").is_some_and(|(_, h)| h == host)
 }
 
+/// The session of a cookie and who it acts as. A session whose requester or agent is gone
+/// counts as none; a failure to read it is an error, never "signed out".
+async fn signed_in(state: &AppState, token: Option<&str>) -> Result<Option<(SessionRecord, Principal, Option<String>)>, ServiceError> {
+    let Some(token) = token else { return Ok(None) };
+    let Some(record) = state.desk.session(token).await? else { return Ok(None) };
+    match state.desk.session_principal(&record.owner).await {
+        Ok((principal, lang)) => Ok(Some((record, principal, lang))),
+        Err(ServiceError::NotFound(_) | ServiceError::Forbidden) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let desk = &state.desk;
-        let policy = &desk.config().portal;
-        let token = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
-        let record = match &token {
-            Some(t) => desk.session(t).await.ok().flatten(),
-            None => None,
-        };
-        let (principal, saved_lang) = match &record {
-            Some(r) => match desk.session_principal(&r.owner).await {
-                Ok((p, lang)) => (Some(p), lang.as_deref().and_then(Lang::parse)),
-                Err(_) => (None, None),
-            },
-            None => (None, None),
+        let policy = &state.desk.config().portal;
+        let token = our_cookie(state, &parts.headers, SESSION_COOKIE).map(str::to_string);
+        let session = signed_in(state, token.as_deref()).await;
+        let saved_lang = match &session {
+            Ok(Some((_, _, lang))) => lang.as_deref().and_then(Lang::parse),
+            _ => None,
         };
         let lang = saved_lang
-            .or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse))
+            .or_else(|| our_cookie(state, &parts.headers, LANG_COOKIE).and_then(Lang::parse))
             .or_else(|| parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
             .or_else(|| Lang::parse(&policy.default_language))
             .unwrap_or_default();
-        let csrf = match &record {
-            Some(r) if principal.is_some() => r.csrf_token.clone(),
-            _ => parts
+        let anonymous_csrf = || {
+            parts
                 .extensions
                 .get::<FreshFormToken>()
                 .map(|f| f.0.clone())
-                .or_else(|| cookie(&parts.headers, CSRF_COOKIE).map(str::to_string))
-                .unwrap_or_default(),
+                .or_else(|| our_cookie(state, &parts.headers, CSRF_COOKIE).map(str::to_string))
+                .unwrap_or_default()
+        };
+        let (record, principal) = match &session {
+            Ok(Some((r, p, _))) => (Some(r), Some(p.clone())),
+            _ => (None, None),
         };
         let c = Chrome {
             lang,
             org: policy.organisation_name.clone(),
             user: principal.as_ref().map(|p| p.name().to_string()),
-            csrf,
+            csrf: record.map_or_else(anonymous_csrf, |r| r.csrf_token.clone()),
             time_zone: policy.time_zone.parse().unwrap_or(chrono_tz::UTC),
             notice: None,
             here: parts
@@ -133,6 +167,9 @@ impl FromRequestParts<AppState> for Visitor {
                 .filter(|p| parts.method == axum::http::Method::GET && p.starts_with('/'))
                 .unwrap_or_else(|| "/".into()),
         };
+        if let Err(e) = session {
+            return Err(PageError::from_service(&c, e));
+        }
         let session_token = if principal.is_some() { token } else { None };
         let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
         Ok(Visitor { c, principal, session_token, peer, origin_ok: same_origin(&parts.headers, &policy.public_url) })
