@@ -11,7 +11,7 @@ mod principal;
 mod tickets;
 
 pub use accounts::{LINK_LIFETIME, LoginError, MIN_PASSWORD, Registered, SESSION_LIFETIME, SessionStart, token_hash};
-pub use auth::{hash_password, new_api_key, verify_password};
+pub use auth::{Hasher, hash_password, new_api_key};
 pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use error::ServiceError;
@@ -30,11 +30,13 @@ pub struct Desk {
     store: Store,
     config: Arc<DeskConfig>,
     caches: Arc<catalog::Caches>,
+    /// Bounds password hashing (memory and CPU) for this desk.
+    hasher: Arc<auth::Hasher>,
 }
 
 impl Desk {
     pub fn new(store: Store, config: DeskConfig) -> Self {
-        Desk { store, config: Arc::new(config), caches: Arc::default() }
+        Desk { store, config: Arc::new(config), caches: Arc::default(), hasher: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {

@@ -25,7 +25,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use convert::now;
 use sea_orm_migration::MigratorTrait;
 
-pub use accounts::{RequesterAccount, SessionOwner, SessionRecord, TokenPurpose};
+pub use accounts::{RequesterAccount, SessionOwner, SessionRecord, SignInAttempt, TokenPurpose};
 pub use blobs::{BlobStore, StoredBlob};
 pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;

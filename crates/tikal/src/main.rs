@@ -205,7 +205,7 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             }
             let worker = startup::worker(&settings, &desk)?;
             let listener = tokio::net::TcpListener::bind(settings.listen).await?;
-            startup::run(desk, listener, worker, shutdown_signal()).await
+            startup::run(desk, settings.http.clone(), listener, worker, shutdown_signal()).await
         }
         Command::Migrate => {
             startup::open_desk(&settings).await?;
