@@ -85,7 +85,7 @@ const STALE_RETRIES: usize = 3;
 
 fn sanitize_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean: String = base.chars().filter(|c| !c.is_control() && !tikal_core::values::is_bidi_control(*c)).take(200).collect();
     let clean = clean.trim().trim_start_matches('.').to_string();
     if clean.is_empty() { "adjunto".to_string() } else { clean }
 }
@@ -518,6 +518,8 @@ mod tests {
         assert_eq!(sanitize_filename("C:\\Users\\ana\\foto.png"), "foto.png");
         assert_eq!(sanitize_filename(".htaccess"), "htaccess");
         assert_eq!(sanitize_filename("\u{0}"), "adjunto");
+        assert_eq!(sanitize_filename("factura\u{202E}fdp.exe"), "facturafdp.exe", "no right-to-left override");
+        assert_eq!(sanitize_filename("\u{2066}a\u{2069}\u{200E}.txt"), "a.txt");
     }
 
     #[test]

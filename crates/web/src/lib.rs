@@ -77,6 +77,60 @@ async fn limit_form_bodies(req: axum::extract::Request, next: Next) -> Response 
     next.run(req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, FORM_BODY_LIMIT)))).await
 }
 
+/// Whether a JSON text holds a NUL character (the escape `\u0000`; JSON cannot hold a raw one).
+fn json_has_nul(body: &[u8]) -> bool {
+    let mut i = 0;
+    while i < body.len() {
+        if body[i] == b'\\' {
+            if body.get(i + 1) == Some(&b'u') && body.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// Whether URL-encoded text (a query string or a form) holds a NUL character.
+fn urlencoded_has_nul(text: &[u8]) -> bool {
+    text.contains(&0) || text.windows(3).any(|w| w == b"%00")
+}
+
+/// Refuses text with a NUL character (422) before any handler sees it: no database column takes
+/// one (PostgreSQL refuses it in text), and no person types one. Query strings, JSON bodies and
+/// URL-encoded forms are checked here; multipart fields where they are read.
+async fn refuse_nul(req: axum::extract::Request, next: Next, limit: usize) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let refuse = || -> Response {
+        if api {
+            ApiError::from(tikal_core::DomainError::invalid("body", tikal_core::Reason::ControlCharacters)).into_response()
+        } else {
+            // Rendered as a page in the visitor's language by `pages::framework_errors_as_pages`.
+            (StatusCode::UNPROCESSABLE_ENTITY, "text contains a NUL character").into_response()
+        }
+    };
+    if req.uri().query().is_some_and(|q| urlencoded_has_nul(q.as_bytes())) {
+        return refuse();
+    }
+    let kind = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
+    let (json, form) = (kind.starts_with("application/json"), kind.starts_with("application/x-www-form-urlencoded"));
+    if !json && !form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    // The handler would buffer the body anyway; it gets these same bytes (no copy).
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "body too large or interrupted").into_response(),
+    };
+    if (json && json_has_nul(&bytes)) || (form && urlencoded_has_nul(&bytes)) {
+        return refuse();
+    }
+    next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+}
+
 /// The whole application as one router.
 pub fn router(state: AppState) -> Router {
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -89,13 +143,14 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
     let pages = pages::router()
         .layer(axum::extract::DefaultBodyLimit::max(upload_limit))
+        .layer(axum::middleware::from_fn(|req, next| refuse_nul(req, next, FORM_BODY_LIMIT)))
         .layer(axum::middleware::from_fn(limit_form_bodies))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::rate_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::framework_errors_as_pages))
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::session_layer));
     Router::new()
         .merge(ops::router())
-        .nest("/api/v1", api::router(&state))
+        .nest("/api/v1", api::router(&state).layer(axum::middleware::from_fn(move |req, next| refuse_nul(req, next, upload_limit))))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::identify_client))
         .layer(axum::middleware::from_fn(pages::security_headers))
@@ -159,4 +214,19 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future
     sweeper.abort();
     graceful.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_detection() {
+        assert!(json_has_nul(br#"{"subject": "a\u0000b"}"#));
+        assert!(!json_has_nul(br#"{"subject": "a\\u0000b"}"#), "an escaped backslash, then text");
+        assert!(json_has_nul(br#"{"s": "\\\u0000"}"#));
+        assert!(!json_has_nul(br#"{"s": "\u0041"}"#));
+        assert!(urlencoded_has_nul(b"subject=a%00b"));
+        assert!(!urlencoded_has_nul(b"subject=a%200b"));
+    }
 }

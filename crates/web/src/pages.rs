@@ -137,6 +137,12 @@ impl IntoResponse for PageError {
     }
 }
 
+/// Whether `back` is a path on this site to return to: absolute, not protocol-relative, and
+/// free of backslashes and control characters (which browsers and proxies read differently).
+pub fn local_path(back: &str) -> bool {
+    back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && !back.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
 /// Seconds a visitor is asked to wait when the server is too busy.
 pub const BUSY_RETRY_AFTER: &str = "5";
 

@@ -263,7 +263,7 @@ async fn language(State(state): State<AppState>, v: Visitor, Form(f): Form<Langu
             .map_err(|e| PageError::from_service(&v.c, e))?;
     }
     // Only local paths: the form must not become an open redirect.
-    let back = f.back.filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or_else(|| "/".into());
+    let back = f.back.filter(|b| super::local_path(b)).unwrap_or_else(|| "/".into());
     let mut resp = Redirect::to(&back).into_response();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LANG_COOKIE, lang.code(), 60 * 60 * 24 * 365));
     Ok(resp)
