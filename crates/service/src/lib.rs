@@ -16,7 +16,7 @@ pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use error::ServiceError;
 pub use principal::Principal;
-pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload};
+pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload, UploadData};
 
 use std::sync::Arc;
 

@@ -17,7 +17,34 @@ use crate::{Catalog, Desk, Principal, Result, ServiceError};
 pub struct Upload {
     pub filename: String,
     pub content_type: String,
-    pub data: Bytes,
+    pub data: UploadData,
+}
+
+/// An upload's bytes: in memory (the API's base64), or in a file written as it arrived (the
+/// portal's multipart forms).
+#[derive(Debug, Clone)]
+pub enum UploadData {
+    Memory(Bytes),
+    File(std::sync::Arc<tikal_store::IncomingFile>),
+}
+
+impl UploadData {
+    pub fn len(&self) -> u64 {
+        match self {
+            UploadData::Memory(b) => b.len() as u64,
+            UploadData::File(f) => f.size(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Vec<u8>> for UploadData {
+    fn from(v: Vec<u8>) -> Self {
+        UploadData::Memory(v.into())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -108,7 +135,7 @@ impl Desk {
         }
         // Check them all before storing any.
         for u in &uploads {
-            if u.data.len() as u64 > limit {
+            if u.data.len() > limit {
                 return Err(ServiceError::TooLarge { what: format!("attachment `{}`", sanitize_filename(&u.filename)), limit });
             }
             if !valid_content_type(&u.content_type) {
@@ -120,7 +147,10 @@ impl Desk {
         }
         let mut out = Vec::with_capacity(uploads.len());
         for u in uploads {
-            let blob = self.store.blobs().put(u.data).await?;
+            let blob = match &u.data {
+                UploadData::Memory(b) => self.store.blobs().put(b.clone()).await?,
+                UploadData::File(f) => self.store.blobs().put_incoming(f).await?,
+            };
             out.push(NewAttachment {
                 filename: sanitize_filename(&u.filename),
                 content_type: u.content_type.trim().to_ascii_lowercase(),

@@ -37,6 +37,48 @@ fn blob_id(at: &ObjectPath) -> Option<String> {
     }
 }
 
+/// An upload written to a file in the blob store's `incoming_dir` while it arrived; the file is
+/// removed when this is dropped (it has been copied into the store by then, or is not wanted).
+#[derive(Debug)]
+pub struct IncomingFile {
+    path: tempfile::TempPath,
+    sha256: String,
+    size: u64,
+}
+
+/// Writes an upload to a file as its chunks arrive, hashing it on the way.
+pub struct IncomingWriter {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl IncomingWriter {
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
+        use tokio::io::AsyncWriteExt;
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        self.file.write_all(chunk).await.map_err(io_error)
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub async fn finish(mut self) -> Result<IncomingFile, StoreError> {
+        use tokio::io::AsyncWriteExt;
+        self.file.flush().await.map_err(io_error)?;
+        Ok(IncomingFile { path: self.path, sha256: hex::encode(self.hasher.finalize()), size: self.size })
+    }
+}
+
+impl IncomingFile {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredBlob {
     pub sha256: String,
@@ -62,15 +104,33 @@ impl BlobStore {
         &self.incoming
     }
 
-    /// Stores a finished upload written to a file in `incoming_dir`, whose SHA-256 and size the
-    /// writer computed while writing it.
-    pub async fn put_file(&self, file: &Path, sha256: &str, size: u64) -> Result<StoredBlob, StoreError> {
-        let path = location(sha256)?;
+    /// A new upload file in `incoming_dir`.
+    pub fn incoming(&self) -> Result<IncomingWriter, StoreError> {
+        let (file, path) = tempfile::Builder::new().prefix("upload-").tempfile_in(&self.incoming).map_err(io_error)?.into_parts();
+        Ok(IncomingWriter { file: tokio::fs::File::from_std(file), path, hasher: Sha256::new(), size: 0 })
+    }
+
+    /// Stores a finished upload. On the local file system the file is renamed into place (no
+    /// copy in memory); the same content stored before is kept as it is.
+    pub async fn put_incoming(&self, upload: &IncomingFile) -> Result<StoredBlob, StoreError> {
+        let path = location(&upload.sha256)?;
         if self.inner.head(&path).await.is_err() {
-            let data = tokio::fs::read(file).await.map_err(io_error)?;
-            self.inner.put(&path, PutPayload::from_bytes(Bytes::from(data))).await?;
+            let target = self.incoming.parent().map(|d| d.join(&upload.sha256[..2]).join(&upload.sha256[2..4]));
+            match target {
+                Some(dir) => {
+                    tokio::fs::create_dir_all(&dir).await.map_err(io_error)?;
+                    // A hard link keeps the temporary file's own clean-up on drop.
+                    let to = dir.join(&upload.sha256);
+                    if let Err(e) = tokio::fs::hard_link(&upload.path, &to).await
+                        && e.kind() != std::io::ErrorKind::AlreadyExists
+                    {
+                        return Err(io_error(e));
+                    }
+                }
+                None => return Err(io_error(std::io::Error::other("blob directory"))),
+            }
         }
-        Ok(StoredBlob { sha256: sha256.to_string(), size })
+        Ok(StoredBlob { sha256: upload.sha256.clone(), size: upload.size })
     }
 
     /// The content ids of blobs last written before `before`.
@@ -184,10 +244,15 @@ mod tests {
         store.delete(&a.sha256).await.expect("deleting twice is fine");
         assert!(matches!(store.get(&a.sha256).await, Err(StoreError::NotFound(_))));
         assert_eq!(store.purge_incoming(later).await.expect("purge"), 1);
-        let file = store.incoming_dir().join("done");
-        std::fs::write(&file, b"dos").expect("write");
-        let sha = hex::encode(Sha256::digest(b"dos"));
-        let b = store.put_file(&file, &sha, 3).await.expect("put file");
+        let mut w = store.incoming().expect("incoming");
+        w.write(b"d").await.expect("write");
+        w.write(b"os").await.expect("write");
+        let file = w.finish().await.expect("finish");
+        let b = store.put_incoming(&file).await.expect("put file");
+        assert_eq!(b, StoredBlob { sha256: hex::encode(Sha256::digest(b"dos")), size: 3 });
+        assert_eq!(store.put_incoming(&file).await.expect("again"), b, "stored once");
+        drop(file);
         assert_eq!(store.get(&b.sha256).await.expect("get"), Bytes::from_static(b"dos"));
+        assert_eq!(std::fs::read_dir(store.incoming_dir()).expect("dir").count(), 0, "the upload file is gone");
     }
 }

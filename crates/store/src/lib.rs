@@ -26,7 +26,7 @@ pub use convert::now;
 use sea_orm_migration::MigratorTrait;
 
 pub use accounts::{RequesterAccount, SessionOwner, SessionRecord, SignInAttempt, TokenPurpose};
-pub use blobs::{BlobStore, StoredBlob};
+pub use blobs::{BlobStore, IncomingFile, IncomingWriter, StoredBlob};
 pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
 pub use idempotency::{IdempotentResponse, Reservation};
