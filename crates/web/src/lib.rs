@@ -101,8 +101,7 @@ fn urlencoded_has_nul(text: &[u8]) -> bool {
 /// Refuses text with a NUL character (422) before any handler sees it: no database column takes
 /// one (PostgreSQL refuses it in text), and no person types one. Query strings, JSON bodies and
 /// URL-encoded forms are checked here; multipart fields where they are read.
-async fn refuse_nul(req: axum::extract::Request, next: Next, limit: usize) -> Response {
-    let api = req.uri().path().starts_with("/api/");
+async fn refuse_nul(req: axum::extract::Request, next: Next, limit: usize, api: bool) -> Response {
     let refuse = || -> Response {
         if api {
             ApiError::from(tikal_core::DomainError::invalid("body", tikal_core::Reason::ControlCharacters)).into_response()
@@ -143,14 +142,14 @@ pub fn router(state: AppState) -> Router {
     let upload_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
     let pages = pages::router()
         .layer(axum::extract::DefaultBodyLimit::max(upload_limit))
-        .layer(axum::middleware::from_fn(|req, next| refuse_nul(req, next, FORM_BODY_LIMIT)))
+        .layer(axum::middleware::from_fn(|req, next| refuse_nul(req, next, FORM_BODY_LIMIT, false)))
         .layer(axum::middleware::from_fn(limit_form_bodies))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::rate_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::framework_errors_as_pages))
         .layer(axum::middleware::from_fn_with_state(state.clone(), pages::session_layer));
     Router::new()
         .merge(ops::router())
-        .nest("/api/v1", api::router(&state).layer(axum::middleware::from_fn(move |req, next| refuse_nul(req, next, upload_limit))))
+        .nest("/api/v1", api::router(&state).layer(axum::middleware::from_fn(move |req, next| refuse_nul(req, next, upload_limit, true))))
         .merge(pages)
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::identify_client))
         .layer(axum::middleware::from_fn(pages::security_headers))
