@@ -54,12 +54,7 @@ impl Drop for Queued<'_> {
 
 impl Hasher {
     pub fn new(concurrent: usize, queue: usize) -> Self {
-        Hasher {
-            slots: Arc::new(Semaphore::new(concurrent.max(1))),
-            waiting: AtomicUsize::new(0),
-            queue,
-            buffers: Arc::default(),
-        }
+        Hasher { slots: Arc::new(Semaphore::new(concurrent.max(1))), waiting: AtomicUsize::new(0), queue, buffers: Arc::default() }
     }
 
     /// Runs `work` on a blocking thread with a working buffer, once a slot is free.

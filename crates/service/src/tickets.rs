@@ -397,6 +397,10 @@ impl Desk {
             (_, EntryKind::Event) => return Err(DomainError::invalid("kind", "must be reply or note").into()),
             (_, k) => k,
         };
+        // Whether the caller may see the ticket, before any file is stored for it.
+        if !msg.attachments.is_empty() {
+            self.ticket(by, number).await?;
+        }
         let attachments = self.store_uploads(msg.attachments).await?;
         let policy = self.config.resolution;
         let author = by.author();

@@ -192,7 +192,9 @@ mod tests {
         assert!(s.http.trusted_proxies[1].contains("10.1.2.3".parse().expect("ip")));
         assert_eq!((s.http.header_read_timeout_secs, s.http.max_connections), (5, 200));
         assert!(!format!("{s:?}").contains("s3cret-metrics"), "the token is not printed");
-        for bad in ["[http]\ntrusted_proxies = [\"localhost\"]\n", "[http]\ntrusted_proxies = [\"10.0.0.0/40\"]\n", "[http]\nproxies = []\n"] {
+        for bad in
+            ["[http]\ntrusted_proxies = [\"localhost\"]\n", "[http]\ntrusted_proxies = [\"10.0.0.0/40\"]\n", "[http]\nproxies = []\n"]
+        {
             std::fs::write(&file, bad).expect("write");
             assert!(Settings::load(Some(&file), Overrides::default()).is_err(), "{bad}");
         }

@@ -162,8 +162,11 @@ fn inner_text(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl From<BytesRejection> for ApiError {
     fn from(r: BytesRejection) -> Self {
-        let (code, message) =
-            if r.status() == StatusCode::PAYLOAD_TOO_LARGE { ("too_large", "the body is too large") } else { ("bad_request", "the body could not be read") };
+        let (code, message) = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ("too_large", "the body is too large")
+        } else {
+            ("bad_request", "the body could not be read")
+        };
         ApiError::new(r.status(), code, message)
     }
 }
@@ -196,7 +199,10 @@ mod tests {
             public_message("invalid type: sequence, expected struct CreateTicket at line 1 column 0"),
             "invalid type: sequence, expected a JSON object at line 1 column 0"
         );
-        assert_eq!(public_message("invalid type: string \"x\", expected u8 at line 1 column 20"), "invalid type: string \"x\", expected an integer at line 1 column 20");
+        assert_eq!(
+            public_message("invalid type: string \"x\", expected u8 at line 1 column 20"),
+            "invalid type: string \"x\", expected an integer at line 1 column 20"
+        );
         assert_eq!(public_message("expected enum Status"), "expected one of the documented values");
         assert_eq!(public_message("expected tuple struct Pair, found x"), "expected a JSON object, found x");
         assert_eq!(public_message("missing field `subject`"), "missing field `subject`");

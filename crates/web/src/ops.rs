@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use sha2::{Digest, Sha256};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 
@@ -54,7 +54,10 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// Without a configured token the endpoint is off (404): request counts are not for everyone.
 async fn prometheus(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(expected) = state.http.metrics_token.as_deref().filter(|t| !t.is_empty()) else {
-        return (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": {"code": "not_found", "message": "metrics are off; set [http] metrics_token"}})))
+        return (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": {"code": "not_found", "message": "metrics are off; set [http] metrics_token"}})),
+        )
             .into_response();
     };
     let given = headers
@@ -64,9 +67,11 @@ async fn prometheus(State(state): State<AppState>, headers: HeaderMap) -> Respon
         .map(str::trim)
         .unwrap_or_default();
     if !same_secret(given.as_bytes(), expected.as_bytes()) {
-        let mut resp =
-            (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": {"code": "unauthorized", "message": "the metrics token is required"}})))
-                .into_response();
+        let mut resp = (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": {"code": "unauthorized", "message": "the metrics token is required"}})),
+        )
+            .into_response();
         resp.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         return resp;
     }

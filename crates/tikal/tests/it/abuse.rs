@@ -262,7 +262,8 @@ async fn api_errors_name_no_rust_types() {
     let answers = [
         app.post_raw("/api/v1/tickets", "[]").await,
         app.post_raw("/api/v1/tickets", r#"{"subject": 5, "message": "x", "requester": {"email": "a@b.example"}}"#).await,
-        app.post_raw("/api/v1/tickets", r#"{"subject": "x", "message": "x", "requester": {"email": "a@b.example"}, "priority": "alta"}"#).await,
+        app.post_raw("/api/v1/tickets", r#"{"subject": "x", "message": "x", "requester": {"email": "a@b.example"}, "priority": "alta"}"#)
+            .await,
         app.patch("/api/v1/tickets/000001", &json!({"priority": "alta"})).await,
         app.patch("/api/v1/tickets/000001", &json!([1, 2])).await,
         app.post_raw("/api/v1/tickets", "{not json").await,
@@ -419,6 +420,21 @@ async fn an_upload_to_someone_elses_ticket_leaves_no_file() {
     let r = c.post(app.url("/tickets/000001/reply")).multipart(form).send().await.expect("post");
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(blob_files(&app), 0, "nothing was stored for a ticket the sender may not see");
+
+    // The same through the service, as a requester who is not the ticket's (the API path).
+    let ana = app.requester("ana@gob.example").await;
+    let number = tikal_core::TicketNumber::parse("000001").expect("number");
+    let msg = tikal_service::PostMessage {
+        kind: tikal_core::EntryKind::Message,
+        body: "mire esto".into(),
+        attachments: vec![tikal_service::Upload {
+            filename: "foto.png".into(),
+            content_type: "image/png".into(),
+            data: vec![8u8; 1000].into(),
+        }],
+    };
+    assert!(matches!(app.desk.post_message(&ana, &number, msg).await, Err(tikal_service::ServiceError::NotFound(_))));
+    assert_eq!(blob_files(&app), 0);
 }
 
 #[tokio::test]
@@ -457,7 +473,8 @@ async fn a_cut_off_upload_is_an_error_not_a_shorter_file() {
     let token = anonymous_token(&app, "/tickets/new").await;
     let boundary = "XyZzYbOuNdArY";
     let mut body = String::new();
-    for (k, v) in [("csrf", token.as_str()), ("email", "pedro@gob.example"), ("name", "Pedro"), ("subject", "Sin red"), ("body", "No hay")] {
+    for (k, v) in [("csrf", token.as_str()), ("email", "pedro@gob.example"), ("name", "Pedro"), ("subject", "Sin red"), ("body", "No hay")]
+    {
         body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"));
     }
     body.push_str(&format!(
