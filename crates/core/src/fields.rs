@@ -59,6 +59,15 @@ impl FieldDef {
     /// Checks one input against this definition; `Ok(None)` is an empty optional field.
     pub fn parse(&self, input: FieldInput) -> Result<Option<FieldValue>, DomainError> {
         let bad = |reason: Reason| DomainError::InvalidCustomField { key: self.key.clone(), reason };
+        // A NUL cannot be stored (PostgreSQL refuses it in text) and means nothing in a form.
+        let nul = match &input {
+            FieldInput::Text(s) => s.contains('\0'),
+            FieldInput::List(l) => l.iter().any(|s| s.contains('\0')),
+            _ => false,
+        };
+        if nul {
+            return Err(bad(Reason::ControlCharacters));
+        }
         let empty = match &input {
             FieldInput::Null => true,
             FieldInput::Text(s) => s.trim().is_empty(),
@@ -148,6 +157,8 @@ mod tests {
             Some(FieldValue::List(vec!["Piso 1".into(), "Piso 2".into()]))
         );
         assert!(def("a", FieldKind::Text, false).parse(FieldInput::Text("a\nb".into())).is_err());
+        assert!(def("a", FieldKind::LongText, false).parse(FieldInput::Text("a\0b".into())).is_err(), "NUL");
+        assert!(def("a", FieldKind::MultiSelect, false).parse(FieldInput::List(vec!["\0".into()])).is_err(), "NUL");
         assert!(def("a", FieldKind::Number, false).parse(FieldInput::Bool(true)).is_err());
         assert_eq!(def("a", FieldKind::Checkbox, false).parse(FieldInput::Text("on".into())).expect("ok"), Some(FieldValue::Bool(true)));
     }

@@ -48,8 +48,20 @@ impl std::fmt::Display for EmailAddress {
     }
 }
 
+/// Characters that reorder how text is shown (bidirectional embeddings, overrides, isolates and
+/// marks): in a subject or a file name they can make `exe.pdf` look like `fdp.exe`.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The text without bidirectional controls.
+pub fn strip_bidi(raw: &str) -> String {
+    raw.chars().filter(|c| !is_bidi_control(*c)).collect()
+}
+
 fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
-    let s = raw.trim();
+    let stripped = strip_bidi(raw);
+    let s = stripped.trim();
     if s.is_empty() {
         return Err(DomainError::invalid(field, Reason::Required));
     }
@@ -98,11 +110,15 @@ impl Subject {
     }
 }
 
-/// A message body: required, bounded (64 KiB of text) so one request cannot fill the disk.
+/// A message body: required, bounded (64 KiB of text) so one request cannot fill the disk, and
+/// without NUL (which no database column takes).
 pub fn parse_body(raw: &str) -> Result<String, DomainError> {
     let s = raw.trim();
     if s.is_empty() {
         return Err(DomainError::invalid("body", Reason::Required));
+    }
+    if s.contains('\0') {
+        return Err(DomainError::invalid("body", Reason::ControlCharacters));
     }
     if s.len() > 65_536 {
         return Err(DomainError::invalid("body", Reason::TooLong { max: 65_536 }));
@@ -136,6 +152,19 @@ mod tests {
         assert!(Subject::parse(&"x".repeat(256)).is_err());
         assert!(Subject::parse("línea\u{7}").is_err());
         assert_eq!(Subject::parse(" Impresora sin tóner ").expect("ok").as_str(), "Impresora sin tóner");
+    }
+
+    #[test]
+    fn nul_and_bidi_controls() {
+        assert!(Subject::parse("impresora\0").is_err());
+        assert!(PersonName::parse("Ana\0").is_err());
+        assert!(parse_body("hola\0mundo").is_err());
+        assert!(EmailAddress::parse("ana\0@gob.ec").is_err());
+        let spoof = Subject::parse("Factura \u{202E}fdp.exe\u{202C} \u{2066}x\u{2069}\u{200F}").expect("ok");
+        assert_eq!(spoof.as_str(), "Factura fdp.exe x");
+        assert!(Subject::parse("\u{202E}\u{202C}").is_err(), "nothing left: required");
+        assert_eq!(strip_bidi("a\u{200E}b"), "ab");
+        assert_eq!(parse_body("línea 1\n\tlínea 2").expect("ok"), "línea 1\n\tlínea 2", "newlines and tabs stay");
     }
 
     #[test]

@@ -1,18 +1,28 @@
 //! Periodic clean-up of rows that only matter for a while (sessions, links, attempts,
-//! idempotency records).
+//! idempotency records), and of attachment files no row refers to.
 
 use std::time::Duration;
 
 use tikal_store::Store;
 
-/// Purges expired rows every `every` until `shutdown` resolves.
+/// An unreferenced attachment file is removed only when it is older than this: the file of an
+/// upload is written before its ticket's transaction, which may still be running.
+pub const ORPHAN_GRACE: chrono::Duration = chrono::Duration::hours(1);
+
+/// Purges expired rows and orphaned attachment files every `every` until `shutdown` resolves.
 pub async fn housekeeping(store: Store, every: Duration, shutdown: impl std::future::Future<Output = ()>) {
     tokio::pin!(shutdown);
     loop {
-        match store.purge_expired(tikal_store::now()).await {
+        let now = tikal_store::now();
+        match store.purge_expired(now).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(rows = n, "expired rows purged"),
             Err(e) => tracing::warn!(error = %e, "housekeeping"),
+        }
+        match store.purge_orphan_blobs(now - ORPHAN_GRACE).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(files = n, "unreferenced attachment files removed"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping: attachment files"),
         }
         tokio::select! {
             () = &mut shutdown => return,

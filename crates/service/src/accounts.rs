@@ -12,18 +12,21 @@ use tikal_store::{LinkToken, PendingRegistration, SessionOwner, SessionRecord, T
 pub use tikal_core::accounts::Refusal;
 
 use crate::config::Registration;
-use crate::{Desk, Principal, Result, ServiceError, hash_password, verify_password};
+use crate::{Desk, Principal, Result, ServiceError};
 
 /// A status-check link or password-reset link works once, within this time.
 pub const LINK_LIFETIME: Duration = Duration::hours(24);
 /// A session's last use is written at most this often (a write per request would be costly).
 const TOUCH_EVERY: Duration = Duration::minutes(1);
-const FAILURE_WINDOW: Duration = Duration::minutes(15);
-const MAX_FAILURES_PER_ACCOUNT: u64 = 5;
-const MAX_FAILURES_PER_ADDRESS: u64 = 20;
+/// Failed sign-ins of one account from one client count for this long.
+const FAILURE_WINDOW: Duration = Duration::hours(1);
+/// Failures allowed without delay; after them each try waits `retry_delay`.
+const FREE_FAILURES: u64 = 5;
+/// The longest wait between tries.
+const MAX_RETRY_DELAY: Duration = Duration::minutes(15);
 pub const MIN_PASSWORD: usize = 10;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Wrong address or password: never says which.
     #[error("wrong e-mail or password")]
@@ -33,6 +36,23 @@ pub enum LoginError {
     /// The right password, but the address is not confirmed yet.
     #[error("the e-mail address is not confirmed yet")]
     Unconfirmed,
+    /// The check itself failed (database error, or too busy to hash): never "wrong password".
+    #[error(transparent)]
+    Failed(#[from] ServiceError),
+}
+
+fn failed(e: tikal_store::StoreError) -> LoginError {
+    LoginError::Failed(e.into())
+}
+
+/// How long to wait after the latest try when `earlier` tries were made in the window: none for
+/// the first `FREE_FAILURES`, then 5 s, doubling, at most `MAX_RETRY_DELAY`.
+pub fn retry_delay(earlier: u64) -> Duration {
+    if earlier < FREE_FAILURES {
+        return Duration::zero();
+    }
+    let doublings = u32::try_from(earlier - FREE_FAILURES).unwrap_or(u32::MAX).min(12);
+    (Duration::seconds(5) * 2i32.pow(doublings)).min(MAX_RETRY_DELAY)
 }
 
 /// What registering led to.
@@ -158,7 +178,7 @@ impl Desk {
         match plan_registration(verdict, mail, state) {
             RegistrationPlan::Refuse(r) => Ok(Registered::Refused(r)),
             RegistrationPlan::CreateAndSignIn => {
-                let hash = hash_password(password.to_string()).await?;
+                let hash = self.hasher.hash(password.to_string()).await?;
                 match self.store.create_requester_account(email, name, &hash, lang, now).await {
                     Ok(id) => Ok(Registered::SignedIn(id)),
                     // Registered, or written to the desk, a moment ago.
@@ -167,7 +187,7 @@ impl Desk {
                 }
             }
             RegistrationPlan::MailConfirmation => {
-                let password_hash = hash_password(password.to_string()).await?;
+                let password_hash = self.hasher.hash(password.to_string()).await?;
                 if self.link_allowed(email, client).await? {
                     let registration = PendingRegistration { password_hash, name: name.clone(), language: lang.map(str::to_string) };
                     self.mail_confirmation(email, &registration, base_url).await?;
@@ -176,7 +196,7 @@ impl Desk {
             }
             RegistrationPlan::MailAccountExists => {
                 // Hashed all the same, so this answer takes as long as the one for a new address.
-                hash_password(password.to_string()).await?;
+                self.hasher.hash(password.to_string()).await?;
                 if self.link_allowed(email, client).await? {
                     let lang = known.and_then(|a| a.language).unwrap_or_else(|| self.config.portal.default_language.clone());
                     let payload = serde_json::json!({"to": email.as_str(), "link": format!("{base_url}/password/forgot"), "lang": lang});
@@ -220,7 +240,7 @@ impl Desk {
             None => self.store.requester_account_by_id(link.requester).await?.and_then(|a| a.password_hash),
         };
         let ok = match expected {
-            Some(h) => verify_password(password.to_string(), h).await,
+            Some(h) => self.hasher.verify(password.to_string(), h).await?,
             None => false,
         };
         if !ok {
@@ -234,37 +254,42 @@ impl Desk {
         Ok(Confirmed::SignedIn(link.requester))
     }
 
-    /// Checks a requester's password, counting failures per account and per client address.
+    /// Checks a requester's password. Failures are throttled per account *and* client address
+    /// together, so a stranger elsewhere cannot lock the owner out: after `FREE_FAILURES` in
+    /// the window, each further try waits a growing delay since the latest one. The attempt is
+    /// written before the password is checked, so concurrent tries count against each other.
     pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<RequesterId, LoginError> {
         let now = tikal_store::now();
-        let since = now - FAILURE_WINDOW;
-        let account_key = format!("acct:{}", email.trim().to_lowercase());
-        let client_key = format!("ip:{client}");
-        let failures = |key: String| async move { self.store.count_attempts(&key, since).await.unwrap_or(u64::MAX) };
-        if failures(account_key.clone()).await >= MAX_FAILURES_PER_ACCOUNT || failures(client_key.clone()).await >= MAX_FAILURES_PER_ADDRESS
+        let subject = format!("signin:{}|{client}", email.trim().to_lowercase());
+        let attempt = self.store.begin_sign_in_attempt(&subject, now, now - FAILURE_WINDOW).await.map_err(failed)?;
+        if let Some(latest) = attempt.latest
+            && now < latest + retry_delay(attempt.earlier)
         {
+            // Refused before the check: not a failure of its own.
+            self.store.forget_sign_in_attempt(attempt.id).await.map_err(failed)?;
             return Err(LoginError::Throttled);
         }
         let account = match EmailAddress::parse(email) {
-            Ok(e) => self.store.requester_account(&e).await.ok().flatten(),
+            Ok(e) => self.store.requester_account(&e).await.map_err(failed)?,
             Err(_) => None,
         };
-        let hash = account.as_ref().and_then(|a| a.password_hash.clone());
         // Verify against a fixed hash when there is no account, so timing does not tell.
-        let ok = match hash {
-            Some(h) => verify_password(password.to_string(), h).await,
-            None => {
-                let _ = verify_password(password.to_string(), DUMMY_HASH.to_string()).await;
-                false
+        let hash = account.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
+        let ok = match self.hasher.verify(password.to_string(), hash).await {
+            Ok(ok) => ok,
+            Err(e) => {
+                // Not checked (busy): not a failure either.
+                self.store.forget_sign_in_attempt(attempt.id).await.map_err(failed)?;
+                return Err(LoginError::Failed(e));
             }
         };
-        match (ok, account) {
-            (true, Some(a)) if a.verification_pending => Err(LoginError::Unconfirmed),
-            (true, Some(a)) => Ok(a.requester.id),
-            _ => {
-                let _ = self.store.record_attempts(&[account_key, client_key], now).await;
-                Err(LoginError::Invalid)
+        match account {
+            Some(a) if ok && a.password_hash.is_some() => {
+                self.store.clear_sign_in_attempts(&subject).await.map_err(failed)?;
+                if a.verification_pending { Err(LoginError::Unconfirmed) } else { Ok(a.requester.id) }
             }
+            // The attempt row stays: it is the recorded failure.
+            _ => Err(LoginError::Invalid),
         }
     }
 
@@ -337,14 +362,14 @@ impl Desk {
     pub async fn change_password(&self, id: RequesterId, current: &str, new: &str) -> Result<()> {
         let account = self.requester_profile(id).await?;
         let ok = match account.password_hash {
-            Some(h) => verify_password(current.to_string(), h).await,
+            Some(h) => self.hasher.verify(current.to_string(), h).await?,
             None => false,
         };
         if !ok {
             return Err(DomainError::invalid("current_password", Reason::Incorrect).into());
         }
         check_password(new)?;
-        let hash = hash_password(new.to_string()).await?;
+        let hash = self.hasher.hash(new.to_string()).await?;
         self.store.set_requester_password(id, &hash).await?;
         self.store.delete_requester_sessions(id).await?;
         Ok(())
@@ -466,7 +491,7 @@ impl Desk {
         let Some(link) = self.store.consume_token(&token_hash(token), TokenPurpose::PasswordReset, tikal_store::now()).await? else {
             return Err(ServiceError::NotFound("link"));
         };
-        let hash = hash_password(new.to_string()).await?;
+        let hash = self.hasher.hash(new.to_string()).await?;
         self.store.set_requester_password(link.requester, &hash).await?;
         self.store.confirm_registration(link.requester, None).await?;
         self.store.delete_requester_sessions(link.requester).await?;
@@ -480,6 +505,17 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sign_in_delays_grow_and_stop_growing() {
+        assert_eq!(retry_delay(0), Duration::zero());
+        assert_eq!(retry_delay(FREE_FAILURES - 1), Duration::zero());
+        assert_eq!(retry_delay(FREE_FAILURES), Duration::seconds(5));
+        assert_eq!(retry_delay(FREE_FAILURES + 1), Duration::seconds(10));
+        assert_eq!(retry_delay(FREE_FAILURES + 3), Duration::seconds(40));
+        assert_eq!(retry_delay(FREE_FAILURES + 40), MAX_RETRY_DELAY);
+        assert_eq!(retry_delay(u64::MAX), MAX_RETRY_DELAY);
+    }
 
     #[test]
     fn tokens_are_random_and_hashed() {

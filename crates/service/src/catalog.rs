@@ -7,15 +7,12 @@ use std::time::{Duration, Instant};
 
 use tikal_core::fields::FieldDef;
 use tikal_core::org::{Department, HelpTopic};
-use tikal_core::{ApiKeyId, DepartmentId, HelpTopicId, StateCategory, Status, StatusDef};
+use tikal_core::{DepartmentId, HelpTopicId, StateCategory, Status, StatusDef};
 
 use crate::{Desk, Result};
 
 /// How long another node's catalogue change may take to show here.
 const CATALOG_TTL: Duration = Duration::from_secs(5);
-/// How long an API key lookup is reused (a revoked key stops working within this time).
-const API_KEY_TTL: Duration = Duration::from_secs(5);
-const API_KEY_CACHE_MAX: usize = 1024;
 
 #[derive(Debug, Default)]
 pub struct Catalog {
@@ -59,13 +56,9 @@ impl Catalog {
     }
 }
 
-/// A looked-up key: when, and the key's id and name if it is live.
-type KeyLookup = (Instant, Option<(ApiKeyId, String)>);
-
 #[derive(Debug, Default)]
 pub(crate) struct Caches {
     catalog: Mutex<Option<(u64, Instant, Arc<Catalog>)>>,
-    api_keys: Mutex<std::collections::HashMap<String, KeyLookup>>,
 }
 
 impl Desk {
@@ -88,23 +81,6 @@ impl Desk {
             *guard = Some((version, Instant::now(), catalog.clone()));
         }
         Ok(catalog)
-    }
-
-    pub(crate) async fn api_key_cached(&self, hash: &str) -> Result<Option<(ApiKeyId, String)>> {
-        if let Ok(guard) = self.caches.api_keys.lock()
-            && let Some((at, found)) = guard.get(hash)
-            && at.elapsed() < API_KEY_TTL
-        {
-            return Ok(found.clone());
-        }
-        let found = self.store.api_key_by_hash(hash).await?;
-        if let Ok(mut guard) = self.caches.api_keys.lock() {
-            if guard.len() >= API_KEY_CACHE_MAX {
-                guard.clear();
-            }
-            guard.insert(hash.to_string(), (Instant::now(), found.clone()));
-        }
-        Ok(found)
     }
 }
 

@@ -19,6 +19,9 @@ pub enum ServiceError {
     TooLarge { what: String, limit: u64 },
     #[error("{0}")]
     Unsupported(String),
+    /// Too much work of this kind at the moment (password hashing): try again shortly.
+    #[error("busy; try again shortly")]
+    Busy,
     #[error("internal error")]
     Internal(#[source] StoreError),
 }

@@ -12,13 +12,13 @@ mod statuses;
 mod tickets;
 
 pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, Registered, SessionStart, token_hash};
-pub use auth::{hash_password, new_api_key, verify_password};
+pub use auth::{Hasher, hash_password, new_api_key};
 pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use error::ServiceError;
 pub use principal::Principal;
 pub use statuses::NewStatus;
-pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload};
+pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload, UploadData};
 
 use std::sync::Arc;
 
@@ -32,11 +32,13 @@ pub struct Desk {
     store: Store,
     config: Arc<DeskConfig>,
     caches: Arc<catalog::Caches>,
+    /// Bounds password hashing (memory and CPU) for this desk.
+    hasher: Arc<auth::Hasher>,
 }
 
 impl Desk {
     pub fn new(store: Store, config: DeskConfig) -> Self {
-        Desk { store, config: Arc::new(config), caches: Arc::default() }
+        Desk { store, config: Arc::new(config), caches: Arc::default(), hasher: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {

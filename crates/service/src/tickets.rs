@@ -18,7 +18,34 @@ use crate::{Catalog, Desk, Principal, Result, ServiceError};
 pub struct Upload {
     pub filename: String,
     pub content_type: String,
-    pub data: Bytes,
+    pub data: UploadData,
+}
+
+/// An upload's bytes: in memory (the API's base64), or in a file written as it arrived (the
+/// portal's multipart forms).
+#[derive(Debug, Clone)]
+pub enum UploadData {
+    Memory(Bytes),
+    File(std::sync::Arc<tikal_store::IncomingFile>),
+}
+
+impl UploadData {
+    pub fn len(&self) -> u64 {
+        match self {
+            UploadData::Memory(b) => b.len() as u64,
+            UploadData::File(f) => f.size(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl From<Vec<u8>> for UploadData {
+    fn from(v: Vec<u8>) -> Self {
+        UploadData::Memory(v.into())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -89,7 +116,7 @@ const STALE_RETRIES: usize = 3;
 
 fn sanitize_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean: String = base.chars().filter(|c| !c.is_control() && !tikal_core::values::is_bidi_control(*c)).take(200).collect();
     let clean = clean.trim().trim_start_matches('.').to_string();
     if clean.is_empty() { "adjunto".to_string() } else { clean }
 }
@@ -112,7 +139,7 @@ impl Desk {
         }
         // Check them all before storing any.
         for u in &uploads {
-            if u.data.len() as u64 > limit {
+            if u.data.len() > limit {
                 return Err(ServiceError::TooLarge { what: format!("attachment `{}`", sanitize_filename(&u.filename)), limit });
             }
             if !valid_content_type(&u.content_type) {
@@ -124,7 +151,10 @@ impl Desk {
         }
         let mut out = Vec::with_capacity(uploads.len());
         for u in uploads {
-            let blob = self.store.blobs().put(u.data).await?;
+            let blob = match &u.data {
+                UploadData::Memory(b) => self.store.blobs().put(b.clone()).await?,
+                UploadData::File(f) => self.store.blobs().put_incoming(f).await?,
+            };
             out.push(NewAttachment {
                 filename: sanitize_filename(&u.filename),
                 content_type: u.content_type.trim().to_ascii_lowercase(),
@@ -376,6 +406,10 @@ impl Desk {
             (_, EntryKind::Event) => return Err(DomainError::invalid("kind", "must be reply or note").into()),
             (_, k) => k,
         };
+        // Whether the caller may see the ticket, before any file is stored for it.
+        if !msg.attachments.is_empty() {
+            self.ticket(by, number).await?;
+        }
         let attachments = self.store_uploads(msg.attachments).await?;
         let policy = self.config.resolution;
         let author = by.author();
@@ -520,6 +554,8 @@ mod tests {
         assert_eq!(sanitize_filename("C:\\Users\\ana\\foto.png"), "foto.png");
         assert_eq!(sanitize_filename(".htaccess"), "htaccess");
         assert_eq!(sanitize_filename("\u{0}"), "adjunto");
+        assert_eq!(sanitize_filename("factura\u{202E}fdp.exe"), "facturafdp.exe", "no right-to-left override");
+        assert_eq!(sanitize_filename("\u{2066}a\u{2069}\u{200E}.txt"), "a.txt");
     }
 
     #[test]

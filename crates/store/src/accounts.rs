@@ -76,6 +76,16 @@ impl TokenPurpose {
     }
 }
 
+/// A sign-in attempt written before its password was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInAttempt {
+    pub id: i64,
+    /// Other attempts of the same subject within the window (failures, and attempts running now).
+    pub earlier: u64,
+    /// When the latest of those was made.
+    pub latest: Option<DateTime<Utc>>,
+}
+
 /// A requester's stored profile and password hash.
 #[derive(Debug, Clone)]
 pub struct RequesterAccount {
@@ -410,6 +420,36 @@ impl Store {
             .await?
             .rows_affected;
         Ok(removed)
+    }
+
+    /// Records a sign-in attempt for `subject` *before* its password is checked, and tells how
+    /// many other attempts the subject has had since `since` and when the latest was. Writing
+    /// first makes concurrent attempts see each other: of N at once, at most the allowance gets
+    /// through to the password check.
+    pub async fn begin_sign_in_attempt(&self, subject: &str, at: DateTime<Utc>, since: DateTime<Utc>) -> Result<SignInAttempt> {
+        let row = login_attempt::ActiveModel { id: NotSet, subject: Set(subject.to_string()), at: Set(micros(at)) };
+        let id = login_attempt::Entity::insert(row).exec(&self.write).await?.last_insert_id;
+        let others = login_attempt::Entity::find()
+            .filter(login_attempt::Column::Subject.eq(subject))
+            .filter(login_attempt::Column::At.gt(micros(since)))
+            .filter(login_attempt::Column::Id.ne(id))
+            .all(&self.write)
+            .await?;
+        let latest = others.iter().map(|a| a.at).max().map(time).transpose()?;
+        Ok(SignInAttempt { id, earlier: others.len() as u64, latest })
+    }
+
+    /// Takes back an attempt that was refused before its password was checked (it does not
+    /// count as a failure).
+    pub async fn forget_sign_in_attempt(&self, id: i64) -> Result<()> {
+        login_attempt::Entity::delete_by_id(id).exec(&self.write).await?;
+        Ok(())
+    }
+
+    /// Clears a subject's attempts (after a successful sign-in).
+    pub async fn clear_sign_in_attempts(&self, subject: &str) -> Result<()> {
+        login_attempt::Entity::delete_many().filter(login_attempt::Column::Subject.eq(subject)).exec(&self.write).await?;
+        Ok(())
     }
 
     pub async fn record_attempts(&self, subjects: &[String], at: DateTime<Utc>) -> Result<()> {

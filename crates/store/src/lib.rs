@@ -27,8 +27,8 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use convert::{freeze_clock, now};
 use sea_orm_migration::MigratorTrait;
 
-pub use accounts::{LinkToken, PendingRegistration, RequesterAccount, SessionOwner, SessionRecord, TokenPurpose};
-pub use blobs::{BlobStore, StoredBlob};
+pub use accounts::{LinkToken, PendingRegistration, RequesterAccount, SessionOwner, SessionRecord, SignInAttempt, TokenPurpose};
+pub use blobs::{BlobStore, IncomingFile, IncomingWriter, StoredBlob};
 pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
 pub use idempotency::{IdempotentResponse, Reservation};

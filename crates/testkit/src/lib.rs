@@ -64,11 +64,12 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
         let (tx, rx) = oneshot::channel::<()>();
         let server_desk = desk.clone();
+        let http = settings.http.clone();
         let server = tokio::spawn(async move {
             let shutdown = async {
                 let _ = rx.await;
             };
-            tikal::startup::run(server_desk, listener, None, shutdown).await.expect("server");
+            tikal::startup::run(server_desk, http, listener, None, shutdown).await.expect("server");
         });
         let key = desk.create_api_key("tests").await.expect("api key");
         TestApp { base, key, client: reqwest::Client::new(), desk, dir, database_url: url, shutdown: Some(tx), server: Some(server) }

@@ -261,7 +261,7 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             }
             let worker = startup::worker(&settings, &desk)?;
             println!("Tikal is running at {url}");
-            startup::run(desk, listener, worker, shutdown_signal()).await
+            startup::run(desk, settings.http.clone(), listener, worker, shutdown_signal()).await
         }
         Command::Migrate => {
             startup::open_desk(&settings).await?;

@@ -25,6 +25,9 @@ pub struct Settings {
     /// Outgoing mail; without it nothing is sent and mail waits in the outbox.
     #[serde(skip_serializing)]
     pub mail: Option<tikal_jobs::MailSettings>,
+    /// Connection limits, trusted reverse proxies, the metrics token.
+    #[serde(skip_serializing)]
+    pub http: tikal_web::HttpSettings,
 }
 
 impl Default for Settings {
@@ -37,6 +40,7 @@ impl Default for Settings {
             desk: DeskSettings::default(),
             portal: PortalPolicy::default(),
             mail: None,
+            http: tikal_web::HttpSettings::default(),
         }
     }
 }
@@ -62,6 +66,7 @@ impl std::fmt::Debug for Settings {
             .field("data_dir", &self.data_dir)
             .field("database_url", &self.database_url.as_deref().map(redact))
             .field("log_format", &self.log_format)
+            .field("http", &self.http)
             .finish_non_exhaustive()
     }
 }
@@ -169,6 +174,27 @@ mod tests {
             "[mail]\nsmtp_url = \"ftp://x\"\nfrom = \"a@b.example\"\n",
             "[portal]\nregistration = \"sometimes\"\n",
         ] {
+            std::fs::write(&file, bad).expect("write");
+            assert!(Settings::load(Some(&file), Overrides::default()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn http_section() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tikal.toml");
+        let s = Settings::load(None, Overrides::default()).expect("defaults");
+        assert!(s.http.trusted_proxies.is_empty(), "no proxy is trusted unless configured");
+        assert!(s.http.metrics_token.is_none(), "metrics are off unless a token is set");
+        std::fs::write(&file, "[http]\ntrusted_proxies = [\"127.0.0.1/32\", \"10.0.0.0/8\"]\nmetrics_token = \"s3cret-metrics\"\nheader_read_timeout_secs = 5\nmax_connections = 200\n").expect("write");
+        let s = Settings::load(Some(&file), Overrides::default()).expect("load");
+        assert_eq!(s.http.trusted_proxies.len(), 2);
+        assert!(s.http.trusted_proxies[1].contains("10.1.2.3".parse().expect("ip")));
+        assert_eq!((s.http.header_read_timeout_secs, s.http.max_connections), (5, 200));
+        assert!(!format!("{s:?}").contains("s3cret-metrics"), "the token is not printed");
+        for bad in
+            ["[http]\ntrusted_proxies = [\"localhost\"]\n", "[http]\ntrusted_proxies = [\"10.0.0.0/40\"]\n", "[http]\nproxies = []\n"]
+        {
             std::fs::write(&file, bad).expect("write");
             assert!(Settings::load(Some(&file), Overrides::default()).is_err(), "{bad}");
         }

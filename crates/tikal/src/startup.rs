@@ -90,11 +90,12 @@ pub fn worker(settings: &Settings, desk: &Desk) -> Result<Option<Worker>, Startu
 /// requests finish first.
 pub async fn run(
     desk: Desk,
+    http: tikal_web::HttpSettings,
     listener: TcpListener,
     worker: Option<Worker>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    let state = AppState { desk: desk.clone(), metrics: tikal_web::install_metrics() };
+    let state = AppState::new(desk.clone(), tikal_web::install_metrics(), http);
     tracing::info!(address = %listener.local_addr()?, "tikal is listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = worker.map(|w| {

@@ -4,12 +4,13 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 
@@ -49,8 +50,38 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn prometheus(State(state): State<AppState>) -> impl IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
+/// The metrics, for a scraper that shows `Authorization: Bearer <[http] metrics_token>`.
+/// Without a configured token the endpoint is off (404): request counts are not for everyone.
+async fn prometheus(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.http.metrics_token.as_deref().filter(|t| !t.is_empty()) else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"error": {"code": "not_found", "message": "metrics are off; set [http] metrics_token"}})),
+        )
+            .into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .unwrap_or_default();
+    if !same_secret(given.as_bytes(), expected.as_bytes()) {
+        let mut resp = (
+            StatusCode::UNAUTHORIZED,
+            Json(serde_json::json!({"error": {"code": "unauthorized", "message": "the metrics token is required"}})),
+        )
+            .into_response();
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        return resp;
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    let (da, db) = (Sha256::digest(a), Sha256::digest(b));
+    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Counts requests and their latency by matched route (not raw path: ticket numbers would make

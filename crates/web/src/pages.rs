@@ -99,6 +99,7 @@ impl PageError {
             ServiceError::Domain(_) | ServiceError::TooLarge { .. } | ServiceError::Unsupported(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "error-form")
             }
+            ServiceError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "error-busy"),
             ServiceError::Internal(source) => {
                 let id = format!("{:08x}", rand::random::<u32>());
                 tracing::error!(error = %source, error_id = %id, "internal error");
@@ -128,9 +129,52 @@ impl IntoResponse for PageError {
             PageError::Status(c, status, message) => {
                 let mut resp = page(&ErrorPage { c: *c, message });
                 *resp.status_mut() = status;
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(BUSY_RETRY_AFTER));
+                }
                 resp
             }
         }
+    }
+}
+
+/// Whether `back` is a path on this site to return to: absolute, not protocol-relative, and
+/// free of backslashes and control characters (which browsers and proxies read differently).
+pub fn local_path(back: &str) -> bool {
+    back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && !back.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// Seconds a visitor is asked to wait when the server is too busy.
+pub const BUSY_RETRY_AFTER: &str = "5";
+
+/// Turns the plain-text answers of axum's extractors (a form without its token or with a
+/// missing field, a body too large, a wrong content type) into an error page in the visitor's
+/// language.
+pub async fn framework_errors_as_pages(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (method, uri, headers) = (req.method().clone(), req.uri().clone(), req.headers().clone());
+    let resp = next.run(req).await;
+    let plain = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/plain"));
+    if !plain || !resp.status().is_client_error() {
+        return resp;
+    }
+    let too_large = resp.status() == StatusCode::PAYLOAD_TOO_LARGE;
+    let Ok(copy) = axum::http::Request::builder().method(method).uri(uri).body(()) else { return resp };
+    let (mut parts, ()) = copy.into_parts();
+    parts.headers = headers;
+    match <Visitor as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await {
+        Ok(v) => {
+            let (status, key) = if too_large {
+                (StatusCode::PAYLOAD_TOO_LARGE, "error-form-too-large")
+            } else {
+                (StatusCode::UNPROCESSABLE_ENTITY, "error-form-invalid")
+            };
+            PageError::Status(Box::new(v.c.clone()), status, v.c.t(key)).into_response()
+        }
+        Err(e) => e.into_response(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real server on a random port with a fresh database
 //! (SQLite, or PostgreSQL when TIKAL_TEST_PG is set).
 
+mod abuse;
 mod accounts;
 mod api_errors;
 mod api_tickets;

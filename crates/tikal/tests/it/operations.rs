@@ -4,7 +4,7 @@ use tikal_testkit::TestApp;
 
 #[tokio::test]
 async fn health_readiness_metrics_and_request_ids() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| s.http.metrics_token = Some("metricas-secretas".into())).await;
     let health = app.client.get(app.url("/healthz")).send().await.expect("send");
     assert_eq!(health.status(), StatusCode::OK);
     let id = health.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string).expect("request id");
@@ -15,10 +15,21 @@ async fn health_readiness_metrics_and_request_ids() {
 
     app.department("Mesa de Ayuda (Nivel 1)").await;
     app.open_ticket("Impresora sin tóner", "metricas@gob.example").await;
-    let text = app.client.get(app.url("/metrics")).send().await.expect("send").text().await.expect("text");
+    assert_eq!(app.client.get(app.url("/metrics")).send().await.expect("send").status(), StatusCode::UNAUTHORIZED, "not for anyone");
+    let wrong = app.client.get(app.url("/metrics")).bearer_auth("otra").send().await.expect("send");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let text = app.client.get(app.url("/metrics")).bearer_auth("metricas-secretas").send().await.expect("send").text().await.expect("text");
     assert!(text.contains("http_requests_total{method=\"POST\",route=\"/api/v1/tickets\",status=\"201\"}"), "{text}");
     assert!(text.contains("http_request_duration_seconds_bucket"));
     assert!(text.contains("tickets_created_total"));
+}
+
+#[tokio::test]
+async fn metrics_are_off_without_a_token() {
+    let app = TestApp::spawn().await;
+    let resp = app.client.get(app.url("/metrics")).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert!(!resp.text().await.expect("text").contains("http_requests_total"));
 }
 
 #[tokio::test]

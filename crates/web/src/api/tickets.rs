@@ -214,7 +214,7 @@ fn created(json: String, location: &str) -> Response {
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error(&mut de)?;
-    de.end().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string()))?;
+    de.end().map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", crate::error::public_message(&e.to_string())))?;
     Ok(value)
 }
 
@@ -226,7 +226,7 @@ fn serde_path_to_error<'de, T: serde::Deserialize<'de>>(
             serde_json::error::Category::Data => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
             _ => (StatusCode::BAD_REQUEST, "malformed_json"),
         };
-        ApiError::new(status, code, e.to_string())
+        ApiError::new(status, code, crate::error::public_message(&e.to_string()))
     })
 }
 

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -14,6 +14,7 @@ use tikal_store::SessionOwner;
 use super::session::{LANG_COOKIE, SESSION_COOKIE, set_cookie};
 use super::{Chrome, Lang, PageError, Visitor, page};
 use crate::AppState;
+use crate::limits::ClientIp;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,18 +53,6 @@ async fn login_form(v: Visitor) -> Response {
     page(&LoginPage { c: v.c, email: String::new(), error: None })
 }
 
-/// The client's address for rate limiting: the connection's; behind a reverse proxy on the same
-/// machine (a loopback peer), the last address the proxy appended to `X-Forwarded-For`.
-pub(super) fn client_address(peer: Option<std::net::SocketAddr>, headers: &HeaderMap) -> String {
-    let forwarded =
-        || headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.rsplit(',').next()).map(|s| s.trim().to_string());
-    match peer {
-        Some(p) if p.ip().is_loopback() => forwarded().unwrap_or_else(|| p.ip().to_string()),
-        Some(p) => p.ip().to_string(),
-        None => forwarded().unwrap_or_else(|| "unknown".to_string()),
-    }
-}
-
 pub(super) async fn start_session(state: &AppState, owner: SessionOwner, to: &str) -> Result<Response, ServiceError> {
     let session = state.desk.start_session(owner).await?;
     let mut resp = Redirect::to(to).into_response();
@@ -75,21 +64,22 @@ pub(super) async fn start_session(state: &AppState, owner: SessionOwner, to: &st
 async fn login_submit(
     State(state): State<AppState>,
     v: Visitor,
-    headers: HeaderMap,
+    ClientIp(client): ClientIp,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     v.check_form(&f.csrf)?;
-    match state.desk.sign_in(&f.email, &f.password, &client_address(v.peer, &headers)).await {
+    match state.desk.sign_in(&f.email, &f.password, &client.to_string()).await {
         Ok(id) => start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e)),
         Err(e) => {
-            let key = match e {
-                LoginError::Throttled => "login-throttled",
-                LoginError::Unconfirmed => "login-unconfirmed",
-                LoginError::Invalid => "login-invalid",
+            let (key, status) = match e {
+                LoginError::Throttled => ("login-throttled", axum::http::StatusCode::TOO_MANY_REQUESTS),
+                LoginError::Unconfirmed => ("login-unconfirmed", axum::http::StatusCode::UNAUTHORIZED),
+                LoginError::Invalid => ("login-invalid", axum::http::StatusCode::UNAUTHORIZED),
+                // A database error or a full hashing queue is never "wrong password".
+                LoginError::Failed(e) => return Err(PageError::from_service(&v.c, e)),
             };
             let mut resp = page(&LoginPage { error: Some(v.c.t(key)), c: v.c, email: f.email });
-            *resp.status_mut() =
-                if e == LoginError::Throttled { axum::http::StatusCode::TOO_MANY_REQUESTS } else { axum::http::StatusCode::UNAUTHORIZED };
+            *resp.status_mut() = status;
             Ok(resp)
         }
     }
@@ -149,7 +139,7 @@ async fn register_form(v: Visitor) -> Response {
 async fn register_submit(
     State(state): State<AppState>,
     v: Visitor,
-    headers: HeaderMap,
+    ClientIp(client_ip): ClientIp,
     Form(f): Form<RegisterForm>,
 ) -> Result<Response, PageError> {
     v.check_form(&f.csrf)?;
@@ -160,7 +150,7 @@ async fn register_submit(
     let mut message = None;
     if let (Some(email), Some(name)) = (&email, &name) {
         let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
-        let client = client_address(v.peer, &headers);
+        let client = client_ip.to_string();
         match state.desk.register(email, name, &f.password, Some(lang.code()), &base, &client).await {
             Ok(Registered::SignedIn(id)) => {
                 return start_session(&state, SessionOwner::Requester(id), "/tickets").await.map_err(|e| PageError::from_service(&v.c, e));
@@ -274,13 +264,13 @@ async fn forgot_form(v: Visitor) -> Response {
 async fn forgot_submit(
     State(state): State<AppState>,
     v: Visitor,
-    headers: HeaderMap,
+    ClientIp(client_ip): ClientIp,
     Form(f): Form<EmailForm>,
 ) -> Result<Response, PageError> {
     v.check_form(&f.csrf)?;
     if let Ok(email) = EmailAddress::parse(&f.email) {
         let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
-        let client = client_address(v.peer, &headers);
+        let client = client_ip.to_string();
         state.desk.request_password_reset(&email, &base, &client).await.map_err(|e| PageError::from_service(&v.c, e))?;
     }
     // The same answer whether or not the address has an account.
@@ -351,7 +341,7 @@ async fn language(State(state): State<AppState>, v: Visitor, Form(f): Form<Langu
             .map_err(|e| PageError::from_service(&v.c, e))?;
     }
     // Only local paths: the form must not become an open redirect.
-    let back = f.back.filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')).unwrap_or_else(|| "/".into());
+    let back = f.back.filter(|b| super::local_path(b)).unwrap_or_else(|| "/".into());
     let mut resp = Redirect::to(&back).into_response();
     resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, LANG_COOKIE, lang.code(), 60 * 60 * 24 * 365));
     Ok(resp)

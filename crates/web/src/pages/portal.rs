@@ -20,7 +20,8 @@ use tikal_store::AttachmentMeta;
 use super::auth::{FieldErrors, error_for};
 use super::{Chrome, PageError, Visitor, page};
 use crate::AppState;
-use forms::{TicketForm, parse_ticket_form};
+use axum::http::StatusCode;
+use forms::{FormError, TicketForm, parse_ticket_form};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -286,16 +287,20 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
     Ok(resp)
 }
 
-/// Reads a multipart form within the upload limit and checks its form token.
+/// Reads a multipart form within the upload limit; its form token is checked first.
 async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
-    match parse_ticket_form(multipart, state.desk.config().max_attachment_bytes).await {
-        Ok(form) => {
-            v.check_form(&form.csrf)?;
-            Ok(form)
+    let blobs = state.desk.store().blobs();
+    let status = |code, key: &str| PageError::Status(Box::new(v.c.clone()), code, v.c.t(key));
+    match parse_ticket_form(multipart, state.desk.config().max_attachment_bytes, blobs, |t| v.check_form(t).is_ok()).await {
+        Ok(form) => Ok(form),
+        Err(FormError::Token) => Err(PageError::csrf(&v.c)),
+        Err(FormError::TooLarge(name)) if name.is_empty() => Err(status(StatusCode::PAYLOAD_TOO_LARGE, "error-form-too-large")),
+        Err(FormError::TooLarge(name)) => {
+            Err(PageError::Status(Box::new(v.c.clone()), StatusCode::PAYLOAD_TOO_LARGE, too_large_message(&v.c, state, &name)))
         }
-        Err(name) => {
-            Err(PageError::Status(Box::new(v.c.clone()), axum::http::StatusCode::PAYLOAD_TOO_LARGE, too_large_message(&v.c, state, &name)))
-        }
+        Err(FormError::Interrupted) => Err(status(StatusCode::BAD_REQUEST, "error-upload-failed")),
+        Err(FormError::Nul) => Err(status(StatusCode::UNPROCESSABLE_ENTITY, "error-form-invalid")),
+        Err(FormError::Store(e)) => Err(PageError::from_service(&v.c, e.into())),
     }
 }
 
@@ -429,6 +434,8 @@ async fn print(State(state): State<AppState>, v: Visitor, Path(number): Path<Str
 async fn reply(State(state): State<AppState>, v: Visitor, Path(number): Path<String>, multipart: Multipart) -> Result<Response, PageError> {
     let number = number_of(&v, &number)?;
     let by = v.principal()?.clone();
+    // Whose ticket it is, before a byte of the upload is read.
+    state.desk.ticket(&by, &number).await.map_err(|e| PageError::from_service(&v.c, e))?;
     let form = read_form(&state, &v, multipart).await?;
     let msg = PostMessage { kind: EntryKind::Message, body: form.body.clone(), attachments: form.uploads.clone() };
     match state.desk.post_message(&by, &number, msg).await {

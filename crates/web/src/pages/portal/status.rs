@@ -9,9 +9,10 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use tikal_core::{EmailAddress, TicketNumber};
 
-use super::super::auth::{LinkPage, client_address, start_session};
+use super::super::auth::{LinkPage, start_session};
 use super::super::{Chrome, PageError, Visitor, page};
 use crate::AppState;
+use crate::limits::ClientIp;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/status", get(form).post(submit)).route("/status/{token}", get(open_form).post(open))
@@ -51,13 +52,13 @@ struct StatusForm {
 async fn submit(
     State(state): State<AppState>,
     v: Visitor,
-    headers: axum::http::HeaderMap,
+    ClientIp(client_ip): ClientIp,
     Form(f): Form<StatusForm>,
 ) -> Result<Response, PageError> {
     v.check_form(&f.csrf)?;
     if let (Ok(email), Ok(number)) = (EmailAddress::parse(&f.email), TicketNumber::parse(&f.number)) {
         let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
-        let client = client_address(v.peer, &headers);
+        let client = client_ip.to_string();
         state.desk.request_ticket_link(&email, &number, &base, &client).await.map_err(|e| PageError::from_service(&v.c, e))?;
     }
     // The same answer whether or not they match: the form must not confirm who has tickets.
