@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tikal_store::{ClaimedJob, Store};
+use tikal_core::{Job, JobKind};
+use tikal_store::{ClaimedJob, Retry, Store, StoreError};
 
 use crate::mail::{Mailer, OutgoingMail};
 
@@ -19,59 +20,78 @@ pub struct MailSettings {
     pub from: String,
 }
 
-/// Kinds this worker does; the rest wait for the e-mail channel.
-const KINDS: &str = "mail.%";
+/// `[outbox]` settings: how often a failing job is tried and how long done jobs are kept.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// Attempts before a job is set aside as dead (shown by `tikal outbox list`).
+    pub max_attempts: u32,
+    /// Hours a done job is kept before housekeeping deletes it.
+    pub keep_done_hours: u32,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings { max_attempts: 10, keep_done_hours: 168 }
+    }
+}
+
+impl OutboxSettings {
+    pub fn keep_done(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.keep_done_hours))
+    }
+}
+
 const LEASE_SECONDS: i64 = 120;
 const BATCH: u32 = 20;
 
-#[derive(Deserialize)]
-struct LinkPayload {
-    to: String,
-    link: String,
-    number: Option<String>,
-    lang: Option<String>,
-}
-
-fn render(kind: &str, p: &LinkPayload) -> Option<OutgoingMail> {
+/// The mail of a job, or `None` for jobs this worker does not send (ticket notifications).
+fn render(job: &Job) -> Option<OutgoingMail> {
+    let (kind, p) = match job {
+        Job::TicketLink(p) => (JobKind::TicketLink, p),
+        Job::VerifyEmail(p) => (JobKind::VerifyEmail, p),
+        Job::PasswordReset(p) => (JobKind::PasswordReset, p),
+        Job::TicketCreated(_) | Job::AgentReply(_) | Job::RequesterMessage(_) | Job::TicketChanged(_) => return None,
+    };
     let english = p.lang.as_deref() == Some("en");
     let number = p.number.as_deref().unwrap_or_default();
     let (subject, text) = match (kind, english) {
-        ("mail.ticket_link", false) => (
+        (JobKind::TicketLink, false) => (
             format!("Acceso a su ticket {number}"),
             format!(
                 "Hola:\n\nPidió ver el estado del ticket {number}. Ábralo con este enlace (sirve una sola vez, durante 24 horas):\n\n{}\n\nSi no lo pidió, ignore este mensaje.\n",
                 p.link
             ),
         ),
-        ("mail.ticket_link", true) => (
+        (JobKind::TicketLink, true) => (
             format!("Access to your ticket {number}"),
             format!(
                 "Hello,\n\nYou asked to see ticket {number}. Open it with this link (it works once, for 24 hours):\n\n{}\n\nIf you did not ask for it, ignore this message.\n",
                 p.link
             ),
         ),
-        ("mail.verify_email", false) => (
+        (JobKind::VerifyEmail, false) => (
             "Confirme su correo".to_string(),
             format!(
                 "Hola:\n\nPara activar su cuenta de la mesa de ayuda, abra este enlace (sirve una sola vez, durante 24 horas):\n\n{}\n\nSi no creó una cuenta, ignore este mensaje.\n",
                 p.link
             ),
         ),
-        ("mail.verify_email", true) => (
+        (JobKind::VerifyEmail, true) => (
             "Confirm your e-mail address".to_string(),
             format!(
                 "Hello,\n\nTo activate your help desk account, open this link (it works once, for 24 hours):\n\n{}\n\nIf you did not create an account, ignore this message.\n",
                 p.link
             ),
         ),
-        ("mail.password_reset", false) => (
+        (JobKind::PasswordReset, false) => (
             "Recuperar su contraseña".to_string(),
             format!(
                 "Hola:\n\nPara elegir una contraseña nueva, abra este enlace (sirve una sola vez, durante 24 horas):\n\n{}\n\nSi no lo pidió, ignore este mensaje: su contraseña no cambia.\n",
                 p.link
             ),
         ),
-        ("mail.password_reset", true) => (
+        (JobKind::PasswordReset, true) => (
             "Reset your password".to_string(),
             format!(
                 "Hello,\n\nTo choose a new password, open this link (it works once, for 24 hours):\n\n{}\n\nIf you did not ask for it, ignore this message: your password stays the same.\n",
@@ -93,46 +113,73 @@ fn retry_delay(attempts: i32) -> chrono::Duration {
 pub struct Worker {
     store: Store,
     mailer: Arc<dyn Mailer>,
+    settings: OutboxSettings,
+}
+
+/// What became of one claimed job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    Retry,
+    Dead,
 }
 
 impl Worker {
-    pub fn new(store: Store, mailer: Arc<dyn Mailer>) -> Self {
-        Worker { store, mailer }
+    pub fn new(store: Store, mailer: Arc<dyn Mailer>, settings: OutboxSettings) -> Self {
+        Worker { store, mailer, settings }
     }
 
     /// Does every job due at `now` once; returns how many were sent.
-    pub async fn run_due(&self, now: DateTime<Utc>) -> Result<usize, tikal_store::StoreError> {
+    pub async fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut sent = 0;
+        let lease = chrono::Duration::seconds(LEASE_SECONDS);
         loop {
-            let jobs = self.store.claim_jobs_like(KINDS, now, chrono::Duration::seconds(LEASE_SECONDS), BATCH).await?;
+            let jobs = self.store.claim_jobs(JobKind::MAIL, now, lease, BATCH, self.settings.max_attempts).await?;
             if jobs.is_empty() {
                 return Ok(sent);
             }
             for job in jobs {
-                if self.do_job(&job, now).await? {
-                    sent += 1;
+                match self.do_job(&job, now).await {
+                    Ok(Outcome::Sent) => sent += 1,
+                    Ok(Outcome::Retry | Outcome::Dead) => {}
+                    // Another worker holds the job now (this lease ran out): its result is theirs.
+                    Err(StoreError::LeaseLost) => {
+                        tracing::warn!(job = job.id, kind = %job.kind, "lease lost; the job was left to its new holder")
+                    }
+                    Err(e) => return Err(e),
                 }
             }
         }
     }
 
-    async fn do_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, tikal_store::StoreError> {
-        let mail = serde_json::from_str::<LinkPayload>(&job.payload).ok().and_then(|p| render(&job.kind, &p));
-        let Some(mail) = mail else {
-            // A payload this version cannot read will not become readable by retrying.
-            tracing::error!(job = job.id, kind = %job.kind, "unreadable job; set aside");
-            self.store.fail_job(job.id, "unreadable payload", now + chrono::Duration::days(3650)).await?;
-            return Ok(false);
+    async fn do_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
+        let mail = match &job.job {
+            Ok(j) => render(j).ok_or_else(|| format!("the worker does not send `{}` jobs", job.kind)),
+            Err(e) => Err(format!("unreadable payload: {e}")),
+        };
+        let mail = match mail {
+            Ok(mail) => mail,
+            Err(why) => {
+                // A payload this version cannot read will not become readable by retrying.
+                tracing::error!(job = job.id, kind = %job.kind, error = %why, "job set aside as dead");
+                self.store.fail_job(job, &why, Retry::Never, now).await?;
+                return Ok(Outcome::Dead);
+            }
         };
         match self.mailer.send(&mail).await {
             Ok(()) => {
-                self.store.complete_job(job.id, tikal_store::now()).await?;
-                Ok(true)
+                self.store.complete_job(job, tikal_store::now()).await?;
+                Ok(Outcome::Sent)
+            }
+            Err(e) if u32::try_from(job.attempts).unwrap_or(u32::MAX) >= self.settings.max_attempts => {
+                tracing::error!(job = job.id, kind = %job.kind, error = %e, attempts = job.attempts, "mail not sent; giving up, the job is dead");
+                self.store.fail_job(job, &e.to_string(), Retry::Never, now).await?;
+                Ok(Outcome::Dead)
             }
             Err(e) => {
-                tracing::warn!(job = job.id, error = %e, attempts = job.attempts, "mail not sent; will retry");
-                self.store.fail_job(job.id, &e.to_string(), now + retry_delay(job.attempts)).await?;
-                Ok(false)
+                tracing::warn!(job = job.id, kind = %job.kind, error = %e, attempts = job.attempts, "mail not sent; will retry");
+                self.store.fail_job(job, &e.to_string(), Retry::At(now + retry_delay(job.attempts)), now).await?;
+                Ok(Outcome::Retry)
             }
         }
     }
@@ -142,7 +189,7 @@ impl Worker {
         tokio::pin!(shutdown);
         loop {
             if let Err(e) = self.run_due(tikal_store::now()).await {
-                tracing::warn!(error = %e, "outbox worker");
+                tracing::error!(error = %e, "outbox worker: jobs could not be claimed or finished; trying again later");
             }
             tokio::select! {
                 () = &mut shutdown => return,
@@ -154,22 +201,24 @@ impl Worker {
 
 #[cfg(test)]
 mod tests {
+    use tikal_core::job::{LinkMail, TicketRef};
+
     use super::*;
 
     #[test]
     fn mail_in_the_requesters_language() {
-        let p = LinkPayload {
+        let p = LinkMail {
             to: "a@b.example".into(),
             link: "https://mesa/status/x".into(),
             number: Some("000042".into()),
             lang: Some("en".into()),
         };
-        let m = render("mail.ticket_link", &p).expect("known kind");
+        let m = render(&Job::TicketLink(p.clone())).expect("known kind");
         assert_eq!(m.subject, "Access to your ticket 000042");
         assert!(m.text.contains("https://mesa/status/x"));
-        let es = LinkPayload { lang: None, ..p };
-        assert!(render("mail.password_reset", &es).expect("known").subject.contains("contraseña"));
-        assert!(render("notify.ticket_created", &es).is_none());
+        let es = LinkMail { lang: None, ..p };
+        assert!(render(&Job::PasswordReset(es)).expect("known").subject.contains("contraseña"));
+        assert!(render(&Job::TicketCreated(TicketRef { ticket_id: tikal_core::TicketId(1) })).is_none());
     }
 
     #[test]

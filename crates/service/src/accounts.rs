@@ -4,6 +4,7 @@
 use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tikal_core::job::LinkMail;
 use tikal_core::*;
 use tikal_store::{SessionOwner, SessionRecord, TokenPurpose};
 
@@ -111,8 +112,8 @@ impl Desk {
         let token = random_token();
         self.store.create_token(&token_hash(&token), TokenPurpose::VerifyEmail, id, None, now, now + LINK_LIFETIME).await?;
         let lang = language(lang).map(str::to_string).unwrap_or_else(|| self.config.portal.default_language.clone());
-        let payload = serde_link(email.as_str(), &format!("{base_url}/register/confirm/{token}"), None, &lang);
-        self.store.enqueue_job("mail.verify_email", &payload, now).await?;
+        let mail = link_mail(email.as_str(), &format!("{base_url}/register/confirm/{token}"), None, &lang);
+        self.store.enqueue_job(&Job::VerifyEmail(mail), now).await?;
         Ok(Registered::ConfirmationSent(id))
     }
 
@@ -249,8 +250,8 @@ impl Desk {
         let now = tikal_store::now();
         self.store.create_token(&token_hash(&token), TokenPurpose::TicketLink, r.id, Some(t.id), now, now + LINK_LIFETIME).await?;
         let lang = self.mail_language(r.id).await;
-        let payload = serde_link(r.email.as_str(), &format!("{base_url}/status/{token}"), Some(t.number.as_str()), &lang);
-        self.store.enqueue_job("mail.ticket_link", &payload, now).await?;
+        let mail = link_mail(r.email.as_str(), &format!("{base_url}/status/{token}"), Some(t.number.as_str()), &lang);
+        self.store.enqueue_job(&Job::TicketLink(mail), now).await?;
         Ok(())
     }
 
@@ -270,8 +271,8 @@ impl Desk {
         let now = tikal_store::now();
         self.store.create_token(&token_hash(&token), TokenPurpose::PasswordReset, a.requester.id, None, now, now + LINK_LIFETIME).await?;
         let lang = a.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
-        let payload = serde_link(a.requester.email.as_str(), &format!("{base_url}/password/reset/{token}"), None, &lang);
-        self.store.enqueue_job("mail.password_reset", &payload, now).await?;
+        let mail = link_mail(a.requester.email.as_str(), &format!("{base_url}/password/reset/{token}"), None, &lang);
+        self.store.enqueue_job(&Job::PasswordReset(mail), now).await?;
         Ok(())
     }
 
@@ -295,8 +296,8 @@ impl Desk {
 }
 
 /// The outbox payload of a link e-mail (sent by the mail worker of the e-mail milestone).
-fn serde_link(to: &str, link: &str, number: Option<&str>, lang: &str) -> String {
-    serde_json::json!({"to": to, "link": link, "number": number, "lang": lang}).to_string()
+fn link_mail(to: &str, link: &str, number: Option<&str>, lang: &str) -> LinkMail {
+    LinkMail { to: to.to_string(), link: link.to_string(), number: number.map(str::to_string), lang: Some(lang.to_string()) }
 }
 
 /// An Argon2id hash of a random string, verified when an address has no account.
@@ -307,12 +308,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn link_payload_is_json() {
-        let v: serde_json::Value =
-            serde_json::from_str(&serde_link("a\"b@x.example", "https://h/status/abc", Some("000001"), "es")).expect("json");
-        assert_eq!(v["to"], "a\"b@x.example");
-        assert_eq!(v["link"], "https://h/status/abc");
-        assert_eq!(v["number"], "000001");
+    fn link_mail_carries_address_link_and_number() {
+        let m = link_mail("a\"b@x.example", "https://h/status/abc", Some("000001"), "es");
+        assert_eq!(m.to, "a\"b@x.example");
+        assert_eq!(m.link, "https://h/status/abc");
+        assert_eq!(m.number.as_deref(), Some("000001"));
+        assert_eq!(m.lang.as_deref(), Some("es"));
     }
 
     #[test]

@@ -34,6 +34,7 @@ fn ticket() -> Ticket {
         closed_at: None,
         created_at: now(),
         updated_at: now(),
+        version: 0,
     }
 }
 

@@ -10,3 +10,4 @@ mod operations;
 mod outbox;
 mod portal;
 mod store_batch;
+mod writes;
