@@ -40,6 +40,8 @@ const STUCK_AFTER: chrono::Duration = chrono::Duration::seconds(30);
 /// What a create did: a new ticket, or, for a create whose `Idempotency-Key` another request
 /// already used, what that request did.
 #[derive(Debug, Clone)]
+// Moved once per create; boxing the common case would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 pub enum Created {
     New(Ticket, Requester),
     Earlier(IdempotentRecord),

@@ -263,3 +263,28 @@ impl Store {
         Ok(job::Entity::find().filter(job::Column::DoneAt.is_not_null()).count(&self.read).await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tikal_core::job::LinkMail;
+
+    use super::*;
+
+    fn read(kind: JobKind, payload: &str) -> std::result::Result<Job, serde_json::Error> {
+        Job::deserialize_payload(kind, &mut serde_json::Deserializer::from_str(payload))
+    }
+
+    #[test]
+    fn payloads_keep_the_stored_format() {
+        let notice = TicketNotice::Created.job(TicketId(7));
+        assert_eq!(payload_json(&notice).expect("json"), "{\"ticket_id\":7}");
+        assert_eq!(read(JobKind::TicketCreated, "{\"ticket_id\":7}").expect("read"), notice);
+        // Account mail as the previous version queued it.
+        let old = "{\"to\":\"a@b.example\",\"link\":\"https://h/status/x\",\"number\":null,\"lang\":\"es\"}";
+        let mail = read(JobKind::PasswordReset, old).expect("read");
+        let expected = LinkMail { to: "a@b.example".into(), link: "https://h/status/x".into(), number: None, lang: Some("es".into()) };
+        assert_eq!(mail, Job::PasswordReset(expected));
+        assert_eq!(read(JobKind::PasswordReset, &payload_json(&mail).expect("json")).expect("round trip"), mail);
+        assert!(read(JobKind::TicketLink, "{\"ticket_id\":7}").is_err(), "a payload of another kind is refused");
+    }
+}
