@@ -11,6 +11,8 @@
 #   TIKAL_BENCH_DATABASES  which databases to measure (default "sqlite postgres")
 #   TIKAL_BENCH_NO_BUILD=1 use the binaries already in target/release (or $CARGO_TARGET_DIR/release)
 #   TIKAL_BENCH_MAX_SECONDS time limit of each run (default 30)
+#   TIKAL_BENCH_SQLITE_SYNC full (default, as shipped) or normal: `[database] sqlite_synchronous`
+#                          of the measured server, to compare the two
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,6 +21,8 @@ cd "$ROOT"
 PG_URL="${TIKAL_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 DATABASES="${TIKAL_BENCH_DATABASES:-sqlite postgres}"
 MAX_SECONDS=${TIKAL_BENCH_MAX_SECONDS:-30}
+SQLITE_SYNC=${TIKAL_BENCH_SQLITE_SYNC:-full}
+case $SQLITE_SYNC in full | normal) ;; *) echo "bench: TIKAL_BENCH_SQLITE_SYNC must be full or normal" >&2 && exit 1 ;; esac
 # scenario concurrency requests
 RUNS=(
   "create 1 3000"
@@ -105,8 +109,9 @@ free_port() {
 bench_database() {
   local db=$1
   local dir="$WORK/$db"
-  local -a where=(--data-dir "$dir")
   mkdir -p "$dir"
+  printf '[database]\nsqlite_synchronous = "%s"\n' "$SQLITE_SYNC" >"$dir/tikal.toml"
+  local -a where=(--data-dir "$dir" --config "$dir/tikal.toml")
   case $db in
     sqlite) ;; # default: a database file in the data directory
     postgres)
@@ -180,17 +185,17 @@ if [[ -n $(git status --porcelain 2>/dev/null) ]]; then
 fi
 DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 
-python3 - "$WORK/results.jsonl" "$WORK/rss.jsonl" "$NPROC" "${CPU:-unknown}" "${MEM:-unknown}" "$DATE" "$COMMIT" >"$WORK/RESULTS.md" <<'PY'
+python3 - "$WORK/results.jsonl" "$WORK/rss.jsonl" "$NPROC" "${CPU:-unknown}" "${MEM:-unknown}" "$DATE" "$COMMIT" "$SQLITE_SYNC" >"$WORK/RESULTS.md" <<'PY'
 import json
 import sys
 
-results_path, rss_path, nproc, cpu, mem, date, commit = sys.argv[1:8]
+results_path, rss_path, nproc, cpu, mem, date, commit, sync = sys.argv[1:9]
 rows = [json.loads(line) for line in open(results_path) if line.strip()]
 rss = [json.loads(line) for line in open(rss_path) if line.strip()]
 
 print("# Benchmark results\n")
 print(f"Measured {date} at commit `{commit}` by `bench/run.sh`.\n")
-print(f"Machine: {nproc} cores, {cpu}, {mem} RAM. Release build; server and load driver on the same machine, "
+print(f"Machine: {nproc} cores, {cpu}, {mem} RAM. SQLite `synchronous = {sync.upper()}`. Release build; server and load driver on the same machine, "
       "loopback HTTP/1.1 with keep-alive. Create = `POST /api/v1/tickets`; list = `GET /api/v1/tickets?limit=50` "
       "(run after the creates). Latency is measured by the driver per request; failures are non-2xx answers and errors.\n")
 print("| database | scenario | concurrency | requests | failures | throughput (req/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) |")

@@ -6,6 +6,7 @@ pub mod authz;
 pub mod error;
 pub mod fields;
 pub mod ids;
+pub mod job;
 pub mod number;
 pub mod org;
 pub mod permission;
@@ -18,6 +19,7 @@ pub mod values;
 
 pub use error::{DomainError, Reason};
 pub use ids::*;
+pub use job::{Job, JobKind, TicketNotice};
 pub use number::{NumberFormat, TicketNumber};
 pub use permission::{Access, Permission};
 pub use priority::{Impact, Priority, PriorityMatrix, Urgency};

@@ -64,6 +64,9 @@ pub struct Ticket {
     pub closed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version: 0 when opened, one more on every saved change. A save
+    /// based on an older version is refused (`updated_at` alone can repeat).
+    pub version: u64,
 }
 
 /// A requested change of ticket properties; `None` leaves a property alone. For the optional

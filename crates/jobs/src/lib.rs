@@ -11,4 +11,4 @@ mod worker;
 
 pub use housekeeping::housekeeping;
 pub use mail::{MailError, Mailer, OutgoingMail, SmtpMailer};
-pub use worker::{MailSettings, Worker};
+pub use worker::{MailSettings, OutboxSettings, Worker};

@@ -4,7 +4,7 @@
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::Deserialize;
+use tikal_core::job::{Job, LinkMail};
 use tikal_store::LinkKey;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,34 +62,26 @@ impl Mailer for SmtpMailer {
     }
 }
 
-/// The payload of an account mail job. A link is queued as `link_base` + `nonce`: the token is
-/// made from the nonce with the link key (ADR 006), so the job row alone opens nothing. Jobs
-/// queued by older versions carry the whole `link`.
-#[derive(Deserialize)]
-struct AccountPayload {
-    to: String,
-    link: Option<String>,
-    link_base: Option<String>,
-    nonce: Option<String>,
-    /// The fingerprint of the link key that made the token.
-    key: Option<String>,
-    number: Option<String>,
-    lang: Option<String>,
-}
-
 /// An account mail job made ready to send.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Composed {
     Mail(OutgoingMail),
-    /// Unknown kind or unreadable payload: retrying will not help.
-    Unreadable,
+    /// Not a mail this worker sends, or a payload it cannot use: retrying will not help.
+    Unreadable(String),
     /// Queued by a node with another link key: this node cannot make its link.
     OtherKey,
 }
 
-/// Turns an account mail job into the message to send.
-pub fn compose(kind: &str, payload: &str, key: &LinkKey) -> Composed {
-    let Ok(p) = serde_json::from_str::<AccountPayload>(payload) else { return Composed::Unreadable };
+/// Turns an account mail job into the message to send. A link queued as a nonce is made here,
+/// with this node's link key (ADR 006).
+pub fn compose(job: &Job, key: &LinkKey) -> Composed {
+    let (kind, p) = match job {
+        Job::TicketLink(p) => (Letter::TicketLink, p),
+        Job::VerifyEmail(p) => (Letter::VerifyEmail, p),
+        Job::PasswordReset(p) => (Letter::PasswordReset, p),
+        Job::AccountExists(p) => (Letter::AccountExists, p),
+        other => return Composed::Unreadable(format!("the worker does not send `{}` jobs", other.kind())),
+    };
     let link = match (&p.link, &p.link_base, &p.nonce) {
         (Some(link), _, _) => link.clone(),
         (None, Some(base), Some(nonce)) => {
@@ -98,69 +90,74 @@ pub fn compose(kind: &str, payload: &str, key: &LinkKey) -> Composed {
             }
             format!("{base}{}", key.token(nonce))
         }
-        _ => return Composed::Unreadable,
+        _ => return Composed::Unreadable("a link mail without its link".into()),
     };
-    match render(kind, &p, &link) {
-        Some(mail) => Composed::Mail(mail),
-        None => Composed::Unreadable,
-    }
+    Composed::Mail(render(kind, p, &link))
 }
 
-fn render(kind: &str, p: &AccountPayload, link: &str) -> Option<OutgoingMail> {
+/// The account mails this worker writes.
+#[derive(Clone, Copy)]
+enum Letter {
+    TicketLink,
+    VerifyEmail,
+    PasswordReset,
+    AccountExists,
+}
+
+fn render(kind: Letter, p: &LinkMail, link: &str) -> OutgoingMail {
     let english = p.lang.as_deref() == Some("en");
     let number = p.number.as_deref().unwrap_or_default();
     let (subject, text) = match (kind, english) {
-        ("mail.ticket_link", false) => (
+        (Letter::TicketLink, false) => (
             format!("Acceso a su ticket {number}"),
             format!(
                 "Hola:\n\nPidió ver el estado del ticket {number}. Ábralo con este enlace (sirve una sola vez, durante 24 horas):\n\n{link}\n\nSi no lo pidió, ignore este mensaje.\n"
             ),
         ),
-        ("mail.ticket_link", true) => (
+        (Letter::TicketLink, true) => (
             format!("Access to your ticket {number}"),
             format!(
                 "Hello,\n\nYou asked to see ticket {number}. Open it with this link (it works once, for 24 hours):\n\n{link}\n\nIf you did not ask for it, ignore this message.\n"
             ),
         ),
-        ("mail.verify_email", false) => (
+        (Letter::VerifyEmail, false) => (
             "Confirme su correo".to_string(),
             format!(
                 "Hola:\n\nPara activar su cuenta de la mesa de ayuda, abra este enlace y escriba la contraseña que eligió (sirve una sola vez, durante 24 horas):\n\n{link}\n\nSi no creó una cuenta, ignore este mensaje: nadie podrá usar su correo.\n"
             ),
         ),
-        ("mail.verify_email", true) => (
+        (Letter::VerifyEmail, true) => (
             "Confirm your e-mail address".to_string(),
             format!(
                 "Hello,\n\nTo activate your help desk account, open this link and type the password you chose (it works once, for 24 hours):\n\n{link}\n\nIf you did not create an account, ignore this message: nobody can use your address.\n"
             ),
         ),
-        ("mail.account_exists", false) => (
+        (Letter::AccountExists, false) => (
             "Ya tiene una cuenta".to_string(),
             format!(
                 "Hola:\n\nAlguien intentó crear una cuenta de la mesa de ayuda con este correo, pero usted ya tiene una. Inicie sesión con su contraseña; si la olvidó, elija una nueva aquí:\n\n{link}\n\nSi no fue usted, ignore este mensaje: su cuenta no cambió.\n"
             ),
         ),
-        ("mail.account_exists", true) => (
+        (Letter::AccountExists, true) => (
             "You already have an account".to_string(),
             format!(
                 "Hello,\n\nSomeone tried to create a help desk account with this address, but you already have one. Sign in with your password; if you forgot it, choose a new one here:\n\n{link}\n\nIf it was not you, ignore this message: your account has not changed.\n"
             ),
         ),
-        ("mail.password_reset", false) => (
+        (Letter::PasswordReset, false) => (
             "Recuperar su contraseña".to_string(),
             format!(
                 "Hola:\n\nPara elegir una contraseña nueva, abra este enlace (sirve una sola vez, durante 24 horas):\n\n{link}\n\nSi no lo pidió, ignore este mensaje: su contraseña no cambia.\n"
             ),
         ),
-        ("mail.password_reset", true) => (
+        (Letter::PasswordReset, true) => (
             "Reset your password".to_string(),
             format!(
                 "Hello,\n\nTo choose a new password, open this link (it works once, for 24 hours):\n\n{link}\n\nIf you did not ask for it, ignore this message: your password stays the same.\n"
             ),
         ),
-        _ => return None,
     };
-    Some(OutgoingMail { to: p.to.clone(), subject, text })
+    OutgoingMail { to: p.to.clone(), subject, text }
 }
 
 #[cfg(test)]
@@ -171,38 +168,45 @@ mod tests {
         LinkKey::from_bytes([3; 32])
     }
 
+    /// A job as the store reads it back: its kind and its JSON payload.
+    fn job(kind: &str, payload: serde_json::Value) -> Job {
+        Job::deserialize_payload(kind.parse().expect("kind"), payload).expect("payload")
+    }
+
     #[test]
     fn mail_in_the_requesters_language_with_the_link_made_from_its_nonce() {
         let k = key();
         let payload = serde_json::json!({"to": "a@b.example", "link_base": "https://mesa/status/", "nonce": "n1", "key": k.id(), "number": "000042", "lang": "en"});
-        let Composed::Mail(m) = compose("mail.ticket_link", &payload.to_string(), &k) else { panic!("composed") };
+        let Composed::Mail(m) = compose(&job("mail.ticket_link", payload), &k) else { panic!("composed") };
         assert_eq!(m.subject, "Access to your ticket 000042");
         assert!(m.text.contains(&format!("https://mesa/status/{}", k.token("n1"))), "{}", m.text);
         let es = serde_json::json!({"to": "a@b.example", "link_base": "https://mesa/password/reset/", "nonce": "n2"});
-        let Composed::Mail(m) = compose("mail.password_reset", &es.to_string(), &k) else { panic!("composed") };
+        let Composed::Mail(m) = compose(&job("mail.password_reset", es), &k) else { panic!("composed") };
         assert!(m.subject.contains("contraseña"));
-        assert_eq!(compose("notify.ticket_created", &es.to_string(), &k), Composed::Unreadable);
-        assert_eq!(compose("mail.ticket_link", "{not json", &k), Composed::Unreadable);
+        let notice = job("notify.ticket_created", serde_json::json!({"ticket_id": 1}));
+        assert!(matches!(compose(&notice, &k), Composed::Unreadable(_)));
+        let no_link = job("mail.ticket_link", serde_json::json!({"to": "a@b.example"}));
+        assert!(matches!(compose(&no_link, &k), Composed::Unreadable(_)));
     }
 
     #[test]
     fn a_node_with_another_key_does_not_send_a_wrong_link() {
         let payload = serde_json::json!({"to": "a@b.example", "link_base": "https://mesa/status/", "nonce": "n1", "key": key().id()});
         let other = LinkKey::from_bytes([4; 32]);
-        assert_eq!(compose("mail.ticket_link", &payload.to_string(), &other), Composed::OtherKey);
+        assert_eq!(compose(&job("mail.ticket_link", payload), &other), Composed::OtherKey);
     }
 
     #[test]
     fn jobs_queued_by_older_versions_still_send() {
         let payload = serde_json::json!({"to": "a@b.example", "link": "https://mesa/status/abc", "lang": "es"});
-        let Composed::Mail(m) = compose("mail.ticket_link", &payload.to_string(), &key()) else { panic!("composed") };
+        let Composed::Mail(m) = compose(&job("mail.ticket_link", payload), &key()) else { panic!("composed") };
         assert!(m.text.contains("https://mesa/status/abc"));
     }
 
     #[test]
     fn an_existing_account_is_told_so_in_its_language() {
         let payload = serde_json::json!({"to": "a@b.example", "link": "https://mesa/password/forgot", "lang": "en"});
-        let Composed::Mail(m) = compose("mail.account_exists", &payload.to_string(), &key()) else { panic!("composed") };
+        let Composed::Mail(m) = compose(&job("mail.account_exists", payload), &key()) else { panic!("composed") };
         assert_eq!(m.subject, "You already have an account");
         assert!(m.text.contains("https://mesa/password/forgot"));
     }

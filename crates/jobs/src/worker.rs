@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use tikal_store::{ClaimedJob, Store};
+use tikal_core::JobKind;
+use tikal_store::{ClaimedJob, Retry, Store, StoreError};
 
 use crate::mail::{Composed, Mailer, compose};
 
@@ -19,8 +20,28 @@ pub struct MailSettings {
     pub from: String,
 }
 
-/// Kinds this worker does; the rest wait for the e-mail channel.
-const KINDS: &str = "mail.%";
+/// `[outbox]` settings: how often a failing job is tried and how long done jobs are kept.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// Attempts before a job is set aside as dead (shown by `tikal outbox list`).
+    pub max_attempts: u32,
+    /// Hours a done job is kept before housekeeping deletes it.
+    pub keep_done_hours: u32,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings { max_attempts: 10, keep_done_hours: 168 }
+    }
+}
+
+impl OutboxSettings {
+    pub fn keep_done(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.keep_done_hours))
+    }
+}
+
 const LEASE_SECONDS: i64 = 120;
 const BATCH: u32 = 20;
 
@@ -34,54 +55,80 @@ fn retry_delay(attempts: i32) -> chrono::Duration {
 pub struct Worker {
     store: Store,
     mailer: Arc<dyn Mailer>,
+    settings: OutboxSettings,
+}
+
+/// What became of one claimed job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    Retry,
+    Dead,
 }
 
 impl Worker {
-    pub fn new(store: Store, mailer: Arc<dyn Mailer>) -> Self {
-        Worker { store, mailer }
+    pub fn new(store: Store, mailer: Arc<dyn Mailer>, settings: OutboxSettings) -> Self {
+        Worker { store, mailer, settings }
     }
 
     /// Does every job due at `now` once; returns how many were sent.
-    pub async fn run_due(&self, now: DateTime<Utc>) -> Result<usize, tikal_store::StoreError> {
+    pub async fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut sent = 0;
+        let lease = chrono::Duration::seconds(LEASE_SECONDS);
         loop {
-            let jobs = self.store.claim_jobs_like(KINDS, now, chrono::Duration::seconds(LEASE_SECONDS), BATCH).await?;
+            let jobs = self.store.claim_jobs(JobKind::MAIL, now, lease, BATCH, self.settings.max_attempts).await?;
             if jobs.is_empty() {
                 return Ok(sent);
             }
             for job in jobs {
-                if self.do_job(&job, now).await? {
-                    sent += 1;
+                match self.do_job(&job, now).await {
+                    Ok(Outcome::Sent) => sent += 1,
+                    Ok(Outcome::Retry | Outcome::Dead) => {}
+                    // Another worker holds the job now (this lease ran out): its result is theirs.
+                    Err(StoreError::LeaseLost) => {
+                        tracing::warn!(job = job.id, kind = %job.kind, "lease lost; the job was left to its new holder")
+                    }
+                    Err(e) => return Err(e),
                 }
             }
         }
     }
 
-    async fn do_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<bool, tikal_store::StoreError> {
-        let mail = match compose(&job.kind, &job.payload, self.store.link_key()) {
+    async fn do_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
+        let composed = match &job.job {
+            Ok(j) => compose(j, self.store.link_key()),
+            Err(e) => Composed::Unreadable(format!("unreadable payload: {e}")),
+        };
+        let mail = match composed {
             Composed::Mail(mail) => mail,
-            Composed::Unreadable => {
+            Composed::Unreadable(why) => {
                 // A payload this version cannot read will not become readable by retrying.
-                tracing::error!(job = job.id, kind = %job.kind, "unreadable job; set aside");
-                self.store.fail_job(job.id, "unreadable payload", now + chrono::Duration::days(3650)).await?;
-                return Ok(false);
+                tracing::error!(job = job.id, kind = %job.kind, error = %why, "job set aside as dead");
+                self.store.fail_job(job, &why, Retry::Never, now).await?;
+                return Ok(Outcome::Dead);
             }
             Composed::OtherKey => {
                 // Another node (with the right link.key) may take it; this one must not send a dead link.
                 tracing::error!(job = job.id, "queued with another link key: every node needs the same link.key");
-                self.store.fail_job(job.id, "queued with another link key", now + retry_delay(job.attempts)).await?;
-                return Ok(false);
+                let why = "queued with another link key";
+                self.store.fail_job(job, why, Retry::At(now + retry_delay(job.attempts)), now).await?;
+                return Ok(Outcome::Retry);
             }
         };
         match self.mailer.send(&mail).await {
             Ok(()) => {
-                self.store.complete_job(job.id, tikal_store::now()).await?;
-                Ok(true)
+                self.store.complete_job(job, tikal_store::now()).await?;
+                Ok(Outcome::Sent)
+            }
+            Err(e) if u32::try_from(job.attempts).unwrap_or(u32::MAX) >= self.settings.max_attempts => {
+                tracing::error!(job = job.id, kind = %job.kind, error = %e, attempts = job.attempts, "mail not sent; giving up, the job is dead");
+                self.store.fail_job(job, &e.to_string(), Retry::Never, now).await?;
+                Ok(Outcome::Dead)
             }
             Err(e) => {
-                tracing::warn!(job = job.id, error = %e, attempts = job.attempts, "mail not sent; will retry");
-                self.store.fail_job(job.id, &e.to_string(), now + retry_delay(job.attempts)).await?;
-                Ok(false)
+                tracing::warn!(job = job.id, kind = %job.kind, error = %e, attempts = job.attempts, "mail not sent; will retry");
+                self.store.fail_job(job, &e.to_string(), Retry::At(now + retry_delay(job.attempts)), now).await?;
+                Ok(Outcome::Retry)
             }
         }
     }
@@ -91,7 +138,7 @@ impl Worker {
         tokio::pin!(shutdown);
         loop {
             if let Err(e) = self.run_due(tikal_store::now()).await {
-                tracing::warn!(error = %e, "outbox worker");
+                tracing::error!(error = %e, "outbox worker: jobs could not be claimed or finished; trying again later");
             }
             tokio::select! {
                 () = &mut shutdown => return,

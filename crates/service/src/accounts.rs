@@ -6,6 +6,7 @@ use chrono::Duration;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use tikal_core::accounts::{AddressState, LinkQuota, LinksSent, PolicyVerdict, RegistrationPlan, plan_registration};
+use tikal_core::job::{Job, LinkMail};
 use tikal_core::*;
 use tikal_store::{LinkToken, PendingRegistration, SessionOwner, SessionRecord, TokenPurpose};
 
@@ -114,8 +115,9 @@ fn language(raw: Option<&str>) -> Option<&'static str> {
 
 /// A link mail waiting in the outbox. It holds a nonce, never the link: the mail worker turns
 /// the nonce into the token with the link key of the data directory (ADR 006).
-struct LinkMail<'a> {
-    kind: &'static str,
+struct LinkRequest<'a> {
+    /// The job that mails it, e.g. `Job::TicketLink`.
+    kind: fn(LinkMail) -> Job,
     to: &'a EmailAddress,
     /// The link up to its token, e.g. `https://mesa.example/status/`.
     link_base: String,
@@ -199,8 +201,13 @@ impl Desk {
                 self.hasher.hash(password.to_string()).await?;
                 if self.link_allowed(email, client).await? {
                     let lang = known.and_then(|a| a.language).unwrap_or_else(|| self.config.portal.default_language.clone());
-                    let payload = serde_json::json!({"to": email.as_str(), "link": format!("{base_url}/password/forgot"), "lang": lang});
-                    self.store.enqueue_job("mail.account_exists", &payload.to_string(), now).await?;
+                    let payload = LinkMail {
+                        to: email.as_str().to_string(),
+                        link: Some(format!("{base_url}/password/forgot")),
+                        lang: Some(lang),
+                        ..LinkMail::default()
+                    };
+                    self.store.enqueue_job(&Job::AccountExists(payload), now).await?;
                 }
                 Ok(Registered::CheckMail)
             }
@@ -217,7 +224,7 @@ impl Desk {
         let lang = registration.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
         let link = NewLink { purpose: TokenPurpose::VerifyEmail, requester: id, ticket: None, registration: Some(registration) };
         let link_base = format!("{base_url}/register/confirm/");
-        self.queue_link(link, LinkMail { kind: "mail.verify_email", to: email, link_base, number: None, lang: &lang }).await
+        self.queue_link(link, LinkRequest { kind: Job::VerifyEmail, to: email, link_base, number: None, lang: &lang }).await
     }
 
     /// Whether an address-confirmation link is live (the page it opens asks for the password
@@ -397,7 +404,7 @@ impl Desk {
 
     /// Stores a link (its token's hash) and queues its mail (a nonce from which only the
     /// holder of the link key can make the token).
-    async fn queue_link(&self, link: NewLink<'_>, mail: LinkMail<'_>) -> Result<()> {
+    async fn queue_link(&self, link: NewLink<'_>, mail: LinkRequest<'_>) -> Result<()> {
         let nonce = random_token();
         let key = self.store.link_key();
         let hash = token_hash(&key.token(&nonce));
@@ -406,15 +413,16 @@ impl Desk {
             Some(r) => self.store.create_registration_token(&hash, link.requester, r, now, now + LINK_LIFETIME).await?,
             None => self.store.create_token(&hash, link.purpose, link.requester, link.ticket, now, now + LINK_LIFETIME).await?,
         }
-        let payload = serde_json::json!({
-            "to": mail.to.as_str(),
-            "link_base": mail.link_base,
-            "nonce": nonce,
-            "key": key.id(),
-            "number": mail.number,
-            "lang": mail.lang,
-        });
-        self.store.enqueue_job(mail.kind, &payload.to_string(), now).await?;
+        let payload = LinkMail {
+            to: mail.to.as_str().to_string(),
+            link_base: Some(mail.link_base),
+            nonce: Some(nonce),
+            key: Some(key.id().to_string()),
+            number: mail.number.map(str::to_string),
+            lang: Some(mail.lang.to_string()),
+            link: None,
+        };
+        self.store.enqueue_job(&(mail.kind)(payload), now).await?;
         Ok(())
     }
 
@@ -428,8 +436,8 @@ impl Desk {
         }
         let lang = self.mail_language(r.id).await?;
         let link = NewLink { purpose: TokenPurpose::TicketLink, requester: r.id, ticket: Some(t.id), registration: None };
-        let mail = LinkMail {
-            kind: "mail.ticket_link",
+        let mail = LinkRequest {
+            kind: Job::TicketLink,
             to: &r.email,
             link_base: format!("{base_url}/status/"),
             number: Some(t.number.as_str()),
@@ -463,8 +471,8 @@ impl Desk {
         }
         let lang = a.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
         let link = NewLink { purpose: TokenPurpose::PasswordReset, requester: a.requester.id, ticket: None, registration: None };
-        let mail = LinkMail {
-            kind: "mail.password_reset",
+        let mail = LinkRequest {
+            kind: Job::PasswordReset,
             to: &a.requester.email,
             link_base: format!("{base_url}/password/reset/"),
             number: None,

@@ -8,7 +8,9 @@ use tikal_core::fields::{self, FieldInput};
 use tikal_core::org::{HelpTopic, Requester};
 use tikal_core::values::parse_body;
 use tikal_core::*;
-use tikal_store::{AttachmentMeta, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog};
+use tikal_store::{
+    AttachmentMeta, Created, IdempotencyClaim, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog,
+};
 use tracing::instrument;
 
 use crate::{Catalog, Desk, Principal, Result, ServiceError};
@@ -108,10 +110,10 @@ pub struct Listing {
     pub next: Option<TicketId>,
 }
 
-const NOTIFY_CREATED: NewJob = NewJob { kind: "notify.ticket_created" };
-const NOTIFY_REPLY: NewJob = NewJob { kind: "notify.agent_reply" };
-const NOTIFY_MESSAGE: NewJob = NewJob { kind: "notify.requester_message" };
-const NOTIFY_CHANGED: NewJob = NewJob { kind: "notify.ticket_changed" };
+const NOTIFY_CREATED: NewJob = TicketNotice::Created;
+const NOTIFY_REPLY: NewJob = TicketNotice::AgentReply;
+const NOTIFY_MESSAGE: NewJob = TicketNotice::RequesterMessage;
+const NOTIFY_CHANGED: NewJob = TicketNotice::Changed;
 const STALE_RETRIES: usize = 3;
 
 fn sanitize_filename(name: &str) -> String {
@@ -188,19 +190,33 @@ impl Desk {
         if cmd.requester_email.is_none() {
             return Err(DomainError::invalid("email", Reason::Required).into());
         }
-        self.open(&Principal::System, cmd, false).await
+        self.opened(self.open(&Principal::System, cmd, false, None).await?)
     }
 
     /// Opens a ticket from any channel. Returns the ticket and its requester (found or created
     /// by e-mail).
     #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
     pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<(Ticket, Requester)> {
-        self.open(by, cmd, true).await
+        self.opened(self.open(by, cmd, true, None).await?)
+    }
+
+    /// Opens a ticket exactly once per `Idempotency-Key`: the key is recorded in the ticket's
+    /// transaction, and a key already used answers what its first request did (`Earlier`).
+    #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
+    pub async fn open_ticket_once(&self, by: &Principal, cmd: OpenTicket, claim: IdempotencyClaim) -> Result<Created> {
+        self.open(by, cmd, true, Some(claim)).await
+    }
+
+    fn opened(&self, c: Created) -> Result<(Ticket, Requester)> {
+        match c {
+            Created::New(t, r) => Ok((t, r)),
+            Created::Earlier(_) => Err(ServiceError::Conflict("an earlier request opened this ticket".into())),
+        }
     }
 
     /// `on_behalf`: staff registering a report (a phone call, an API client) is recorded as who
     /// opened it; otherwise the requester is.
-    async fn open(&self, by: &Principal, cmd: OpenTicket, on_behalf: bool) -> Result<(Ticket, Requester)> {
+    async fn open(&self, by: &Principal, cmd: OpenTicket, on_behalf: bool, claim: Option<IdempotencyClaim>) -> Result<Created> {
         let catalog = self.catalog().await?;
         let topic = match cmd.help_topic_id {
             Some(id) => Some(catalog.topic(id).filter(|t| t.active).ok_or(DomainError::invalid("help_topic_id", Reason::NotFound))?),
@@ -237,9 +253,11 @@ impl Desk {
             staff => Some((staff.author(), staff.name().to_string())),
         };
         let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments };
-        let (ticket, requester) = self.store.create_ticket(new, &self.config.number_format, &[NOTIFY_CREATED]).await?;
-        tracing::info!(number = %ticket.number, "ticket opened");
-        Ok((ticket, requester))
+        let created = self.store.create_ticket_once(new, &self.config.number_format, &[NOTIFY_CREATED], claim).await?;
+        if let Created::New(ticket, _) = &created {
+            tracing::info!(number = %ticket.number, "ticket opened");
+        }
+        Ok(created)
     }
 
     /// The one authorization rule (`tikal_core::authz`), answered as the service answers:
@@ -376,19 +394,19 @@ impl Desk {
     }
 
     /// Reads the ticket, lets `f` change it, and saves the change with its events; retried when
-    /// someone else saved the ticket in between (optimistic concurrency on `updated_at`).
+    /// someone else saved the ticket in between (optimistic concurrency on the ticket's
+    /// `version`, which every save increments).
     async fn change<F>(&self, by: &Principal, number: &TicketNumber, f: F) -> Result<(Ticket, Option<EntryId>)>
     where
         F: Fn(&mut Ticket, &Scope, chrono::DateTime<chrono::Utc>) -> Result<Change>,
     {
         for _ in 0..STALE_RETRIES {
             let (mut t, scope) = self.visible(by, number).await?;
-            let read_at = t.updated_at;
-            let now = tikal_store::now().max(read_at);
+            let now = tikal_store::now().max(t.updated_at);
             let mut c = f(&mut t, &scope, now)?;
             c.actor_name = by.name().to_string();
             t.updated_at = now;
-            match self.store.save_ticket_change(&t, read_at, &c).await {
+            match self.store.save_ticket_change(&mut t, &c).await {
                 Ok(entry) => return Ok((t, entry)),
                 Err(tikal_store::StoreError::Stale) => continue,
                 Err(e) => return Err(e.into()),

@@ -2,9 +2,15 @@
 //! that writes everything queued at that moment in ONE transaction with multi-row statements:
 //! about ten statements for a batch instead of ten per ticket. SQLite has a single writer, so
 //! this is what lets it keep up under concurrency; PostgreSQL saves round trips and commits.
-//! If a batch fails, its tickets are retried one by one so one bad row fails only its caller.
+//! If a batch fails, its tickets are retried one by one so one bad row fails only its caller;
+//! each request carries a unique token stored with its ticket, so the retry after a COMMIT
+//! whose outcome is unknown never inserts a ticket twice. A supervisor restarts the writer task
+//! if it fails and reports its health (`Store::writer_health`, shown by `/readyz`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
 
 use chrono::Datelike;
 use sea_orm::sea_query::OnConflict;
@@ -14,11 +20,12 @@ use sea_orm::{
 };
 use tikal_core::org::Requester;
 use tikal_core::*;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::convert::micros;
 use crate::directory::to_requester;
-use crate::entity::{job, requester, thread_entry, ticket};
+use crate::entity::{idempotency_key, job, requester, thread_entry, ticket};
+use crate::idempotency::{self, IdempotencyClaim, IdempotentRecord};
 use crate::jobs::NewJob;
 use crate::tickets::{NewTicket, entry_row, event_row, insert_attachments, mutable_columns};
 use crate::{Result, Store, StoreError};
@@ -27,61 +34,256 @@ use crate::{Result, Store, StoreError};
 /// variable limit and one slow batch does not hold many callers).
 const MAX_BATCH: usize = 64;
 
+/// A batch running longer than this means the writer is stuck (`/readyz` says so).
+const STUCK_AFTER: chrono::Duration = chrono::Duration::seconds(30);
+
+/// What a create did: a new ticket, or, for a create whose `Idempotency-Key` another request
+/// already used, what that request did.
+#[derive(Debug, Clone)]
+// Moved once per create; boxing the common case would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Created {
+    New(Ticket, Requester),
+    Earlier(IdempotentRecord),
+}
+
 struct Request {
     new: NewTicket,
     format: NumberFormat,
     jobs: Vec<NewJob>,
-    reply: oneshot::Sender<Result<(Ticket, Requester)>>,
+    claim: Option<IdempotencyClaim>,
+    /// Unique per request and stored with its ticket: after a commit whose outcome is unknown,
+    /// the retry finds the ticket instead of inserting it again.
+    token: String,
+    reply: oneshot::Sender<Result<Created>>,
+}
+
+/// The health of the writer task, for `/readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterStatus {
+    Running,
+    /// It failed (a panic, or its connection did not answer) and is being restarted.
+    Restarting,
+    /// One batch has been running for longer than 30 s.
+    Stuck,
+    /// It ended: the runtime is shutting down.
+    Stopped,
+}
+
+impl WriterStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriterStatus::Running => "running",
+            WriterStatus::Restarting => "restarting",
+            WriterStatus::Stuck => "stuck",
+            WriterStatus::Stopped => "stopped",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterHealth {
+    pub status: WriterStatus,
+    /// Restarts since the store was opened.
+    pub restarts: u64,
+}
+
+#[derive(Default)]
+struct Health {
+    running: AtomicBool,
+    stopped: AtomicBool,
+    restarts: AtomicU64,
+    /// Times a writer task started and reached its queue.
+    starts: AtomicU64,
+    /// Start of the batch being written (microseconds), 0 when idle.
+    busy_since: AtomicI64,
+    #[cfg(feature = "fault-injection")]
+    faults: Faults,
+}
+
+/// Failures tests can provoke (feature `fault-injection`, enabled only for tests).
+#[cfg(feature = "fault-injection")]
+#[derive(Default)]
+struct Faults {
+    panic_next_batch: AtomicBool,
+    fail_start: AtomicBool,
+    lose_commit_answer: AtomicBool,
 }
 
 #[derive(Clone)]
 pub(crate) struct Creator {
     queue: mpsc::Sender<Request>,
+    health: Arc<Health>,
 }
 
 impl Creator {
-    /// Starts the writer task on the current runtime; it ends when every `Store` is dropped.
+    /// Starts the supervised writer task on the current runtime; it ends when every `Store`
+    /// is dropped.
     pub(crate) fn start(db: DatabaseConnection) -> Creator {
-        let (queue, mut rx) = mpsc::channel::<Request>(1024);
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok(more) => batch.push(more),
-                        Err(_) => break,
-                    }
-                }
-                write_batch(&db, batch).await;
-            }
-        });
-        Creator { queue }
+        let (queue, rx) = mpsc::channel::<Request>(1024);
+        let health = Arc::new(Health::default());
+        tokio::spawn(supervise(db, Arc::new(Mutex::new(rx)), health.clone()));
+        Creator { queue, health }
+    }
+
+    fn health(&self) -> WriterHealth {
+        let h = &self.health;
+        let restarts = h.restarts.load(Ordering::Acquire);
+        let busy = h.busy_since.load(Ordering::Acquire);
+        let status = if h.stopped.load(Ordering::Acquire) {
+            WriterStatus::Stopped
+        } else if !h.running.load(Ordering::Acquire) {
+            WriterStatus::Restarting
+        } else if busy != 0 && busy < micros(crate::now() - STUCK_AFTER) {
+            WriterStatus::Stuck
+        } else {
+            WriterStatus::Running
+        };
+        WriterHealth { status, restarts }
     }
 }
 
-async fn write_batch(db: &DatabaseConnection, batch: Vec<Request>) {
-    if batch.len() == 1 {
-        let mut batch = batch;
-        if let Some(r) = batch.pop() {
-            let result = insert_all(db, std::slice::from_ref(&r)).await.and_then(|mut v| v.pop().ok_or(StoreError::NotFound("ticket")));
-            let _ = r.reply.send(result);
+/// Runs the writer and restarts it when it fails (with back-off from 50 ms to 5 s), until the
+/// queue closes. A panic loses only the batch being written: its callers get an error, and
+/// whatever it committed stays committed.
+async fn supervise(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request>>>, health: Arc<Health>) {
+    let mut failures: u32 = 0;
+    loop {
+        let starts = health.starts.load(Ordering::Acquire);
+        let task = tokio::spawn(run_writer(db.clone(), rx.clone(), health.clone()));
+        let outcome = task.await;
+        health.running.store(false, Ordering::Release);
+        health.busy_since.store(0, Ordering::Release);
+        // A writer that started and then failed gets a quick restart; one that cannot start
+        // waits longer each time.
+        if health.starts.load(Ordering::Acquire) != starts {
+            failures = 0;
         }
-        return;
+        match outcome {
+            Ok(Ok(())) => break,
+            Ok(Err(e)) => tracing::error!(error = %e, "the ticket writer cannot reach the database; restarting it"),
+            Err(e) if e.is_panic() => tracing::error!(error = %e, "the ticket writer panicked; its batch failed; restarting it"),
+            Err(_) => break,
+        }
+        health.restarts.fetch_add(1, Ordering::AcqRel);
+        failures = failures.saturating_add(1);
+        let backoff = 50_u64.saturating_mul(1 << failures.min(7)).min(5000);
+        tokio::time::sleep(Duration::from_millis(backoff)).await;
     }
-    match insert_all(db, &batch).await {
+    health.stopped.store(true, Ordering::Release);
+}
+
+async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request>>>, health: Arc<Health>) -> Result<()> {
+    let mut rx = rx.lock().await;
+    db.ping().await?;
+    #[cfg(feature = "fault-injection")]
+    if health.faults.fail_start.load(Ordering::Acquire) {
+        return Err(StoreError::Unavailable("injected: the writer could not start"));
+    }
+    health.starts.fetch_add(1, Ordering::AcqRel);
+    health.running.store(true, Ordering::Release);
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        // Declared after the batch, so dropped before it if this task panics: the health says
+        // "restarting" by the time the batch's callers hear of the failure.
+        let busy = Busy::start(&health);
+        #[cfg(feature = "fault-injection")]
+        if health.faults.panic_next_batch.swap(false, Ordering::AcqRel) {
+            panic!("injected: the ticket writer fails");
+        }
+        write_batch(&db, &health, batch).await;
+        drop(busy);
+    }
+    Ok(())
+}
+
+/// Marks the writer busy while a batch is written; if the writer panics, marks it not running.
+struct Busy<'a>(&'a Health);
+
+impl<'a> Busy<'a> {
+    fn start(health: &'a Health) -> Busy<'a> {
+        health.busy_since.store(micros(crate::now()), Ordering::Release);
+        Busy(health)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.busy_since.store(0, Ordering::Release);
+        if std::thread::panicking() {
+            self.0.running.store(false, Ordering::Release);
+        }
+    }
+}
+
+fn reply(r: Request, result: Result<Created>) {
+    if let Err(unsent) = r.reply.send(result) {
+        // The caller went away (its connection closed); say what became of its request.
+        match unsent {
+            Ok(Created::New(t, _)) => tracing::info!(number = %t.number, "ticket opened; its caller had gone"),
+            Ok(Created::Earlier(_)) => {}
+            Err(e) => tracing::warn!(error = %e, "ticket not opened; its caller had gone"),
+        }
+    }
+}
+
+async fn write_batch(db: &DatabaseConnection, health: &Health, batch: Vec<Request>) {
+    match insert_all(db, health, &batch).await {
         Ok(done) => {
-            for (r, t) in batch.into_iter().zip(done) {
-                let _ = r.reply.send(Ok(t));
+            for (r, (t, who)) in batch.into_iter().zip(done) {
+                reply(r, Ok(Created::New(t, who)));
             }
         }
         Err(e) => {
-            tracing::debug!(error = %e, size = batch.len(), "batch failed; writing its tickets one by one");
+            tracing::warn!(error = %e, size = batch.len(), "batch failed; writing its tickets one by one");
             for r in batch {
-                let result = insert_all(db, std::slice::from_ref(&r)).await.and_then(|mut v| v.pop().ok_or(StoreError::NotFound("ticket")));
-                let _ = r.reply.send(result);
+                let result = write_alone(db, health, &r).await;
+                reply(r, result);
             }
         }
     }
+}
+
+/// Writes one request of a failed batch. The batch's COMMIT may have succeeded even though it
+/// reported an error (a connection lost while committing): a ticket with this request's token
+/// is then this request's ticket, and is not inserted again.
+async fn write_alone(db: &DatabaseConnection, health: &Health, r: &Request) -> Result<Created> {
+    if let Some(done) = created_by_token(db, &r.token).await? {
+        return Ok(Created::New(done.0, done.1));
+    }
+    match insert_all(db, health, std::slice::from_ref(r)).await {
+        Ok(mut v) => v.pop().map(|(t, who)| Created::New(t, who)).ok_or(StoreError::NotFound("ticket")),
+        Err(e @ StoreError::Conflict(_)) => {
+            // Another request with the same Idempotency-Key committed first.
+            let Some(claim) = &r.claim else { return Err(e) };
+            match idempotency::lookup(db, &claim.scope, &claim.key).await? {
+                Some(earlier) => Ok(Created::Earlier(earlier)),
+                None => Err(e),
+            }
+        }
+        Err(e) => {
+            // This commit too may have happened.
+            match created_by_token(db, &r.token).await {
+                Ok(Some(done)) => Ok(Created::New(done.0, done.1)),
+                _ => Err(e),
+            }
+        }
+    }
+}
+
+async fn created_by_token(db: &DatabaseConnection, token: &str) -> Result<Option<(Ticket, Requester)>> {
+    let Some(m) = ticket::Entity::find().filter(ticket::Column::RequestToken.eq(token)).one(db).await? else {
+        return Ok(None);
+    };
+    let who = requester::Entity::find_by_id(m.requester_id).one(db).await?.ok_or(StoreError::NotFound("requester"))?;
+    let statuses = crate::statuses::read_all(db).await?;
+    Ok(Some((crate::tickets::to_ticket(m, &statuses)?, to_requester(who)?)))
 }
 
 /// Finds or creates the requesters of a batch by address; safe against concurrent inserts.
@@ -128,7 +330,7 @@ async fn upsert_requesters(txn: &DatabaseTransaction, batch: &[Request]) -> Resu
 /// PostgreSQL (never rolled back, shared by all nodes), a counter row on SQLite (single writer).
 async fn next_seqs(txn: &DatabaseTransaction, n: usize) -> Result<Vec<i64>> {
     let backend = txn.get_database_backend();
-    let count = i64::try_from(n).unwrap_or(i64::MAX);
+    let count = i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("batch of {n}")))?;
     match backend {
         DbBackend::Postgres => {
             let stmt = Statement::from_sql_and_values(backend, "SELECT nextval('ticket_seq') FROM generate_series(1, $1)", [count.into()]);
@@ -149,9 +351,10 @@ async fn next_seqs(txn: &DatabaseTransaction, n: usize) -> Result<Vec<i64>> {
     }
 }
 
-/// Writes a batch in one transaction: requesters, numbers, tickets, first messages,
-/// attachments, `created` events and jobs. Returns the tickets in the batch's order.
-async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(Ticket, Requester)>> {
+/// Writes a batch in one transaction: requesters, numbers, tickets (with their request
+/// tokens), first messages, attachments, `created` events, jobs and idempotency keys. Returns
+/// the tickets in the batch's order.
+async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request]) -> Result<Vec<(Ticket, Requester)>> {
     let txn = db.begin().await?;
     let requesters = upsert_requesters(&txn, batch).await?;
     let seqs = next_seqs(&txn, batch.len()).await?;
@@ -159,7 +362,8 @@ async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(T
     let mut rows = Vec::with_capacity(batch.len());
     for (r, seq) in batch.iter().zip(&seqs) {
         let who = requesters.get(r.new.requester_email.as_str()).ok_or(StoreError::NotFound("requester"))?;
-        let t = Ticket::open(&r.new.opening, r.format.format(u64::try_from(*seq).unwrap_or(0), r.new.opening.at.year()), who.id);
+        let n = u64::try_from(*seq).map_err(|_| StoreError::Corrupt(format!("ticket sequence {seq}")))?;
+        let t = Ticket::open(&r.new.opening, r.format.format(n, r.new.opening.at.year()), who.id);
         let mut am = ticket::ActiveModel {
             id: NotSet,
             number: Set(t.number.as_str().to_string()),
@@ -167,6 +371,8 @@ async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(T
             requester_id: Set(who.id.get()),
             channel: Set(t.channel.as_str().to_string()),
             created_at: Set(micros(t.created_at)),
+            version: Set(0),
+            request_token: Set(Some(r.token.clone())),
             ..<ticket::ActiveModel as Default>::default()
         };
         mutable_columns(&t, &mut am)?;
@@ -190,10 +396,17 @@ async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(T
         row.body = Set(Some(r.new.body.clone()));
         row
     });
-    let entries = thread_entry::Entity::insert_many(messages).exec_with_returning(&txn).await?;
-    let entry_of: BTreeMap<i64, i64> = entries.iter().map(|e| (e.ticket_id, e.id)).collect();
+    let with_files = batch.iter().any(|r| !r.new.attachments.is_empty());
+    let mut entry_of: BTreeMap<i64, i64> = BTreeMap::new();
+    if with_files {
+        let entries = thread_entry::Entity::insert_many(messages).exec_with_returning(&txn).await?;
+        entry_of = entries.iter().map(|e| (e.ticket_id, e.id)).collect();
+    } else {
+        thread_entry::Entity::insert_many(messages).exec_without_returning(&txn).await?;
+    }
     let mut events = Vec::with_capacity(batch.len());
     let mut jobs = Vec::new();
+    let mut keys = Vec::new();
     for (r, (t, who)) in batch.iter().zip(&tickets) {
         if !r.new.attachments.is_empty() {
             let entry = entry_of.get(&t.id.get()).copied().map(EntryId);
@@ -203,14 +416,26 @@ async fn insert_all(db: &DatabaseConnection, batch: &[Request]) -> Result<Vec<(T
         let created = TicketEvent::new(EventKind::Created, &by, r.new.opening.at, None, Some(t.status.to_string()));
         events.push(event_row(t.id, &created, Some(&by_name)));
         for j in &r.jobs {
-            jobs.push(crate::jobs::ticket_job(j, t.id, r.new.opening.at));
+            jobs.push(crate::jobs::ticket_job(*j, t.id, r.new.opening.at)?);
+        }
+        if let Some(c) = &r.claim {
+            keys.push(idempotency::claim_row(c, t.id, micros(r.new.opening.at)));
         }
     }
     thread_entry::Entity::insert_many(events).exec_without_returning(&txn).await?;
     if !jobs.is_empty() {
         job::Entity::insert_many(jobs).exec_without_returning(&txn).await?;
     }
+    if !keys.is_empty() {
+        idempotency_key::Entity::insert_many(keys).exec_without_returning(&txn).await?;
+    }
     txn.commit().await?;
+    #[cfg(feature = "fault-injection")]
+    if health.faults.lose_commit_answer.swap(false, Ordering::AcqRel) {
+        return Err(StoreError::Unavailable("injected: the connection was lost while committing"));
+    }
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = health;
     Ok(tickets)
 }
 
@@ -219,9 +444,49 @@ impl Store {
     /// attachments, the `created` event and the notification jobs, all committed together
     /// (with whatever other tickets were being opened at the same moment).
     pub async fn create_ticket(&self, new: NewTicket, format: &NumberFormat, jobs: &[NewJob]) -> Result<(Ticket, Requester)> {
+        match self.create_ticket_once(new, format, jobs, None).await? {
+            Created::New(t, who) => Ok((t, who)),
+            Created::Earlier(_) => Err(StoreError::Conflict("an earlier request opened this ticket".into())),
+        }
+    }
+
+    /// Like `create_ticket`; with a `claim`, the key is recorded in the ticket's transaction,
+    /// and if the key was already used the answer is what that request did (`Earlier`).
+    pub async fn create_ticket_once(
+        &self,
+        new: NewTicket,
+        format: &NumberFormat,
+        jobs: &[NewJob],
+        claim: Option<IdempotencyClaim>,
+    ) -> Result<Created> {
         let (reply, rx) = oneshot::channel();
-        let request = Request { new, format: format.clone(), jobs: jobs.to_vec(), reply };
-        self.creator.queue.send(request).await.map_err(|_| StoreError::Corrupt("the ticket writer has stopped".into()))?;
-        rx.await.map_err(|_| StoreError::Corrupt("the ticket writer has stopped".into()))?
+        let token = crate::jobs::random_token();
+        let request = Request { new, format: format.clone(), jobs: jobs.to_vec(), claim, token, reply };
+        self.creator.queue.send(request).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
+        rx.await.map_err(|_| StoreError::Unavailable("the ticket writer failed while writing this ticket; it is being restarted"))?
+    }
+
+    /// The health of the ticket writer (for `/readyz`).
+    pub fn writer_health(&self) -> WriterHealth {
+        self.creator.health()
+    }
+
+    /// Makes the ticket writer panic at its next batch (tests of its supervision).
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_writer_panic(&self) {
+        self.creator.health.faults.panic_next_batch.store(true, Ordering::Release);
+    }
+
+    /// While `on`, a restarted ticket writer fails to start (tests of `/readyz`).
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_writer_start_failure(&self, on: bool) {
+        self.creator.health.faults.fail_start.store(on, Ordering::Release);
+    }
+
+    /// The next batch commits, then reports an error as a lost connection would (tests of the
+    /// retry path).
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_lost_commit_answer(&self) {
+        self.creator.health.faults.lose_commit_answer.store(true, Ordering::Release);
     }
 }

@@ -123,6 +123,8 @@ entity!(ticket, "tickets", {
     closed_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    version: i64,
+    request_token: Option<String>,
 });
 
 entity!(collaborator, "ticket_collaborators", {
@@ -184,6 +186,7 @@ entity!(idempotency_key, "idempotency_keys", {
     response_body: String,
     location: Option<String>,
     created_at: i64,
+    ticket_id: Option<i64>,
 });
 
 entity!(job, "jobs", {
@@ -196,6 +199,8 @@ entity!(job, "jobs", {
     last_error: Option<String>,
     done_at: Option<i64>,
     created_at: i64,
+    lease_token: Option<String>,
+    dead_at: Option<i64>,
 });
 
 entity!(session, "sessions", {

@@ -10,9 +10,15 @@ pub enum StoreError {
     /// The row changed since it was read (optimistic concurrency).
     #[error("the record was changed by someone else")]
     Stale,
+    /// The job's lease ran out and another worker holds it now: this worker must not finish it.
+    #[error("the job's lease was lost")]
+    LeaseLost,
     /// A stored value outside its closed set: the data is damaged or from a newer version.
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// A part of the store cannot serve right now (the ticket writer is restarting).
+    #[error("unavailable: {0}")]
+    Unavailable(&'static str),
     #[error("database error: {0}")]
     Db(DbErr),
     #[error("attachment storage error: {0}")]

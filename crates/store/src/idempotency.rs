@@ -1,100 +1,95 @@
-//! Stored first responses of idempotent requests (`Idempotency-Key`). A key is reserved before
-//! the request runs, so two identical requests arriving together cannot both create.
+//! Idempotent creates (`Idempotency-Key`). The record of a key is written in the transaction
+//! that opens the ticket (`create.rs`), so a key and its ticket exist together or not at all:
+//! a failed create leaves the key free, a committed one can never be created again, whatever
+//! crashes in between. The first response is stored afterwards, for a faithful replay; if it
+//! never got stored, the ticket itself is shown.
 
-use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, NotSet, QueryFilter, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use tikal_core::{TicketId, TicketNumber};
 
-use crate::convert::micros;
-use crate::entity::idempotency_key;
+use crate::entity::{idempotency_key, ticket};
 use crate::{Result, Store, StoreError};
 
-/// A reservation older than this belongs to a request that died (a crashed node): the key may
-/// be taken over.
-const ABANDONED_AFTER: Duration = Duration::seconds(60);
+/// A create that carries an `Idempotency-Key`: the key is recorded with the ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    /// Who asked and for what (a key is only unique per caller and operation).
+    pub scope: String,
+    pub key: String,
+    /// Hash of the request body: the same key with another body is a client error.
+    pub request_hash: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentResponse {
-    /// Hash of the request body: the same key with another body is a client error.
-    pub request_hash: String,
     pub status: u16,
     pub body: String,
     pub location: Option<String>,
 }
 
+/// What an earlier request with the same key did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reservation {
-    /// The key is ours: run the request, then `complete_idempotent` or `release_idempotent`.
-    Reserved,
-    /// The same key is being processed right now by another request.
-    InProgress { request_hash: String },
-    /// The stored first response.
-    Done(IdempotentResponse),
+pub struct IdempotentRecord {
+    pub request_hash: String,
+    /// The ticket it opened.
+    pub ticket: Option<TicketNumber>,
+    /// Its stored response, once the web layer has recorded it.
+    pub response: Option<IdempotentResponse>,
+}
+
+pub(crate) async fn lookup(db: &impl ConnectionTrait, scope: &str, key: &str) -> Result<Option<IdempotentRecord>> {
+    let Some(row) = idempotency_key::Entity::find()
+        .filter(idempotency_key::Column::Scope.eq(scope))
+        .filter(idempotency_key::Column::Key.eq(key))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let ticket = match row.ticket_id {
+        Some(id) => {
+            let t = ticket::Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound("ticket of an idempotency key"))?;
+            Some(TicketNumber::parse(&t.number)?)
+        }
+        None => None,
+    };
+    let response = (row.status_code != 0).then(|| IdempotentResponse {
+        status: u16::try_from(row.status_code).unwrap_or(500),
+        body: row.response_body,
+        location: row.location,
+    });
+    Ok(Some(IdempotentRecord { request_hash: row.request_hash, ticket, response }))
+}
+
+pub(crate) fn claim_row(c: &IdempotencyClaim, ticket_id: TicketId, created_at: i64) -> idempotency_key::ActiveModel {
+    use sea_orm::{NotSet, Set};
+    idempotency_key::ActiveModel {
+        id: NotSet,
+        scope: Set(c.scope.clone()),
+        key: Set(c.key.clone()),
+        request_hash: Set(c.request_hash.clone()),
+        status_code: Set(0),
+        response_body: Set(String::new()),
+        location: Set(None),
+        created_at: Set(created_at),
+        ticket_id: Set(Some(ticket_id.get())),
+    }
 }
 
 impl Store {
-    pub async fn reserve_idempotent(&self, scope: &str, key: &str, request_hash: &str, now: DateTime<Utc>) -> Result<Reservation> {
-        let row = idempotency_key::ActiveModel {
-            id: NotSet,
-            scope: Set(scope.to_string()),
-            key: Set(key.to_string()),
-            request_hash: Set(request_hash.to_string()),
-            status_code: Set(0),
-            response_body: Set(String::new()),
-            location: Set(None),
-            created_at: Set(micros(now)),
-        };
-        match idempotency_key::Entity::insert(row).exec_without_returning(&self.write).await.map_err(StoreError::from) {
-            Ok(_) => return Ok(Reservation::Reserved),
-            Err(StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e),
-        }
-        let existing = idempotency_key::Entity::find()
-            .filter(idempotency_key::Column::Scope.eq(scope))
-            .filter(idempotency_key::Column::Key.eq(key))
-            .one(&self.write)
-            .await?
-            .ok_or(StoreError::NotFound("idempotency key"))?;
-        if existing.status_code != 0 {
-            return Ok(Reservation::Done(IdempotentResponse {
-                request_hash: existing.request_hash,
-                status: u16::try_from(existing.status_code).unwrap_or(500),
-                body: existing.response_body,
-                location: existing.location,
-            }));
-        }
-        if existing.created_at < micros(now - ABANDONED_AFTER) {
-            // Take over atomically: only one request can move the old timestamp.
-            let taken = idempotency_key::Entity::update_many()
-                .col_expr(idempotency_key::Column::CreatedAt, sea_orm::sea_query::Expr::value(micros(now)))
-                .col_expr(idempotency_key::Column::RequestHash, sea_orm::sea_query::Expr::value(request_hash))
-                .filter(idempotency_key::Column::Id.eq(existing.id))
-                .filter(idempotency_key::Column::CreatedAt.eq(existing.created_at))
-                .filter(idempotency_key::Column::StatusCode.eq(0))
-                .exec(&self.write)
-                .await?;
-            if taken.rows_affected == 1 {
-                return Ok(Reservation::Reserved);
-            }
-        }
-        Ok(Reservation::InProgress { request_hash: existing.request_hash })
+    /// The earlier request with this key, if any. Reads through the writer on SQLite, so a
+    /// create committed a moment ago is seen.
+    pub async fn idempotent_record(&self, scope: &str, key: &str) -> Result<Option<IdempotentRecord>> {
+        lookup(&self.write, scope, key).await
     }
 
-    /// Stores the response of a reserved key.
-    pub async fn complete_idempotent(&self, scope: &str, key: &str, resp: &IdempotentResponse) -> Result<()> {
+    /// Stores the first response of a key whose ticket is committed (for replays).
+    pub async fn store_idempotent_response(&self, scope: &str, key: &str, resp: &IdempotentResponse) -> Result<()> {
         idempotency_key::Entity::update_many()
-            .col_expr(idempotency_key::Column::StatusCode, sea_orm::sea_query::Expr::value(i32::from(resp.status)))
-            .col_expr(idempotency_key::Column::ResponseBody, sea_orm::sea_query::Expr::value(resp.body.clone()))
-            .col_expr(idempotency_key::Column::Location, sea_orm::sea_query::Expr::value(resp.location.clone()))
-            .filter(idempotency_key::Column::Scope.eq(scope))
-            .filter(idempotency_key::Column::Key.eq(key))
-            .exec(&self.write)
-            .await?;
-        Ok(())
-    }
-
-    /// Frees a reserved key whose request failed, so a retry runs again.
-    pub async fn release_idempotent(&self, scope: &str, key: &str) -> Result<()> {
-        idempotency_key::Entity::delete_many()
+            .col_expr(idempotency_key::Column::StatusCode, Expr::value(i32::from(resp.status)))
+            .col_expr(idempotency_key::Column::ResponseBody, Expr::value(resp.body.clone()))
+            .col_expr(idempotency_key::Column::Location, Expr::value(resp.location.clone()))
             .filter(idempotency_key::Column::Scope.eq(scope))
             .filter(idempotency_key::Column::Key.eq(key))
             .filter(idempotency_key::Column::StatusCode.eq(0))

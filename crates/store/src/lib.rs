@@ -22,22 +22,50 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 
 pub use convert::{freeze_clock, now};
 use sea_orm_migration::MigratorTrait;
 
 pub use accounts::{LinkToken, PendingRegistration, RequesterAccount, SessionOwner, SessionRecord, SignInAttempt, TokenPurpose};
 pub use blobs::{BlobStore, IncomingFile, IncomingWriter, StoredBlob};
+pub use create::{Created, WriterHealth, WriterStatus};
 pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
-pub use idempotency::{IdempotentResponse, Reservation};
-pub use jobs::{ClaimedJob, NewJob};
+pub use idempotency::{IdempotencyClaim, IdempotentRecord, IdempotentResponse};
+pub use jobs::{ClaimedJob, JobInfo, JobState, NewJob, Retry};
 pub use link_key::LinkKey;
 pub use statuses::StatusChange;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How SQLite syncs commits to disk (`[database] sqlite_synchronous`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSync {
+    /// Every commit is on disk before it is acknowledged: it survives power loss and OS
+    /// crashes. Group commit pays one sync per batch of tickets.
+    #[default]
+    Full,
+    /// Commits are synced at checkpoints only: an OS crash or power loss may lose the last
+    /// acknowledged ones. Faster; choose it knowingly.
+    Normal,
+}
+
+/// How to open the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    pub sqlite_synchronous: SqliteSync,
+    /// How long done outbox jobs are kept before housekeeping deletes them.
+    pub keep_done_jobs: chrono::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { sqlite_synchronous: SqliteSync::Full, keep_done_jobs: chrono::Duration::days(7) }
+    }
+}
 
 /// Handles to the database. On SQLite writes go through a single connection (SQLite has one
 /// writer anyway; this turns lock contention into a queue instead of `SQLITE_BUSY` errors) and
@@ -53,6 +81,7 @@ pub struct Store {
     creator: create::Creator,
     status_book: statuses::StatusBook,
     link_key: LinkKey,
+    options: StoreOptions,
 }
 
 impl std::fmt::Debug for Store {
@@ -67,14 +96,19 @@ pub fn is_sqlite(url: &str) -> bool {
 }
 
 impl Store {
+    /// Opens the store with the default options (SQLite commits synced: `FULL`).
     pub async fn connect(url: &str, data_dir: &Path) -> Result<Store> {
+        Store::connect_with(url, data_dir, StoreOptions::default()).await
+    }
+
+    pub async fn connect_with(url: &str, data_dir: &Path, options: StoreOptions) -> Result<Store> {
         let blobs = BlobStore::open(&data_dir.join("attachments"))?;
         let link_key = LinkKey::open(data_dir)?;
         if is_sqlite(url) {
-            let read = Database::connect(sqlite_options(url, 4)).await?;
-            let write = Database::connect(sqlite_options(url, 1)).await?;
+            let read = Database::connect(sqlite_options(url, 4, options.sqlite_synchronous)).await?;
+            let write = Database::connect(sqlite_options(url, 1, options.sqlite_synchronous)).await?;
             let creator = create::Creator::start(write.clone());
-            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator, status_book: Default::default(), link_key })
+            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator, status_book: Default::default(), link_key, options })
         } else {
             let mut opt = ConnectOptions::new(url.to_string());
             opt.max_connections(16).min_connections(1).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);
@@ -88,6 +122,7 @@ impl Store {
                 creator,
                 status_book: Default::default(),
                 link_key,
+                options,
             })
         }
     }
@@ -126,20 +161,37 @@ impl Store {
         Ok(())
     }
 
+    /// The `synchronous` setting in effect on the SQLite writer connection (0 off, 1 normal,
+    /// 2 full, 3 extra); `None` on PostgreSQL.
+    pub async fn sqlite_synchronous(&self) -> Result<Option<i64>> {
+        if self.backend() != DbBackend::Sqlite {
+            return Ok(None);
+        }
+        let row = self.write.query_one_raw(Statement::from_string(DbBackend::Sqlite, "PRAGMA synchronous")).await?;
+        Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?)
+    }
+
     pub async fn close(self) {
-        let _ = self.read.close().await;
-        let _ = self.write.close().await;
+        for (name, db) in [("read", self.read), ("write", self.write)] {
+            if let Err(e) = db.close().await {
+                tracing::warn!(pool = name, error = %e, "closing the database connections");
+            }
+        }
     }
 }
 
-fn sqlite_options(url: &str, max: u32) -> ConnectOptions {
+fn sqlite_options(url: &str, max: u32, sync: SqliteSync) -> ConnectOptions {
     let mut opt = ConnectOptions::new(url.to_string());
-    opt.max_connections(max).min_connections(1).sqlx_logging(false).map_sqlx_sqlite_opts(|o| {
-        // WAL + NORMAL: a commit survives a crash of the process (not of the OS before the
-        // next checkpoint), and writers do not block readers.
+    let sync = match sync {
+        SqliteSync::Full => SqliteSynchronous::Full,
+        SqliteSync::Normal => SqliteSynchronous::Normal,
+    };
+    opt.max_connections(max).min_connections(1).sqlx_logging(false).map_sqlx_sqlite_opts(move |o| {
+        // WAL: writers do not block readers. FULL (the default): each commit is synced to disk
+        // before it is acknowledged, so it survives power loss too (ADR 008).
         o.create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(sync)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
             .statement_cache_capacity(256)

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_portal;
+mod m0003_writes;
 mod m0004_accounts;
 mod m0005_statuses;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_portal::Migration),
+            Box::new(m0003_writes::Migration),
             Box::new(m0004_accounts::Migration),
             Box::new(m0005_statuses::Migration),
         ]

@@ -49,6 +49,12 @@ pub struct StatusChange {
     pub active: Option<bool>,
 }
 
+/// Every status by key, read now (for paths that have no `Store`, such as the ticket writer).
+pub(crate) async fn read_all(db: &impl sea_orm::ConnectionTrait) -> Result<HashMap<String, Status>> {
+    let rows = status::Entity::find().all(db).await?;
+    rows.into_iter().map(|m| to_def(m).map(|d| (d.status.as_str().to_string(), d.status))).collect()
+}
+
 impl Store {
     /// Every status, in list order (retired ones included: tickets may still have them).
     pub async fn statuses(&self) -> Result<Vec<StatusDef>> {

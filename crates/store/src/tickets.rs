@@ -129,6 +129,7 @@ pub(crate) fn to_ticket(m: ticket::Model, statuses: &HashMap<String, Status>) ->
         closed_at: opt_time(m.closed_at)?,
         created_at: time(m.created_at)?,
         updated_at: time(m.updated_at)?,
+        version: u64::try_from(m.version).map_err(|_| StoreError::Corrupt(format!("ticket version {}", m.version)))?,
     })
 }
 
@@ -264,16 +265,19 @@ pub(crate) async fn insert_attachments(
 }
 
 impl Store {
-    /// Saves a changed ticket with what the change writes besides. Fails with `Stale` if
-    /// someone else changed the ticket since `read_at` (its `updated_at` then).
-    pub async fn save_ticket_change(&self, t: &Ticket, read_at: DateTime<Utc>, change: &TicketChange) -> Result<Option<EntryId>> {
+    /// Saves a changed ticket with what the change writes besides, and increments its
+    /// `version`. `t.version` is the version the change is based on: if someone else saved the
+    /// ticket since (whatever the clocks say), nothing is written and the answer is `Stale`.
+    pub async fn save_ticket_change(&self, t: &mut Ticket, change: &TicketChange) -> Result<Option<EntryId>> {
+        let read = i64::try_from(t.version).map_err(|_| StoreError::Corrupt(format!("ticket version {}", t.version)))?;
         let txn = self.write.begin().await?;
         let mut am = <ticket::ActiveModel as Default>::default();
         mutable_columns(t, &mut am)?;
+        am.version = Set(read + 1);
         let res = ticket::Entity::update_many()
             .set(am)
             .filter(ticket::Column::Id.eq(t.id.get()))
-            .filter(ticket::Column::UpdatedAt.eq(micros(read_at)))
+            .filter(ticket::Column::Version.eq(read))
             .exec(&txn)
             .await?;
         if res.rows_affected != 1 {
@@ -298,6 +302,7 @@ impl Store {
         }
         insert_jobs(&txn, t.id, &change.jobs, t.updated_at).await?;
         txn.commit().await?;
+        t.version += 1;
         Ok(entry_id)
     }
 

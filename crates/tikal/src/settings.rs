@@ -28,6 +28,17 @@ pub struct Settings {
     /// Connection limits, trusted reverse proxies, the metrics token.
     #[serde(skip_serializing)]
     pub http: tikal_web::HttpSettings,
+    pub database: DatabaseSettings,
+    pub outbox: tikal_jobs::OutboxSettings,
+}
+
+/// `[database]` settings.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `full` (the default: an acknowledged ticket survives power loss) or `normal` (faster;
+    /// an OS crash or power loss may lose the last acknowledged writes).
+    pub sqlite_synchronous: tikal_store::SqliteSync,
 }
 
 impl Default for Settings {
@@ -41,6 +52,8 @@ impl Default for Settings {
             portal: PortalPolicy::default(),
             mail: None,
             http: tikal_web::HttpSettings::default(),
+            database: DatabaseSettings::default(),
+            outbox: tikal_jobs::OutboxSettings::default(),
         }
     }
 }
@@ -118,10 +131,18 @@ impl Settings {
             tikal_jobs::SmtpMailer::new(&mail.smtp_url, &mail.from)
                 .map_err(|e| SettingsError::Desk(tikal_core::DomainError::invalid("mail", e.to_string())))?;
         }
+        if s.outbox.max_attempts == 0 {
+            return Err(SettingsError::Desk(tikal_core::DomainError::invalid("outbox.max_attempts", "must be at least 1")));
+        }
         if !s.portal.public_url.starts_with("http://") && !s.portal.public_url.starts_with("https://") {
             return Err(SettingsError::Desk(tikal_core::DomainError::invalid("portal.public_url", "must start with http:// or https://")));
         }
         Ok(s)
+    }
+
+    /// How to open the store: `[database]`, and how long `[outbox]` keeps done jobs.
+    pub fn store_options(&self) -> tikal_store::StoreOptions {
+        tikal_store::StoreOptions { sqlite_synchronous: self.database.sqlite_synchronous, keep_done_jobs: self.outbox.keep_done() }
     }
 
     pub fn database_url(&self) -> String {
@@ -195,6 +216,25 @@ mod tests {
         for bad in
             ["[http]\ntrusted_proxies = [\"localhost\"]\n", "[http]\ntrusted_proxies = [\"10.0.0.0/40\"]\n", "[http]\nproxies = []\n"]
         {
+            std::fs::write(&file, bad).expect("write");
+            assert!(Settings::load(Some(&file), Overrides::default()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sqlite_sync_is_full_unless_set_to_normal() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tikal.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\n").expect("write");
+        let s = Settings::load(Some(&file), Overrides::default()).expect("load");
+        assert_eq!(s.database.sqlite_synchronous, tikal_store::SqliteSync::Full);
+        assert_eq!(s.outbox.max_attempts, 10);
+        std::fs::write(&file, "[database]\nsqlite_synchronous = \"normal\"\n[outbox]\nmax_attempts = 3\nkeep_done_hours = 24\n")
+            .expect("write");
+        let s = Settings::load(Some(&file), Overrides::default()).expect("load");
+        assert_eq!(s.database.sqlite_synchronous, tikal_store::SqliteSync::Normal);
+        assert_eq!((s.outbox.max_attempts, s.outbox.keep_done_hours), (3, 24));
+        for bad in ["[database]\nsqlite_synchronous = \"off\"\n", "[outbox]\nmax_attempts = 0\n"] {
             std::fs::write(&file, bad).expect("write");
             assert!(Settings::load(Some(&file), Overrides::default()).is_err(), "{bad}");
         }

@@ -32,7 +32,7 @@ pub enum StartupError {
 /// Connects to the database, applies migrations and seeds the built-in roles.
 pub async fn open_desk(settings: &Settings) -> Result<Desk, StartupError> {
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| StartupError::DataDir(settings.data_dir.display().to_string(), e))?;
-    let store = Store::connect(&settings.database_url(), &settings.data_dir).await?;
+    let store = Store::connect_with(&settings.database_url(), &settings.data_dir, settings.store_options()).await?;
     store.migrate().await?;
     store.ensure_builtin_roles().await?;
     let mut config = settings.desk.clone().into_config().map_err(crate::settings::SettingsError::from)?;
@@ -83,7 +83,7 @@ pub fn worker(settings: &Settings, desk: &Desk) -> Result<Option<Worker>, Startu
         return Ok(None);
     };
     let mailer = SmtpMailer::new(&mail.smtp_url, &mail.from).map_err(|e| StartupError::Mail(e.to_string()))?;
-    Ok(Some(Worker::new(desk.store().clone(), Arc::new(mailer))))
+    Ok(Some(Worker::new(desk.store().clone(), Arc::new(mailer), settings.outbox)))
 }
 
 /// Serves on `listener` (and runs the outbox worker) until `shutdown` resolves; in-flight

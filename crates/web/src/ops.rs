@@ -41,13 +41,19 @@ async fn healthz() -> Json<serde_json::Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.desk.store().ping().await {
-        Ok(()) => Json(serde_json::json!({"status": "ready"})).into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unreachable"}))).into_response()
-        }
+    if let Err(e) = state.desk.store().ping().await {
+        tracing::warn!(error = %e, "database not reachable");
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unreachable"}))).into_response();
     }
+    // The background writer that opens tickets must be alive too.
+    let writer = state.desk.store().writer_health();
+    let body = serde_json::json!({"ticket_writer": writer.status.as_str(), "ticket_writer_restarts": writer.restarts});
+    if writer.status != tikal_store::WriterStatus::Running {
+        tracing::warn!(status = writer.status.as_str(), "the ticket writer is not running");
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "ticket writer not running", "writers": body})))
+            .into_response();
+    }
+    Json(serde_json::json!({"status": "ready", "writers": body})).into_response()
 }
 
 /// The metrics, for a scraper that shows `Authorization: Bearer <[http] metrics_token>`.

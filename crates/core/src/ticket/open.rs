@@ -123,6 +123,7 @@ impl Ticket {
             closed_at: None,
             created_at: o.at,
             updated_at: o.at,
+            version: 0,
         }
     }
 

@@ -57,7 +57,8 @@ fn mail_app(sink: &SmtpSink) -> impl FnOnce(&mut tikal::Settings) {
 }
 
 fn worker(app: &TestApp, sink: &SmtpSink) -> Worker {
-    Worker::new(app.desk.store().clone(), Arc::new(SmtpMailer::new(&sink.url(), "Mesa <mesa@gob.example>").expect("mailer")))
+    let mailer = Arc::new(SmtpMailer::new(&sink.url(), "Mesa <mesa@gob.example>").expect("mailer"));
+    Worker::new(app.desk.store().clone(), mailer, tikal_jobs::OutboxSettings::default())
 }
 
 /// The path of the link in the one delivered message to `to`.

@@ -27,7 +27,8 @@ fn link_in(message: &str, path: &str) -> String {
 }
 
 fn worker(app: &TestApp, url: &str) -> Worker {
-    Worker::new(app.desk.store().clone(), Arc::new(SmtpMailer::new(url, "Mesa de Ayuda <mesa@gob.example>").expect("mailer")))
+    let mailer = Arc::new(SmtpMailer::new(url, "Mesa de Ayuda <mesa@gob.example>").expect("mailer"));
+    Worker::new(app.desk.store().clone(), mailer, tikal_jobs::OutboxSettings::default())
 }
 
 #[tokio::test]

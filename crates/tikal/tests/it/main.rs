@@ -13,3 +13,4 @@ mod outbox;
 mod portal;
 mod statuses;
 mod store_batch;
+mod writes;

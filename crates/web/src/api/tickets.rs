@@ -12,7 +12,8 @@ use base64::Engine;
 use serde::Deserialize;
 use tikal_core::fields::FieldInput;
 use tikal_core::*;
-use tikal_service::{Desk, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload};
+use tikal_service::{Desk, OpenTicket, PostMessage, Principal, ResolutionAction, ServiceError, TicketQuery, Upload};
+use tikal_store::{Created, IdempotencyClaim, IdempotentRecord};
 use utoipa::IntoParams;
 
 use super::ApiCaller;
@@ -172,26 +173,21 @@ pub async fn create(
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body?;
-    let replay = idempotency::begin(&state.desk, &by, &headers, "POST /tickets", &body).await?;
-    if let Replay::Stored(resp) = replay {
-        return Ok(resp);
+    let claim = idempotency::claim(&by, &headers, "POST /tickets", &body)?;
+    if let Some(c) = &claim
+        && let Some(earlier) = state.desk.store().idempotent_record(&c.scope, &c.key).await.map_err(ServiceError::from)?
+    {
+        return replay(&state, &by, c, earlier).await;
     }
-    match open(&state, &by, &body).await {
-        Ok((json, location)) => {
-            idempotency::finish(&state.desk, replay, Ok((StatusCode::CREATED, &json, Some(&location)))).await;
-            Ok(created(json, &location))
-        }
-        Err(e) => {
-            idempotency::finish(&state.desk, replay, Err(())).await;
-            Err(e)
-        }
-    }
-}
-
-/// Opens the ticket of a create request: the JSON answer and its location.
-async fn open(state: &AppState, by: &tikal_service::Principal, body: &[u8]) -> Result<(String, String), ApiError> {
-    let dto: CreateTicket = parse_json(body)?;
-    let (ticket, requester) = state.desk.open_ticket(by, dto.try_into()?).await?;
+    let dto: CreateTicket = parse_json(&body)?;
+    let cmd = dto.try_into()?;
+    let (ticket, requester) = match &claim {
+        None => state.desk.open_ticket(&by, cmd).await?,
+        Some(c) => match state.desk.open_ticket_once(&by, cmd, c.clone()).await? {
+            Created::New(t, r) => (t, r),
+            Created::Earlier(earlier) => return replay(&state, &by, c, earlier).await,
+        },
+    };
     metrics::counter!("tickets_created_total", "channel" => ticket.channel.as_str()).increment(1);
     let location = format!("/api/v1/tickets/{}", ticket.number);
     let dto = render_with(&state.desk, std::slice::from_ref(&ticket), &[requester])
@@ -199,7 +195,23 @@ async fn open(state: &AppState, by: &tikal_service::Principal, body: &[u8]) -> R
         .pop()
         .ok_or_else(|| ApiError::bad_request("ticket not rendered"))?;
     let json = serde_json::to_string(&dto).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    Ok((json, location))
+    if let Some(c) = &claim {
+        idempotency::remember(&state.desk, c, StatusCode::CREATED, &json, &location).await;
+    }
+    Ok(created(json, &location))
+}
+
+/// The answer to a create whose `Idempotency-Key` an earlier request used.
+async fn replay(state: &AppState, by: &Principal, claim: &IdempotencyClaim, earlier: IdempotentRecord) -> Result<Response, ApiError> {
+    match idempotency::replay(claim, earlier)? {
+        Replay::Stored(resp) => Ok(resp),
+        Replay::Ticket(number) => {
+            let t = state.desk.ticket(by, &number).await?;
+            let json = serde_json::to_string(&render_one(&state.desk, &t).await?).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let location = format!("/api/v1/tickets/{}", t.number);
+            Ok(idempotency::mark_replayed(created(json, &location), None))
+        }
+    }
 }
 
 fn created(json: String, location: &str) -> Response {
