@@ -12,6 +12,7 @@ mod error;
 mod idempotency;
 mod jobs;
 pub mod migration;
+mod seed;
 mod statuses;
 mod tickets;
 
@@ -32,6 +33,7 @@ pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
 pub use idempotency::{IdempotentResponse, Reservation};
 pub use jobs::{ClaimedJob, NewJob};
+pub use seed::SeedTicket;
 pub use statuses::StatusChange;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 
