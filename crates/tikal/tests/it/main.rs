@@ -4,6 +4,7 @@
 mod api_errors;
 mod api_tickets;
 mod authorization;
+mod bench_seed;
 mod binary;
 mod mail;
 mod operations;
