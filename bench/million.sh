@@ -22,10 +22,12 @@
 #   TIKAL_BENCH_DATABASES   which databases (default "sqlite postgres")
 #   TIKAL_BENCH_TICKETS     how many tickets (default 1000000)
 #   TIKAL_BENCH_NO_BUILD=1  use the binaries already in target/release (or $CARGO_TARGET_DIR/release)
-#   TIKAL_BENCH_MAX_SECONDS time limit of each run (default 10)
+#   TIKAL_BENCH_MAX_SECONDS time limit of each run (default 5)
 #   TIKAL_BENCH_WORK        keep the seeded databases in this directory (and the PostgreSQL
 #                           database `tikal_million`); a later run with the same directory skips
 #                           seeding, migrates (new indexes) and measures again
+#   TIKAL_BENCH_SEED_ONLY=1 with TIKAL_BENCH_WORK: seed and stop (to seed both databases at once
+#                           from two runs, then measure with a third)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,7 +36,7 @@ cd "$ROOT"
 PG_URL="${TIKAL_BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
 DATABASES="${TIKAL_BENCH_DATABASES:-sqlite postgres}"
 TICKETS=${TIKAL_BENCH_TICKETS:-1000000}
-MAX_SECONDS=${TIKAL_BENCH_MAX_SECONDS:-10}
+MAX_SECONDS=${TIKAL_BENCH_MAX_SECONDS:-5}
 PORTAL_PASSWORD="bench portal password"
 
 unset TIKAL_CONFIG TIKAL_DATA_DIR TIKAL_DATABASE_URL TIKAL_LISTEN
@@ -166,6 +168,7 @@ bench_database() {
   fi
   # shellcheck disable=SC1090
   source "$state"
+  [[ ${TIKAL_BENCH_SEED_ONLY:-} == 1 ]] && return 0
 
   PORT=$(free_port)
   "$TIKAL" serve --listen "127.0.0.1:$PORT" "${where[@]}" >"$WORK/$db-server.log" 2>&1 &
@@ -221,8 +224,8 @@ bench_database() {
   for i in "${!names[@]}"; do
     cookie=""
     [[ ${names[$i]} == portal_* ]] && cookie="tikal_session=$session"
-    measure "$db" "${names[$i]}" 1 300 "${paths[$i]}" "$cookie"
-    measure "$db" "${names[$i]}" 16 1000 "${paths[$i]}" "$cookie"
+    measure "$db" "${names[$i]}" 1 200 "${paths[$i]}" "$cookie"
+    measure "$db" "${names[$i]}" 16 600 "${paths[$i]}" "$cookie"
   done
   stop_server
 }
@@ -230,6 +233,7 @@ bench_database() {
 for db in $DATABASES; do
   bench_database "$db"
 done
+[[ ${TIKAL_BENCH_SEED_ONLY:-} == 1 ]] && exit 0
 
 log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -h | awk '/^Mem:/ {print $2}') RAM; $(date -u '+%Y-%m-%d %H:%M UTC')"
 python3 - "$WORK/million.jsonl" <<'PY'
