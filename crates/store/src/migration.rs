@@ -6,12 +6,18 @@ use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_portal;
 mod m0005_statuses;
+mod m0007_list_indexes;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration), Box::new(m0002_portal::Migration), Box::new(m0005_statuses::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_portal::Migration),
+            Box::new(m0005_statuses::Migration),
+            Box::new(m0007_list_indexes::Migration),
+        ]
     }
 }

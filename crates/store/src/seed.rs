@@ -71,10 +71,7 @@ impl Store {
             }
         }
         txn.commit().await?;
-        people
-            .iter()
-            .map(|(e, _)| ids.get(e.as_str()).copied().map(RequesterId).ok_or(StoreError::NotFound("requester")))
-            .collect()
+        people.iter().map(|(e, _)| ids.get(e.as_str()).copied().map(RequesterId).ok_or(StoreError::NotFound("requester"))).collect()
     }
 
     /// Writes benchmark tickets and their first messages in one transaction, numbered like

@@ -79,8 +79,26 @@ const ORGANISATIONS: [(&str, &str); 4] = [
 ];
 
 const FIRST_NAMES: [&str; 20] = [
-    "Juan", "María", "José", "Rosa", "Luis", "Carmen", "Jorge", "Elena", "Pedro", "Sofía", "Miguel", "Patricia", "Diego", "Gabriela",
-    "Andrés", "Verónica", "Ricardo", "Lorena", "Fernando", "Daniela",
+    "Juan",
+    "María",
+    "José",
+    "Rosa",
+    "Luis",
+    "Carmen",
+    "Jorge",
+    "Elena",
+    "Pedro",
+    "Sofía",
+    "Miguel",
+    "Patricia",
+    "Diego",
+    "Gabriela",
+    "Andrés",
+    "Verónica",
+    "Ricardo",
+    "Lorena",
+    "Fernando",
+    "Daniela",
 ];
 
 const LAST_NAMES: [&str; 16] = [
@@ -88,7 +106,8 @@ const LAST_NAMES: [&str; 16] = [
     "Ortiz", "Navarro", "Quispe",
 ];
 
-const CHANNELS: [Channel; 7] = [Channel::Web, Channel::Web, Channel::Email, Channel::Email, Channel::Phone, Channel::Whatsapp, Channel::WalkIn];
+const CHANNELS: [Channel; 7] =
+    [Channel::Web, Channel::Web, Channel::Email, Channel::Email, Channel::Phone, Channel::Whatsapp, Channel::WalkIn];
 
 /// What `seed` was asked for.
 #[derive(Debug, Clone)]
