@@ -237,10 +237,7 @@ async fn send_one(target: &Target, i: u64) -> Outcome {
     if !status.is_success() {
         failed(format!("HTTP {}", status.as_u16()), truncated(&body))
     } else if !contains(&body, &target.expect) {
-        failed(
-            format!("HTTP {} without {}", status.as_u16(), String::from_utf8_lossy(&target.expect)),
-            truncated(&body),
-        )
+        failed(format!("HTTP {} without {}", status.as_u16(), String::from_utf8_lossy(&target.expect)), truncated(&body))
     } else {
         Outcome::Ok
     }
@@ -378,10 +375,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let cookie = args
         .cookie
         .as_deref()
-        .map(|c| HeaderValue::from_str(c.trim()).map(|mut v| {
-            v.set_sensitive(true);
-            v
-        }))
+        .map(|c| {
+            HeaderValue::from_str(c.trim()).map(|mut v| {
+                v.set_sensitive(true);
+                v
+            })
+        })
         .transpose()
         .map_err(|_| "--cookie: not a valid header value".to_string())?;
     let mut auth =
