@@ -365,51 +365,12 @@ impl Store {
     /// One page in id order (newest first unless `oldest_first`), keyset-paginated: the cost
     /// depends on the page size, not on the table size.
     pub async fn list_tickets(&self, f: &TicketFilter, limit: u64) -> Result<Vec<Ticket>> {
-        if f.statuses.len() > 1 {
-            return self.list_in_statuses(f, limit).await;
-        }
         let mut q = Self::filtered(f);
         if let Some(after) = f.after {
             q = q.filter(if f.oldest_first { ticket::Column::Id.gt(after.get()) } else { ticket::Column::Id.lt(after.get()) });
         }
         let q = if f.oldest_first { q.order_by_asc(ticket::Column::Id) } else { q.order_by_desc(ticket::Column::Id) };
         let rows = q.limit(limit).all(&self.read).await?;
-        self.to_tickets(rows).await
-    }
-
-    /// A page of tickets in any of several statuses (a state category): one walk of the
-    /// `(status, id)` index per status, each stopping after a page, merged. Written as one
-    /// `status IN (..) ORDER BY id` SQLite reads and sorts every matching ticket (most of a big
-    /// desk for "resolved or closed") before it returns the first page.
-    async fn list_in_statuses(&self, f: &TicketFilter, limit: u64) -> Result<Vec<Ticket>> {
-        use sea_orm::QueryTrait;
-        use sea_orm::sea_query::{Alias, Asterisk, Order, SelectStatement, UnionType};
-        let order = if f.oldest_first { Order::Asc } else { Order::Desc };
-        let mut union: Option<SelectStatement> = None;
-        for (i, status) in f.statuses.iter().enumerate() {
-            let mut q = Self::filtered(&TicketFilter { statuses: vec![status.clone()], ..f.clone() });
-            if let Some(after) = f.after {
-                q = q.filter(if f.oldest_first { ticket::Column::Id.gt(after.get()) } else { ticket::Column::Id.lt(after.get()) });
-            }
-            let one = q.order_by(ticket::Column::Id, order.clone()).limit(limit).into_query();
-            let part = Query::select().column(Asterisk).from_subquery(one, Alias::new(format!("s{i}"))).to_owned();
-            union = Some(match union {
-                None => part,
-                Some(mut all) => {
-                    all.union(UnionType::All, part);
-                    all
-                }
-            });
-        }
-        let Some(union) = union else { return Ok(Vec::new()) };
-        let page = Query::select()
-            .column(Asterisk)
-            .from_subquery(union, Alias::new("page"))
-            .order_by(Alias::new("id"), order)
-            .limit(limit)
-            .to_owned();
-        let stmt = self.read.get_database_backend().build(&page);
-        let rows = ticket::Entity::find().from_raw_sql(stmt).all(&self.read).await?;
         self.to_tickets(rows).await
     }
 
