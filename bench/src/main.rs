@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderValue};
 use reqwest::{Client, Method, Url};
 use serde_json::json;
 
@@ -28,6 +28,8 @@ enum Scenario {
     Create,
     /// `GET /api/v1/tickets?limit=50`: the first page of the ticket list.
     List,
+    /// `GET --path` (any list or page; with `--cookie` for a signed-in portal page).
+    Get,
 }
 
 impl Scenario {
@@ -35,6 +37,7 @@ impl Scenario {
         match self {
             Scenario::Create => "create",
             Scenario::List => "list",
+            Scenario::Get => "get",
         }
     }
 
@@ -43,6 +46,7 @@ impl Scenario {
         match self {
             Scenario::Create => b"\"number\"",
             Scenario::List => b"\"tickets\"",
+            Scenario::Get => b"",
         }
     }
 }
@@ -74,6 +78,15 @@ struct Args {
     /// Time limit of one request in milliseconds; a request that takes longer fails.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=600_000))]
     timeout_ms: u64,
+    /// Path and query of the `get` scenario, e.g. `/api/v1/tickets?state=open&limit=50`.
+    #[arg(long, required_if_eq("scenario", "get"))]
+    path: Option<String>,
+    /// Text every successful answer of the `get` scenario must contain.
+    #[arg(long, default_value = "")]
+    expect: String,
+    /// `Cookie` header sent with every request (e.g. `tikal_session=...` for portal pages).
+    #[arg(long, env = "TIKAL_BENCH_COOKIE", hide_env_values = true)]
+    cookie: Option<String>,
     /// Runtime threads of the driver.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     threads: u32,
@@ -159,6 +172,9 @@ struct Target {
     client: Client,
     url: Url,
     auth: HeaderValue,
+    /// What a successful answer contains.
+    expect: Vec<u8>,
+    cookie: Option<HeaderValue>,
 }
 
 /// How one request ended.
@@ -203,7 +219,11 @@ async fn send_one(target: &Target, i: u64) -> Outcome {
             Ok(body) => target.client.request(Method::POST, target.url.clone()).header(CONTENT_TYPE, "application/json").body(body),
             Err(e) => return failed("driver error", e.to_string()),
         },
-        Scenario::List => target.client.request(Method::GET, target.url.clone()),
+        Scenario::List | Scenario::Get => target.client.request(Method::GET, target.url.clone()),
+    };
+    let request = match &target.cookie {
+        Some(cookie) => request.header(COOKIE, cookie.clone()),
+        None => request,
     };
     let response = match request.header(AUTHORIZATION, target.auth.clone()).send().await {
         Ok(r) => r,
@@ -216,11 +236,8 @@ async fn send_one(target: &Target, i: u64) -> Outcome {
     };
     if !status.is_success() {
         failed(format!("HTTP {}", status.as_u16()), truncated(&body))
-    } else if !contains(&body, target.scenario.expected_in_body()) {
-        failed(
-            format!("HTTP {} without {}", status.as_u16(), String::from_utf8_lossy(target.scenario.expected_in_body())),
-            truncated(&body),
-        )
+    } else if !contains(&body, &target.expect) {
+        failed(format!("HTTP {} without {}", status.as_u16(), String::from_utf8_lossy(&target.expect)), truncated(&body))
     } else {
         Outcome::Ok
     }
@@ -337,13 +354,35 @@ fn endpoint(base: &str, scenario: Scenario) -> Result<Url, String> {
     let root = parsed.as_str().trim_end_matches('/');
     let path = match scenario {
         Scenario::Create => "/api/v1/tickets",
-        Scenario::List => "/api/v1/tickets?limit=50",
+        Scenario::List | Scenario::Get => "/api/v1/tickets?limit=50",
     };
     Url::parse(&format!("{root}{path}")).map_err(|e| format!("--url {base}: {e}"))
 }
 
 async fn run(args: Args) -> Result<ExitCode, String> {
-    let url = endpoint(&args.url, args.scenario)?;
+    let mut url = endpoint(&args.url, args.scenario)?;
+    if let Some(path) = &args.path {
+        // A path only: the host stays the loopback one checked above.
+        if args.scenario != Scenario::Get || !path.starts_with('/') || path.starts_with("//") {
+            return Err(format!("--path {path}: only with --scenario get, and a path starting with one /"));
+        }
+        url = url.join(path).map_err(|e| format!("--path {path}: {e}"))?;
+    }
+    let expect = match args.scenario {
+        Scenario::Get => args.expect.clone().into_bytes(),
+        other => other.expected_in_body().to_vec(),
+    };
+    let cookie = args
+        .cookie
+        .as_deref()
+        .map(|c| {
+            HeaderValue::from_str(c.trim()).map(|mut v| {
+                v.set_sensitive(true);
+                v
+            })
+        })
+        .transpose()
+        .map_err(|_| "--cookie: not a valid header value".to_string())?;
     let mut auth =
         HeaderValue::from_str(&format!("Bearer {}", args.key.trim())).map_err(|_| "--key: not a valid header value".to_string())?;
     auth.set_sensitive(true);
@@ -358,7 +397,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .connect_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| format!("HTTP client: {e}"))?;
-    let target = Arc::new(Target { scenario: args.scenario, client, url, auth });
+    let target = Arc::new(Target { scenario: args.scenario, client, url, auth, expect, cookie });
     let limit = Duration::from_secs(args.max_seconds);
 
     if args.warmup > 0 {
@@ -376,6 +415,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let throughput = if seconds > 0.0 { n as f64 / seconds } else { 0.0 };
     let line = json!({
         "scenario": args.scenario.name(),
+        "path": args.path,
         "concurrency": concurrency,
         "requests": n,
         "failures": measured.failures,

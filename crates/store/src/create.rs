@@ -328,7 +328,7 @@ async fn upsert_requesters(txn: &DatabaseTransaction, batch: &[Request]) -> Resu
 
 /// `n` new ticket sequence values. The one place numbering differs per database: a sequence on
 /// PostgreSQL (never rolled back, shared by all nodes), a counter row on SQLite (single writer).
-async fn next_seqs(txn: &DatabaseTransaction, n: usize) -> Result<Vec<i64>> {
+pub(crate) async fn next_seqs(txn: &DatabaseTransaction, n: usize) -> Result<Vec<i64>> {
     let backend = txn.get_database_backend();
     let count = i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("batch of {n}")))?;
     match backend {

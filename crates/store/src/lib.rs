@@ -13,6 +13,7 @@ mod idempotency;
 mod jobs;
 mod link_key;
 pub mod migration;
+mod seed;
 mod statuses;
 mod tickets;
 
@@ -35,6 +36,7 @@ pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotentRecord, IdempotentResponse};
 pub use jobs::{ClaimedJob, JobInfo, JobState, NewJob, Retry};
 pub use link_key::LinkKey;
+pub use seed::SeedTicket;
 pub use statuses::StatusChange;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 

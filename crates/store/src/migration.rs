@@ -8,6 +8,7 @@ mod m0002_portal;
 mod m0003_writes;
 mod m0004_accounts;
 mod m0005_statuses;
+mod m0007_list_indexes;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_writes::Migration),
             Box::new(m0004_accounts::Migration),
             Box::new(m0005_statuses::Migration),
+            Box::new(m0007_list_indexes::Migration),
         ]
     }
 }

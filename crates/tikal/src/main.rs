@@ -15,6 +15,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, reload};
 
+mod bench_cli;
 mod status_cli;
 
 #[derive(Parser)]
@@ -93,6 +94,11 @@ enum Command {
     },
     /// Print the OpenAPI document of the REST API.
     Openapi,
+    /// Benchmark data.
+    Bench {
+        #[command(subcommand)]
+        command: bench_cli::BenchCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -373,6 +379,10 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Openapi => {
             println!("{}", tikal_web::openapi_json());
             Ok(())
+        }
+        Command::Bench { command } => {
+            let desk = startup::open_desk(&settings).await?;
+            bench_cli::run(&desk, command).await
         }
     }
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod api_errors;
 mod api_tickets;
 mod authorization;
+mod bench_seed;
 mod binary;
 mod mail;
 mod operations;

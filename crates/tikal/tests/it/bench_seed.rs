@@ -1,0 +1,108 @@
+//! `tikal bench seed` as a benchmark runs it: a realistic desk written straight to the database,
+//! listed by the API like any other, and never mixed into a database by accident.
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tikal_core::{StateCategory, StatusKey};
+use tikal_service::{Principal, TicketQuery};
+use tikal_testkit::TestApp;
+
+const TICKETS: u64 = 2_000;
+
+fn seed(app: &TestApp, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tikal"))
+        .env("TIKAL_DATA_DIR", app.dir.path())
+        .env("TIKAL_DATABASE_URL", &app.database_url)
+        .env("TIKAL_LOG", "warn")
+        .args(["bench", "seed"])
+        .args(args)
+        .output()
+        .expect("run tikal bench seed")
+}
+
+async fn count(app: &TestApp, q: TicketQuery) -> u64 {
+    app.desk.count_tickets(&Principal::System, &q).await.expect("count")
+}
+
+fn states(states: Vec<StateCategory>) -> TicketQuery {
+    TicketQuery { states, ..Default::default() }
+}
+
+async fn page(app: &TestApp, query: &str) -> Value {
+    let resp = app.get(&format!("/api/v1/tickets?limit=50{query}")).await;
+    assert_eq!(resp.status(), StatusCode::OK, "GET {query}");
+    resp.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn seeds_a_realistic_desk_the_api_lists_and_refuses_to_seed_twice() {
+    let app = TestApp::spawn().await;
+    let out = seed(&app, &["--tickets", &TICKETS.to_string()]);
+    assert!(out.status.success(), "seed: {}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let field = |name: &str| {
+        printed.lines().find_map(|l| l.strip_prefix(&format!("{name}\t"))).unwrap_or_else(|| panic!("{name} in {printed}")).to_string()
+    };
+    assert_eq!(field("tickets"), TICKETS.to_string());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2000 of 2000 tickets"), "progress on stderr");
+
+    // Counts and a desk's distribution: most tickets done, some in every active state.
+    assert_eq!(app.desk.store().count_tickets().await.expect("count"), TICKETS);
+    let done = count(&app, states(StateCategory::done())).await;
+    let active = count(&app, states(StateCategory::active())).await;
+    assert_eq!(done + active, TICKETS);
+    assert!(done * 100 >= TICKETS * 70, "most tickets resolved or closed: {done}");
+    for state in [StateCategory::New, StateCategory::Open, StateCategory::Pending] {
+        assert!(count(&app, states(vec![state])).await > 0, "some {state} tickets");
+    }
+    let added = TicketQuery { statuses: vec![StatusKey::parse(&field("status")).expect("key")], ..Default::default() };
+    assert!(count(&app, added).await > 0, "some tickets in the added status");
+    assert!(app.desk.store().departments().await.expect("departments").iter().any(|d| d.name == "Mesa de Ayuda (Nivel 1)"));
+    assert!(app.desk.store().organisations().await.expect("organisations").len() >= 4);
+
+    // The API lists them: pages with cursors, filters, a requester with many tickets.
+    let first = page(&app, "").await;
+    let tickets = first["tickets"].as_array().expect("tickets");
+    assert_eq!(tickets.len(), 50);
+    assert!(first["next_cursor"].is_string());
+    let requesters: std::collections::BTreeSet<&str> = tickets.iter().filter_map(|t| t["requester"]["email"].as_str()).collect();
+    assert!(requesters.len() > 10, "many requesters: {requesters:?}");
+    let number = tickets[0]["number"].as_str().expect("number");
+    let thread: Value = app.get(&format!("/api/v1/tickets/{number}/thread")).await.json().await.expect("thread");
+    assert!(thread.to_string().contains("message"), "a first message: {thread}");
+    let second = page(&app, &format!("&cursor={}", first["next_cursor"].as_str().expect("cursor"))).await;
+    assert_eq!(second["tickets"].as_array().expect("tickets").len(), 50);
+    let busiest = field("requester");
+    let mine = page(&app, &format!("&requester={busiest}")).await;
+    assert!(mine["tickets"].as_array().expect("tickets").len() >= 5, "the busiest requester has many tickets");
+    let dept = page(&app, &format!("&department={}", field("department"))).await;
+    assert_eq!(dept["tickets"].as_array().expect("tickets").len(), 50);
+    let by_status = page(&app, &format!("&status={}", field("status"))).await;
+    assert!(!by_status["tickets"].as_array().expect("tickets").is_empty());
+
+    // Created over a year: the oldest ticket is months older than the newest.
+    let oldest = app
+        .desk
+        .list_tickets(&Principal::System, TicketQuery { oldest_first: true, limit: 1, ..Default::default() })
+        .await
+        .expect("oldest");
+    let newest = app.desk.list_tickets(&Principal::System, TicketQuery { limit: 1, ..Default::default() }).await.expect("newest");
+    let span = newest.tickets[0].created_at - oldest.tickets[0].created_at;
+    assert!(span.num_days() > 300, "spread over a year: {} days", span.num_days());
+
+    // Never into a database that has tickets, unless asked to append.
+    let again = seed(&app, &["--tickets", "10"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--append"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(app.desk.store().count_tickets().await.expect("count"), TICKETS);
+    let more = seed(&app, &["--tickets", "10", "--append"]);
+    assert!(more.status.success(), "append: {}", String::from_utf8_lossy(&more.stderr));
+    assert_eq!(app.desk.store().count_tickets().await.expect("count"), TICKETS + 10);
+    assert_eq!(app.desk.store().departments().await.expect("departments").len(), 6, "the catalogue is reused");
+
+    // Numbering moved on: a ticket opened afterwards gets a number of its own.
+    let t = app.open_ticket("Sin acceso al correo", "nueva@gob.example").await;
+    assert!(t["number"].is_string());
+}
