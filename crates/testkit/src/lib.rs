@@ -227,3 +227,31 @@ impl Drop for SmtpSink {
         let _ = self.child.wait();
     }
 }
+
+/// A ticket to hand straight to the store (group-commit and write tests), decided by the core's
+/// opening rules with the default matrix and SLA targets.
+pub fn new_ticket(email: &str, subject: &str, dept: tikal_core::DepartmentId, channel: tikal_core::Channel) -> tikal_store::NewTicket {
+    use tikal_core::*;
+    let (matrix, sla) = (PriorityMatrix::default(), tikal_core::sla::SlaPolicy::default());
+    let rules = OpeningRules { matrix: &matrix, sla: &sla };
+    let title = Subject::parse(subject).expect("subject");
+    let opening = Opening::decide(
+        title,
+        channel,
+        dept,
+        TopicDefaults::default(),
+        Requested::default(),
+        Default::default(),
+        rules,
+        tikal_store::now(),
+    )
+    .expect("opening");
+    tikal_store::NewTicket {
+        opening,
+        requester_email: EmailAddress::parse(email).expect("email"),
+        requester_name: PersonName::parse("Usuario").expect("name"),
+        body: format!("cuerpo de {subject}"),
+        opened_by: None,
+        attachments: Vec::new(),
+    }
+}

@@ -7,26 +7,7 @@ use tikal_store::NewTicket;
 use tikal_testkit::TestApp;
 
 fn new_ticket(email: &str, subject: &str, dept: DepartmentId) -> NewTicket {
-    let (matrix, sla) = (PriorityMatrix::default(), tikal_core::sla::SlaPolicy::default());
-    let opening = Opening::decide(
-        Subject::parse(subject).expect("subject"),
-        Channel::Email,
-        dept,
-        TopicDefaults::default(),
-        Requested::default(),
-        Default::default(),
-        OpeningRules { matrix: &matrix, sla: &sla },
-        tikal_store::now(),
-    )
-    .expect("opening");
-    NewTicket {
-        opening,
-        requester_email: EmailAddress::parse(email).expect("email"),
-        requester_name: PersonName::parse("Usuario").expect("name"),
-        body: format!("cuerpo de {subject}"),
-        opened_by: None,
-        attachments: Vec::new(),
-    }
+    tikal_testkit::new_ticket(email, subject, dept, Channel::Email)
 }
 
 #[tokio::test]

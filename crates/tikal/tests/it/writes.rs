@@ -13,28 +13,7 @@ use tikal_store::{Created, IdempotencyClaim, NewTicket, Store, TicketChange, Wri
 use tikal_testkit::TestApp;
 
 fn new_ticket(email: &str, subject: &str, dept: DepartmentId) -> NewTicket {
-    let (matrix, sla) = (PriorityMatrix::default(), tikal_core::sla::SlaPolicy::default());
-    let rules = OpeningRules { matrix: &matrix, sla: &sla };
-    let subject_value = Subject::parse(subject).expect("subject");
-    let opening = Opening::decide(
-        subject_value,
-        Channel::Api,
-        dept,
-        TopicDefaults::default(),
-        Requested::default(),
-        Default::default(),
-        rules,
-        tikal_store::now(),
-    )
-    .expect("opening");
-    NewTicket {
-        opening,
-        requester_email: EmailAddress::parse(email).expect("email"),
-        requester_name: PersonName::parse("Usuario").expect("name"),
-        body: format!("cuerpo de {subject}"),
-        opened_by: None,
-        attachments: Vec::new(),
-    }
+    tikal_testkit::new_ticket(email, subject, dept, Channel::Api)
 }
 
 fn claim(key: &str, hash: &str) -> IdempotencyClaim {
