@@ -266,9 +266,49 @@ impl Desk {
     /// the window, each further try waits a growing delay since the latest one. The attempt is
     /// written before the password is checked, so concurrent tries count against each other.
     pub async fn sign_in(&self, email: &str, password: &str, client: &str) -> Result<RequesterId, LoginError> {
-        let now = tikal_store::now();
         let subject = format!("signin:{}|{client}", email.trim().to_lowercase());
-        let attempt = self.store.begin_sign_in_attempt(&subject, now, now - FAILURE_WINDOW).await.map_err(failed)?;
+        let attempt = self.begin_attempt(&subject).await?;
+        let account = match EmailAddress::parse(email) {
+            Ok(e) => self.store.requester_account(&e).await.map_err(failed)?,
+            Err(_) => None,
+        };
+        let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+        let ok = self.verify_attempt(attempt, password, hash).await?;
+        match account {
+            Some(a) if ok => {
+                self.store.clear_sign_in_attempts(&subject).await.map_err(failed)?;
+                if a.verification_pending { Err(LoginError::Unconfirmed) } else { Ok(a.requester.id) }
+            }
+            // The attempt row stays: it is the recorded failure.
+            _ => Err(LoginError::Invalid),
+        }
+    }
+
+    /// Checks an agent's password at the workspace's sign-in, under the same throttling as
+    /// requesters (counted apart: an agent who is also a requester has two accounts). An
+    /// inactive agent cannot sign in, and is told the same as for a wrong password.
+    pub async fn agent_sign_in(&self, email: &str, password: &str, client: &str) -> Result<AgentId, LoginError> {
+        let subject = format!("agent-signin:{}|{client}", email.trim().to_lowercase());
+        let attempt = self.begin_attempt(&subject).await?;
+        let account = match EmailAddress::parse(email) {
+            Ok(e) => self.store.agent_login(&e).await.map_err(failed)?,
+            Err(_) => None,
+        };
+        let hash = account.as_ref().and_then(|(_, h)| h.clone());
+        let ok = self.verify_attempt(attempt, password, hash).await?;
+        match account {
+            Some((agent, _)) if ok && agent.active => {
+                self.store.clear_sign_in_attempts(&subject).await.map_err(failed)?;
+                Ok(agent.id)
+            }
+            _ => Err(LoginError::Invalid),
+        }
+    }
+
+    /// Records a sign-in attempt for `subject`, or refuses it while the subject must wait.
+    async fn begin_attempt(&self, subject: &str) -> Result<i64, LoginError> {
+        let now = tikal_store::now();
+        let attempt = self.store.begin_sign_in_attempt(subject, now, now - FAILURE_WINDOW).await.map_err(failed)?;
         if let Some(latest) = attempt.latest
             && now < latest + retry_delay(attempt.earlier)
         {
@@ -276,27 +316,21 @@ impl Desk {
             self.store.forget_sign_in_attempt(attempt.id).await.map_err(failed)?;
             return Err(LoginError::Throttled);
         }
-        let account = match EmailAddress::parse(email) {
-            Ok(e) => self.store.requester_account(&e).await.map_err(failed)?,
-            Err(_) => None,
-        };
-        // Verify against a fixed hash when there is no account, so timing does not tell.
-        let hash = account.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_string());
-        let ok = match self.hasher.verify(password.to_string(), hash).await {
-            Ok(ok) => ok,
+        Ok(attempt.id)
+    }
+
+    /// Whether `password` matches `hash`. Without a hash (no such account, or none set) it is
+    /// checked against a fixed one, so timing does not tell whether the account exists.
+    async fn verify_attempt(&self, attempt: i64, password: &str, hash: Option<String>) -> Result<bool, LoginError> {
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| DUMMY_HASH.to_string());
+        match self.hasher.verify(password.to_string(), hash).await {
+            Ok(ok) => Ok(ok && known),
             Err(e) => {
                 // Not checked (busy): not a failure either.
-                self.store.forget_sign_in_attempt(attempt.id).await.map_err(failed)?;
-                return Err(LoginError::Failed(e));
+                self.store.forget_sign_in_attempt(attempt).await.map_err(failed)?;
+                Err(LoginError::Failed(e))
             }
-        };
-        match account {
-            Some(a) if ok && a.password_hash.is_some() => {
-                self.store.clear_sign_in_attempts(&subject).await.map_err(failed)?;
-                if a.verification_pending { Err(LoginError::Unconfirmed) } else { Ok(a.requester.id) }
-            }
-            // The attempt row stays: it is the recorded failure.
-            _ => Err(LoginError::Invalid),
         }
     }
 

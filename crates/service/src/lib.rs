@@ -3,6 +3,7 @@
 //! store commit the change with its events in one transaction.
 
 mod accounts;
+mod agents;
 mod auth;
 mod catalog;
 mod config;
@@ -12,6 +13,7 @@ mod statuses;
 mod tickets;
 
 pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, Registered, SessionStart, token_hash};
+pub use agents::Membership;
 pub use auth::{Hasher, hash_password, new_api_key};
 pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};

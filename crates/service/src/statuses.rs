@@ -34,7 +34,7 @@ impl Desk {
         }
     }
 
-    fn require_admin(by: &Principal) -> Result<()> {
+    pub(crate) fn require_admin(by: &Principal) -> Result<()> {
         match by {
             Principal::System => Ok(()),
             Principal::Agent { access, .. } if access.all => Ok(()),

@@ -274,6 +274,42 @@ impl Store {
         to_agent(row.insert(&self.write).await?)
     }
 
+    /// An agent by sign-in address, with the stored password hash (none: cannot sign in).
+    pub async fn agent_login(&self, email: &EmailAddress) -> Result<Option<(Agent, Option<String>)>> {
+        let Some(m) = agent::Entity::find().filter(agent::Column::Email.eq(email.as_str())).one(&self.read).await? else {
+            return Ok(None);
+        };
+        let hash = m.password_hash.clone();
+        Ok(Some((to_agent(m)?, hash)))
+    }
+
+    /// A role's id by name.
+    pub async fn role_by_name(&self, name: &str) -> Result<Option<RoleId>> {
+        Ok(role::Entity::find().filter(role::Column::Name.eq(name)).one(&self.read).await?.map(|r| RoleId(r.id)))
+    }
+
+    /// Creates an agent with their role in each department, all or nothing. An address
+    /// already used by an agent is a conflict.
+    pub async fn create_agent_with_grants(&self, a: NewAgent, grants: &[(DepartmentId, RoleId)], at: DateTime<Utc>) -> Result<Agent> {
+        let txn = self.write.begin().await?;
+        let row = agent::ActiveModel {
+            id: NotSet,
+            email: Set(a.email.as_str().to_string()),
+            name: Set(a.name.as_str().to_string()),
+            password_hash: Set(a.password_hash),
+            is_admin: Set(a.is_admin),
+            active: Set(true),
+            created_at: Set(micros(at)),
+        };
+        let agent = to_agent(row.insert(&txn).await?)?;
+        for (dept, role) in grants {
+            let row = agent_department::ActiveModel { agent_id: Set(agent.id.get()), department_id: Set(dept.get()), role_id: Set(role.get()) };
+            agent_department::Entity::insert(row).exec_without_returning(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(agent)
+    }
+
     pub async fn agents(&self) -> Result<Vec<Agent>> {
         agent::Entity::find().order_by_asc(agent::Column::Name).all(&self.read).await?.into_iter().map(to_agent).collect()
     }

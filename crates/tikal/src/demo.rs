@@ -367,12 +367,14 @@ pub fn welcome(url: &str, seeded: Option<&Seeded>, tikal_cmd: &str) -> String {
         Some(s) => {
             out += &format!("Demo data ready: {} tickets in {} departments.\n", s.tickets, s.departments);
             out += &format!("Requester portal: {login} (sign in as {REQUESTER_EMAIL} / {DEMO_PASSWORD})\n");
+            out += &agent_lines(url, "");
             out += &format!("Demo API key (shown only this once): {}\n", s.api_key);
             out += &format!("Try: curl -H 'Authorization: Bearer {}' '{url}api/v1/tickets?limit=5'\n", s.api_key);
         }
         None => {
             out += "The database already had tickets, so no demo data was added.\n";
             out += &format!("Requester portal: {login} (the demo's requester: {REQUESTER_EMAIL} / {DEMO_PASSWORD}, unless changed)\n");
+            out += &agent_lines(url, ", unless changed");
             out += &format!(
                 "The demo API key was shown only at the first start; make a new one with: {tikal_cmd} api-key create --name NAME\n"
             );
@@ -380,3 +382,21 @@ pub fn welcome(url: &str, seeded: Option<&Seeded>, tikal_cmd: &str) -> String {
     }
     out
 }
+
+/// The workspace's address and the demo's agents, each with what their role lets them do.
+fn agent_lines(url: &str, unless: &str) -> String {
+    let mut out = format!("Agent workspace: {url}agent/login (password {DEMO_PASSWORD} for every demo agent{unless}):\n");
+    for (email, what) in DEMO_AGENTS {
+        out += &format!("  {email:<30} {what}\n");
+    }
+    out
+}
+
+/// The demo's agents as `welcome` lists them.
+const DEMO_AGENTS: [(&str, &str); 5] = [
+    ("operador@tikal.example", "operator, level 1 help desk: registers calls, triages, transfers"),
+    ("tecnico.infra@tikal.example", "technician, infrastructure and incident centre"),
+    ("consultor@tikal.example", "level 2 consultant, production and design units"),
+    ("supervisora@tikal.example", "supervisor of every department: reviews and closes"),
+    (ADMIN_EMAIL, "administrator: everything"),
+];

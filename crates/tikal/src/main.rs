@@ -16,6 +16,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, reload};
 
 mod bench_cli;
+mod agent_cli;
 mod status_cli;
 
 #[derive(Parser)]
@@ -61,6 +62,11 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Agents of the desk (until the administration pages manage them).
+    Agent {
+        #[command(subcommand)]
+        command: agent_cli::AgentCommand,
     },
     /// API keys for integrations.
     ApiKey {
@@ -343,6 +349,10 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::HelpTopic { command } => {
             let desk = startup::open_desk(&settings).await?;
             catalogue::help_topic(&desk, command).await
+        }
+        Command::Agent { command } => {
+            let desk = startup::open_desk(&settings).await?;
+            agent_cli::run(&desk, command).await
         }
         Command::Status { command } => {
             let desk = startup::open_desk(&settings).await?;

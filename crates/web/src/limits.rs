@@ -182,7 +182,7 @@ impl Default for RateLimits {
 impl RateLimits {
     fn bucket(&self, method: &Method, path: &str) -> Option<&DefaultKeyedRateLimiter<IpAddr>> {
         match (method, path) {
-            (&Method::POST, "/login") => Some(&self.sign_in),
+            (&Method::POST, "/login" | "/agent/login") => Some(&self.sign_in),
             (&Method::GET, p) if p.starts_with("/status/") => Some(&self.sign_in),
             (&Method::POST, "/register") => Some(&self.accounts),
             (&Method::POST, p) if p.starts_with("/password/reset/") => Some(&self.accounts),

@@ -1,6 +1,7 @@
 //! Server-rendered pages: the requester portal (this module), later the agent workspace and
 //! administration. Every page works without JavaScript; htmx and a small script only improve.
 
+mod agent;
 mod assets;
 mod auth;
 pub mod i18n;
@@ -20,7 +21,7 @@ pub use session::{Visitor, ensure_form_token as session_layer};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(auth::router()).merge(portal::router())
+    Router::new().merge(assets::router()).merge(auth::router()).merge(portal::router()).merge(agent::router())
 }
 
 /// What every page shows around its content: language, organisation, who is signed in, the

@@ -54,10 +54,15 @@ async fn login_form(v: Visitor) -> Response {
 }
 
 pub(super) async fn start_session(state: &AppState, owner: SessionOwner, to: &str) -> Result<Response, ServiceError> {
+    start_session_with(state, owner, to, SESSION_COOKIE).await
+}
+
+/// Starts a session whose token goes into `cookie`, and sends the browser on to `to`.
+pub(super) async fn start_session_with(state: &AppState, owner: SessionOwner, to: &str, cookie: &str) -> Result<Response, ServiceError> {
     let session = state.desk.start_session(owner).await?;
     let mut resp = Redirect::to(to).into_response();
     let max_age = state.desk.session_lifetime().num_seconds();
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &session.token, max_age));
+    resp.headers_mut().append(header::SET_COOKIE, set_cookie(state, cookie, &session.token, max_age));
     Ok(resp)
 }
 

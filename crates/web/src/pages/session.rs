@@ -13,6 +13,8 @@ use super::{Chrome, Lang, PageError};
 use crate::AppState;
 
 pub const SESSION_COOKIE: &str = "tikal_session";
+/// The agent workspace's own session cookie (see `Workspace`).
+pub const AGENT_COOKIE: &str = "tikal_agent";
 const CSRF_COOKIE: &str = "tikal_csrf";
 pub const LANG_COOKIE: &str = "tikal_lang";
 
@@ -79,6 +81,31 @@ pub async fn ensure_form_token(axum::extract::State(state): axum::extract::State
     resp
 }
 
+/// Which side of the desk a page belongs to. Each has its own session cookie and admits only
+/// its own kind of principal, so a requester's session never opens an agent page and an
+/// agent's session never acts in the portal (an agent may be a requester too, separately).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workspace {
+    Portal,
+    Agent,
+}
+
+impl Workspace {
+    pub fn cookie(self) -> &'static str {
+        match self {
+            Workspace::Portal => SESSION_COOKIE,
+            Workspace::Agent => AGENT_COOKIE,
+        }
+    }
+
+    fn admits(self, p: &Principal) -> bool {
+        match self {
+            Workspace::Portal => matches!(p, Principal::Requester { .. } | Principal::TicketLink { .. }),
+            Workspace::Agent => matches!(p, Principal::Agent { .. }),
+        }
+    }
+}
+
 pub struct Visitor {
     pub c: Chrome,
     pub principal: Option<Principal>,
@@ -115,11 +142,16 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
 
 /// The session of a cookie and who it acts as. A session whose requester or agent is gone
 /// counts as none; a failure to read it is an error, never "signed out".
-async fn signed_in(state: &AppState, token: Option<&str>) -> Result<Option<(SessionRecord, Principal, Option<String>)>, ServiceError> {
+async fn signed_in(
+    state: &AppState,
+    token: Option<&str>,
+    ws: Workspace,
+) -> Result<Option<(SessionRecord, Principal, Option<String>)>, ServiceError> {
     let Some(token) = token else { return Ok(None) };
     let Some(record) = state.desk.session(token).await? else { return Ok(None) };
     match state.desk.session_principal(&record.owner).await {
-        Ok((principal, lang)) => Ok(Some((record, principal, lang))),
+        Ok((principal, lang)) if ws.admits(&principal) => Ok(Some((record, principal, lang))),
+        Ok(_) => Ok(None),
         Err(ServiceError::NotFound(_) | ServiceError::Forbidden) => Ok(None),
         Err(e) => Err(e),
     }
@@ -129,9 +161,16 @@ impl FromRequestParts<AppState> for Visitor {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Visitor::of(parts, state, Workspace::Portal).await
+    }
+}
+
+impl Visitor {
+    /// Who is visiting a page of workspace `ws`.
+    pub async fn of(parts: &mut Parts, state: &AppState, ws: Workspace) -> Result<Self, PageError> {
         let policy = &state.desk.config().portal;
-        let token = our_cookie(state, &parts.headers, SESSION_COOKIE).map(str::to_string);
-        let session = signed_in(state, token.as_deref()).await;
+        let token = our_cookie(state, &parts.headers, ws.cookie()).map(str::to_string);
+        let session = signed_in(state, token.as_deref(), ws).await;
         let saved_lang = match &session {
             Ok(Some((_, _, lang))) => lang.as_deref().and_then(Lang::parse),
             _ => None,

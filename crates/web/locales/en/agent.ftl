@@ -1,0 +1,14 @@
+agent-workspace = Agent workspace
+agent-nav = Agent workspace navigation
+agent-nav-dashboard = Dashboard
+agent-nav-tickets = Tickets
+agent-nav-new = Register a ticket
+agent-login-title = Agent sign-in
+agent-login-lead = For the help desk's technicians, operators, supervisors and administrators.
+agent-login-requesters = Do you want to report a problem or request a service?
+agent-login-portal = Go to the requester portal.
+agent-dashboard-title = Dashboard
+agent-dashboard-mine = My open tickets
+agent-dashboard-mine-none = You have no open tickets assigned.
+agent-col-priority = Priority
+agent-col-updated = Updated

@@ -1,0 +1,14 @@
+agent-workspace = Espacio de agentes
+agent-nav = Navegación del espacio de agentes
+agent-nav-dashboard = Panel
+agent-nav-tickets = Tickets
+agent-nav-new = Registrar ticket
+agent-login-title = Ingreso de agentes
+agent-login-lead = Para técnicos, operadores, supervisores y administradores de la mesa de ayuda.
+agent-login-requesters = ¿Desea reportar un problema o solicitar un servicio?
+agent-login-portal = Vaya al portal de usuarios.
+agent-dashboard-title = Panel
+agent-dashboard-mine = Mis tickets abiertos
+agent-dashboard-mine-none = No tiene tickets abiertos asignados.
+agent-col-priority = Prioridad
+agent-col-updated = Actualizado
