@@ -303,7 +303,8 @@ impl Store {
         };
         let agent = to_agent(row.insert(&txn).await?)?;
         for (dept, role) in grants {
-            let row = agent_department::ActiveModel { agent_id: Set(agent.id.get()), department_id: Set(dept.get()), role_id: Set(role.get()) };
+            let row =
+                agent_department::ActiveModel { agent_id: Set(agent.id.get()), department_id: Set(dept.get()), role_id: Set(role.get()) };
             agent_department::Entity::insert(row).exec_without_returning(&txn).await?;
         }
         txn.commit().await?;

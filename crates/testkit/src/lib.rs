@@ -138,6 +138,26 @@ impl TestApp {
         self.desk.agent_principal(a.id).await.expect("principal")
     }
 
+    /// An agent who signs in at `/agent/login` with the returned password, made the way the
+    /// `tikal agent create` command makes one.
+    pub async fn agent_with_password(&self, email: &str, role: &str, depts: &[DepartmentId]) -> (Principal, String) {
+        let password = "clave de agente 2026".to_string();
+        let memberships: Vec<tikal_service::Membership> =
+            depts.iter().map(|d| tikal_service::Membership { department: d.get().to_string(), role: role.into() }).collect();
+        let a = self
+            .desk
+            .create_agent(
+                &Principal::System,
+                EmailAddress::parse(email).expect("email"),
+                PersonName::parse(email).expect("name"),
+                password.clone(),
+                &memberships,
+            )
+            .await
+            .expect("agent");
+        (self.desk.agent_principal(a.id).await.expect("principal"), password)
+    }
+
     pub fn agent_id(p: &Principal) -> AgentId {
         match p {
             Principal::Agent { id, .. } => *id,
@@ -253,5 +273,41 @@ pub fn new_ticket(email: &str, subject: &str, dept: tikal_core::DepartmentId, ch
         body: format!("cuerpo de {subject}"),
         opened_by: None,
         attachments: Vec::new(),
+    }
+}
+
+/// A browser without JavaScript: keeps cookies, follows redirects, reads form tokens.
+pub mod web {
+    use reqwest::{Client, StatusCode};
+
+    use super::TestApp;
+
+    pub fn browser() -> Client {
+        Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().expect("client")
+    }
+
+    /// The first form token in a page.
+    pub fn csrf(html: &str) -> String {
+        let start = html.find("name=\"csrf\" value=\"").expect("a form token on the page") + 19;
+        html[start..].split('"').next().unwrap_or_default().to_string()
+    }
+
+    pub async fn get(c: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+        let r = c.get(app.url(path)).send().await.expect("get");
+        (r.status(), r.text().await.expect("body"))
+    }
+
+    pub async fn post(c: &Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
+        let r = c.post(app.url(path)).form(form).send().await.expect("post");
+        (r.status(), r.text().await.expect("body"))
+    }
+
+    /// Signs an agent in at `/agent/login`; returns the dashboard's HTML.
+    pub async fn agent_sign_in(c: &Client, app: &TestApp, email: &str, password: &str) -> String {
+        let (_, html) = get(c, app, "/agent/login").await;
+        let token = csrf(&html);
+        let (status, html) = post(c, app, "/agent/login", &[("csrf", &token), ("email", email), ("password", password)]).await;
+        assert_eq!(status, StatusCode::OK, "signed in: {html}");
+        html
     }
 }

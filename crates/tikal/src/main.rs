@@ -15,8 +15,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, reload};
 
-mod bench_cli;
 mod agent_cli;
+mod bench_cli;
 mod status_cli;
 
 #[derive(Parser)]

@@ -5,26 +5,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::json;
 use tikal_core::EmailAddress;
 use tikal_testkit::TestApp;
-
-fn browser() -> Client {
-    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(5)).build().expect("client")
-}
-
-/// The form token in a page.
-fn csrf(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").expect("a form token on the page") + 19;
-    html[start..].split('"').next().unwrap_or_default().to_string()
-}
-
-async fn get(c: &Client, app: &TestApp, path: &str) -> (StatusCode, String) {
-    let r = c.get(app.url(path)).send().await.expect("get");
-    (r.status(), r.text().await.expect("body"))
-}
-
-async fn post(c: &Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
-    let r = c.post(app.url(path)).form(form).send().await.expect("post");
-    (r.status(), r.text().await.expect("body"))
-}
+use tikal_testkit::web::{browser, csrf, get, post};
 
 /// The links of the queued mail of one kind, as the mail worker makes them.
 pub async fn queued_links(app: &TestApp, kind: &str) -> Vec<String> {

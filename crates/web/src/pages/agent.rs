@@ -184,7 +184,11 @@ struct LanguageForm {
 }
 
 /// Chooses the workspace's language (a cookie shared with the portal).
-async fn language(State(state): State<AppState>, AgentVisitor(v): AgentVisitor, Form(f): Form<LanguageForm>) -> Result<Response, PageError> {
+async fn language(
+    State(state): State<AppState>,
+    AgentVisitor(v): AgentVisitor,
+    Form(f): Form<LanguageForm>,
+) -> Result<Response, PageError> {
     v.check_form(&f.csrf)?;
     let lang = super::Lang::parse(&f.lang).unwrap_or_default();
     let back = f.back.filter(|b| b.starts_with("/agent") && super::local_path(b)).unwrap_or_else(|| "/agent".into());
