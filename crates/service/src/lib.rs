@@ -5,6 +5,7 @@
 mod accounts;
 mod agents;
 mod auth;
+mod callers;
 mod catalog;
 mod config;
 mod error;
@@ -15,6 +16,7 @@ mod tickets;
 pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, Registered, SessionStart, token_hash};
 pub use agents::Membership;
 pub use auth::{Hasher, hash_password, new_api_key};
+pub use callers::Caller;
 pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use error::ServiceError;

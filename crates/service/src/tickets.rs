@@ -262,7 +262,7 @@ impl Desk {
 
     /// The one authorization rule (`tikal_core::authz`), answered as the service answers:
     /// what the caller may not see is "not found", what they may see but not do is forbidden.
-    fn allow(&self, by: &Principal, action: Action, scope: &Scope) -> Result<()> {
+    pub fn allow(&self, by: &Principal, action: Action, scope: &Scope) -> Result<()> {
         let rules = PortalRules { organisation_tickets: self.config.portal.organisation_tickets };
         authz::authorize(by.actor(), action, scope, rules).map_err(|d| match d {
             Denied::Hidden => ServiceError::NotFound("ticket"),

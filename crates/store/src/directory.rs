@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tikal_core::fields::FieldDef;
 use tikal_core::org::{Agent, Department, HelpTopic, Organisation, Requester};
@@ -223,6 +224,45 @@ impl Store {
             .into_iter()
             .map(to_requester)
             .collect()
+    }
+
+    /// Requesters whose name, e-mail or phone contains `text` (case aside), with their phone;
+    /// at most `limit`, by name. A plain substring scan of the requesters (not the tickets)
+    /// until full-text search indexes people too.
+    pub async fn search_requesters(&self, text: &str, limit: u64) -> Result<Vec<(Requester, Option<String>)>> {
+        let escaped: String =
+            text.trim().to_lowercase().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+        if escaped.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = format!("%{escaped}%");
+        let like = |col: requester::Column| Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'));
+        let rows = requester::Entity::find()
+            .filter(
+                Condition::any().add(like(requester::Column::Name)).add(like(requester::Column::Email)).add(like(requester::Column::Phone)),
+            )
+            .order_by_asc(requester::Column::Name)
+            .limit(limit)
+            .all(&self.read)
+            .await?;
+        rows.into_iter()
+            .map(|m| {
+                let phone = m.phone.clone();
+                Ok((to_requester(m)?, phone))
+            })
+            .collect()
+    }
+
+    /// Records a requester's phone number when none is known yet (an operator's note of the
+    /// number a caller rang from never replaces one the requester gave).
+    pub async fn set_requester_phone_if_missing(&self, id: RequesterId, phone: &str) -> Result<()> {
+        requester::Entity::update_many()
+            .col_expr(requester::Column::Phone, Expr::value(phone.to_string()))
+            .filter(requester::Column::Id.eq(id.get()))
+            .filter(requester::Column::Phone.is_null())
+            .exec(&self.write)
+            .await?;
+        Ok(())
     }
 
     pub async fn requester_by_email(&self, email: &EmailAddress) -> Result<Option<Requester>> {

@@ -178,3 +178,154 @@ async fn the_agent_create_command_makes_an_agent_who_can_sign_in() {
     assert!(access.allows(dept, tikal_core::Permission::TicketReply));
     app.stop().await;
 }
+
+/// A client that does not follow redirects, with the cookies of `c`'s sign-in copied over.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+fn intake_form(token: &str, fields: &[(&str, &str)]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new().text("csrf", token.to_string());
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form
+}
+
+#[tokio::test]
+async fn an_operator_registers_calls_on_behalf_of_requesters() {
+    let app = TestApp::spawn().await;
+    let level1 = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let infra = app.department("Infraestructura Tecnológica").await;
+    let (_, password) = app.agent_with_password("operador@gob.example", "agent", &[level1]).await;
+    let earlier = app.open_ticket("La impresora del piso 2 no imprime", "rosa.chavez@gob.example").await;
+    if earlier["department"]["id"] != level1.get() {
+        let r = app
+            .patch(&format!("/api/v1/tickets/{}", earlier["number"].as_str().expect("n")), &json!({"department_id": level1.get()}))
+            .await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    let c = no_redirects();
+    let (_, html) = get(&c, &app, "/agent/login").await;
+    let token = csrf(&html);
+    let r = c
+        .post(app.url("/agent/login"))
+        .form(&[("csrf", token.as_str()), ("email", "operador@gob.example"), ("password", &password)])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // Find the caller by part of her name; her earlier ticket and similar ones show.
+    let (status, html) = get(&c, &app, "/agent/tickets/new?who=Chavez").await;
+    assert_eq!(status, StatusCode::OK);
+    let found = html.split("id=\"found\"").nth(1).expect("a list of callers");
+    let start = found.find("requester=").expect("a link to choose her") + 10;
+    let id: String = found[start..].chars().take_while(char::is_ascii_digit).collect();
+    let (_, html) = get(&c, &app, &format!("/agent/tickets/new?requester={id}&subject=Impresora%20atascada")).await;
+    assert!(html.split("id=\"earlier\"").nth(1).is_some_and(|l| l.contains(earlier["number"].as_str().expect("n"))), "{html}");
+    assert!(html.split("id=\"similar\"").nth(1).is_some_and(|l| l.contains(earlier["number"].as_str().expect("n"))), "{html}");
+    let token = csrf(&html);
+
+    // A mistake keeps what was typed.
+    let form = intake_form(
+        &token,
+        &[("requester", &id), ("channel", "whatsapp"), ("impact", "3"), ("urgency", "3"), ("subject", ""), ("body", "Se atasca el papel")],
+    );
+    let r = c.post(app.url("/agent/tickets/new")).multipart(form).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.expect("body");
+    assert!(html.contains("Se atasca el papel") && html.contains("id=\"subject-error\""), "{html}");
+
+    // Registered for the known caller, from WhatsApp, priority from impact and urgency.
+    let form = intake_form(
+        &token,
+        &[
+            ("requester", &id),
+            ("channel", "whatsapp"),
+            ("department", &level1.get().to_string()),
+            ("type", "incident"),
+            ("impact", "3"),
+            ("urgency", "3"),
+            ("subject", "Impresora atascada"),
+            ("body", "Se atasca el papel en la bandeja 2"),
+        ],
+    );
+    let r = c.post(app.url("/agent/tickets/new")).multipart(form).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().expect("location").to_string();
+    let number = to.strip_prefix("/agent/tickets/").and_then(|n| n.strip_suffix("?created=1")).expect("the desk of the new ticket");
+    let t: serde_json::Value = app.get(&format!("/api/v1/tickets/{number}")).await.json().await.expect("json");
+    assert_eq!(t["channel"], "whatsapp");
+    assert_eq!(t["priority"], 5);
+    assert_eq!(t["department"]["id"], level1.get());
+    assert_eq!(t["requester"]["email"], "rosa.chavez@gob.example");
+
+    // A new caller, by phone, with the number they rang from kept.
+    let form = intake_form(
+        &token,
+        &[
+            ("name", "Pedro Flores"),
+            ("email", "pedro.flores@gob.example"),
+            ("phone", "+591 2 2201234"),
+            ("channel", "phone"),
+            ("impact", "1"),
+            ("urgency", "2"),
+            ("subject", "Crear usuario para nuevo funcionario"),
+            ("body", "Ingresa el lunes a Contabilidad"),
+        ],
+    );
+    let r = c.post(app.url("/agent/tickets/new")).multipart(form).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, html) = get(&c, &app, "/agent/tickets/new?who=2201234").await;
+    assert!(html.contains("pedro.flores@gob.example"), "found by phone: {html}");
+
+    // Not in a department her role does not reach.
+    let form = intake_form(
+        &token,
+        &[
+            ("name", "Pedro Flores"),
+            ("email", "pedro.flores@gob.example"),
+            ("channel", "phone"),
+            ("department", &infra.get().to_string()),
+            ("impact", "1"),
+            ("urgency", "1"),
+            ("subject", "Servidor caído"),
+            ("body", "No responde"),
+        ],
+    );
+    let r = c.post(app.url("/agent/tickets/new")).multipart(form).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "another department's queue is not hers");
+    let (_, html) = get(&c, &app, "/agent/tickets/new").await;
+    assert!(!html.contains("Infraestructura Tecnológica"), "nor offered");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_only_agent_cannot_search_callers_or_register() {
+    let app = TestApp::spawn().await;
+    let level1 = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let (_, password) = app.agent_with_password("consulta@gob.example", "read_only", &[level1]).await;
+    let c = browser();
+    let html = agent_sign_in(&c, &app, "consulta@gob.example", &password).await;
+    let (status, _) = get(&c, &app, "/agent/tickets/new?who=juan").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let token = csrf(&html);
+    let form = intake_form(
+        &token,
+        &[
+            ("name", "Juan"),
+            ("email", "juan@gob.example"),
+            ("channel", "phone"),
+            ("impact", "1"),
+            ("urgency", "1"),
+            ("subject", "Hola"),
+            ("body", "x"),
+        ],
+    );
+    let r = c.post(app.url("/agent/tickets/new")).multipart(form).send().await.expect("post");
+    assert!(r.status() == StatusCode::NOT_FOUND || r.status() == StatusCode::FORBIDDEN, "{}", r.status());
+    assert_eq!(app.desk.store().count_tickets().await.expect("count"), 0);
+    app.stop().await;
+}

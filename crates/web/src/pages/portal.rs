@@ -1,7 +1,7 @@
 //! The requester portal: home, my tickets, opening a ticket, the ticket view with reply and the
 //! resolution step, status check by link, and the profile.
 
-mod forms;
+pub(super) mod forms;
 mod profile;
 mod status;
 
@@ -304,7 +304,7 @@ async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Resul
     }
 }
 
-fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
+pub(super) fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
     let mb = (state.desk.config().max_attachment_bytes / (1024 * 1024)).to_string();
     c.t2("error-too-large", "name", name, "mb", &mb)
 }

@@ -16,6 +16,9 @@ use tikal_store::{BlobStore, StoreError};
 use super::super::Lang;
 use super::super::auth::FieldErrors;
 
+/// The fields of the agents' register-on-behalf form besides the portal's.
+pub const STAFF_FIELDS: [&str; 7] = ["requester", "phone", "channel", "department", "type", "impact", "urgency"];
+
 /// A text field longer than this is refused (the longest, a message body, takes 64 KiB).
 const MAX_TEXT_FIELD: usize = 128 * 1024;
 
@@ -30,6 +33,8 @@ pub struct TicketForm {
     pub body: String,
     /// Custom field values by key; several for a multi-select.
     pub fields: BTreeMap<String, Vec<String>>,
+    /// The fields only staff forms carry (`STAFF_FIELDS`): requester, channel, department...
+    pub staff: BTreeMap<&'static str, String>,
     pub uploads: Vec<Upload>,
 }
 
@@ -103,6 +108,8 @@ pub async fn parse_ticket_form(
             other => {
                 if let Some(key) = other.strip_prefix("cf_") {
                     form.fields.entry(key.to_string()).or_default().push(value);
+                } else if let Some(known) = STAFF_FIELDS.iter().find(|k| **k == other) {
+                    form.staff.insert(known, value);
                 }
             }
         }
