@@ -414,6 +414,16 @@ impl Desk {
         .map(|_| ())
     }
 
+    /// Copies a requester on the ticket by address, registering the address if it is new.
+    pub async fn add_cc(&self, by: &Principal, number: &TicketNumber, email: &EmailAddress, name: Option<PersonName>) -> Result<Collaborator> {
+        let (_, scope) = self.visible(by, number).await?;
+        self.allow(by, Action::Collaborate, &scope)?;
+        let name = name.unwrap_or_else(|| PersonName::from_email(email));
+        let who = Collaborator::Requester(self.store.ensure_requester(email, &name, tikal_store::now()).await?);
+        self.add_collaborator(by, number, who).await?;
+        Ok(who)
+    }
+
     pub async fn remove_collaborator(&self, by: &Principal, number: &TicketNumber, who: Collaborator) -> Result<()> {
         let (t, _) = self.visible(by, number).await?;
         if !self.store.collaborators(t.id).await?.iter().any(|(_, c)| *c == who) {
