@@ -375,7 +375,8 @@ mod tests {
     #[test]
     fn every_action_for_an_allowed_and_a_refused_agent() {
         use Permission as P;
-        let (open, resolved, closed, pending) = (StateCategory::Open, StateCategory::Resolved, StateCategory::Closed, StateCategory::Pending);
+        let (open, resolved, closed, pending) =
+            (StateCategory::Open, StateCategory::Resolved, StateCategory::Closed, StateCategory::Pending);
         // action, the permission it needs (None: agents never do it)
         let table: &[(Action, Option<Permission>)] = &[
             (Action::View, Some(P::TicketView)),

@@ -215,13 +215,7 @@ pub fn collaborator_event(who: Collaborator, added: bool, by: &Author, now: Date
 }
 
 /// The events recording a link added (or removed) on both tickets, each naming the other.
-pub fn link_events(
-    this: (&Ticket, LinkKind),
-    other: &Ticket,
-    added: bool,
-    by: &Author,
-    now: DateTime<Utc>,
-) -> (TicketEvent, TicketEvent) {
+pub fn link_events(this: (&Ticket, LinkKind), other: &Ticket, added: bool, by: &Author, now: DateTime<Utc>) -> (TicketEvent, TicketEvent) {
     let (t, kind) = this;
     let describe = |k: LinkKind, n: &crate::TicketNumber| Some(format!("{k} {n}"));
     let (mine, theirs) = (describe(kind, &other.number), describe(kind.inverse(), &t.number));
@@ -306,9 +300,8 @@ pub fn may_manage_canned(actor: Actor<'_>, me: Option<AgentId>, owner: CannedOwn
         (Actor::Integration, _) => Ok(()),
         (Actor::Agent(_), CannedOwner::Personal(a)) if me == Some(a) => Ok(()),
         (Actor::Agent(access), CannedOwner::Department(d)) => {
-            authz::authorize(actor, Action::ManageCanned, &Scope::department(d), PortalRules::default()).map_err(|_| {
-                if access.allows(d, Permission::TicketView) { Denied::Forbidden } else { Denied::Hidden }
-            })
+            authz::authorize(actor, Action::ManageCanned, &Scope::department(d), PortalRules::default())
+                .map_err(|_| if access.allows(d, Permission::TicketView) { Denied::Forbidden } else { Denied::Hidden })
         }
         (Actor::Agent(access), CannedOwner::Desk) if access.all => Ok(()),
         (Actor::Agent(_), CannedOwner::Desk) => Err(Denied::Forbidden),

@@ -345,7 +345,11 @@ impl Desk {
             self.allow(by, Action::Link, sa)?;
             self.allow(by, Action::Link, sb)?;
             let (mine, theirs) = link_events((a, kind), b, true, &by.author(), now);
-            Ok((Change { events: vec![mine], ..Default::default() }, Change { events: vec![theirs], ..Default::default() }, DeskWrite::Link(stored)))
+            Ok((
+                Change { events: vec![mine], ..Default::default() },
+                Change { events: vec![theirs], ..Default::default() },
+                DeskWrite::Link(stored),
+            ))
         })
         .await
         .map_err(|e| match e {
@@ -359,13 +363,18 @@ impl Desk {
     pub async fn unlink(&self, by: &Principal, number: &TicketNumber, other: &TicketNumber) -> Result<()> {
         let (a, _) = self.visible(by, number).await?;
         let (b, _) = self.visible(by, other).await?;
-        let existing = self.store.links(a.id).await?.into_iter().find(|l| l.seen_from(a.id).0 == b.id).ok_or(ServiceError::NotFound("link"))?;
+        let existing =
+            self.store.links(a.id).await?.into_iter().find(|l| l.seen_from(a.id).0 == b.id).ok_or(ServiceError::NotFound("link"))?;
         let kind = existing.seen_from(a.id).1;
         self.change_two(by, number, other, |a, sa, b, sb, now| {
             self.allow(by, Action::Link, sa)?;
             self.allow(by, Action::Link, sb)?;
             let (mine, theirs) = link_events((a, kind), b, false, &by.author(), now);
-            Ok((Change { events: vec![mine], ..Default::default() }, Change { events: vec![theirs], ..Default::default() }, DeskWrite::Unlink(existing)))
+            Ok((
+                Change { events: vec![mine], ..Default::default() },
+                Change { events: vec![theirs], ..Default::default() },
+                DeskWrite::Unlink(existing),
+            ))
         })
         .await?;
         Ok(())
@@ -415,7 +424,13 @@ impl Desk {
     }
 
     /// Copies a requester on the ticket by address, registering the address if it is new.
-    pub async fn add_cc(&self, by: &Principal, number: &TicketNumber, email: &EmailAddress, name: Option<PersonName>) -> Result<Collaborator> {
+    pub async fn add_cc(
+        &self,
+        by: &Principal,
+        number: &TicketNumber,
+        email: &EmailAddress,
+        name: Option<PersonName>,
+    ) -> Result<Collaborator> {
         let (_, scope) = self.visible(by, number).await?;
         self.allow(by, Action::Collaborate, &scope)?;
         let name = name.unwrap_or_else(|| PersonName::from_email(email));
@@ -516,7 +531,9 @@ impl Desk {
 
     fn canned_filter(by: &Principal) -> Result<CannedFilter> {
         match by {
-            Principal::Agent { id, access, .. } => Ok(CannedFilter { all: false, agent: Some(*id), departments: access.visible_departments() }),
+            Principal::Agent { id, access, .. } => {
+                Ok(CannedFilter { all: false, agent: Some(*id), departments: access.visible_departments() })
+            }
             Principal::ApiKey { .. } | Principal::System => Ok(CannedFilter { all: true, ..Default::default() }),
             _ => Err(ServiceError::Forbidden),
         }
@@ -622,7 +639,10 @@ mod tests {
         assert_eq!(out, "Estimada Ana Pérez: su ticket 000042 está listo.");
         assert_eq!(render_template("<b>{{ requester_name }}</b>", &vars()).expect("plain text"), "<b>Ana Pérez</b>", "not escaped");
         assert!(render_template("{{ unknown_variable }}", &vars()).is_err(), "unknown variables are errors");
-        assert!(render_template("{% for x in range(100000) %}{% for y in range(100000) %}.{% endfor %}{% endfor %}", &vars()).is_err(), "fuel runs out");
+        assert!(
+            render_template("{% for x in range(100000) %}{% for y in range(100000) %}.{% endfor %}{% endfor %}", &vars()).is_err(),
+            "fuel runs out"
+        );
         assert!(render_template("{{ requester_name", &vars()).is_err(), "syntax");
         assert!(render_template("{% include 'x' %}", &vars()).is_err(), "no templates to load");
         assert!(validate_template("Hola {{ requester_name }}, {{ agent_name }} ({{ department }}, {{ status }}, {{ subject }})").is_ok());

@@ -426,7 +426,13 @@ impl Desk {
     /// Like `post_message`, refused with `DomainError::ThreadChanged` when the thread has an
     /// entry newer than `last_seen` (the newest entry the writer's page showed).
     #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
-    pub async fn post_message_seen(&self, by: &Principal, number: &TicketNumber, msg: PostMessage, last_seen: Option<EntryId>) -> Result<EntryId> {
+    pub async fn post_message_seen(
+        &self,
+        by: &Principal,
+        number: &TicketNumber,
+        msg: PostMessage,
+        last_seen: Option<EntryId>,
+    ) -> Result<EntryId> {
         let seen_version = match last_seen {
             Some(seen) => Some(self.check_seen(by, number, seen).await?),
             None => None,

@@ -74,12 +74,26 @@ entity!(agent_api_key, "agent_api_keys", {
 pub enum DeskWrite {
     Nothing,
     /// The ticket's solution (replaces an earlier one: a returned resolution is solved again).
-    Solution { ticket: TicketId, body: String, author: Author, author_name: String },
-    Merge { merged: TicketId, survivor: TicketId },
+    Solution {
+        ticket: TicketId,
+        body: String,
+        author: Author,
+        author_name: String,
+    },
+    Merge {
+        merged: TicketId,
+        survivor: TicketId,
+    },
     Link(StoredLink),
     Unlink(StoredLink),
-    AddCollaborator { ticket: TicketId, who: Collaborator },
-    RemoveCollaborator { ticket: TicketId, who: Collaborator },
+    AddCollaborator {
+        ticket: TicketId,
+        who: Collaborator,
+    },
+    RemoveCollaborator {
+        ticket: TicketId,
+        who: Collaborator,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -187,11 +201,8 @@ async fn write_extra(txn: &DatabaseTransaction, write: &DeskWrite, at: DateTime<
                 .await?;
         }
         DeskWrite::Merge { merged, survivor } => {
-            let row = ticket_merge::ActiveModel {
-                merged_id: Set(merged.get()),
-                survivor_id: Set(survivor.get()),
-                created_at: Set(micros(at)),
-            };
+            let row =
+                ticket_merge::ActiveModel { merged_id: Set(merged.get()), survivor_id: Set(survivor.get()), created_at: Set(micros(at)) };
             ticket_merge::Entity::insert(row).exec_without_returning(txn).await?;
         }
         DeskWrite::Link(l) => {
@@ -209,12 +220,8 @@ async fn write_extra(txn: &DatabaseTransaction, write: &DeskWrite, at: DateTime<
                 Collaborator::Agent(a) => (Some(a.get()), None),
                 Collaborator::Requester(r) => (None, Some(r.get())),
             };
-            let row = collaborator::ActiveModel {
-                id: NotSet,
-                ticket_id: Set(ticket.get()),
-                agent_id: Set(agent),
-                requester_id: Set(requester),
-            };
+            let row =
+                collaborator::ActiveModel { id: NotSet, ticket_id: Set(ticket.get()), agent_id: Set(agent), requester_id: Set(requester) };
             collaborator::Entity::insert(row).exec_without_returning(txn).await?;
         }
         DeskWrite::RemoveCollaborator { ticket, who } => {

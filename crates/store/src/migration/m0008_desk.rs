@@ -93,12 +93,9 @@ impl MigrationTrait for Migration {
         m.create_index(index("ticket_links_pair", "ticket_links", &["low_id", "high_id"]).unique().to_owned()).await?;
         m.create_index(index("ticket_links_high", "ticket_links", &["high_id"])).await?;
         // Collaborators existed without use: one row per person and ticket from now on.
-        m.create_index(index("ticket_collaborators_agent", "ticket_collaborators", &["ticket_id", "agent_id"]).unique().to_owned())
+        m.create_index(index("ticket_collaborators_agent", "ticket_collaborators", &["ticket_id", "agent_id"]).unique().to_owned()).await?;
+        m.create_index(index("ticket_collaborators_requester", "ticket_collaborators", &["ticket_id", "requester_id"]).unique().to_owned())
             .await?;
-        m.create_index(
-            index("ticket_collaborators_requester", "ticket_collaborators", &["ticket_id", "requester_id"]).unique().to_owned(),
-        )
-        .await?;
         m.create_table(
             Table::create()
                 .table("ticket_presence")

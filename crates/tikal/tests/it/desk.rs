@@ -46,7 +46,8 @@ async fn delete(app: &TestApp, key: &str, path: &str) -> (StatusCode, Value) {
 
 /// Opens a ticket in `dept` with the full-access key; returns its number.
 async fn open_in(app: &TestApp, dept: DepartmentId, subject: &str, email: &str) -> String {
-    let body = json!({"subject": subject, "message": format!("Mensaje de {email}"), "requester": {"email": email}, "department_id": dept.get()});
+    let body =
+        json!({"subject": subject, "message": format!("Mensaje de {email}"), "requester": {"email": email}, "department_id": dept.get()});
     let (status, t) = post(app, &app.key, "/api/v1/tickets", body).await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
     t["number"].as_str().expect("number").to_string()
@@ -77,7 +78,8 @@ async fn escalation_resolution_and_the_supervisors_review_loop() {
     let operador = agent(&app, "operador@gob.example", "agent", &[nivel1]).await;
     let tecnico = agent(&app, "tecnico@gob.example", "agent", &[nivel2]).await;
     let supervisora = agent(&app, "supervisora@gob.example", "supervisor", &[nivel2]).await;
-    let (status, _) = call(&app, &operador.key, reqwest::Method::PUT, &format!("/api/v1/departments/{nivel1}/rules"), Some(rules(None, None))).await;
+    let (status, _) =
+        call(&app, &operador.key, reqwest::Method::PUT, &format!("/api/v1/departments/{nivel1}/rules"), Some(rules(None, None))).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "agents do not set department rules");
 
     let n = open_in(&app, nivel1, "No funciona el correo", "ana@gob.example").await;
@@ -118,11 +120,14 @@ async fn escalation_resolution_and_the_supervisors_review_loop() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Returned once with a reason, solved again, then approved: closed, the requester told.
-    let (status, body) = post(&app, &supervisora.key, &format!("{t}/resolution"), json!({"action": "return", "reason": "Falta confirmar con la usuaria"})).await;
+    let (status, body) =
+        post(&app, &supervisora.key, &format!("{t}/resolution"), json!({"action": "return", "reason": "Falta confirmar con la usuaria"}))
+            .await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("open")));
     let (_, queue) = get(&app, &supervisora.key, "/api/v1/review-queue").await;
     assert!(numbers(&queue).is_empty());
-    let (status, _) = post(&app, &tecnico.key, &format!("{t}/resolve"), json!({"solution": "Confirmado con la usuaria: ya recibe correo"})).await;
+    let (status, _) =
+        post(&app, &tecnico.key, &format!("{t}/resolve"), json!({"solution": "Confirmado con la usuaria: ya recibe correo"})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = post(&app, &supervisora.key, &format!("{t}/resolution"), json!({"action": "approve"})).await;
     assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("closed")));
@@ -141,7 +146,9 @@ async fn escalation_resolution_and_the_supervisors_review_loop() {
 
 #[tokio::test]
 async fn transfer_needs_a_reason_and_the_desk_wide_review_applies_without_department_rules() {
-    let app = TestApp::spawn_with(|s| s.desk.resolution = Some(tikal_core::ResolutionPolicy { approval_required: true, ..Default::default() })).await;
+    let app =
+        TestApp::spawn_with(|s| s.desk.resolution = Some(tikal_core::ResolutionPolicy { approval_required: true, ..Default::default() }))
+            .await;
     let mesa = app.department("Mesa de Ayuda").await;
     let redes = app.department("Redes").await;
     let operador = agent(&app, "operador@gob.example", "agent", &[mesa, redes]).await;
@@ -151,7 +158,8 @@ async fn transfer_needs_a_reason_and_the_desk_wide_review_applies_without_depart
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, body) = post(&app, &operador.key, &format!("{t}/transfer"), json!({"department_id": 999, "reason": "x"})).await;
     assert_eq!((status, code(&body)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"));
-    let (status, body) = post(&app, &operador.key, &format!("{t}/transfer"), json!({"department_id": redes.get(), "reason": "Es un switch"})).await;
+    let (status, body) =
+        post(&app, &operador.key, &format!("{t}/transfer"), json!({"department_id": redes.get(), "reason": "Es un switch"})).await;
     assert_eq!((status, body["department"]["id"].as_i64()), (StatusCode::OK, Some(redes.get())));
     let (_, body) = post(&app, &operador.key, &format!("{t}/resolve"), json!({"solution": "Se cambió el puerto"})).await;
     assert_eq!(body["resolution_approved"], false, "the desk-wide policy asks for review");
@@ -209,7 +217,8 @@ async fn merging_combines_threads_and_links_read_both_ways() {
     let links = format!("/api/v1/tickets/{survivor}/links");
     let (status, _) = post(&app, &ana.key, &links, json!({"ticket": other, "kind": "parent_of"})).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, body) = post(&app, &ana.key, &format!("/api/v1/tickets/{other}/links"), json!({"ticket": survivor, "kind": "related"})).await;
+    let (status, body) =
+        post(&app, &ana.key, &format!("/api/v1/tickets/{other}/links"), json!({"ticket": survivor, "kind": "related"})).await;
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "already_linked"));
     let (status, body) = post(&app, &ana.key, &links, json!({"ticket": survivor, "kind": "related"})).await;
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "same_ticket"));
@@ -269,8 +278,12 @@ async fn collaborators_time_presence_and_the_collision_check() {
     let (status, _) = post(&app, &ana.key, &format!("{t}/presence"), json!({"activity": "viewing"})).await;
     assert_eq!(status, StatusCode::OK);
     let (_, seen) = post(&app, &beto.key, &format!("{t}/presence"), json!({"activity": "replying"})).await;
-    let mut who: Vec<(String, String)> =
-        seen.as_array().expect("list").iter().map(|p| (p["agent_name"].as_str().unwrap_or_default().into(), p["activity"].as_str().unwrap_or_default().into())).collect();
+    let mut who: Vec<(String, String)> = seen
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|p| (p["agent_name"].as_str().unwrap_or_default().into(), p["activity"].as_str().unwrap_or_default().into()))
+        .collect();
     who.sort();
     assert_eq!(who, vec![("ana.agente@gob.example".into(), "viewing".into()), ("beto.agente@gob.example".into(), "replying".into())]);
     let (status, _) = post(&app, &app.key, &format!("{t}/presence"), json!({"activity": "viewing"})).await;
@@ -282,14 +295,17 @@ async fn collaborators_time_presence_and_the_collision_check() {
     // Collision: a reply based on an old view of the thread is refused.
     let (_, thread) = get(&app, &ana.key, &format!("{t}/thread")).await;
     let seen_id = thread["entries"].as_array().and_then(|e| e.last()).and_then(|e| e["id"].as_i64()).expect("latest");
-    let (status, _) = post(&app, &beto.key, &format!("{t}/messages"), json!({"kind": "note", "body": "Lo tomo yo", "last_seen_entry_id": seen_id})).await;
+    let (status, _) =
+        post(&app, &beto.key, &format!("{t}/messages"), json!({"kind": "note", "body": "Lo tomo yo", "last_seen_entry_id": seen_id})).await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = post(&app, &ana.key, &format!("{t}/messages"), json!({"kind": "reply", "body": "Hola Eva", "last_seen_entry_id": seen_id})).await;
+    let (status, body) =
+        post(&app, &ana.key, &format!("{t}/messages"), json!({"kind": "reply", "body": "Hola Eva", "last_seen_entry_id": seen_id})).await;
     assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "thread_changed"), "{body}");
     let (_, thread) = get(&app, &ana.key, &format!("{t}/thread")).await;
     let newest = thread["entries"].as_array().and_then(|e| e.last()).and_then(|e| e["id"].as_i64()).expect("latest");
     assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains(&newest.to_string())));
-    let (status, _) = post(&app, &ana.key, &format!("{t}/messages"), json!({"kind": "reply", "body": "Hola Eva", "last_seen_entry_id": newest})).await;
+    let (status, _) =
+        post(&app, &ana.key, &format!("{t}/messages"), json!({"kind": "reply", "body": "Hola Eva", "last_seen_entry_id": newest})).await;
     assert_eq!(status, StatusCode::CREATED);
 }
 
@@ -303,24 +319,34 @@ async fn canned_responses_are_shared_by_department_and_filled_in() {
     let rita = agent(&app, "rita@gob.example", "agent", &[redes]).await;
     let n = open_in(&app, mesa, "Clave del correo", "eva.perez@gob.example").await;
 
-    let body = "Estimada {{ requester_name }}: su ticket {{ ticket_number }} ({{ subject }}) está {{ status }}. Atentamente, {{ agent_name }}";
+    let body =
+        "Estimada {{ requester_name }}: su ticket {{ ticket_number }} ({{ subject }}) está {{ status }}. Atentamente, {{ agent_name }}";
     let (status, mine) = post(&app, &ana.key, "/api/v1/canned-responses", json!({"title": "Saludo", "body": body})).await;
     assert_eq!((status, mine["scope"].as_str()), (StatusCode::CREATED, Some("personal")), "{mine}");
     let (status, bad) = post(&app, &ana.key, "/api/v1/canned-responses", json!({"title": "Mal", "body": "Hola {{ contraseña }}"})).await;
     assert_eq!((status, code(&bad)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"), "validated on save");
-    let (status, shared) =
-        post(&app, &ana.key, "/api/v1/canned-responses", json!({"title": "Reinicio", "body": "Reinicie el equipo.", "department_id": mesa.get()})).await;
+    let (status, shared) = post(
+        &app,
+        &ana.key,
+        "/api/v1/canned-responses",
+        json!({"title": "Reinicio", "body": "Reinicie el equipo.", "department_id": mesa.get()}),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, _) = post(&app, &ana.key, "/api/v1/canned-responses", json!({"title": "x", "body": "y", "department_id": redes.get()})).await;
+    let (status, _) =
+        post(&app, &ana.key, "/api/v1/canned-responses", json!({"title": "x", "body": "y", "department_id": redes.get()})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another department's");
-    let (status, _) = post(&app, &lector.key, "/api/v1/canned-responses", json!({"title": "x", "body": "y", "department_id": mesa.get()})).await;
+    let (status, _) =
+        post(&app, &lector.key, "/api/v1/canned-responses", json!({"title": "x", "body": "y", "department_id": mesa.get()})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "read only");
     let (status, _) = post(&app, &ana.key, "/api/v1/canned-responses", json!({"title": "x", "body": "y", "shared": true})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the desk's are for administrators");
-    let (status, _) = post(&app, &app.key, "/api/v1/canned-responses", json!({"title": "Cierre", "body": "Gracias.", "shared": true})).await;
+    let (status, _) =
+        post(&app, &app.key, "/api/v1/canned-responses", json!({"title": "Cierre", "body": "Gracias.", "shared": true})).await;
     assert_eq!(status, StatusCode::CREATED);
 
-    let titles = |v: &Value| v.as_array().expect("list").iter().map(|c| c["title"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>();
+    let titles =
+        |v: &Value| v.as_array().expect("list").iter().map(|c| c["title"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>();
     let (_, for_ana) = get(&app, &ana.key, "/api/v1/canned-responses").await;
     assert_eq!(titles(&for_ana), vec!["Cierre", "Reinicio", "Saludo"]);
     let (_, for_rita) = get(&app, &rita.key, "/api/v1/canned-responses").await;
@@ -338,7 +364,14 @@ async fn canned_responses_are_shared_by_department_and_filled_in() {
     );
     let (status, _) = post(&app, &rita.key, &format!("/api/v1/canned-responses/{}/render", shared["id"]), json!({"ticket": n})).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, changed) = call(&app, &ana.key, reqwest::Method::PATCH, &format!("/api/v1/canned-responses/{}", mine["id"]), Some(json!({"title": "Saludo formal", "body": "Estimada {{ requester_name }}"}))).await;
+    let (status, changed) = call(
+        &app,
+        &ana.key,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/canned-responses/{}", mine["id"]),
+        Some(json!({"title": "Saludo formal", "body": "Estimada {{ requester_name }}"})),
+    )
+    .await;
     assert_eq!((status, changed["title"].as_str()), (StatusCode::OK, Some("Saludo formal")));
     let (status, _) = delete(&app, &ana.key, &format!("/api/v1/canned-responses/{}", mine["id"])).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
