@@ -53,6 +53,45 @@ pub struct PresenceView {
     pub seen_at: DateTime<Utc>,
 }
 
+/// What the agent may do on a ticket, for the desk page's buttons (each from the one rule).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeskActions {
+    pub reply: bool,
+    pub note: bool,
+    pub edit: bool,
+    pub assign: bool,
+    pub transfer: bool,
+    /// Transfer is allowed and the department names a next level.
+    pub escalate: bool,
+    pub resolve: bool,
+    pub review: bool,
+    pub merge: bool,
+    pub link: bool,
+    pub collaborate: bool,
+    pub log_time: bool,
+}
+
+/// Everything the ticket desk page shows, read with one visibility check.
+#[derive(Debug, Clone)]
+pub struct TicketDesk {
+    pub ticket: Ticket,
+    pub requester: Option<Requester>,
+    /// The combined thread (with tickets merged into this one), oldest first.
+    pub entries: Vec<ThreadEntry>,
+    pub attachments: Vec<AttachmentMeta>,
+    /// The newest entry: send it back as `last_seen` with a reply (collision check).
+    pub latest_entry: Option<EntryId>,
+    pub solution: Option<SolutionRow>,
+    pub merged_into: Option<TicketNumber>,
+    pub links: Vec<LinkedTicket>,
+    pub collaborators: Vec<CollaboratorView>,
+    pub time: TimeSheet,
+    /// Agents on the ticket in the last minute, the caller included.
+    pub presence: Vec<PresenceView>,
+    pub rules: DepartmentRules,
+    pub may: DeskActions,
+}
+
 /// The variables a canned response may use, documented for the people who write them.
 pub const CANNED_VARIABLES: &[&str] =
     &["requester_name", "requester_email", "ticket_number", "subject", "agent_name", "department", "status"];
@@ -233,6 +272,47 @@ impl Desk {
         .await
     }
 
+    /// The whole desk page of a ticket for staff (one visibility check, then each part).
+    #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
+    pub async fn ticket_desk(&self, by: &Principal, number: &TicketNumber) -> Result<TicketDesk> {
+        let (t, scope) = self.visible(by, number).await?;
+        self.allow(by, Action::ViewInternal, &scope)?;
+        let catalog = self.catalog().await?;
+        let rules = self.rules_of(&catalog, t.department_id);
+        let ok = |a: Action| self.allow(by, a, &scope).is_ok();
+        let resolved = StateCategory::Resolved;
+        let may = DeskActions {
+            reply: ok(Action::Reply),
+            note: ok(Action::Note),
+            edit: ok(Action::Edit),
+            assign: ok(Action::Assign),
+            transfer: ok(Action::Transfer),
+            escalate: ok(Action::Escalate) && rules.next_level.is_some(),
+            resolve: t.status.category() != resolved && ok(Action::SetStatus { from: t.status.category(), to: resolved }),
+            review: t.status.category() == resolved && !t.resolution_approved && ok(Action::ReviewResolution),
+            merge: ok(Action::Merge),
+            link: ok(Action::Link),
+            collaborate: ok(Action::Collaborate),
+            log_time: ok(Action::LogTime),
+        };
+        let (entries, attachments) = self.combined_thread(&t, true).await?;
+        Ok(TicketDesk {
+            requester: self.store.requesters_by_ids(&[t.requester_id]).await?.pop(),
+            latest_entry: entries.last().map(|e| e.id),
+            solution: self.store.solution(t.id).await?,
+            merged_into: self.merged_into_of(by, &t).await?,
+            links: self.links_of(by, &t).await?,
+            collaborators: self.collaborators_of(&t).await?,
+            time: self.time_sheet_of(&t).await?,
+            presence: self.presence_of(&t).await?,
+            entries,
+            attachments,
+            rules,
+            may,
+            ticket: t,
+        })
+    }
+
     /// The recorded solution, for whoever may see the ticket (the requester too).
     pub async fn solution(&self, by: &Principal, number: &TicketNumber) -> Result<Option<SolutionRow>> {
         let (t, _) = self.visible(by, number).await?;
@@ -298,6 +378,10 @@ impl Desk {
     /// The ticket this one was merged into, if it was and the caller may see it.
     pub async fn merged_into(&self, by: &Principal, number: &TicketNumber) -> Result<Option<TicketNumber>> {
         let (t, _) = self.visible(by, number).await?;
+        self.merged_into_of(by, &t).await
+    }
+
+    async fn merged_into_of(&self, by: &Principal, t: &Ticket) -> Result<Option<TicketNumber>> {
         let Some(id) = self.store.merged_into(t.id).await? else { return Ok(None) };
         let Some(survivor) = self.store.ticket_by_id(id).await? else { return Ok(None) };
         Ok(self.ticket(by, &survivor.number).await.ok().map(|s| s.number))
@@ -383,6 +467,10 @@ impl Desk {
     /// The ticket's links, both directions, to the tickets the caller may see.
     pub async fn links(&self, by: &Principal, number: &TicketNumber) -> Result<Vec<LinkedTicket>> {
         let (t, _) = self.visible(by, number).await?;
+        self.links_of(by, &t).await
+    }
+
+    async fn links_of(&self, by: &Principal, t: &Ticket) -> Result<Vec<LinkedTicket>> {
         let mut out = Vec::new();
         for l in self.store.links(t.id).await? {
             let (other, kind) = l.seen_from(t.id);
@@ -457,6 +545,10 @@ impl Desk {
     pub async fn collaborators(&self, by: &Principal, number: &TicketNumber) -> Result<Vec<CollaboratorView>> {
         let (t, scope) = self.visible(by, number).await?;
         self.allow(by, Action::ViewInternal, &scope)?;
+        self.collaborators_of(&t).await
+    }
+
+    async fn collaborators_of(&self, t: &Ticket) -> Result<Vec<CollaboratorView>> {
         let mut out = Vec::new();
         for (id, who) in self.store.collaborators(t.id).await? {
             let (name, email) = match who {
@@ -478,6 +570,10 @@ impl Desk {
     pub async fn time_sheet(&self, by: &Principal, number: &TicketNumber) -> Result<TimeSheet> {
         let (t, scope) = self.visible(by, number).await?;
         self.allow(by, Action::ViewInternal, &scope)?;
+        self.time_sheet_of(&t).await
+    }
+
+    async fn time_sheet_of(&self, t: &Ticket) -> Result<TimeSheet> {
         let rows = self.store.time_entries(t.id).await?;
         let mut entries = Vec::with_capacity(rows.len());
         let mut names: Vec<(AgentId, Option<String>)> = Vec::new();
@@ -520,6 +616,10 @@ impl Desk {
     pub async fn presence(&self, by: &Principal, number: &TicketNumber) -> Result<Vec<PresenceView>> {
         let (t, scope) = self.visible(by, number).await?;
         self.allow(by, Action::ViewInternal, &scope)?;
+        self.presence_of(&t).await
+    }
+
+    async fn presence_of(&self, t: &Ticket) -> Result<Vec<PresenceView>> {
         let now = tikal_store::now();
         let mut out = Vec::new();
         for (agent, activity, seen_at) in self.store.presence(t.id, now - rules::PRESENCE_TTL).await? {

@@ -16,7 +16,7 @@ pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, 
 pub use auth::{Hasher, hash_password, new_api_key};
 pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
-pub use desk::{CANNED_VARIABLES, CollaboratorView, LinkedTicket, PresenceView, TimeSheet};
+pub use desk::{CANNED_VARIABLES, CollaboratorView, DeskActions, LinkedTicket, PresenceView, TicketDesk, TimeSheet};
 pub use error::ServiceError;
 pub use principal::Principal;
 pub use statuses::NewStatus;

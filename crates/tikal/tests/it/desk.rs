@@ -116,6 +116,9 @@ async fn escalation_resolution_and_the_supervisors_review_loop() {
     assert_eq!(numbers(&queue), vec![json!(n)]);
     let (_, queue) = get(&app, &tecnico.key, "/api/v1/review-queue").await;
     assert!(numbers(&queue).is_empty(), "agents review nothing");
+    let number = TicketNumber::parse(&n).expect("number");
+    assert!(app.desk.ticket_desk(&supervisora.principal, &number).await.expect("desk").may.review);
+    assert!(!app.desk.ticket_desk(&tecnico.principal, &number).await.expect("desk").may.review);
     let (status, _) = post(&app, &tecnico.key, &format!("{t}/resolution"), json!({"action": "approve"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -136,7 +139,7 @@ async fn escalation_resolution_and_the_supervisors_review_loop() {
 
     // The requester sees the solution, never the desk's reasons.
     let ana = app.requester("ana@gob.example").await;
-    let number = TicketNumber::parse(&n).expect("number");
+    assert!(matches!(app.desk.ticket_desk(&ana, &number).await, Err(tikal_service::ServiceError::Forbidden)), "staff only");
     let solution = app.desk.solution(&ana, &number).await.expect("solution").expect("some");
     assert_eq!(solution.body, "Confirmado con la usuaria: ya recibe correo");
     let (_, thread, _) = app.desk.thread(&ana, &number).await.expect("thread");
@@ -307,6 +310,17 @@ async fn collaborators_time_presence_and_the_collision_check() {
     let (status, _) =
         post(&app, &ana.key, &format!("{t}/messages"), json!({"kind": "reply", "body": "Hola Eva", "last_seen_entry_id": newest})).await;
     assert_eq!(status, StatusCode::CREATED);
+
+    // The desk page's one call has it all, and says what the agent may do.
+    let number = TicketNumber::parse(&n).expect("n");
+    let page = app.desk.ticket_desk(&ana.principal, &number).await.expect("desk");
+    assert_eq!(page.latest_entry.map(|e| e.get()), page.entries.last().map(|e| e.id.get()));
+    assert!(page.latest_entry.is_some_and(|e| e.get() > newest));
+    assert_eq!((page.collaborators.len(), page.time.entries.len(), page.presence.len()), (1, 2, 2));
+    assert_eq!(page.requester.map(|r| r.email.as_str().to_string()).as_deref(), Some("eva@gob.example"));
+    assert!(page.may.reply && page.may.merge && page.may.resolve && !page.may.review && !page.may.escalate, "{:?}", page.may);
+    let outsider = app.agent("otro@gob.example", "supervisor", &[app.department("Otro").await]).await;
+    assert!(matches!(app.desk.ticket_desk(&outsider, &number).await, Err(tikal_service::ServiceError::NotFound(_))));
 }
 
 #[tokio::test]
