@@ -433,6 +433,8 @@ impl Desk {
         msg: PostMessage,
         last_seen: Option<EntryId>,
     ) -> Result<EntryId> {
+        // Staff only: the newest entry may be an internal note a requester must not learn about.
+        let last_seen = last_seen.filter(|_| by.is_staff());
         let seen_version = match last_seen {
             Some(seen) => Some(self.check_seen(by, number, seen).await?),
             None => None,
