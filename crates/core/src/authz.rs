@@ -48,6 +48,53 @@ pub enum Action {
     ReviewResolution,
     /// The requester confirms or rejects a resolution.
     AnswerResolution,
+    /// Merge this ticket into another, or another into it (needed on both).
+    Merge,
+    /// Link tickets (related, duplicate, parent/child), or remove a link.
+    Link,
+    /// Add or remove collaborators (other agents, CC requesters).
+    Collaborate,
+    /// Move the ticket to its department's next level.
+    Escalate,
+    /// Create, change or delete the canned responses of a department.
+    ManageCanned,
+    /// Delete a ticket.
+    Delete,
+}
+
+impl Action {
+    /// One of each action (status changes once per kind of permission they need), for tests
+    /// and documentation that must cover them all.
+    pub const EXAMPLES: &'static [Action] = &[
+        Action::View,
+        Action::ViewInternal,
+        Action::Create,
+        Action::Reply,
+        Action::Note,
+        Action::RequesterMessage,
+        Action::Edit,
+        Action::Assign,
+        Action::Transfer,
+        Action::LogTime,
+        Action::SetStatus { from: StateCategory::Open, to: StateCategory::Resolved },
+        Action::SetStatus { from: StateCategory::Resolved, to: StateCategory::Closed },
+        Action::SetStatus { from: StateCategory::Closed, to: StateCategory::Open },
+        Action::SetStatus { from: StateCategory::Open, to: StateCategory::Pending },
+        Action::ReviewResolution,
+        Action::AnswerResolution,
+        Action::Merge,
+        Action::Link,
+        Action::Collaborate,
+        Action::Escalate,
+        Action::ManageCanned,
+        Action::Delete,
+    ];
+
+    /// The permission an agent needs for this action in the ticket's department; `None` for
+    /// what only requesters do.
+    pub fn permission(self) -> Option<Permission> {
+        permission(self)
+    }
 }
 
 /// The facts about a ticket the rule needs. `requester_organisation` is the organisation of the
@@ -108,6 +155,14 @@ fn permission(action: Action) -> Option<Permission> {
         Action::SetStatus { from: StateCategory::Closed, .. } => Permission::TicketReopen,
         Action::SetStatus { .. } => Permission::TicketReply,
         Action::ReviewResolution => Permission::TicketApprove,
+        // Merging and linking change what the ticket is; both are edits of it.
+        Action::Merge | Action::Link => Permission::TicketEdit,
+        // Who works on a ticket beside its owner is part of assigning it.
+        Action::Collaborate => Permission::TicketAssign,
+        Action::Escalate => Permission::TicketTransfer,
+        // Canned responses are shared knowledge of a department.
+        Action::ManageCanned => Permission::KbEdit,
+        Action::Delete => Permission::TicketDelete,
         Action::RequesterMessage | Action::AnswerResolution => return None,
     })
 }
@@ -290,6 +345,94 @@ mod tests {
         assert_eq!(authorize(Actor::Integration, Action::AnswerResolution, &ticket_scope(REDES, 1), rules), Err(Denied::Forbidden));
         let access = Access::full();
         assert_eq!(authorize(Actor::Agent(&access), Action::AnswerResolution, &ticket_scope(REDES, 1), rules), Err(Denied::Forbidden));
+    }
+
+    /// Fails to compile when an action is added without a row in the table below.
+    fn covered(a: Action) -> bool {
+        match a {
+            Action::View
+            | Action::ViewInternal
+            | Action::Create
+            | Action::Reply
+            | Action::Note
+            | Action::RequesterMessage
+            | Action::Edit
+            | Action::Assign
+            | Action::Transfer
+            | Action::LogTime
+            | Action::SetStatus { .. }
+            | Action::ReviewResolution
+            | Action::AnswerResolution
+            | Action::Merge
+            | Action::Link
+            | Action::Collaborate
+            | Action::Escalate
+            | Action::ManageCanned
+            | Action::Delete => true,
+        }
+    }
+
+    #[test]
+    fn every_action_for_an_allowed_and_a_refused_agent() {
+        use Permission as P;
+        let (open, resolved, closed, pending) =
+            (StateCategory::Open, StateCategory::Resolved, StateCategory::Closed, StateCategory::Pending);
+        // action, the permission it needs (None: agents never do it)
+        let table: &[(Action, Option<Permission>)] = &[
+            (Action::View, Some(P::TicketView)),
+            (Action::ViewInternal, Some(P::TicketView)),
+            (Action::Create, Some(P::TicketCreate)),
+            (Action::Reply, Some(P::TicketReply)),
+            (Action::Note, Some(P::TicketNote)),
+            (Action::RequesterMessage, None),
+            (Action::Edit, Some(P::TicketEdit)),
+            (Action::Assign, Some(P::TicketAssign)),
+            (Action::Transfer, Some(P::TicketTransfer)),
+            (Action::LogTime, Some(P::TimeLog)),
+            (Action::SetStatus { from: open, to: resolved }, Some(P::TicketResolve)),
+            (Action::SetStatus { from: resolved, to: closed }, Some(P::TicketClose)),
+            (Action::SetStatus { from: closed, to: open }, Some(P::TicketReopen)),
+            (Action::SetStatus { from: open, to: pending }, Some(P::TicketReply)),
+            (Action::ReviewResolution, Some(P::TicketApprove)),
+            (Action::AnswerResolution, None),
+            (Action::Merge, Some(P::TicketEdit)),
+            (Action::Link, Some(P::TicketEdit)),
+            (Action::Collaborate, Some(P::TicketAssign)),
+            (Action::Escalate, Some(P::TicketTransfer)),
+            (Action::ManageCanned, Some(P::KbEdit)),
+            (Action::Delete, Some(P::TicketDelete)),
+        ];
+        assert_eq!(table.len(), Action::EXAMPLES.len(), "one row per action");
+        let rules = PortalRules::default();
+        for (action, needed) in table {
+            assert!(covered(*action));
+            assert!(Action::EXAMPLES.contains(action), "{action:?} is among the examples");
+            assert_eq!(action.permission(), *needed, "{action:?}");
+            let scope = if *action == Action::Create { Scope::department(SOPORTE) } else { ticket_scope(SOPORTE, 1) };
+            match needed {
+                Some(p) => {
+                    // Allowed: view plus exactly the permission needed, in the ticket's department.
+                    let mut allowed = Access::default();
+                    allowed.grant(SOPORTE, [P::TicketView, *p]);
+                    assert_eq!(authorize(Actor::Agent(&allowed), *action, &scope, rules), Ok(()), "{action:?} allowed");
+                    // Refused: every other permission there, and everything in another department.
+                    let mut refused = Access::default();
+                    refused.grant(SOPORTE, P::ALL.iter().copied().filter(|x| x != p));
+                    refused.grant(REDES, P::ALL.iter().copied());
+                    let expected = if *p == P::TicketView && scope.ticket.is_some() { Denied::Hidden } else { Denied::Forbidden };
+                    assert_eq!(authorize(Actor::Agent(&refused), *action, &scope, rules), Err(expected), "{action:?} refused");
+                    // Elsewhere: an existing ticket of a department not granted is hidden.
+                    let mut elsewhere = Access::default();
+                    elsewhere.grant(REDES, P::ALL.iter().copied());
+                    let expected = if scope.ticket.is_some() { Denied::Hidden } else { Denied::Forbidden };
+                    assert_eq!(authorize(Actor::Agent(&elsewhere), *action, &scope, rules), Err(expected), "{action:?} elsewhere");
+                }
+                None => {
+                    let all = Access::full();
+                    assert!(authorize(Actor::Agent(&all), *action, &scope, rules).is_err(), "{action:?} is never an agent's");
+                }
+            }
+        }
     }
 
     #[test]

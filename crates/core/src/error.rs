@@ -111,6 +111,18 @@ pub enum DomainError {
     AlreadyApproved,
     #[error("the reopen window of this closed ticket has passed")]
     ReopenWindowExpired,
+    /// The thread has entries the writer had not seen when they started (collision check).
+    #[error("something new arrived in this ticket since you loaded it (latest entry {latest}); read it first")]
+    ThreadChanged { latest: i64 },
+    /// A ticket cannot be merged, linked or collaborate with itself.
+    #[error("a ticket cannot refer to itself")]
+    SameTicket,
+    #[error("the ticket was merged into another one")]
+    AlreadyMerged,
+    #[error("the tickets are already linked")]
+    AlreadyLinked,
+    #[error("the department has no next level to escalate to")]
+    NoNextLevel,
 }
 
 impl DomainError {
@@ -129,6 +141,11 @@ impl DomainError {
             DomainError::NotResolved => "not_resolved",
             DomainError::AlreadyApproved => "already_approved",
             DomainError::ReopenWindowExpired => "reopen_window_expired",
+            DomainError::ThreadChanged { .. } => "thread_changed",
+            DomainError::SameTicket => "same_ticket",
+            DomainError::AlreadyMerged => "already_merged",
+            DomainError::AlreadyLinked => "already_linked",
+            DomainError::NoNextLevel => "no_next_level",
         }
     }
 }

@@ -14,6 +14,8 @@ crate::string_enum! {
         AgentReply => "notify.agent_reply",
         RequesterMessage => "notify.requester_message",
         TicketChanged => "notify.ticket_changed",
+        /// A supervisor approved the solution and the ticket closed: the requester is told.
+        ResolutionApproved => "notify.resolution_approved",
         TicketLink => "mail.ticket_link",
         VerifyEmail => "mail.verify_email",
         PasswordReset => "mail.password_reset",
@@ -63,6 +65,7 @@ pub enum Job {
     AgentReply(TicketRef),
     RequesterMessage(TicketRef),
     TicketChanged(TicketRef),
+    ResolutionApproved(TicketRef),
     TicketLink(LinkMail),
     VerifyEmail(LinkMail),
     PasswordReset(LinkMail),
@@ -77,6 +80,7 @@ pub enum TicketNotice {
     AgentReply,
     RequesterMessage,
     Changed,
+    ResolutionApproved,
 }
 
 impl TicketNotice {
@@ -87,6 +91,7 @@ impl TicketNotice {
             TicketNotice::AgentReply => Job::AgentReply(r),
             TicketNotice::RequesterMessage => Job::RequesterMessage(r),
             TicketNotice::Changed => Job::TicketChanged(r),
+            TicketNotice::ResolutionApproved => Job::ResolutionApproved(r),
         }
     }
 }
@@ -98,6 +103,7 @@ impl Job {
             Job::AgentReply(_) => JobKind::AgentReply,
             Job::RequesterMessage(_) => JobKind::RequesterMessage,
             Job::TicketChanged(_) => JobKind::TicketChanged,
+            Job::ResolutionApproved(_) => JobKind::ResolutionApproved,
             Job::TicketLink(_) => JobKind::TicketLink,
             Job::VerifyEmail(_) => JobKind::VerifyEmail,
             Job::PasswordReset(_) => JobKind::PasswordReset,
@@ -108,7 +114,9 @@ impl Job {
     /// Serialises the payload alone (the kind is stored beside it).
     pub fn serialize_payload<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Job::TicketCreated(r) | Job::AgentReply(r) | Job::RequesterMessage(r) | Job::TicketChanged(r) => r.serialize(s),
+            Job::TicketCreated(r) | Job::AgentReply(r) | Job::RequesterMessage(r) | Job::TicketChanged(r) | Job::ResolutionApproved(r) => {
+                r.serialize(s)
+            }
             Job::TicketLink(m) | Job::VerifyEmail(m) | Job::PasswordReset(m) | Job::AccountExists(m) => m.serialize(s),
         }
     }
@@ -120,6 +128,7 @@ impl Job {
             JobKind::AgentReply => Job::AgentReply(TicketRef::deserialize(d)?),
             JobKind::RequesterMessage => Job::RequesterMessage(TicketRef::deserialize(d)?),
             JobKind::TicketChanged => Job::TicketChanged(TicketRef::deserialize(d)?),
+            JobKind::ResolutionApproved => Job::ResolutionApproved(TicketRef::deserialize(d)?),
             JobKind::TicketLink => Job::TicketLink(LinkMail::deserialize(d)?),
             JobKind::VerifyEmail => Job::VerifyEmail(LinkMail::deserialize(d)?),
             JobKind::PasswordReset => Job::PasswordReset(LinkMail::deserialize(d)?),

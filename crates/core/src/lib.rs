@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod authz;
+pub mod desk;
 pub mod error;
 pub mod fields;
 pub mod ids;

@@ -83,6 +83,20 @@ string_enum! {
         ResolutionConfirmed => "resolution_confirmed",
         ResolutionRejected => "resolution_rejected",
         Reopened => "reopened",
+        /// Moved to the department's next level (before/after: department ids; reason given).
+        Escalated => "escalated",
+        /// The solution recorded when resolving (after: its text).
+        SolutionRecorded => "solution_recorded",
+        /// This ticket was merged into another (after: the survivor's number).
+        MergedInto => "merged_into",
+        /// Another ticket was merged into this one (after: the merged ticket's number).
+        MergedFrom => "merged_from",
+        /// A link to another ticket was added or removed (after/before: `kind number`).
+        Linked => "linked",
+        Unlinked => "unlinked",
+        /// A collaborator was added or removed (after/before: `agent:ID` or `requester:ID`).
+        CollaboratorAdded => "collaborator_added",
+        CollaboratorRemoved => "collaborator_removed",
     }
 }
 
@@ -97,6 +111,10 @@ impl EventKind {
                 | EventKind::ResolutionConfirmed
                 | EventKind::ResolutionRejected
                 | EventKind::Reopened
+                | EventKind::Escalated
+                | EventKind::SolutionRecorded
+                | EventKind::MergedInto
+                | EventKind::MergedFrom
         )
     }
 }
@@ -147,5 +165,14 @@ impl ThreadEntry {
             EntryKind::Event => self.event.is_some_and(EventKind::is_public),
             kind => kind.is_public(),
         }
+    }
+
+    /// The entry as a requester sees it: reasons given with changes (a transfer's, an
+    /// escalation's) are the desk's own; only the requester's own rejection comment stays.
+    pub fn for_requester(mut self) -> Self {
+        if self.event != Some(EventKind::ResolutionRejected) {
+            self.reason = None;
+        }
+        self
     }
 }

@@ -132,7 +132,14 @@ impl Ticket {
         Ok(events)
     }
 
-    fn set_status(&mut self, to: Status, by: &Author, now: DateTime<Utc>, policy: &ResolutionPolicy, events: &mut Vec<TicketEvent>) {
+    pub(crate) fn set_status(
+        &mut self,
+        to: Status,
+        by: &Author,
+        now: DateTime<Utc>,
+        policy: &ResolutionPolicy,
+        events: &mut Vec<TicketEvent>,
+    ) {
         events.push(TicketEvent::new(EventKind::StatusChanged, by, now, Some(self.status.to_string()), Some(to.to_string())));
         self.updated_at = now;
         match to.category() {

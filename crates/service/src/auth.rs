@@ -180,7 +180,15 @@ impl Desk {
         if !key.starts_with("tk_") || key.len() != 67 {
             return Ok(None);
         }
-        Ok(self.store.api_key_by_hash(&api_key_hash(key)).await?.map(|(id, name)| Principal::ApiKey { id, name }))
+        let Some((id, name)) = self.store.api_key_by_hash(&api_key_hash(key)).await? else { return Ok(None) };
+        // An agent's key acts as the agent, with the agent's rights (an inactive agent's opens nothing).
+        match self.store.api_key_agent(id).await? {
+            None => Ok(Some(Principal::ApiKey { id, name })),
+            Some(agent) => match self.store.agent(agent).await? {
+                Some(a) if a.active => self.agent_principal(agent).await.map(Some),
+                _ => Ok(None),
+            },
+        }
     }
 
     /// The agent with their per-department access.

@@ -21,6 +21,8 @@ pub struct Catalog {
     pub fields: Vec<(Option<HelpTopicId>, FieldDef)>,
     /// Every status in list order, retired ones included.
     pub statuses: Vec<StatusDef>,
+    /// The departments' own desk rules (next level, review of resolutions); see `desk.rs`.
+    pub department_rules: Vec<(DepartmentId, tikal_core::desk::DepartmentRules)>,
 }
 
 impl Catalog {
@@ -76,6 +78,7 @@ impl Desk {
             topics: self.store.help_topics().await?,
             fields: self.store.custom_fields().await?,
             statuses: self.store.statuses().await?,
+            department_rules: self.store.department_rules().await?,
         });
         if let Ok(mut guard) = self.caches.catalog.lock() {
             *guard = Some((version, Instant::now(), catalog.clone()));
@@ -112,6 +115,7 @@ mod tests {
             topics: vec![topic(1, None), topic(2, Some(1)), topic(3, None)],
             fields: vec![(None, field("global")), (Some(HelpTopicId(1)), field("padre")), (Some(HelpTopicId(3)), field("otro"))],
             statuses: vec![],
+            department_rules: vec![],
         };
         let keys = |t: Option<i64>| c.fields_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key).collect::<Vec<_>>();
         assert_eq!(keys(Some(2)), vec!["global", "padre"]);

@@ -114,7 +114,8 @@ const NOTIFY_CREATED: NewJob = TicketNotice::Created;
 const NOTIFY_REPLY: NewJob = TicketNotice::AgentReply;
 const NOTIFY_MESSAGE: NewJob = TicketNotice::RequesterMessage;
 const NOTIFY_CHANGED: NewJob = TicketNotice::Changed;
-const STALE_RETRIES: usize = 3;
+const NOTIFY_APPROVED: NewJob = TicketNotice::ResolutionApproved;
+pub(crate) const STALE_RETRIES: usize = 3;
 
 fn sanitize_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
@@ -284,7 +285,7 @@ impl Desk {
     }
 
     /// The ticket and its scope, if the caller may see it; otherwise "not found".
-    async fn visible(&self, by: &Principal, number: &TicketNumber) -> Result<(Ticket, Scope)> {
+    pub(crate) async fn visible(&self, by: &Principal, number: &TicketNumber) -> Result<(Ticket, Scope)> {
         let t = self.store.ticket_by_number(number).await?.ok_or(ServiceError::NotFound("ticket"))?;
         let scope = self.scope(by, &t).await?;
         self.allow(by, Action::View, &scope)?;
@@ -300,10 +301,11 @@ impl Desk {
     /// events.
     pub async fn thread(&self, by: &Principal, number: &TicketNumber) -> Result<(Ticket, Vec<ThreadEntry>, Vec<AttachmentMeta>)> {
         let (t, scope) = self.visible(by, number).await?;
-        let mut entries = self.store.thread(t.id).await?;
-        let mut attachments = self.store.attachments(t.id).await?;
-        if self.allow(by, Action::ViewInternal, &scope).is_err() {
-            entries.retain(ThreadEntry::is_public);
+        let internal = self.allow(by, Action::ViewInternal, &scope).is_ok();
+        // Tickets merged into this one show their conversation here too (ADR 010).
+        let (mut entries, mut attachments) = self.combined_thread(&t, internal).await?;
+        if !internal {
+            entries = entries.into_iter().filter(ThreadEntry::is_public).map(ThreadEntry::for_requester).collect();
             attachments.retain(|a| a.entry_id.is_none_or(|e| entries.iter().any(|x| x.id == e)));
         }
         Ok((t, entries, attachments))
@@ -396,7 +398,7 @@ impl Desk {
     /// Reads the ticket, lets `f` change it, and saves the change with its events; retried when
     /// someone else saved the ticket in between (optimistic concurrency on the ticket's
     /// `version`, which every save increments).
-    async fn change<F>(&self, by: &Principal, number: &TicketNumber, f: F) -> Result<(Ticket, Option<EntryId>)>
+    pub(crate) async fn change<F>(&self, by: &Principal, number: &TicketNumber, f: F) -> Result<(Ticket, Option<EntryId>)>
     where
         F: Fn(&mut Ticket, &Scope, chrono::DateTime<chrono::Utc>) -> Result<Change>,
     {
@@ -418,6 +420,36 @@ impl Desk {
     /// A reply, an internal note (staff) or a requester's message, with attachments.
     #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
     pub async fn post_message(&self, by: &Principal, number: &TicketNumber, msg: PostMessage) -> Result<EntryId> {
+        self.post_message_seen(by, number, msg, None).await
+    }
+
+    /// Like `post_message`, refused with `DomainError::ThreadChanged` when the thread has an
+    /// entry newer than `last_seen` (the newest entry the writer's page showed).
+    #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
+    pub async fn post_message_seen(
+        &self,
+        by: &Principal,
+        number: &TicketNumber,
+        msg: PostMessage,
+        last_seen: Option<EntryId>,
+    ) -> Result<EntryId> {
+        // Staff only: the newest entry may be an internal note a requester must not learn about.
+        let last_seen = last_seen.filter(|_| by.is_staff());
+        let seen_version = match last_seen {
+            Some(seen) => Some(self.check_seen(by, number, seen).await?),
+            None => None,
+        };
+        let result = self.post_unchecked(by, number, msg, seen_version).await;
+        match (result, last_seen) {
+            // Something was written between the check and the save: say what is newest now.
+            (Err(ServiceError::Domain(DomainError::ThreadChanged { .. })), Some(seen)) => {
+                Err(self.check_seen(by, number, seen).await.err().unwrap_or(DomainError::ThreadChanged { latest: seen.get() }.into()))
+            }
+            (other, _) => other,
+        }
+    }
+
+    async fn post_unchecked(&self, by: &Principal, number: &TicketNumber, msg: PostMessage, seen_version: Option<u64>) -> Result<EntryId> {
         let body = parse_body(&msg.body)?;
         let kind = match (by, msg.kind) {
             (Principal::Requester { .. } | Principal::TicketLink { .. }, _) => EntryKind::Message,
@@ -433,6 +465,9 @@ impl Desk {
         let author = by.author();
         let (_, entry) = self
             .change(by, number, |t, scope, now| {
+                if seen_version.is_some_and(|v| v != t.version) {
+                    return Err(DomainError::ThreadChanged { latest: 0 }.into());
+                }
                 let (events, jobs) = match kind {
                     EntryKind::Reply => {
                         self.allow(by, Action::Reply, scope)?;
@@ -464,9 +499,11 @@ impl Desk {
     #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
     pub async fn update_ticket(&self, by: &Principal, number: &TicketNumber, update: TicketUpdate) -> Result<Ticket> {
         self.check_references(&update).await?;
-        let (policy, matrix) = (self.config.resolution, &self.config.priority_matrix);
+        let matrix = &self.config.priority_matrix;
+        let catalog = self.catalog().await?;
         let (t, _) = self
             .change(by, number, |t, scope, now| {
+                let policy = self.policy_for(&catalog, t.department_id);
                 for action in update.actions(t) {
                     self.allow(by, action, scope)?;
                 }
@@ -510,9 +547,11 @@ impl Desk {
     /// Supervisor approval/return, requester confirmation/rejection of a resolution.
     #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
     pub async fn resolution(&self, by: &Principal, number: &TicketNumber, action: ResolutionAction, reason: &str) -> Result<Ticket> {
-        let (author, policy) = (by.author(), self.config.resolution);
+        let author = by.author();
+        let catalog = self.catalog().await?;
         let (t, _) = self
             .change(by, number, |t, scope, now| {
+                let policy = self.policy_for(&catalog, t.department_id);
                 let events = match action {
                     ResolutionAction::Approve | ResolutionAction::Return => {
                         self.allow(by, Action::ReviewResolution, scope)?;
@@ -533,7 +572,10 @@ impl Desk {
                         }
                     }
                 };
-                Ok(Change { events, entry: None, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
+                // An approval that closes the ticket tells the requester.
+                let closed = events.iter().any(|e| e.kind == EventKind::StatusChanged && t.status.category() == StateCategory::Closed);
+                let jobs = if closed && action == ResolutionAction::Approve { vec![NOTIFY_APPROVED] } else { vec![NOTIFY_CHANGED] };
+                Ok(Change { events, entry: None, jobs, ..Default::default() })
             })
             .await?;
         Ok(t)

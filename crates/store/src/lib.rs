@@ -7,7 +7,10 @@ mod blobs;
 mod convert;
 mod create;
 mod directory;
+#[macro_use]
 pub mod entity;
+// After `entity`: its tables are declared with the same `entity!` macro.
+mod desk;
 mod error;
 mod idempotency;
 mod jobs;
@@ -31,6 +34,7 @@ use sea_orm_migration::MigratorTrait;
 pub use accounts::{LinkToken, PendingRegistration, RequesterAccount, SessionOwner, SessionRecord, SignInAttempt, TokenPurpose};
 pub use blobs::{BlobStore, IncomingFile, IncomingWriter, StoredBlob};
 pub use create::{Created, WriterHealth, WriterStatus};
+pub use desk::{CannedFilter, CannedRow, DeskWrite, SolutionRow, TimeEntryRow};
 pub use directory::{NewAgent, NewCustomField, NewHelpTopic};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotentRecord, IdempotentResponse};

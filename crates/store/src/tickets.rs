@@ -133,7 +133,7 @@ pub(crate) fn to_ticket(m: ticket::Model, statuses: &HashMap<String, Status>) ->
     })
 }
 
-fn to_entry(m: thread_entry::Model) -> Result<ThreadEntry> {
+pub(crate) fn to_entry(m: thread_entry::Model) -> Result<ThreadEntry> {
     Ok(ThreadEntry {
         id: EntryId(m.id),
         kind: m.kind.parse()?,
@@ -148,7 +148,7 @@ fn to_entry(m: thread_entry::Model) -> Result<ThreadEntry> {
     })
 }
 
-fn to_attachment(m: attachment::Model) -> AttachmentMeta {
+pub(crate) fn to_attachment(m: attachment::Model) -> AttachmentMeta {
     AttachmentMeta {
         id: AttachmentId(m.id),
         ticket_id: TicketId(m.ticket_id),
@@ -264,43 +264,56 @@ pub(crate) async fn insert_attachments(
     Ok(())
 }
 
+/// Writes one ticket change inside `txn`: the ticket row (only if its version is still the one
+/// `t` was read at, else `Stale`), the entry, the events, logged time and jobs. The caller
+/// commits, then increments `t.version`.
+pub(crate) async fn write_change(txn: &DatabaseTransaction, t: &Ticket, change: &TicketChange) -> Result<Option<EntryId>> {
+    let read = i64::try_from(t.version).map_err(|_| StoreError::Corrupt(format!("ticket version {}", t.version)))?;
+    let mut am = <ticket::ActiveModel as Default>::default();
+    mutable_columns(t, &mut am)?;
+    am.version = Set(read + 1);
+    let res = ticket::Entity::update_many()
+        .set(am)
+        .filter(ticket::Column::Id.eq(t.id.get()))
+        .filter(ticket::Column::Version.eq(read))
+        .exec(txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(StoreError::Stale);
+    }
+    let entry_id = match &change.entry {
+        Some(e) => Some(insert_entry(txn, t.id, e, t.updated_at).await?),
+        None => None,
+    };
+    insert_events(txn, t.id, &change.events, Some(&change.actor_name)).await?;
+    if let Some(TimeLog { minutes, agent, note }) = change.logged.clone() {
+        let row = time_entry::ActiveModel {
+            id: NotSet,
+            ticket_id: Set(t.id.get()),
+            agent_id: Set(agent.map(AgentId::get)),
+            minutes: Set(i32::try_from(minutes).unwrap_or(i32::MAX)),
+            note: Set(note),
+            created_at: Set(micros(t.updated_at)),
+        };
+        time_entry::Entity::insert(row).exec_without_returning(txn).await?;
+    }
+    insert_jobs(txn, t.id, &change.jobs, t.updated_at).await?;
+    Ok(entry_id)
+}
+
 impl Store {
     /// Saves a changed ticket with what the change writes besides, and increments its
     /// `version`. `t.version` is the version the change is based on: if someone else saved the
     /// ticket since (whatever the clocks say), nothing is written and the answer is `Stale`.
     pub async fn save_ticket_change(&self, t: &mut Ticket, change: &TicketChange) -> Result<Option<EntryId>> {
-        let read = i64::try_from(t.version).map_err(|_| StoreError::Corrupt(format!("ticket version {}", t.version)))?;
         let txn = self.write.begin().await?;
-        let mut am = <ticket::ActiveModel as Default>::default();
-        mutable_columns(t, &mut am)?;
-        am.version = Set(read + 1);
-        let res = ticket::Entity::update_many()
-            .set(am)
-            .filter(ticket::Column::Id.eq(t.id.get()))
-            .filter(ticket::Column::Version.eq(read))
-            .exec(&txn)
-            .await?;
-        if res.rows_affected != 1 {
-            txn.rollback().await?;
-            return Err(StoreError::Stale);
-        }
-        let entry_id = match &change.entry {
-            Some(e) => Some(insert_entry(&txn, t.id, e, t.updated_at).await?),
-            None => None,
+        let entry_id = match write_change(&txn, t, change).await {
+            Ok(e) => e,
+            Err(e) => {
+                txn.rollback().await?;
+                return Err(e);
+            }
         };
-        insert_events(&txn, t.id, &change.events, Some(&change.actor_name)).await?;
-        if let Some(TimeLog { minutes, agent, note }) = change.logged.clone() {
-            let row = time_entry::ActiveModel {
-                id: NotSet,
-                ticket_id: Set(t.id.get()),
-                agent_id: Set(agent.map(AgentId::get)),
-                minutes: Set(i32::try_from(minutes).unwrap_or(i32::MAX)),
-                note: Set(note),
-                created_at: Set(micros(t.updated_at)),
-            };
-            time_entry::Entity::insert(row).exec_without_returning(&txn).await?;
-        }
-        insert_jobs(&txn, t.id, &change.jobs, t.updated_at).await?;
         txn.commit().await?;
         t.version += 1;
         Ok(entry_id)
@@ -317,7 +330,7 @@ impl Store {
     }
 
     /// Rows to tickets, with their statuses resolved.
-    async fn to_tickets(&self, rows: Vec<ticket::Model>) -> Result<Vec<Ticket>> {
+    pub(crate) async fn to_tickets(&self, rows: Vec<ticket::Model>) -> Result<Vec<Ticket>> {
         let statuses = self.status_map(rows.iter().map(|m| m.status.as_str())).await?;
         rows.into_iter().map(|m| to_ticket(m, &statuses)).collect()
     }

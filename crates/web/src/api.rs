@@ -1,6 +1,7 @@
 //! REST API v1: JSON over HTTP, bearer API keys, described by an OpenAPI document.
 
 mod catalog;
+mod desk;
 mod dto;
 mod idempotency;
 mod tickets;
@@ -24,6 +25,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(tickets::router())
         .merge(catalog::router())
+        .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
         .fallback(not_found)
@@ -65,11 +67,15 @@ impl Modify for BearerAuth {
     servers((url = "/api/v1")),
     paths(
         tickets::create, tickets::list, tickets::show, tickets::update, tickets::thread, tickets::post_message,
-        tickets::resolution, tickets::log_time, tickets::attachment, catalog::departments, catalog::help_topics, catalog::form, catalog::statuses
+        tickets::resolution, tickets::log_time, tickets::attachment, catalog::departments, catalog::help_topics, catalog::form, catalog::statuses,
+        desk::transfer, desk::escalate, desk::resolve, desk::solution, desk::merge, desk::merged_into, desk::links, desk::link, desk::unlink,
+        desk::collaborators, desk::add_collaborator, desk::remove_collaborator, desk::time_sheet, desk::history, desk::presence,
+        desk::touch_presence, desk::review_queue, desk::canned_list, desk::canned_create, desk::canned_show, desk::canned_update,
+        desk::canned_delete, desk::canned_render, desk::department_rules, desk::set_department_rules
     ),
     modifiers(&BearerAuth),
     security(("api_key" = [])),
-    tags((name = "tickets"), (name = "catalogue"))
+    tags((name = "tickets"), (name = "desk", description = "The agent's ticket desk: transfer, escalation, solution and review, merge, links, collaborators, time, history, presence, canned responses"), (name = "catalogue"))
 )]
 struct ApiDoc;
 

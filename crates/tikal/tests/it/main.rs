@@ -9,6 +9,7 @@ mod api_tickets;
 mod authorization;
 mod bench_seed;
 mod binary;
+mod desk;
 mod mail;
 mod operations;
 mod outbox;

@@ -269,6 +269,9 @@ pub struct CreateMessage {
     pub kind: String,
     pub body: String,
     pub attachments: Option<Vec<AttachmentInput>>,
+    /// The id of the newest thread entry the writer has seen: the message is refused (409
+    /// `thread_changed`) if a newer one exists.
+    pub last_seen_entry_id: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

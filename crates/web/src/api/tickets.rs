@@ -79,12 +79,12 @@ fn field_input(v: serde_json::Value) -> Result<FieldInput, ApiError> {
     })
 }
 
-fn parse_number(raw: &str) -> Result<TicketNumber, ApiError> {
+pub(super) fn parse_number(raw: &str) -> Result<TicketNumber, ApiError> {
     TicketNumber::parse(raw).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "not_found", "ticket not found"))
 }
 
 /// The `{number}` of a ticket URL; a malformed one is simply a ticket that does not exist.
-pub struct TicketPath(TicketNumber);
+pub struct TicketPath(pub(super) TicketNumber);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for TicketPath {
     type Rejection = ApiError;
@@ -140,7 +140,7 @@ impl TryFrom<UpdateTicket> for TicketUpdate {
 }
 
 /// Renders tickets with the names they refer to, loading each kind of name once.
-async fn render(desk: &Desk, tickets: &[Ticket]) -> Result<Vec<TicketDto>, ApiError> {
+pub(super) async fn render(desk: &Desk, tickets: &[Ticket]) -> Result<Vec<TicketDto>, ApiError> {
     let mut ids: Vec<RequesterId> = tickets.iter().map(|t| t.requester_id).collect();
     ids.sort();
     ids.dedup();
@@ -155,7 +155,7 @@ async fn render_with(desk: &Desk, tickets: &[Ticket], requesters: &[tikal_core::
     Ok(tickets.iter().map(|t| TicketDto::new(t, &names)).collect())
 }
 
-async fn render_one(desk: &Desk, t: &Ticket) -> Result<TicketDto, ApiError> {
+pub(super) async fn render_one(desk: &Desk, t: &Ticket) -> Result<TicketDto, ApiError> {
     render(desk, std::slice::from_ref(t)).await?.pop().ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "ticket not found"))
 }
 
@@ -261,11 +261,11 @@ pub struct ListParams {
     limit: Option<u64>,
 }
 
-fn encode_cursor(id: TicketId) -> String {
+pub(super) fn encode_cursor(id: TicketId) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("t{}", id.get()))
 }
 
-fn decode_cursor(raw: &str) -> Result<TicketId, ApiError> {
+pub(super) fn decode_cursor(raw: &str) -> Result<TicketId, ApiError> {
     let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "cursor is not one this API returned");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
@@ -348,8 +348,11 @@ pub async fn thread(
 }
 
 /// Add a public reply or an internal note.
+///
+/// With `last_seen_entry_id` (the newest entry the writer has seen), the message is refused
+/// with 409 `thread_changed` when something newer arrived in the thread meanwhile.
 #[utoipa::path(post, path = "/tickets/{number}/messages", tag = "tickets", params(("number" = String, Path)), request_body = CreateMessage,
-    responses((status = 201, body = EntryDto), (status = 404), (status = 422)))]
+    responses((status = 201, body = EntryDto), (status = 404), (status = 409, description = "`thread_changed`: read the new entries first"), (status = 422)))]
 pub async fn post_message(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
@@ -362,7 +365,8 @@ pub async fn post_message(
         "note" => EntryKind::Note,
         other => return Err(invalid("kind", format!("must be reply or note, not `{}`", other.chars().take(20).collect::<String>()))),
     };
-    let id = state.desk.post_message(&by, &number, PostMessage { kind, body: dto.body, attachments: uploads(dto.attachments)? }).await?;
+    let msg = PostMessage { kind, body: dto.body, attachments: uploads(dto.attachments)? };
+    let id = state.desk.post_message_seen(&by, &number, msg, dto.last_seen_entry_id.map(EntryId)).await?;
     let (t, entries, attachments) = state.desk.thread(&by, &number).await?;
     let entry = entries.iter().find(|e| e.id == id).ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "entry not found"))?;
     let json =
