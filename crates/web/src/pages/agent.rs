@@ -4,6 +4,7 @@
 
 mod dashboard;
 mod intake;
+mod queue;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Query, State};
@@ -29,6 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/agent/language", post(language))
         .merge(dashboard::router())
         .merge(intake::router())
+        .merge(queue::router())
 }
 
 /// A visitor of the workspace who may or may not be signed in (the sign-in page).
