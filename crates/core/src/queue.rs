@@ -27,7 +27,7 @@ use crate::ids::{AgentId, DepartmentId, HelpTopicId, TicketId};
 use crate::priority::Priority;
 use crate::status::{StateCategory, StatusKey};
 use crate::string_enum;
-use crate::ticket::{Channel, TicketType};
+use crate::ticket::{Channel, Ticket, TicketType};
 
 /// How far ahead a due time counts as "due soon".
 pub const DUE_SOON: Duration = Duration::hours(4);
@@ -191,7 +191,14 @@ impl From<QueueError> for DomainError {
             QueueError::UnknownParameter(_) => "query",
             QueueError::BadCursor => "cursor",
         };
-        DomainError::Invalid { field, reason: Reason::Other(e.to_string()) }
+        let reason = match &e {
+            QueueError::BadValue { value, expected, .. } => format!("`{value}` is not {expected}"),
+            QueueError::Repeated(_) => "is given more than once".into(),
+            QueueError::BackwardsRange(_) => "the range ends before it starts".into(),
+            QueueError::TooLong { max, .. } => return DomainError::invalid(field, Reason::TooLong { max: *max }),
+            QueueError::UnknownParameter(_) | QueueError::BadCursor => e.to_string(),
+        };
+        DomainError::Invalid { field, reason: Reason::Other(reason) }
     }
 }
 
@@ -318,6 +325,7 @@ impl QueueFilter {
             "review" if v == "awaiting" => self.awaiting_review = true,
             "review" => return Err(QueueError::bad(param, v, "awaiting")),
             "q" if v.chars().count() > MAX_TEXT => return Err(QueueError::TooLong { param, max: MAX_TEXT }),
+            "q" if v.chars().any(|c| c.is_control()) => return Err(QueueError::bad(param, v, "text without control characters")),
             "q" => self.text = Some(v.to_string()),
             "sort" => self.sort = v.parse().map_err(|_| QueueError::bad(param, v, "a sort order"))?,
             _ => return Err(QueueError::UnknownParameter(param.to_string())),
@@ -413,6 +421,18 @@ impl Cursor {
     pub fn encode(&self) -> String {
         let key = self.key.map(|k| k.to_string()).unwrap_or_else(|| "n".into());
         format!("{}{key}.{}", self.sort.tag(), self.id.get())
+    }
+
+    /// The cursor after `t` in a list sorted by `sort`.
+    pub fn after(sort: QueueSort, t: &Ticket) -> Cursor {
+        let key = match sort {
+            QueueSort::UpdatedDesc => Some(t.updated_at.timestamp_micros()),
+            QueueSort::CreatedDesc | QueueSort::CreatedAsc => Some(t.created_at.timestamp_micros()),
+            QueueSort::PriorityDesc => Some(i64::from(t.priority.level())),
+            // Only active tickets are ordered by due time; the rest follow in id order.
+            QueueSort::DueAsc => t.resolution_due_at.filter(|_| t.resolved_at.is_none()).map(|d| d.timestamp_micros()),
+        };
+        Cursor { sort, key, id: t.id }
     }
 
     /// Reads a cursor made by `encode` for a list sorted by `sort`.
@@ -644,7 +664,8 @@ mod tests {
         assert_eq!(err(&format!("q={}", "a".repeat(201))), QueueError::TooLong { param: "q", max: MAX_TEXT });
         let e: DomainError = err("priority=9").into();
         assert_eq!(e.code(), "invalid_field");
-        assert!(e.to_string().starts_with("priority:"), "{e}");
+        assert_eq!(e.to_string(), "priority: `9` is not a priority from 1 to 5");
+        assert!(matches!(err("q=a%00b"), QueueError::BadValue { param: "q", .. }));
     }
 
     #[test]

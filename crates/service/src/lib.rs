@@ -8,6 +8,7 @@ mod catalog;
 mod config;
 mod error;
 mod principal;
+mod queues;
 mod statuses;
 mod tickets;
 
@@ -17,6 +18,7 @@ pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use error::ServiceError;
 pub use principal::Principal;
+pub use queues::{BulkAction, BulkOutcome, BulkResult, Dashboard, DepartmentQueue, MAX_BULK, ViewInput, Views};
 pub use statuses::NewStatus;
 pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload, UploadData};
 

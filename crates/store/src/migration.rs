@@ -9,6 +9,7 @@ mod m0003_writes;
 mod m0004_accounts;
 mod m0005_statuses;
 mod m0007_list_indexes;
+mod m0009_queues;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_accounts::Migration),
             Box::new(m0005_statuses::Migration),
             Box::new(m0007_list_indexes::Migration),
+            Box::new(m0009_queues::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 mod catalog;
 mod dto;
 mod idempotency;
+mod queues;
 mod tickets;
 
 use axum::Router;
@@ -23,6 +24,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let body_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
     Router::new()
         .merge(tickets::router())
+        .merge(queues::router())
         .merge(catalog::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -65,11 +67,12 @@ impl Modify for BearerAuth {
     servers((url = "/api/v1")),
     paths(
         tickets::create, tickets::list, tickets::show, tickets::update, tickets::thread, tickets::post_message,
-        tickets::resolution, tickets::log_time, tickets::attachment, catalog::departments, catalog::help_topics, catalog::form, catalog::statuses
+        tickets::resolution, tickets::log_time, tickets::attachment, catalog::departments, catalog::help_topics, catalog::form, catalog::statuses,
+        queues::dashboard, queues::list_views, queues::create_view, queues::show_view, queues::update_view, queues::delete_view, queues::bulk
     ),
     modifiers(&BearerAuth),
     security(("api_key" = [])),
-    tags((name = "tickets"), (name = "catalogue"))
+    tags((name = "tickets"), (name = "queues", description = "Saved views, the dashboard's counts and bulk actions"), (name = "catalogue"))
 )]
 struct ApiDoc;
 
