@@ -304,7 +304,8 @@ impl QueueFilter {
             "status" => self.statuses = list(param, v, "a status key", |s| StatusKey::parse(s).ok())?,
             "state" => self.states = list(param, v, "a state category", |s| s.parse().ok())?,
             "priority" => {
-                self.priorities = list(param, v, "a priority from 1 to 5", |s| s.parse::<u8>().ok().and_then(|n| Priority::try_from(n).ok()))?
+                self.priorities =
+                    list(param, v, "a priority from 1 to 5", |s| s.parse::<u8>().ok().and_then(|n| Priority::try_from(n).ok()))?
             }
             "type" => self.types = list(param, v, "a ticket type", |s| s.parse().ok())?,
             "channel" => self.channels = list(param, v, "a channel", |s| s.parse().ok())?,

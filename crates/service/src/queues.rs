@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tikal_core::queue::{BoundedCount, BuiltinView, COUNT_CAP, Cursor, DueState, DueWindow, OwnerFilter, QueueFilter, SavedView, ViewId, ViewName};
+use tikal_core::queue::{
+    BoundedCount, BuiltinView, COUNT_CAP, Cursor, DueState, DueWindow, OwnerFilter, QueueFilter, SavedView, ViewId, ViewName,
+};
 use tikal_core::*;
 use tikal_store::{NewView, TicketFilter};
 use tracing::instrument;
@@ -74,7 +76,10 @@ pub enum BulkResult {
     Done,
     /// Not changed: a stable code (`not_found`, `forbidden`, `invalid_transition`, `conflict`,
     /// ...) and the English text.
-    Refused { code: &'static str, message: String },
+    Refused {
+        code: &'static str,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,9 +121,14 @@ fn agent_id(by: &Principal) -> Option<AgentId> {
 /// Departments where `by` may approve resolutions (`None`: all of them; empty: nowhere).
 fn approving_departments(by: &Principal) -> Option<Vec<DepartmentId>> {
     match by {
-        Principal::Agent { access, .. } if !access.all => {
-            Some(access.grants.iter().filter(|(_, p)| p.contains(&Permission::TicketApprove) && p.contains(&Permission::TicketView)).map(|(d, _)| *d).collect())
-        }
+        Principal::Agent { access, .. } if !access.all => Some(
+            access
+                .grants
+                .iter()
+                .filter(|(_, p)| p.contains(&Permission::TicketApprove) && p.contains(&Permission::TicketView))
+                .map(|(d, _)| *d)
+                .collect(),
+        ),
         Principal::Agent { .. } | Principal::ApiKey { .. } | Principal::System => None,
         Principal::Requester { .. } | Principal::TicketLink { .. } => Some(Vec::new()),
     }
@@ -326,7 +336,8 @@ impl Desk {
                     .iter()
                     .filter_map(|s| statuses.and_then(|m| m.get(s.status.as_str())).map(|n| (s.status.key().clone(), *n)))
                     .collect();
-                let active = by_status.iter().filter(|(k, _)| category(k.as_str()).is_some_and(StateCategory::is_active)).map(|(_, n)| n).sum();
+                let active =
+                    by_status.iter().filter(|(k, _)| category(k.as_str()).is_some_and(StateCategory::is_active)).map(|(_, n)| n).sum();
                 DepartmentQueue {
                     department: d.id,
                     name: d.name.clone(),

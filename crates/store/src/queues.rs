@@ -245,7 +245,13 @@ impl Store {
             Some(a) => q.filter(saved_view::Column::Shared.eq(true).or(saved_view::Column::OwnerId.eq(a.get()))),
             None => q.filter(saved_view::Column::Shared.eq(true)),
         };
-        q.order_by_asc(saved_view::Column::Name).order_by_asc(saved_view::Column::Id).all(&self.read).await?.into_iter().map(to_view).collect()
+        q.order_by_asc(saved_view::Column::Name)
+            .order_by_asc(saved_view::Column::Id)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(to_view)
+            .collect()
     }
 
     /// Replaces a view's name, filter and sharing (its owner stays).

@@ -142,10 +142,16 @@ async fn counters_follow_creates_changes_transfers_and_bulk() {
     desk.update_ticket(&supervisor, &tickets[0], TicketUpdate { owner_id: Some(Some(me)), ..Default::default() }).await.expect("assign");
     desk.update_ticket(&supervisor, &tickets[1], TicketUpdate { status: Some(Status::OPEN), ..Default::default() }).await.expect("open");
     desk.update_ticket(&supervisor, &tickets[2], TicketUpdate { department_id: Some(infra), ..Default::default() }).await.expect("move");
-    desk.update_ticket(&supervisor, &tickets[3], TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() }).await.expect("resolve");
-    desk.update_ticket(&supervisor, &tickets[4], TicketUpdate { subject: Some(Subject::parse("Otro").expect("subject")), ..Default::default() })
+    desk.update_ticket(&supervisor, &tickets[3], TicketUpdate { status: Some(Status::RESOLVED), ..Default::default() })
         .await
-        .expect("no bucket change");
+        .expect("resolve");
+    desk.update_ticket(
+        &supervisor,
+        &tickets[4],
+        TicketUpdate { subject: Some(Subject::parse("Otro").expect("subject")), ..Default::default() },
+    )
+    .await
+    .expect("no bucket change");
     counters_match(&app, "after status changes, an assignment and a transfer").await;
     let results = desk.bulk(&supervisor, BulkAction::Assign(Some(me)), tickets[5..10].to_vec()).await.expect("bulk");
     assert!(results.iter().all(|r| r.result == BulkResult::Done));
@@ -184,7 +190,8 @@ async fn an_agent_never_sees_another_departments_tickets_in_queues_counts_views_
     desk.store().shift_ticket_history(old.id, chrono::Duration::days(30)).await.expect("age it");
 
     let every = |f: QueueFilter| async { desk.queue(&operator, f, None, 50).await.expect("queue").tickets };
-    for query in ["", "department=2", "department=3", "owner=none", "due=overdue", "sort=due_asc", "review=awaiting", "sort=priority_desc"] {
+    for query in ["", "department=2", "department=3", "owner=none", "due=overdue", "sort=due_asc", "review=awaiting", "sort=priority_desc"]
+    {
         let f = QueueFilter::parse_query(query).expect("filter");
         let listed = every(f).await;
         assert!(listed.iter().all(|t| t.department_id == mesa), "{query}: only Mesa's tickets");
@@ -205,7 +212,11 @@ async fn an_agent_never_sees_another_departments_tickets_in_queues_counts_views_
     let shared = desk
         .create_view(
             &tecnico,
-            ViewInput { name: ViewName::parse("Urgentes").expect("name"), filter: QueueFilter::parse_query("priority=5").expect("f"), shared: true },
+            ViewInput {
+                name: ViewName::parse("Urgentes").expect("name"),
+                filter: QueueFilter::parse_query("priority=5").expect("f"),
+                shared: true,
+            },
         )
         .await
         .expect("shared view");
@@ -216,7 +227,8 @@ async fn an_agent_never_sees_another_departments_tickets_in_queues_counts_views_
     assert_eq!(views.saved.len(), 1);
 
     // Bulk: another department's ticket is "not found", never changed.
-    let results = desk.bulk(&operator, BulkAction::SetPriority(Priority::VeryHigh), vec![in_mesa.clone(), in_infra.clone()]).await.expect("bulk");
+    let results =
+        desk.bulk(&operator, BulkAction::SetPriority(Priority::VeryHigh), vec![in_mesa.clone(), in_infra.clone()]).await.expect("bulk");
     assert_eq!(results[0].result, BulkResult::Done);
     assert!(matches!(&results[1].result, BulkResult::Refused { code: "not_found", .. }), "{results:?}");
     assert_eq!(desk.ticket(&tecnico, &in_infra).await.expect("ticket").priority, Priority::VeryHigh, "it was 5 already");
@@ -244,29 +256,46 @@ async fn saved_views_personal_and_shared() {
     assert!(matches!(desk.delete_view(&jefa, mine.id).await, Err(ServiceError::NotFound(_))), "not even a supervisor's");
     let renamed = desk.update_view(&ana, mine.id, input("Impresoras", "q=impresora&sort=due_asc", false)).await.expect("rename");
     assert_eq!(renamed.filter.to_query(), "q=impresora&sort=due_asc");
-    assert!(matches!(desk.update_view(&ana, mine.id, input("Impresoras", "", true)).await, Err(ServiceError::Forbidden)), "sharing needs the right");
+    assert!(
+        matches!(desk.update_view(&ana, mine.id, input("Impresoras", "", true)).await, Err(ServiceError::Forbidden)),
+        "sharing needs the right"
+    );
     let team = desk.create_view(&jefa, input("Urgentes", "priority=5&state=new,open", true)).await.expect("shared");
-    assert!(matches!(desk.update_view(&ana, team.id, input("Mía", "", true)).await, Err(ServiceError::Forbidden)), "shared: read only for agents");
+    assert!(
+        matches!(desk.update_view(&ana, team.id, input("Mía", "", true)).await, Err(ServiceError::Forbidden)),
+        "shared: read only for agents"
+    );
     assert_eq!(desk.views(&luis).await.expect("views").saved.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), vec!["Urgentes"]);
     assert_eq!(desk.views(&ana).await.expect("views").saved.len(), 2);
     desk.delete_view(&ana, mine.id).await.expect("delete own");
     assert!(desk.view(&ana, mine.id).await.is_err());
 
     // Over the API (an integration: shared views only).
-    let r = app.post("/api/v1/views", &json!({"name": "Vencidos de Mesa", "query": format!("due=overdue&department={}", mesa.get()), "shared": true})).await;
+    let r = app
+        .post(
+            "/api/v1/views",
+            &json!({"name": "Vencidos de Mesa", "query": format!("due=overdue&department={}", mesa.get()), "shared": true}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.expect("json");
     let id = v["id"].as_i64().expect("id");
     assert_eq!(v["query"], format!("department={}&due=overdue", mesa.get()), "written back in the canonical order");
     assert_eq!(app.post("/api/v1/views", &json!({"name": "Mía", "query": ""})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.post("/api/v1/views", &json!({"name": "Mala", "query": "priority=9", "shared": true})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post("/api/v1/views", &json!({"name": "Mala", "query": "priority=9", "shared": true})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let list: Value = app.get("/api/v1/views").await.json().await.expect("json");
     assert_eq!(list["builtin"].as_array().expect("builtin").len(), 3, "an integration has no 'my tickets'");
     assert_eq!(list["builtin"][0]["name_es"], "Sin asignar");
     assert_eq!(list["saved"].as_array().expect("saved").len(), 2);
     let patched: Value = app.patch(&format!("/api/v1/views/{id}"), &json!({"name": "Vencidos"})).await.json().await.expect("json");
     assert_eq!(patched["name"], "Vencidos");
-    assert_eq!(app.client.delete(app.url(&format!("/api/v1/views/{id}"))).bearer_auth(&app.key).send().await.expect("delete").status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.client.delete(app.url(&format!("/api/v1/views/{id}"))).bearer_auth(&app.key).send().await.expect("delete").status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(app.get(&format!("/api/v1/views/{id}")).await.status(), StatusCode::NOT_FOUND);
 }
 
@@ -292,12 +321,16 @@ async fn bulk_and_dashboard_over_the_api() {
         app.post("/api/v1/tickets/bulk", &json!({"tickets": too_many, "action": "priority", "priority": 5})).await.status(),
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    assert_eq!(app.post("/api/v1/tickets/bulk", &json!({"tickets": [c.as_str()], "action": "fly"})).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post("/api/v1/tickets/bulk", &json!({"tickets": [c.as_str()], "action": "fly"})).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 
     let dash: Value = app.get("/api/v1/dashboard").await.json().await.expect("json");
     assert_eq!(dash["unassigned"], 3);
     assert_eq!(dash["overdue"]["count"], 0);
-    let infra_row = dash["departments"].as_array().expect("departments").iter().find(|d| d["department_id"] == infra.get()).cloned().expect("infra");
+    let infra_row =
+        dash["departments"].as_array().expect("departments").iter().find(|d| d["department_id"] == infra.get()).cloned().expect("infra");
     assert_eq!(infra_row["active"], 2);
     assert_eq!(infra_row["by_status"]["new"], 2);
 
