@@ -12,6 +12,7 @@ pub mod number;
 pub mod org;
 pub mod permission;
 pub mod priority;
+pub mod queue;
 pub mod sla;
 pub mod status;
 pub mod thread;

@@ -330,7 +330,7 @@ impl Desk {
             _ => return Err(ServiceError::Forbidden),
         };
         if departments.as_ref().is_some_and(Vec::is_empty) {
-            return Ok(Listing { tickets: Vec::new(), next: None });
+            return Ok(Listing { tickets: Vec::new(), next: None, cursor: None });
         }
         let resolved = self.catalog().await?.statuses_in(&[StateCategory::Resolved]);
         let limit = limit.clamp(1, 200);
@@ -341,7 +341,7 @@ impl Desk {
         } else {
             None
         };
-        Ok(Listing { tickets, next })
+        Ok(Listing { tickets, next, cursor: None })
     }
 
     /// Merges `merged` into `survivor`: the merged ticket closes and points to the survivor,

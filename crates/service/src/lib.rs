@@ -11,6 +11,7 @@ mod config;
 mod desk;
 mod error;
 mod principal;
+mod queues;
 mod statuses;
 mod tickets;
 
@@ -23,6 +24,7 @@ pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use desk::{CANNED_VARIABLES, CollaboratorView, DeskActions, LinkedTicket, PresenceView, TicketDesk, TimeSheet};
 pub use error::ServiceError;
 pub use principal::Principal;
+pub use queues::{BulkAction, BulkOutcome, BulkResult, Dashboard, DepartmentQueue, MAX_BULK, ViewInput, Views};
 pub use statuses::NewStatus;
 pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload, UploadData};
 

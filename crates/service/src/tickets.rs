@@ -101,13 +101,19 @@ pub struct TicketQuery {
     /// A requester asks for their organisation's tickets (where the portal allows it).
     pub organisation: bool,
     pub limit: u64,
+    /// An agent's queue (staff only): its filters narrow the ones above, and its sort replaces
+    /// the id order; paged by `cursor` instead of `after` (`queues.rs`).
+    pub queue: Option<tikal_core::queue::QueueFilter>,
+    pub cursor: Option<tikal_core::queue::Cursor>,
 }
 
-/// One page of a list, newest first; `next` is the cursor of the following page.
+/// One page of a list, newest first (or in the queue's sort); `next` (id order) or `cursor`
+/// (a queue) continues it.
 #[derive(Debug, Clone)]
 pub struct Listing {
     pub tickets: Vec<Ticket>,
     pub next: Option<TicketId>,
+    pub cursor: Option<tikal_core::queue::Cursor>,
 }
 
 const NOTIFY_CREATED: NewJob = TicketNotice::Created;
@@ -356,7 +362,7 @@ impl Desk {
             }
             all
         };
-        Ok(Some(TicketFilter {
+        let filter = TicketFilter {
             departments,
             only,
             statuses,
@@ -369,22 +375,25 @@ impl Desk {
             text: q.text.clone(),
             after: q.after,
             oldest_first: q.oldest_first,
-        }))
+            ..Default::default()
+        };
+        self.with_queue(by, q, filter).await
     }
 
     pub async fn list_tickets(&self, by: &Principal, q: TicketQuery) -> Result<Listing> {
         let limit = q.limit.clamp(1, 200);
         let Some(filter) = self.filter_for(by, &q).await? else {
-            return Ok(Listing { tickets: Vec::new(), next: None });
+            return Ok(Listing { tickets: Vec::new(), next: None, cursor: None });
         };
         let mut tickets = self.store.list_tickets(&filter, limit + 1).await?;
         let next = if tickets.len() as u64 > limit {
             tickets.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            tickets.last().map(|t| t.id)
+            tickets.last()
         } else {
             None
         };
-        Ok(Listing { tickets, next })
+        let cursor = next.zip(filter.sort).map(|(t, sort)| tikal_core::queue::Cursor::after(sort, t));
+        Ok(Listing { next: next.map(|t| t.id), cursor, tickets })
     }
 
     /// How many tickets match (the tab counts of a requester's list).

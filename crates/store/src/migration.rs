@@ -10,6 +10,7 @@ mod m0004_accounts;
 mod m0005_statuses;
 mod m0007_list_indexes;
 mod m0008_desk;
+mod m0009_queues;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_statuses::Migration),
             Box::new(m0007_list_indexes::Migration),
             Box::new(m0008_desk::Migration),
+            Box::new(m0009_queues::Migration),
         ]
     }
 }

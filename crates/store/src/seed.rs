@@ -37,6 +37,9 @@ pub struct SeedTicket {
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// SLA due times (the overdue and due-soon queues).
+    pub response_due_at: DateTime<Utc>,
+    pub resolution_due_at: DateTime<Utc>,
 }
 
 impl Store {
@@ -134,8 +137,8 @@ fn ticket_row(t: &SeedTicket, seq: i64, number: &str) -> ticket::ActiveModel {
         custom_fields: Set("{}".into()),
         time_estimate_minutes: Set(None),
         time_spent_minutes: Set(0),
-        response_due_at: Set(None),
-        resolution_due_at: Set(None),
+        response_due_at: Set(Some(micros(t.response_due_at))),
+        resolution_due_at: Set(Some(micros(t.resolution_due_at))),
         first_response_at: Set(t.first_response_at.map(micros)),
         resolution_approved: Set(false),
         resolution_confirmed: Set(false),

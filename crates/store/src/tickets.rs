@@ -97,6 +97,22 @@ pub struct TicketFilter {
     pub after: Option<TicketId>,
     /// Oldest first instead of newest first.
     pub oldest_first: bool,
+    /// Queue filters (`queues.rs`): any of these priorities, types, channels.
+    pub priorities: Vec<Priority>,
+    pub types: Vec<TicketType>,
+    pub channels: Vec<Channel>,
+    /// Only tickets nobody owns.
+    pub unassigned: bool,
+    /// `[from, to)` of the creation and last-change times.
+    pub created: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    pub updated: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    /// Active tickets in this due state.
+    pub due: Option<tikal_core::queue::DueWindow>,
+    /// Resolved tickets not approved yet.
+    pub awaiting_review: bool,
+    /// A queue's sort, paged by `cursor`; `None`: id order, paged by `after`.
+    pub sort: Option<tikal_core::queue::QueueSort>,
+    pub cursor: Option<tikal_core::queue::Cursor>,
 }
 
 pub(crate) fn to_ticket(m: ticket::Model, statuses: &HashMap<String, Status>) -> Result<Ticket> {
@@ -335,7 +351,7 @@ impl Store {
         rows.into_iter().map(|m| to_ticket(m, &statuses)).collect()
     }
 
-    fn filtered(f: &TicketFilter) -> sea_orm::Select<ticket::Entity> {
+    pub(crate) fn filtered(&self, f: &TicketFilter) -> sea_orm::Select<ticket::Entity> {
         let mut q = ticket::Entity::find();
         if let Some(depts) = &f.departments {
             q = q.filter(ticket::Column::DepartmentId.is_in(depts.iter().map(|d| d.get())));
@@ -377,13 +393,17 @@ impl Store {
             let subject = Expr::expr(Func::lower(Expr::col(ticket::Column::Subject))).like(LikeExpr::new(pattern).escape('\\'));
             q = q.filter(Condition::any().add(subject).add(ticket::Column::Number.eq(text)));
         }
-        q
+        crate::queues::queue_conditions(q, f)
     }
 
-    /// One page in id order (newest first unless `oldest_first`), keyset-paginated: the cost
+    /// One page in id order (newest first unless `oldest_first`) or in a queue's sort, keyset-paginated: the cost
     /// depends on the page size, not on the table size.
     pub async fn list_tickets(&self, f: &TicketFilter, limit: u64) -> Result<Vec<Ticket>> {
-        let mut q = Self::filtered(f);
+        if let Some(sort) = f.sort {
+            let rows = self.list_sorted(f, sort, limit).await?;
+            return self.to_tickets(rows).await;
+        }
+        let mut q = self.filtered(f);
         if let Some(after) = f.after {
             q = q.filter(if f.oldest_first { ticket::Column::Id.gt(after.get()) } else { ticket::Column::Id.lt(after.get()) });
         }
@@ -395,7 +415,7 @@ impl Store {
     /// How many tickets match (for tab counts of one requester; not for whole-desk queues).
     pub async fn count_matching(&self, f: &TicketFilter) -> Result<u64> {
         use sea_orm::PaginatorTrait;
-        Ok(Self::filtered(f).count(&self.read).await?)
+        Ok(self.filtered(f).count(&self.read).await?)
     }
 
     pub async fn thread(&self, ticket_id: TicketId) -> Result<Vec<ThreadEntry>> {

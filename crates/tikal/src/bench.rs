@@ -313,6 +313,7 @@ pub async fn seed(desk: &Desk, opts: &SeedOptions, mut progress: impl FnMut(u64,
                 .then(|| created_at + Duration::hours(1 + i64::try_from(rng.below(72)).unwrap_or(0)));
             let closed_at = (category == StateCategory::Closed).then(|| resolved_at.unwrap_or(created_at) + Duration::days(3));
             let updated_at = closed_at.or(resolved_at).or(first_response_at).unwrap_or(created_at).min(now);
+            let (response_due_at, resolution_due_at) = desk.config().sla.due(priority, created_at);
             batch.push(SeedTicket {
                 subject: valid(Subject::parse(subject))?,
                 body: body.to_string(),
@@ -330,6 +331,8 @@ pub async fn seed(desk: &Desk, opts: &SeedOptions, mut progress: impl FnMut(u64,
                 first_response_at,
                 resolved_at,
                 closed_at,
+                response_due_at,
+                resolution_due_at,
             });
         }
         store.bench_seed(&batch, &format).await?;

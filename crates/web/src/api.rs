@@ -4,6 +4,7 @@ mod catalog;
 mod desk;
 mod dto;
 mod idempotency;
+mod queues;
 mod tickets;
 
 use axum::Router;
@@ -24,6 +25,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let body_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
     Router::new()
         .merge(tickets::router())
+        .merge(queues::router())
         .merge(catalog::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
@@ -71,11 +73,12 @@ impl Modify for BearerAuth {
         desk::transfer, desk::escalate, desk::resolve, desk::solution, desk::merge, desk::merged_into, desk::links, desk::link, desk::unlink,
         desk::collaborators, desk::add_collaborator, desk::remove_collaborator, desk::time_sheet, desk::history, desk::presence,
         desk::touch_presence, desk::review_queue, desk::canned_list, desk::canned_create, desk::canned_show, desk::canned_update,
-        desk::canned_delete, desk::canned_render, desk::department_rules, desk::set_department_rules
+        desk::canned_delete, desk::canned_render, desk::department_rules, desk::set_department_rules,
+        queues::dashboard, queues::list_views, queues::create_view, queues::show_view, queues::update_view, queues::delete_view, queues::bulk
     ),
     modifiers(&BearerAuth),
     security(("api_key" = [])),
-    tags((name = "tickets"), (name = "desk", description = "The agent's ticket desk: transfer, escalation, solution and review, merge, links, collaborators, time, history, presence, canned responses"), (name = "catalogue"))
+    tags((name = "tickets"), (name = "desk", description = "The agent's ticket desk: transfer, escalation, solution and review, merge, links, collaborators, time, history, presence, canned responses"), (name = "queues", description = "Saved views, the dashboard's counts and bulk actions"), (name = "catalogue"))
 )]
 struct ApiDoc;
 

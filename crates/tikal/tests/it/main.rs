@@ -14,6 +14,7 @@ mod mail;
 mod operations;
 mod outbox;
 mod portal;
+mod queues;
 mod statuses;
 mod store_batch;
 mod writes;

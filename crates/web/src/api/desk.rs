@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ApiCaller;
 use super::dto::{EntryDto, TicketDto, TicketPage};
-use super::tickets::{TicketPath, decode_cursor, encode_cursor, parse_number, render, render_one};
+use super::tickets::{TicketPath, decode_id_cursor, encode_id_cursor, parse_number, render, render_one};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -462,9 +462,9 @@ pub async fn review_queue(
     params: Result<Query<PageParams>, QueryRejection>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let Query(p) = params?;
-    let after = p.cursor.as_deref().map(decode_cursor).transpose()?;
+    let after = p.cursor.as_deref().map(decode_id_cursor).transpose()?;
     let listing = state.desk.review_queue(&by, after, p.limit.unwrap_or(50)).await?;
-    Ok(Json(TicketPage { tickets: render(&state.desk, &listing.tickets).await?, next_cursor: listing.next.map(encode_cursor) }))
+    Ok(Json(TicketPage { tickets: render(&state.desk, &listing.tickets).await?, next_cursor: listing.next.map(encode_id_cursor) }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use serde::Deserialize;
 use tikal_core::fields::FieldInput;
+use tikal_core::queue::{Cursor, QueueFilter, QueueSort};
 use tikal_core::*;
 use tikal_service::{Desk, OpenTicket, PostMessage, Principal, ResolutionAction, ServiceError, TicketQuery, Upload};
 use tikal_store::{Created, IdempotencyClaim, IdempotentRecord};
@@ -242,6 +243,7 @@ fn serde_path_to_error<'de, T: serde::Deserialize<'de>>(
     })
 }
 
+/// The queue parameters are those of `tikal_core::queue::QueueFilter` (docs/api.md).
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
@@ -250,56 +252,110 @@ pub struct ListParams {
     /// Comma-separated state categories (`new`, `open`, `pending`, `resolved`, `closed`): every
     /// status of these categories, including ones an administrator added.
     state: Option<String>,
-    department: Option<i64>,
+    /// A department id.
+    department: Option<String>,
     /// Requester e-mail.
     requester: Option<String>,
-    priority: Option<u8>,
-    owner: Option<i64>,
-    /// From `next_cursor` of the previous page.
+    /// Comma-separated priority levels 1-5.
+    priority: Option<String>,
+    /// Comma-separated types: `incident`, `service_request`, `problem`, `major_incident`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    kind: Option<String>,
+    /// A help topic id.
+    help_topic: Option<String>,
+    /// `me` (the calling agent), `none` (unassigned) or an agent id.
+    owner: Option<String>,
+    /// Comma-separated channels: `web`, `email`, `phone`, `whatsapp`, `walk_in`, `api`.
+    channel: Option<String>,
+    /// Created on or after: `YYYY-MM-DD` (UTC) or an RFC 3339 time.
+    created_from: Option<String>,
+    /// Created on or before this day (or before this RFC 3339 time).
+    created_to: Option<String>,
+    updated_from: Option<String>,
+    updated_to: Option<String>,
+    /// Active tickets by resolution due time: `overdue`, `due_soon` (within 4 hours), `on_time`, `none`.
+    due: Option<String>,
+    /// `awaiting`: resolved tickets waiting for approval where the caller may approve.
+    review: Option<String>,
+    /// Words of the subject, or a ticket number.
+    q: Option<String>,
+    /// `updated_desc` (default), `created_desc`, `created_asc`, `priority_desc`, `due_asc`.
+    sort: Option<String>,
+    /// From `next_cursor` of the previous page (same parameters).
     cursor: Option<String>,
     /// 1-200, default 50.
     limit: Option<u64>,
 }
 
-pub(super) fn encode_cursor(id: TicketId) -> String {
+/// The review queue's cursor: a ticket id (that list has one order).
+pub(super) fn encode_id_cursor(id: TicketId) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("t{}", id.get()))
 }
 
-pub(super) fn decode_cursor(raw: &str) -> Result<TicketId, ApiError> {
+pub(super) fn decode_id_cursor(raw: &str) -> Result<TicketId, ApiError> {
     let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "cursor is not one this API returned");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    text.strip_prefix('t').and_then(|n| n.parse::<i64>().ok()).map(TicketId).ok_or_else(bad)
+    text.strip_prefix('t').and_then(|n| n.parse::<i64>().ok()).filter(|n| *n > 0).map(TicketId).ok_or_else(bad)
 }
 
-/// List tickets, newest first, with keyset pagination.
-#[utoipa::path(get, path = "/tickets", tag = "tickets", params(ListParams), responses((status = 200, body = TicketPage), (status = 400)))]
+impl ListParams {
+    /// The queue parameters as `(name, value)` pairs for `QueueFilter::from_pairs`.
+    fn queue_pairs(&self) -> Vec<(&'static str, &str)> {
+        let fields = [
+            ("status", &self.status),
+            ("state", &self.state),
+            ("department", &self.department),
+            ("priority", &self.priority),
+            ("type", &self.kind),
+            ("help_topic", &self.help_topic),
+            ("owner", &self.owner),
+            ("channel", &self.channel),
+            ("created_from", &self.created_from),
+            ("created_to", &self.created_to),
+            ("updated_from", &self.updated_from),
+            ("updated_to", &self.updated_to),
+            ("due", &self.due),
+            ("review", &self.review),
+            ("q", &self.q),
+            ("sort", &self.sort),
+        ];
+        fields.into_iter().filter_map(|(k, v)| v.as_deref().map(|v| (k, v))).collect()
+    }
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.encode())
+}
+
+fn decode_cursor(raw: &str, sort: QueueSort) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "cursor is not one this API returned for these parameters");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    Cursor::decode(&text, sort).map_err(|_| bad())
+}
+
+/// List tickets: an agent's queue, filtered and sorted (most recently changed first by
+/// default), with keyset pagination.
+#[utoipa::path(get, path = "/tickets", tag = "tickets", params(ListParams), responses((status = 200, body = TicketPage), (status = 400), (status = 422)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiCaller(by): ApiCaller,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let Query(p) = params?;
-    let list = |s: Option<&str>| s.unwrap_or_default().split(',').filter(|x| !x.is_empty()).map(str::to_string).collect::<Vec<_>>();
-    let statuses = list(p.status.as_deref()).iter().map(|k| StatusKey::parse(k)).collect::<Result<Vec<_>, _>>()?;
-    let states =
-        list(p.state.as_deref()).iter().map(|c| parse_enum::<StateCategory>("state", Some(c.as_str()))).collect::<Result<Vec<_>, _>>()?;
+    let filter = QueueFilter::from_pairs(p.queue_pairs()).map_err(DomainError::from)?;
+    let cursor = p.cursor.as_deref().map(|c| decode_cursor(c, filter.sort)).transpose()?;
     let query = TicketQuery {
-        statuses,
-        states: states.into_iter().flatten().collect(),
-        department: p.department.map(DepartmentId),
         requester_email: p.requester.as_deref().map(EmailAddress::parse).transpose()?,
-        priority: p.priority.map(Priority::try_from).transpose()?,
-        owner: p.owner.map(AgentId),
-        after: p.cursor.as_deref().map(decode_cursor).transpose()?,
-        help_topic: None,
-        text: None,
-        oldest_first: false,
-        organisation: false,
+        cursor,
+        queue: Some(filter),
         limit: p.limit.unwrap_or(50),
+        ..Default::default()
     };
     let listing = state.desk.list_tickets(&by, query).await?;
-    Ok(Json(TicketPage { tickets: render(&state.desk, &listing.tickets).await?, next_cursor: listing.next.map(encode_cursor) }))
+    Ok(Json(TicketPage { tickets: render(&state.desk, &listing.tickets).await?, next_cursor: listing.cursor.as_ref().map(encode_cursor) }))
 }
 
 /// One ticket.

@@ -175,7 +175,7 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
             line: Line::of(c, &catalog, t),
             requester: requesters.iter().find(|r| r.id == t.requester_id).map(|r| r.name.as_str().to_string()).unwrap_or_default(),
             owner: t.owner_id.and_then(|o| agent_names.get(&o).cloned()).unwrap_or_default(),
-            due: match tikal_core::queue::due_state(t.resolution_due_at.filter(|_| t.status.category().active()), now) {
+            due: match tikal_core::queue::due_state(t.resolution_due_at.filter(|_| t.status.category().is_active()), now) {
                 DueState::Overdue => "queue-due-overdue",
                 DueState::DueSoon => "queue-due-soon",
                 DueState::OnTime | DueState::None => "",
