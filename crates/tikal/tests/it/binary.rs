@@ -391,7 +391,9 @@ async fn the_demo_says_how_to_get_in() {
     assert!(stdout.contains(&format!("{url}login")) && stdout.contains("juan.perez@institucion.gob.example"), "{stdout}");
     assert!(stdout.contains(&format!("{url}api/v1/tickets")) && !stdout.contains("<listen>"), "{stdout}");
     assert!(
-        stdout.contains(&format!("{url}agent/login")) && stdout.contains("supervisora@tikal.example") && stdout.contains("admin@tikal.example"),
+        stdout.contains(&format!("{url}agent/login"))
+            && stdout.contains("supervisora@tikal.example")
+            && stdout.contains("admin@tikal.example"),
         "the agents and the administrator sign in at the workspace: {stdout}"
     );
     let key = stdout.lines().find_map(|l| l.strip_prefix("Demo API key (shown only this once): ")).expect("the key").to_string();

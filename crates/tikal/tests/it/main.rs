@@ -4,6 +4,7 @@
 mod abuse;
 mod accounts;
 mod agent_pages;
+mod agent_queue;
 mod api_errors;
 mod api_tickets;
 mod authorization;

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use tikal_core::{StateCategory, Ticket};
-use tikal_service::{Catalog, TicketQuery};
+use tikal_service::{Catalog, Dashboard, TicketQuery};
 
 use super::Staff;
 use crate::AppState;
@@ -43,6 +43,7 @@ impl Line {
 #[template(path = "agent/dashboard.html")]
 struct DashboardPage {
     c: Chrome,
+    counts: Dashboard,
     mine: Vec<Line>,
 }
 
@@ -57,5 +58,6 @@ async fn dashboard(State(state): State<AppState>, s: Staff) -> Result<Response, 
     };
     let mine = state.desk.list_tickets(s.principal(), q).await.map_err(fail)?;
     let mine = mine.tickets.iter().map(|t| Line::of(&s.v.c, &catalog, t)).collect();
-    Ok(page(&DashboardPage { c: s.v.c, mine }))
+    let counts = state.desk.dashboard(s.principal()).await.map_err(fail)?;
+    Ok(page(&DashboardPage { c: s.v.c, counts, mine }))
 }

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{RawForm, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use tikal_core::queue::{BuiltinView, Cursor, DueState, QueueError, QueueFilter, QueueSort, ViewId, ViewName, encode, query_pairs};
 use tikal_core::{Priority, StateCategory, TicketNumber, TicketType};
 use tikal_service::{BulkAction, BulkResult, ServiceError, ViewInput};
@@ -20,10 +20,7 @@ use crate::AppState;
 use crate::pages::{Chrome, PageError, page};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/agent/tickets", get(queue))
-        .route("/agent/tickets/bulk", post(bulk))
-        .route("/agent/views", post(save_view))
+    Router::new().route("/agent/tickets", get(queue)).route("/agent/tickets/bulk", post(bulk)).route("/agent/views", post(save_view))
 }
 
 /// Tickets per page.
@@ -185,7 +182,8 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
     let view_param = req.view.as_deref();
     let query = query_of(view_param, &filter);
     let this = if query.is_empty() { "/agent/tickets".to_string() } else { format!("/agent/tickets?{query}") };
-    let with_cursor = |cur: &str| if query.is_empty() { format!("/agent/tickets?cursor={cur}") } else { format!("/agent/tickets?{query}&cursor={cur}") };
+    let with_cursor =
+        |cur: &str| if query.is_empty() { format!("/agent/tickets?cursor={cur}") } else { format!("/agent/tickets?{query}&cursor={cur}") };
     let next = listing.cursor.map(|cur| with_cursor(&cur.encode()));
     let first = req.cursor.is_some().then(|| this.clone());
     let this = match &req.cursor {
@@ -194,11 +192,8 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
     };
 
     // The filter form.
-    let visible: Vec<_> = catalog
-        .departments
-        .iter()
-        .filter(|d| s.access().is_some_and(|a| a.allows(d.id, tikal_core::Permission::TicketView)))
-        .collect();
+    let visible: Vec<_> =
+        catalog.departments.iter().filter(|d| s.access().is_some_and(|a| a.allows(d.id, tikal_core::Permission::TicketView))).collect();
     let one_state = (filter.states.len() == 1).then(|| filter.states[0]);
     let mut states = vec![choice("", c.t("queue-any"), filter.states.is_empty())];
     states.push(choice("new,open,pending", c.t("queue-state-active"), filter.states.len() == 3 && filter.active_only()));
@@ -207,18 +202,26 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
     }
     let one_status = (filter.statuses.len() == 1).then(|| filter.statuses[0].as_str().to_string());
     let mut statuses = vec![choice("", c.t("queue-any"), filter.statuses.is_empty())];
-    statuses.extend(catalog.statuses.iter().map(|d| {
-        choice(d.status.as_str(), d.name(lang), one_status.as_deref() == Some(d.status.as_str()))
-    }));
+    statuses
+        .extend(catalog.statuses.iter().map(|d| choice(d.status.as_str(), d.name(lang), one_status.as_deref() == Some(d.status.as_str()))));
     let one_priority = (filter.priorities.len() == 1).then(|| filter.priorities[0]);
     let mut priorities = vec![choice("", c.t("queue-any"), filter.priorities.is_empty())];
-    priorities.extend(Priority::ALL.iter().rev().map(|p| choice(p.level().to_string(), c.t(&format!("queue-priority-{}", p.level())), one_priority == Some(*p))));
+    priorities.extend(
+        Priority::ALL
+            .iter()
+            .rev()
+            .map(|p| choice(p.level().to_string(), c.t(&format!("queue-priority-{}", p.level())), one_priority == Some(*p))),
+    );
     let one_type = (filter.types.len() == 1).then(|| filter.types[0]);
     let mut types = vec![choice("", c.t("queue-any"), filter.types.is_empty())];
     types.extend(TicketType::ALL.iter().map(|t| choice(t.as_str(), c.t(&format!("queue-type-{}", t.as_str())), one_type == Some(*t))));
     let one_channel = (filter.channels.len() == 1).then(|| filter.channels[0]);
     let mut channels = vec![choice("", c.t("queue-any"), filter.channels.is_empty())];
-    channels.extend(tikal_core::Channel::ALL.iter().map(|ch| choice(ch.as_str(), c.t(&format!("queue-channel-{}", ch.as_str())), one_channel == Some(*ch))));
+    channels.extend(
+        tikal_core::Channel::ALL
+            .iter()
+            .map(|ch| choice(ch.as_str(), c.t(&format!("queue-channel-{}", ch.as_str())), one_channel == Some(*ch))),
+    );
     let mut departments = vec![choice("", c.t("queue-any"), filter.department.is_none())];
     departments.extend(visible.iter().map(|d| choice(d.id.get().to_string(), d.name.clone(), filter.department == Some(d.id))));
     use tikal_core::queue::OwnerFilter;
@@ -227,9 +230,20 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
         choice("me", c.t("queue-owner-me"), filter.owner == Some(OwnerFilter::Me)),
         choice("none", c.t("queue-owner-none"), filter.owner == Some(OwnerFilter::Nobody)),
     ];
-    owners.extend(agents.iter().filter(|a| a.active).map(|a| choice(a.id.get().to_string(), a.name.as_str(), filter.owner == Some(OwnerFilter::Agent(a.id)))));
+    owners.extend(
+        agents
+            .iter()
+            .filter(|a| a.active)
+            .map(|a| choice(a.id.get().to_string(), a.name.as_str(), filter.owner == Some(OwnerFilter::Agent(a.id)))),
+    );
     let mut topics = vec![choice("", c.t("queue-any"), filter.help_topic.is_none())];
-    topics.extend(catalog.topics.iter().filter(|t| t.active).map(|t| choice(t.id.get().to_string(), t.path(&catalog.topics), filter.help_topic == Some(t.id))));
+    topics.extend(
+        catalog
+            .topics
+            .iter()
+            .filter(|t| t.active)
+            .map(|t| choice(t.id.get().to_string(), t.path(&catalog.topics), filter.help_topic == Some(t.id))),
+    );
     let mut dues = vec![choice("", c.t("queue-any"), filter.due.is_none())];
     dues.extend(DueState::ALL.iter().map(|d| choice(d.as_str(), c.t(&format!("queue-due-{}", d.as_str())), filter.due == Some(*d))));
     let sorts = QueueSort::ALL.iter().map(|o| choice(o.as_str(), c.t(&format!("queue-sort-{}", o.as_str())), filter.sort == *o)).collect();
@@ -242,14 +256,20 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
     let (updated_from, updated_to) = range(&filter.updated);
 
     let mut view_links: Vec<(String, String, bool)> = vec![("/agent/tickets".into(), c.t("queue-all"), req.view.is_none())];
-    view_links.extend(views.builtin.iter().map(|b| (format!("/agent/tickets?view={}", b.as_str()), b.name(lang).to_string(), view_param == Some(b.as_str()))));
+    view_links.extend(
+        views
+            .builtin
+            .iter()
+            .map(|b| (format!("/agent/tickets?view={}", b.as_str()), b.name(lang).to_string(), view_param == Some(b.as_str()))),
+    );
     view_links.extend(views.saved.iter().map(|v| {
         let id = v.id.get().to_string();
         (format!("/agent/tickets?view={id}"), v.name.as_str().to_string(), view_param == Some(id.as_str()))
     }));
     let assignees = agents.iter().filter(|a| a.active).map(|a| (a.id.get().to_string(), a.name.as_str().to_string())).collect();
     let bulk_departments = catalog.departments.iter().map(|d| (d.id.get().to_string(), d.name.clone())).collect();
-    let bulk_statuses = catalog.statuses.iter().filter(|d| d.active).map(|d| (d.status.as_str().to_string(), d.name(lang).to_string())).collect();
+    let bulk_statuses =
+        catalog.statuses.iter().filter(|d| d.active).map(|d| (d.status.as_str().to_string(), d.name(lang).to_string())).collect();
     let may_share = s.access().is_some_and(|a| a.all || a.grants.values().any(|p| p.contains(&tikal_core::Permission::TicketApprove)));
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let p = QueuePage {
@@ -312,7 +332,9 @@ async fn bulk(State(state): State<AppState>, s: Staff, RawForm(body): RawForm) -
     let pairs = form_pairs(&body);
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     s.check_form(&get("csrf"))?;
-    let back = Some(get("back")).filter(|b| b.starts_with("/agent/tickets") && crate::pages::local_path(b)).unwrap_or_else(|| "/agent/tickets".into());
+    let back = Some(get("back"))
+        .filter(|b| b.starts_with("/agent/tickets") && crate::pages::local_path(b))
+        .unwrap_or_else(|| "/agent/tickets".into());
     let bad = |key: &str| PageError::Status(Box::new(c.clone()), StatusCode::UNPROCESSABLE_ENTITY, c.t(key));
     let numbers: Vec<TicketNumber> = pairs.iter().filter(|(k, _)| k == "n").filter_map(|(_, v)| TicketNumber::parse(v).ok()).collect();
     if numbers.is_empty() {
@@ -357,7 +379,8 @@ async fn save_view(State(state): State<AppState>, s: Staff, RawForm(body): RawFo
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.to_string()).unwrap_or_default();
     s.check_form(&get("csrf"))?;
     let bad = |msg: String| PageError::Status(Box::new(c.clone()), StatusCode::UNPROCESSABLE_ENTITY, msg);
-    let name = ViewName::parse(&get("name")).map_err(|e| bad(c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| c.t("error-form"))))?;
+    let name =
+        ViewName::parse(&get("name")).map_err(|e| bad(c.lang.field_error(&e).map(|(_, m)| m).unwrap_or_else(|| c.t("error-form"))))?;
     let filter = QueueFilter::parse_query(&get("query")).map_err(|e| bad(queue_error(c, &e)))?;
     let input = ViewInput { name, filter, shared: get("shared") == "on" };
     let v = state.desk.create_view(s.principal(), input).await.map_err(|e| PageError::from_service(c, e))?;
