@@ -3,6 +3,7 @@
 //! these pages.
 
 mod dashboard;
+mod desk;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Query, State};
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/agent/logout", post(logout))
         .route("/agent/language", post(language))
         .merge(dashboard::router())
+        .merge(desk::router())
 }
 
 /// A visitor of the workspace who may or may not be signed in (the sign-in page).
