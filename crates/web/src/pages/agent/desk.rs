@@ -91,7 +91,12 @@ async fn visible(state: &AppState, s: &Staff, raw: &str) -> Result<(TicketNumber
 }
 
 /// Everything the page shows, with the forms holding what was typed.
-async fn load(state: &AppState, s: &Staff, number: &TicketNumber, typed: &Typed) -> Result<(Header, Vec<Entry>, Can, Forms, u64), PageError> {
+async fn load(
+    state: &AppState,
+    s: &Staff,
+    number: &TicketNumber,
+    typed: &Typed,
+) -> Result<(Header, Vec<Entry>, Can, Forms, u64), PageError> {
     let c = &s.v.c;
     let (t, entries, files) = state.desk.thread(s.principal(), number).await.map_err(fail(c))?;
     let catalog = state.desk.catalog().await.map_err(fail(c))?;
@@ -152,7 +157,12 @@ struct ShowParams {
     done: Option<String>,
 }
 
-async fn show(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Query(p): Query<ShowParams>) -> Result<Response, PageError> {
+async fn show(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Query(p): Query<ShowParams>,
+) -> Result<Response, PageError> {
     let number = number_of(&s, &raw)?;
     let notice = p.done.filter(|d| DONE.contains(&d.as_str())).map(|d| s.v.c.t(&format!("desk-done-{d}")));
     again(&state, s, &number, Typed::default(), Vec::new(), notice, StatusCode::OK).await
@@ -266,9 +276,17 @@ struct VersionParam {
 
 /// A reply to the requester or an internal note, with attachments (multipart, read as the
 /// portal reads its forms: token first, files streamed to disk within the limits).
-async fn message(state: AppState, s: Staff, raw: String, version: Option<u64>, multipart: Multipart, kind: EntryKind) -> Result<Response, PageError> {
+async fn message(
+    state: AppState,
+    s: Staff,
+    raw: String,
+    version: Option<u64>,
+    multipart: Multipart,
+    kind: EntryKind,
+) -> Result<Response, PageError> {
     // Whose ticket it is, before a byte of the upload is read.
     let (number, t) = visible(&state, &s, &raw).await?;
+    allowed(&state, &s, &t, if kind == EntryKind::Note { |c| c.note } else { |c| c.reply }).await?;
     let form = crate::pages::portal::read_form(&state, &s.v, multipart).await?;
     let (name, what) = if kind == EntryKind::Note { ("note", "note") } else { ("reply", "reply") };
     let typed = if kind == EntryKind::Note {
@@ -312,11 +330,26 @@ async fn note(
 
 /// The common start of a URL-encoded form: the ticket (or "not found"), the form token, and
 /// whether the ticket is still the one the agent saw.
-async fn start(state: &AppState, s: &Staff, raw: &str, csrf: &str, version: Option<u64>) -> Result<(TicketNumber, Ticket, bool), PageError> {
+async fn start(
+    state: &AppState,
+    s: &Staff,
+    raw: &str,
+    csrf: &str,
+    version: Option<u64>,
+    gate: fn(&Can) -> bool,
+) -> Result<(TicketNumber, Ticket, bool), PageError> {
     let (number, t) = visible(state, s, raw).await?;
     s.check_form(csrf)?;
+    allowed(state, s, &t, gate).await?;
     let fresh = version == Some(t.version);
     Ok((number, t, fresh))
+}
+
+/// Refuses a form whose control this agent is not offered, before anything else is looked at
+/// (the service decides again on what the form asks).
+async fn allowed(state: &AppState, s: &Staff, t: &Ticket, gate: fn(&Can) -> bool) -> Result<(), PageError> {
+    let catalog = state.desk.catalog().await.map_err(fail(&s.v.c))?;
+    if gate(&Can::of(s, t, &catalog)) { Ok(()) } else { Err(PageError::from_service(&s.v.c, ServiceError::Forbidden)) }
 }
 
 #[derive(Deserialize)]
@@ -392,8 +425,13 @@ fn props_update(c: &Chrome, catalog: &tikal_service::Catalog, t: &Ticket, f: &Pr
     if errors.is_empty() { Ok(u) } else { Err(errors) }
 }
 
-async fn properties(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<PropsForm>) -> Result<Response, PageError> {
-    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version).await?;
+async fn properties(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<PropsForm>,
+) -> Result<Response, PageError> {
+    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.properties()).await?;
     let typed = Typed {
         status: f.status.clone(),
         priority: f.priority.clone(),
@@ -435,8 +473,13 @@ fn agent_choice(v: &str) -> Result<Option<AgentId>, ()> {
     if v.is_empty() { Ok(None) } else { v.parse::<i64>().map(|id| Some(AgentId(id))).map_err(|_| ()) }
 }
 
-async fn assign(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<AssignForm>) -> Result<Response, PageError> {
-    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version).await?;
+async fn assign(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<AssignForm>,
+) -> Result<Response, PageError> {
+    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.assign).await?;
     let typed = Typed { owner: f.owner.clone(), responsible: f.responsible.clone(), ..Typed::default() };
     if !fresh {
         let notice = stale_notice(&s.v.c);
@@ -478,8 +521,13 @@ struct TransferForm {
 
 /// Moves the ticket to another department. The service takes no reason yet, so the reason is
 /// recorded first as an internal note ("Transferred to X: reason"), then the ticket moves.
-async fn transfer(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<TransferForm>) -> Result<Response, PageError> {
-    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version).await?;
+async fn transfer(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<TransferForm>,
+) -> Result<Response, PageError> {
+    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.transfer).await?;
     let reason = f.reason.clone().unwrap_or_default();
     let typed = Typed { department: f.department.clone(), transfer_reason: Some(reason.clone()), ..Typed::default() };
     if !fresh {
@@ -517,11 +565,7 @@ async fn transfer(State(state): State<AppState>, s: Staff, Path(raw): Path<Strin
     match state.desk.update_ticket(s.principal(), &number, update).await {
         Ok(moved) => {
             // An agent without a role in the new department no longer sees the ticket.
-            if may(&s, &moved, Action::View) {
-                Ok(done(&number, "transfer"))
-            } else {
-                Ok(Redirect::to("/agent?done=transfer").into_response())
-            }
+            if may(&s, &moved, Action::View) { Ok(done(&number, "transfer")) } else { Ok(Redirect::to("/agent").into_response()) }
         }
         Err(e) => refused(&state, s, &number, typed, "transfer", "reason", e).await,
     }
@@ -535,8 +579,13 @@ struct TimeForm {
     note: Option<String>,
 }
 
-async fn log_time(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<TimeForm>) -> Result<Response, PageError> {
-    let (number, _, fresh) = start(&state, &s, &raw, &f.csrf, f.version).await?;
+async fn log_time(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<TimeForm>,
+) -> Result<Response, PageError> {
+    let (number, _, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.log_time).await?;
     let typed = Typed { minutes: f.minutes.clone(), time_note: f.note.clone(), ..Typed::default() };
     if !fresh {
         let notice = stale_notice(&s.v.c);
@@ -563,8 +612,13 @@ struct ResolveForm {
 /// Resolves with a solution: the solution goes to the requester as a reply (they are asked to
 /// confirm it), then the ticket moves to the resolved status. Both permissions are checked
 /// before anything is written.
-async fn resolve(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<ResolveForm>) -> Result<Response, PageError> {
-    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version).await?;
+async fn resolve(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<ResolveForm>,
+) -> Result<Response, PageError> {
+    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.reply).await?;
     let solution = f.solution.clone().unwrap_or_default();
     let typed = Typed { solution: Some(solution.clone()), ..Typed::default() };
     if !fresh {
@@ -584,7 +638,8 @@ async fn resolve(State(state): State<AppState>, s: Staff, Path(raw): Path<String
         return Err(PageError::from_service(&s.v.c, ServiceError::Forbidden));
     }
     if !t.status.can_move_to(&resolved) {
-        let errors = vec![("resolve".into(), s.v.c.lang.domain_error(&DomainError::InvalidTransition { from: t.status.clone(), to: resolved }))];
+        let errors =
+            vec![("resolve".into(), s.v.c.lang.domain_error(&DomainError::InvalidTransition { from: t.status.clone(), to: resolved }))];
         return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let msg = PostMessage { kind: EntryKind::Reply, body: solution, attachments: Vec::new() };
@@ -607,8 +662,13 @@ struct ReviewForm {
 }
 
 /// A supervisor approves a resolution, or returns it to the agent with a reason.
-async fn review(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<ReviewForm>) -> Result<Response, PageError> {
-    let (number, _, fresh) = start(&state, &s, &raw, &f.csrf, f.version).await?;
+async fn review(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<ReviewForm>,
+) -> Result<Response, PageError> {
+    let (number, _, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.supervise).await?;
     let reason = f.reason.clone().unwrap_or_default();
     let typed = Typed { review_reason: Some(reason.clone()), ..Typed::default() };
     if !fresh {
@@ -618,7 +678,12 @@ async fn review(State(state): State<AppState>, s: Staff, Path(raw): Path<String>
     let (action, what) = match f.action.as_str() {
         "approve" => (ResolutionAction::Approve, "approve"),
         "return" => (ResolutionAction::Return, "return"),
-        _ => return Err(PageError::from_service(&s.v.c, ServiceError::Domain(DomainError::invalid("action", tikal_core::Reason::NotAnOption)))),
+        _ => {
+            return Err(PageError::from_service(
+                &s.v.c,
+                ServiceError::Domain(DomainError::invalid("action", tikal_core::Reason::NotAnOption)),
+            ));
+        }
     };
     match state.desk.resolution(s.principal(), &number, action, &reason).await {
         Ok(_) => Ok(done(&number, what)),

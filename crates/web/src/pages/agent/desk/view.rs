@@ -33,10 +33,7 @@ impl Names<'_> {
     fn topic(&self, c: &Chrome, id: Option<&str>) -> String {
         let id = id.and_then(|i| i.parse::<i64>().ok());
         match id {
-            Some(id) => self
-                .catalog
-                .topic(tikal_core::HelpTopicId(id))
-                .map_or_else(|| format!("#{id}"), |t| t.path(&self.catalog.topics)),
+            Some(id) => self.catalog.topic(tikal_core::HelpTopicId(id)).map_or_else(|| format!("#{id}"), |t| t.path(&self.catalog.topics)),
             None => c.t("desk-none"),
         }
     }
@@ -214,6 +211,8 @@ pub struct Can {
     pub log_time: bool,
     pub resolve: bool,
     pub review: bool,
+    /// The agent reviews solutions in this department (whether or not one waits now).
+    pub supervise: bool,
     /// There is a status the agent may move the ticket to.
     pub status: bool,
 }
@@ -234,6 +233,7 @@ impl Can {
             log_time: may(s, t, Action::LogTime),
             resolve,
             review: t.status.category() == StateCategory::Resolved && !t.resolution_approved && may(s, t, Action::ReviewResolution),
+            supervise: may(s, t, Action::ReviewResolution),
             status: next_statuses(s, t, catalog).next().is_some(),
         }
     }
@@ -259,9 +259,7 @@ pub fn resolved_status(catalog: &Catalog) -> Option<Status> {
 /// The active statuses the graph allows from the ticket's and the agent may set.
 fn next_statuses<'a>(s: &'a Staff, t: &'a Ticket, catalog: &'a Catalog) -> impl Iterator<Item = &'a tikal_core::StatusDef> + 'a {
     catalog.statuses.iter().filter(move |d| {
-        d.active
-            && t.status.can_move_to(&d.status)
-            && may(s, t, Action::SetStatus { from: t.status.category(), to: d.status.category() })
+        d.active && t.status.can_move_to(&d.status) && may(s, t, Action::SetStatus { from: t.status.category(), to: d.status.category() })
     })
 }
 
@@ -338,20 +336,30 @@ impl Forms {
             .iter()
             .filter(|x| x.active || Some(x.id) == t.help_topic_id)
             .map(|x| (x.id.get().to_string(), x.path(&n.catalog.topics)));
-        let departments = n.catalog.departments.iter().filter(|d| d.id != t.department_id).map(|d| (d.id.get().to_string(), d.name.clone()));
+        let departments =
+            n.catalog.departments.iter().filter(|d| d.id != t.department_id).map(|d| (d.id.get().to_string(), d.name.clone()));
         Forms {
             reply: typed.reply.clone().unwrap_or_default(),
             note: typed.note.clone().unwrap_or_default(),
             statuses: opts(statuses, &pick(&typed.status, t.status.as_str().to_string())),
-            priorities: opts(Priority::ALL.iter().map(|p| (p.level().to_string(), priority(c, *p))), &pick(&typed.priority, t.priority.level().to_string())),
+            priorities: opts(
+                Priority::ALL.iter().map(|p| (p.level().to_string(), priority(c, *p))),
+                &pick(&typed.priority, t.priority.level().to_string()),
+            ),
             impacts: levels3(&pick(&typed.impact, id(t.impact.map(|i: Impact| i64::from(i.level()))))),
             urgencies: levels3(&pick(&typed.urgency, id(t.urgency.map(|u: Urgency| i64::from(u.level()))))),
-            kinds: opts(TicketType::ALL.iter().map(|k| (k.as_str().to_string(), kind(c, k.as_str()))), &pick(&typed.kind, t.kind.as_str().to_string())),
+            kinds: opts(
+                TicketType::ALL.iter().map(|k| (k.as_str().to_string(), kind(c, k.as_str()))),
+                &pick(&typed.kind, t.kind.as_str().to_string()),
+            ),
             topics: opts(std::iter::once(none.clone()).chain(topics), &pick(&typed.topic, id(t.help_topic_id.map(|x| x.get())))),
             estimate: pick(&typed.estimate, t.time_estimate_minutes.map(|m| m.to_string()).unwrap_or_default()),
             owners: people(&pick(&typed.owner, id(t.owner_id.map(|a| a.get())))),
             responsibles: people(&pick(&typed.responsible, id(t.responsible_id.map(|a| a.get())))),
-            departments: opts(std::iter::once((String::new(), c.t("desk-choose"))).chain(departments), typed.department.as_deref().unwrap_or_default()),
+            departments: opts(
+                std::iter::once((String::new(), c.t("desk-choose"))).chain(departments),
+                typed.department.as_deref().unwrap_or_default(),
+            ),
             transfer_reason: typed.transfer_reason.clone().unwrap_or_default(),
             minutes: typed.minutes.clone().unwrap_or_default(),
             time_note: typed.time_note.clone().unwrap_or_default(),
