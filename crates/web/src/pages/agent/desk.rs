@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use tikal_core::authz::{self, Action, PortalRules, Scope};
+use tikal_core::authz::{self, Action, Actor, PortalRules, Scope};
 use tikal_core::{
     AgentId, AttachmentId, DepartmentId, DomainError, EntryKind, HelpTopicId, Impact, Priority, StateCategory, Ticket, TicketNumber,
     TicketType, TicketUpdate, Urgency,
@@ -72,7 +72,7 @@ struct PrintPage {
 
 /// Whether `by` may do `action` on `t` (the one rule; the service asks it again).
 fn may(s: &Staff, t: &Ticket, action: Action) -> bool {
-    authz::authorize(s.principal().actor(), action, &Scope::of(t), PortalRules::default()).is_ok()
+    s.access().is_some_and(|a| authz::authorize(Actor::Agent(a), action, &Scope::of(t), PortalRules::default()).is_ok())
 }
 
 fn number_of(s: &Staff, raw: &str) -> Result<TicketNumber, PageError> {

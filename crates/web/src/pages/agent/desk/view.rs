@@ -165,6 +165,8 @@ impl Entry {
             EntryKind::Event => ("event", c.t(&format!("desk-event-{}", e.event.map_or("other", |k| k.as_str())))),
         };
         let change = match e.event {
+            // Opening records the first status; the entry's label says enough.
+            Some(EventKind::Created) => None,
             Some(k) if e.before.is_some() || e.after.is_some() => Some(event_values(c, n, k, e.before.as_deref(), e.after.as_deref())),
             _ => None,
         };
