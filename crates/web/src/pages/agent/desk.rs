@@ -690,3 +690,108 @@ async fn review(
         Err(e) => refused(&state, s, &number, typed, "review", "reason", e).await,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tikal_core::*;
+    use tikal_service::Catalog;
+
+    use super::*;
+
+    fn chrome() -> Chrome {
+        Chrome {
+            lang: crate::pages::Lang::En,
+            org: "Mesa".into(),
+            user: None,
+            csrf: String::new(),
+            time_zone: chrono_tz::UTC,
+            notice: None,
+            here: "/agent".into(),
+        }
+    }
+
+    fn ticket() -> Ticket {
+        let (matrix, sla) = (PriorityMatrix::default(), tikal_core::sla::SlaPolicy::default());
+        let o = Opening::decide(
+            Subject::parse("No imprime").expect("subject"),
+            Channel::Phone,
+            DepartmentId(1),
+            TopicDefaults::default(),
+            Requested::default(),
+            Default::default(),
+            OpeningRules { matrix: &matrix, sla: &sla },
+            chrono::Utc::now(),
+        )
+        .expect("opening");
+        Ticket::open(&o, TicketNumber::parse("000001").expect("number"), RequesterId(1))
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> PropsForm {
+        let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+        PropsForm {
+            csrf: String::new(),
+            version: Some(0),
+            status: get("status"),
+            priority: get("priority"),
+            impact: get("impact"),
+            urgency: get("urgency"),
+            kind: get("kind"),
+            topic: get("topic"),
+            estimate: get("estimate"),
+        }
+    }
+
+    #[test]
+    fn a_properties_form_asks_only_for_what_changed() {
+        let catalog = Catalog { statuses: StatusDef::builtin(), ..Catalog::default() };
+        let (c, t) = (chrome(), ticket());
+        let same = form(&[
+            ("status", "new"),
+            ("priority", "3"),
+            ("impact", ""),
+            ("urgency", ""),
+            ("kind", "incident"),
+            ("topic", ""),
+            ("estimate", ""),
+        ]);
+        assert_eq!(props_update(&c, &catalog, &t, &same).ok(), Some(TicketUpdate::default()), "the form as loaded changes nothing");
+        let u = props_update(&c, &catalog, &t, &form(&[("status", "open"), ("priority", "5"), ("estimate", "45")])).ok().expect("valid");
+        assert_eq!(u.status, Some(Status::OPEN));
+        assert_eq!(u.priority, Some(Priority::VeryHigh));
+        assert_eq!(u.time_estimate_minutes, Some(Some(45)));
+        // Impact and urgency chosen together win over the priority list.
+        let u = props_update(&c, &catalog, &t, &form(&[("priority", "1"), ("impact", "3"), ("urgency", "2")])).ok().expect("valid");
+        assert_eq!((u.priority, u.impact_urgency), (None, Some((Impact::High, Urgency::Medium))));
+    }
+
+    #[test]
+    fn a_properties_form_with_nonsense_is_refused_field_by_field() {
+        let catalog = Catalog { statuses: StatusDef::builtin(), ..Catalog::default() };
+        let (c, t) = (chrome(), ticket());
+        let errors = props_update(
+            &c,
+            &catalog,
+            &t,
+            &form(&[("status", "flying"), ("priority", "9"), ("impact", "2"), ("kind", "x"), ("estimate", "0")]),
+        )
+        .err()
+        .expect("refused");
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        for f in ["props-status", "props-urgency", "props-kind", "props-estimate"] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_land_beside_their_field() {
+        let c = chrome();
+        let (field, _) = place(&c, "transfer", "reason", &DomainError::invalid("body", Reason::Required));
+        assert_eq!(field, "transfer-reason");
+        let (field, _) = place(&c, "time", "note", &DomainError::invalid("minutes", "must be between 1 and 1440"));
+        assert_eq!(field, "time-minutes");
+        let (field, msg) = place(&c, "props", "status", &DomainError::ApprovalRequired);
+        assert_eq!((field.as_str(), msg.as_str()), ("props", "A supervisor must approve the solution first."));
+        let (field, _) = place(&c, "assign", "owner", &DomainError::invalid("team", Reason::NotFound));
+        assert_eq!(field, "assign", "a field the form does not have: at the top of the form");
+    }
+}
