@@ -755,12 +755,12 @@ mod tests {
             ("estimate", ""),
         ]);
         assert_eq!(props_update(&c, &catalog, &t, &same).ok(), Some(TicketUpdate::default()), "the form as loaded changes nothing");
-        let u = props_update(&c, &catalog, &t, &form(&[("status", "open"), ("priority", "5"), ("estimate", "45")])).ok().expect("valid");
+        let u = props_update(&c, &catalog, &t, &form(&[("status", "open"), ("priority", "5"), ("estimate", "45")])).expect("valid");
         assert_eq!(u.status, Some(Status::OPEN));
         assert_eq!(u.priority, Some(Priority::VeryHigh));
         assert_eq!(u.time_estimate_minutes, Some(Some(45)));
         // Impact and urgency chosen together win over the priority list.
-        let u = props_update(&c, &catalog, &t, &form(&[("priority", "1"), ("impact", "3"), ("urgency", "2")])).ok().expect("valid");
+        let u = props_update(&c, &catalog, &t, &form(&[("priority", "1"), ("impact", "3"), ("urgency", "2")])).expect("valid");
         assert_eq!((u.priority, u.impact_urgency), (None, Some((Impact::High, Urgency::Medium))));
     }
 
