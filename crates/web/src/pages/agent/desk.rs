@@ -774,8 +774,7 @@ mod tests {
             &t,
             &form(&[("status", "flying"), ("priority", "9"), ("impact", "2"), ("kind", "x"), ("estimate", "0")]),
         )
-        .err()
-        .expect("refused");
+        .expect_err("refused");
         let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
         for f in ["props-status", "props-urgency", "props-kind", "props-estimate"] {
             assert!(fields.contains(&f), "{f} in {fields:?}");
