@@ -103,16 +103,17 @@ async fn load(
     let store = state.desk.store();
     let requester = store.requesters_by_ids(&[t.requester_id]).await.map_err(|e| fail(c)(e.into()))?.pop();
     let agents = store.agents().await.map_err(|e| fail(c)(e.into()))?;
-    // Who may take the ticket: active agents holding a role in its department.
+    let can = Can::of(s, &t, &catalog);
+    // Who may take the ticket: active agents holding a role in its department (looked up only
+    // for an agent who assigns).
     let mut staff = Vec::new();
-    for a in agents.iter().filter(|a| a.active) {
+    for a in agents.iter().filter(|a| a.active && can.assign) {
         let access = store.agent_access(a.id).await.map_err(|e| fail(c)(e.into()))?;
         if access.allows(t.department_id, tikal_core::Permission::TicketView) {
             staff.push(a.clone());
         }
     }
     let names = view::Names { catalog: &catalog, agents: &agents };
-    let can = Can::of(s, &t, &catalog);
     let h = Header::of(c, &names, &t, requester.as_ref());
     let entries = entries.iter().map(|e| Entry::of(c, &names, e, &files)).collect();
     let f = Forms::of(c, &names, &t, &staff, s, typed);
