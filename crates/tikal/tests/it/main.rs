@@ -3,6 +3,7 @@
 
 mod abuse;
 mod accounts;
+mod agent_desk;
 mod agent_pages;
 mod agent_queue;
 mod api_errors;

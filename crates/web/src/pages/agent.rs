@@ -5,6 +5,7 @@
 mod dashboard;
 mod intake;
 mod queue;
+mod desk;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Query, State};
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(intake::router())
         .merge(queue::router())
+        .merge(desk::router())
 }
 
 /// A visitor of the workspace who may or may not be signed in (the sign-in page).

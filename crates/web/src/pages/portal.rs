@@ -288,7 +288,7 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
 }
 
 /// Reads a multipart form within the upload limit; its form token is checked first.
-async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
+pub(super) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
     let blobs = state.desk.store().blobs();
     let status = |code, key: &str| PageError::Status(Box::new(v.c.clone()), code, v.c.t(key));
     match parse_ticket_form(multipart, state.desk.config().max_attachment_bytes, blobs, |t| v.check_form(t).is_ok()).await {
