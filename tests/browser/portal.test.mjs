@@ -3,68 +3,17 @@
 // pages go to $TIKAL_SCREENSHOTS (default target/screenshots/; scripts/test passes
 // docs/screenshots when asked to refresh the README's). The server runs with the demo's clock
 // stopped (`--demo-now`), so the dates on the pages, and so the screenshots, are the same on
-// every run.
+// every run. Every page also passes the accessibility audit at a phone's and a desktop's width.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { startDesk, shot, audit, VIEWPORTS, PASSWORD } from "./lib.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
-const BIN = process.env.TIKAL_BIN ?? join(root, "target/debug/tikal");
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = resolve(root, process.env.TIKAL_SCREENSHOTS || "target/screenshots");
-const DEMO_NOW = "2026-11-24T15:00:00Z";
-const PASSWORD = "tikal-demo-2026";
 const JUAN = "juan.perez@institucion.gob.example";
 
-let server, base, dir, env, browser, apiKey;
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once("error", fail);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
-async function waitReady(url) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      const r = await fetch(`${url}/readyz`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("tikal serve did not become ready");
-}
-
-async function api(method, path, body) {
-  const r = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  assert.ok(r.ok, `${method} ${path}: ${r.status} ${await r.clone().text()}`);
-  return r.json();
-}
-
-// Runs the `tikal` command line; its standard error is kept (not mixed into the test report)
-// and shown only if the command fails.
-function tikal(...args) {
-  return execFileSync(BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
-}
+let desk, base, dir, browser, api, tikal;
 
 function outbox(kind) {
   const out = tikal("outbox", "list", "--kind", kind);
@@ -78,31 +27,13 @@ function linkOf(payload) {
   return payload.link_base + createHmac("sha256", key).update(payload.nonce).digest("hex");
 }
 
-async function shot(page, name) {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-}
-
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "tikal-browser-"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const config = join(dir, "tikal.toml");
-  writeFileSync(config, `[portal]\npublic_url = "${base}"\norganisation_name = "Gobierno Provincial — Mesa de Ayuda"\n`);
-  env = { ...process.env, TIKAL_DATA_DIR: dir, TIKAL_CONFIG: config, TIKAL_LOG: "warn" };
-  server = spawn(BIN, ["serve", "--demo", "--demo-now", DEMO_NOW, "--listen", `127.0.0.1:${port}`], { env, stdio: "ignore" });
-  await waitReady(base);
-  apiKey = tikal("api-key", "create", "--name", "browser-tests").split("\n").pop();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  desk = await startDesk();
+  ({ base, dir, browser, api, tikal } = desk);
 });
 
 after(async () => {
-  await browser?.close();
-  server?.kill("SIGTERM");
-  rmSync(dir, { recursive: true, force: true });
+  await desk?.stop();
 });
 
 test("a requester registers, opens a ticket with a custom field and an attachment, replies and confirms (Spanish, desktop)", async () => {
@@ -220,4 +151,27 @@ test("bad input is explained in the user's language and keeps what was typed (En
   assert.equal(await page.getAttribute("#email", "aria-invalid"), "true");
   await shot(page, "register-errors-en-desktop");
   await context.close();
+});
+
+test("every portal page passes the accessibility audit on a phone and a desktop", async () => {
+  for (const v of VIEWPORTS) {
+    const anon = await browser.newContext({ locale: "es-EC", viewport: v.viewport, isMobile: v.isMobile, hasTouch: v.hasTouch, bypassCSP: true });
+    const page = await anon.newPage();
+    for (const path of ["/", "/login", "/register", "/password/forgot", "/status"]) {
+      await page.goto(base + path);
+      await audit(page, `${path} (${v.name})`);
+    }
+    await page.goto(base + "/login");
+    await page.getByLabel("Correo electrónico").fill(JUAN);
+    await page.getByLabel("Contraseña").fill(PASSWORD);
+    await page.getByRole("button", { name: "Ingresar" }).click();
+    await page.waitForURL(/\/tickets$/);
+    await audit(page, `/tickets (${v.name})`);
+    const number = (await page.locator("table.list a").first().textContent()).trim();
+    for (const path of [`/tickets/${number}`, "/tickets/new", "/profile"]) {
+      await page.goto(base + path);
+      await audit(page, `${path} (${v.name})`);
+    }
+    await anon.close();
+  }
 });

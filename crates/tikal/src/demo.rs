@@ -167,6 +167,15 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
         agents.push(desk.agent_principal(a.id).await?);
     }
     let supervisor = agents[3].clone();
+    // Seed 004: the level-1 desk escalates to level 2. Seed 003: a supervisor reviews what the
+    // specialist units resolve before it is closed.
+    let level2 = depts["Consultoría TI (Nivel 2)"];
+    let escalates = tikal_core::desk::DepartmentRules { next_level: Some(level2), review_required: None };
+    desk.set_department_rules(&Principal::System, mesa, escalates).await?;
+    for unit in ["Consultoría TI (Nivel 2)", "Infraestructura Tecnológica", "Producción y Actualización", "Diseño Tecnológico"] {
+        let reviewed = tikal_core::desk::DepartmentRules { next_level: None, review_required: Some(true) };
+        desk.set_department_rules(&Principal::System, depts[unit], reviewed).await?;
+    }
     // Statuses are data: the desk adds "En atención" (an open status) to tell a ticket being
     // worked on from one only acknowledged.
     let added = NewStatus {

@@ -3,9 +3,9 @@
 //! these pages.
 
 mod dashboard;
+mod desk;
 mod intake;
 mod queue;
-mod desk;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Query, State};
