@@ -320,28 +320,10 @@ impl Desk {
     }
 
     /// Resolved tickets waiting for a supervisor, in the departments where `by` may approve.
-    pub async fn review_queue(&self, by: &Principal, after: Option<TicketId>, limit: u64) -> Result<Listing> {
-        let departments = match by {
-            Principal::Agent { access, .. } => {
-                let approve = rules::departments_allowing(access, Permission::TicketApprove);
-                approve.map(|d| d.into_iter().filter(|d| access.allows(*d, Permission::TicketView)).collect::<Vec<_>>())
-            }
-            Principal::ApiKey { .. } | Principal::System => None,
-            _ => return Err(ServiceError::Forbidden),
-        };
-        if departments.as_ref().is_some_and(Vec::is_empty) {
-            return Ok(Listing { tickets: Vec::new(), next: None, cursor: None });
-        }
-        let resolved = self.catalog().await?.statuses_in(&[StateCategory::Resolved]);
-        let limit = limit.clamp(1, 200);
-        let mut tickets = self.store.review_queue(departments.as_deref(), &resolved, after, limit + 1).await?;
-        let next = if tickets.len() as u64 > limit {
-            tickets.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            tickets.last().map(|t| t.id)
-        } else {
-            None
-        };
-        Ok(Listing { tickets, next, cursor: None })
+    pub async fn review_queue(&self, by: &Principal, cursor: Option<tikal_core::queue::Cursor>, limit: u64) -> Result<Listing> {
+        // The same list as the queue's "Pendientes de revisión" view: empty for someone who may
+        // approve nowhere.
+        self.queue(by, tikal_core::queue::BuiltinView::AwaitingReview.filter(), cursor, limit).await
     }
 
     /// Merges `merged` into `survivor`: the merged ticket closes and points to the survivor,

@@ -13,7 +13,7 @@ use tikal_core::desk::{Activity, CannedOwner, CannedText, Collaborator, Departme
 use tikal_core::*;
 
 use crate::convert::{micros, time};
-use crate::entity::{api_key, attachment, collaborator, thread_entry, ticket, time_entry};
+use crate::entity::{api_key, attachment, collaborator, thread_entry, time_entry};
 use crate::tickets::{AttachmentMeta, TicketChange, write_change};
 use crate::{Result, Store, StoreError};
 
@@ -460,28 +460,6 @@ impl Store {
             .into_iter()
             .map(|m| Ok((AgentId(m.agent_id), m.activity.parse::<Activity>()?, time(m.seen_at)?)))
             .collect()
-    }
-
-    /// Resolved tickets whose resolution waits for a supervisor, in these departments (`None`:
-    /// all), newest first, keyset-paginated on the id.
-    pub async fn review_queue(
-        &self,
-        departments: Option<&[DepartmentId]>,
-        resolved: &[Status],
-        after: Option<TicketId>,
-        limit: u64,
-    ) -> Result<Vec<Ticket>> {
-        let mut q = ticket::Entity::find()
-            .filter(ticket::Column::Status.is_in(resolved.iter().map(|s| s.as_str())))
-            .filter(ticket::Column::ResolutionApproved.eq(false));
-        if let Some(depts) = departments {
-            q = q.filter(ticket::Column::DepartmentId.is_in(depts.iter().map(|d| d.get())));
-        }
-        if let Some(after) = after {
-            q = q.filter(ticket::Column::Id.lt(after.get()));
-        }
-        let rows = q.order_by_desc(ticket::Column::Id).limit(limit).all(&self.read).await?;
-        self.to_tickets(rows).await
     }
 
     pub async fn create_canned(&self, owner: CannedOwner, text: &CannedText, at: DateTime<Utc>) -> Result<CannedRow> {

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::ApiCaller;
 use super::dto::{EntryDto, TicketDto, TicketPage};
-use super::tickets::{TicketPath, decode_id_cursor, encode_id_cursor, parse_number, render, render_one};
+use super::tickets::{TicketPath, decode_cursor, encode_cursor, parse_number, render, render_one};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -454,7 +454,7 @@ pub struct PageParams {
 }
 
 /// Resolved tickets waiting for a supervisor's review, in the departments where the caller
-/// may approve; newest first.
+/// may approve; most recently changed first (the queue's `review=awaiting`).
 #[utoipa::path(get, path = "/review-queue", tag = "desk", params(PageParams), responses((status = 200, body = TicketPage), (status = 403)))]
 pub async fn review_queue(
     State(state): State<AppState>,
@@ -462,9 +462,10 @@ pub async fn review_queue(
     params: Result<Query<PageParams>, QueryRejection>,
 ) -> Result<Json<TicketPage>, ApiError> {
     let Query(p) = params?;
-    let after = p.cursor.as_deref().map(decode_id_cursor).transpose()?;
-    let listing = state.desk.review_queue(&by, after, p.limit.unwrap_or(50)).await?;
-    Ok(Json(TicketPage { tickets: render(&state.desk, &listing.tickets).await?, next_cursor: listing.next.map(encode_id_cursor) }))
+    let sort = tikal_core::queue::BuiltinView::AwaitingReview.filter().sort;
+    let cursor = p.cursor.as_deref().map(|c| decode_cursor(c, sort)).transpose()?;
+    let listing = state.desk.review_queue(&by, cursor, p.limit.unwrap_or(50)).await?;
+    Ok(Json(TicketPage { tickets: render(&state.desk, &listing.tickets).await?, next_cursor: listing.cursor.as_ref().map(encode_cursor) }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

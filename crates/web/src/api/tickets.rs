@@ -288,18 +288,6 @@ pub struct ListParams {
     limit: Option<u64>,
 }
 
-/// The review queue's cursor: a ticket id (that list has one order).
-pub(super) fn encode_id_cursor(id: TicketId) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("t{}", id.get()))
-}
-
-pub(super) fn decode_id_cursor(raw: &str) -> Result<TicketId, ApiError> {
-    let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "cursor is not one this API returned");
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
-    let text = String::from_utf8(bytes).map_err(|_| bad())?;
-    text.strip_prefix('t').and_then(|n| n.parse::<i64>().ok()).filter(|n| *n > 0).map(TicketId).ok_or_else(bad)
-}
-
 impl ListParams {
     /// The queue parameters as `(name, value)` pairs for `QueueFilter::from_pairs`.
     fn queue_pairs(&self) -> Vec<(&'static str, &str)> {
@@ -325,11 +313,11 @@ impl ListParams {
     }
 }
 
-fn encode_cursor(c: &Cursor) -> String {
+pub(super) fn encode_cursor(c: &Cursor) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(c.encode())
 }
 
-fn decode_cursor(raw: &str, sort: QueueSort) -> Result<Cursor, ApiError> {
+pub(super) fn decode_cursor(raw: &str, sort: QueueSort) -> Result<Cursor, ApiError> {
     let bad = || ApiError::new(StatusCode::BAD_REQUEST, "invalid_cursor", "cursor is not one this API returned for these parameters");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
     let text = String::from_utf8(bytes).map_err(|_| bad())?;
