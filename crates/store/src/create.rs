@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Datelike;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
+use sea_orm::sea_query::{OnConflict, Query};
+use sea_orm::{QueryTrait,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, Set, Statement,
     TransactionTrait,
 };
@@ -108,6 +108,10 @@ struct Faults {
     panic_next_batch: AtomicBool,
     fail_start: AtomicBool,
     lose_commit_answer: AtomicBool,
+    /// The next batch hangs until `release` is notified, and counts as started `STUCK_AFTER`
+    /// earlier (as if it had hung that long already).
+    stall_next_batch: AtomicBool,
+    release: tokio::sync::Notify,
 }
 
 #[derive(Clone)]
@@ -196,6 +200,12 @@ async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request
         #[cfg(feature = "fault-injection")]
         if health.faults.panic_next_batch.swap(false, Ordering::AcqRel) {
             panic!("injected: the ticket writer fails");
+        }
+        #[cfg(feature = "fault-injection")]
+        if health.faults.stall_next_batch.swap(false, Ordering::AcqRel) {
+            let started = micros(crate::now() - STUCK_AFTER - chrono::Duration::seconds(1));
+            health.busy_since.store(started, Ordering::Release);
+            health.faults.release.notified().await;
         }
         write_batch(&db, &health, batch).await;
         drop(busy);
@@ -379,13 +389,21 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
         rows.push(am);
         tickets.push((t, who.clone()));
     }
-    let inserted = ticket::Entity::insert_many(rows).exec_with_returning(&txn).await?;
-    let ids: BTreeMap<String, i64> = inserted.into_iter().map(|m| (m.number, m.id)).collect();
-    for (t, _) in &mut tickets {
-        t.id = TicketId(*ids.get(t.number.as_str()).ok_or(StoreError::NotFound("inserted ticket"))?);
+    // Only the new ids come back (the rest is what was just written), matched by `seq`:
+    // the order of RETURNING rows is not promised.
+    let mut insert = ticket::Entity::insert_many(rows).into_query();
+    insert.returning(Query::returning().columns([ticket::Column::Id, ticket::Column::Seq]));
+    let ids: BTreeMap<i64, i64> = txn
+        .query_all(&insert)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get_by_index::<i64>(1)?, row.try_get_by_index::<i64>(0)?)))
+        .collect::<Result<_>>()?;
+    for ((t, _), seq) in tickets.iter_mut().zip(&seqs) {
+        t.id = TicketId(*ids.get(seq).ok_or(StoreError::NotFound("inserted ticket"))?);
     }
 
-    let messages = batch.iter().zip(&tickets).map(|(r, (t, who))| {
+    let message = |r: &Request, t: &Ticket, who: &Requester| {
         let mut row = entry_row(
             t.id,
             EntryKind::Message,
@@ -395,26 +413,31 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
         );
         row.body = Set(Some(r.new.body.clone()));
         row
-    });
-    let with_files = batch.iter().any(|r| !r.new.attachments.is_empty());
-    let mut entry_of: BTreeMap<i64, i64> = BTreeMap::new();
-    if with_files {
+    };
+    let created = |r: &Request, t: &Ticket, who: &Requester| {
+        let (by, by_name) = r.new.opened_by.clone().unwrap_or((Author::Requester(who.id), r.new.requester_name.as_str().to_string()));
+        let event = TicketEvent::new(EventKind::Created, &by, r.new.opening.at, None, Some(t.status.to_string()));
+        event_row(t.id, &event, Some(&by_name))
+    };
+    if batch.iter().any(|r| !r.new.attachments.is_empty()) {
+        // The files need the ids of their messages.
+        let messages = batch.iter().zip(&tickets).map(|(r, (t, who))| message(r, t, who));
         let entries = thread_entry::Entity::insert_many(messages).exec_with_returning(&txn).await?;
-        entry_of = entries.iter().map(|e| (e.ticket_id, e.id)).collect();
-    } else {
-        thread_entry::Entity::insert_many(messages).exec_without_returning(&txn).await?;
-    }
-    let mut events = Vec::with_capacity(batch.len());
-    let mut jobs = Vec::new();
-    let mut keys = Vec::new();
-    for (r, (t, who)) in batch.iter().zip(&tickets) {
-        if !r.new.attachments.is_empty() {
+        let entry_of: BTreeMap<i64, i64> = entries.iter().map(|e| (e.ticket_id, e.id)).collect();
+        for (r, (t, _)) in batch.iter().zip(&tickets) {
             let entry = entry_of.get(&t.id.get()).copied().map(EntryId);
             insert_attachments(&txn, t.id, entry, &r.new.attachments, r.new.opening.at).await?;
         }
-        let (by, by_name) = r.new.opened_by.clone().unwrap_or((Author::Requester(who.id), r.new.requester_name.as_str().to_string()));
-        let created = TicketEvent::new(EventKind::Created, &by, r.new.opening.at, None, Some(t.status.to_string()));
-        events.push(event_row(t.id, &created, Some(&by_name)));
+        let events = batch.iter().zip(&tickets).map(|(r, (t, who))| created(r, t, who));
+        thread_entry::Entity::insert_many(events).exec_without_returning(&txn).await?;
+    } else {
+        // One statement for both: each ticket's message, then its `created` event.
+        let rows = batch.iter().zip(&tickets).flat_map(|(r, (t, who))| [message(r, t, who), created(r, t, who)]);
+        thread_entry::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    }
+    let mut jobs = Vec::new();
+    let mut keys = Vec::new();
+    for (r, (t, _)) in batch.iter().zip(&tickets) {
         for j in &r.jobs {
             jobs.push(crate::jobs::ticket_job(*j, t.id, r.new.opening.at)?);
         }
@@ -422,7 +445,6 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
             keys.push(idempotency::claim_row(c, t.id, micros(r.new.opening.at)));
         }
     }
-    thread_entry::Entity::insert_many(events).exec_without_returning(&txn).await?;
     if !jobs.is_empty() {
         job::Entity::insert_many(jobs).exec_without_returning(&txn).await?;
     }
@@ -437,6 +459,13 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
     #[cfg(not(feature = "fault-injection"))]
     let _ = health;
     Ok(tickets)
+}
+
+/// A request token: the time, then 64 random bits. Tokens of successive creates sort
+/// together, so the unique index on them grows at its end (one page written per batch) instead
+/// of in a random place per ticket.
+fn request_token() -> String {
+    format!("{:016x}{:016x}", micros(crate::now()), rand::random::<u64>())
 }
 
 impl Store {
@@ -460,7 +489,7 @@ impl Store {
         claim: Option<IdempotencyClaim>,
     ) -> Result<Created> {
         let (reply, rx) = oneshot::channel();
-        let token = crate::jobs::random_token();
+        let token = request_token();
         let request = Request { new, format: format.clone(), jobs: jobs.to_vec(), claim, token, reply };
         self.creator.queue.send(request).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
         rx.await.map_err(|_| StoreError::Unavailable("the ticket writer failed while writing this ticket; it is being restarted"))?
@@ -481,6 +510,20 @@ impl Store {
     #[cfg(feature = "fault-injection")]
     pub fn inject_writer_start_failure(&self, on: bool) {
         self.creator.health.faults.fail_start.store(on, Ordering::Release);
+    }
+
+    /// The next batch hangs, as if for longer than the writer may take, until
+    /// `release_writer_stall` (tests of `/readyz`).
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_writer_stall(&self) {
+        self.creator.health.faults.stall_next_batch.store(true, Ordering::Release);
+    }
+
+    /// Lets a stalled batch go on.
+    #[cfg(feature = "fault-injection")]
+    pub fn release_writer_stall(&self) {
+        // A permit is stored if the writer has not reached its wait yet.
+        self.creator.health.faults.release.notify_one();
     }
 
     /// The next batch commits, then reports an error as a lost connection would (tests of the

@@ -78,10 +78,12 @@ pub(crate) fn claim_row(c: &IdempotencyClaim, ticket_id: TicketId, created_at: i
 }
 
 impl Store {
-    /// The earlier request with this key, if any. Reads through the writer on SQLite, so a
-    /// create committed a moment ago is seen.
+    /// The earlier request with this key, if any. A read connection sees every committed
+    /// create (on SQLite each read starts from the newest commit of the WAL), and it does not
+    /// wait behind the ticket writer's batch. A create committed after this look-up is caught
+    /// in the writer's transaction by the key's unique index.
     pub async fn idempotent_record(&self, scope: &str, key: &str) -> Result<Option<IdempotentRecord>> {
-        lookup(&self.write, scope, key).await
+        lookup(&self.read, scope, key).await
     }
 
     /// Stores the first response of a key whose ticket is committed (for replays).

@@ -183,3 +183,44 @@ async fn readiness_reports_a_ticket_writer_that_cannot_run() {
     store.create_ticket(new_ticket("r@gob.example", "De vuelta", dept), &NumberFormat::default(), &[]).await.expect("created");
     assert_eq!(app.client.get(app.url("/readyz")).send().await.expect("send").status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn readiness_reports_a_stuck_ticket_writer_until_it_moves_again() {
+    let app = TestApp::spawn().await;
+    let dept = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let store = app.desk.store().clone();
+    // The next batch hangs (and counts as hanging for longer than a batch may take).
+    store.inject_writer_stall();
+    let create = tokio::spawn({
+        let store = store.clone();
+        async move { store.create_ticket(new_ticket("s@gob.example", "Atascado", dept), &NumberFormat::default(), &[]).await }
+    });
+    // Wait until the writer has taken the batch (bounded by count, not by time).
+    let mut seen = WriterStatus::Running;
+    for _ in 0..10_000 {
+        seen = store.writer_health().status;
+        if seen == WriterStatus::Stuck {
+            break;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    assert_eq!(seen, WriterStatus::Stuck);
+    let resp = app.client.get(app.url("/readyz")).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["writers"]["ticket_writer"], "stuck", "{body}");
+    assert_eq!(body["writers"]["ticket_writer_restarts"], 0, "a stuck writer is reported, not restarted: {body}");
+    assert!(!create.is_finished(), "the create waits for its batch");
+
+    // The batch goes on: the create is answered and the desk is ready again.
+    store.release_writer_stall();
+    let (t, _) = create.await.expect("join").expect("created once the writer moved on");
+    assert_eq!(t.subject.as_str(), "Atascado");
+    assert_eq!(store.writer_health().status, WriterStatus::Running);
+    let resp = app.client.get(app.url("/readyz")).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["writers"]["ticket_writer"], "running", "{body}");
+    assert_eq!(store.count_tickets().await.expect("count"), 1);
+}
