@@ -6,6 +6,8 @@
 //! each request carries a unique token stored with its ticket, so the retry after a COMMIT
 //! whose outcome is unknown never inserts a ticket twice. A supervisor restarts the writer task
 //! if it fails and reports its health (`Store::writer_health`, shown by `/readyz`).
+//! The writer also stores the first responses of `Idempotency-Key` creates, in the same
+//! transaction as the batch it writes next, so a keyed create costs no commit of its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use crate::convert::micros;
 use crate::directory::to_requester;
 use crate::entity::{idempotency_key, job, requester, thread_entry, ticket};
-use crate::idempotency::{self, IdempotencyClaim, IdempotentRecord};
+use crate::idempotency::{self, IdempotencyClaim, IdempotentRecord, StoredResponse};
 use crate::jobs::NewJob;
 use crate::tickets::{NewTicket, entry_row, event_row, insert_attachments, mutable_columns};
 use crate::{Result, Store, StoreError};
@@ -114,9 +116,21 @@ struct Faults {
     release: tokio::sync::Notify,
 }
 
+/// A first response of an `Idempotency-Key` to store (see `idempotency.rs`).
+struct Respond {
+    response: StoredResponse,
+    reply: oneshot::Sender<Result<()>>,
+}
+
+/// What the writer is asked to do.
+enum Work {
+    Create(Request),
+    Respond(Respond),
+}
+
 #[derive(Clone)]
 pub(crate) struct Creator {
-    queue: mpsc::Sender<Request>,
+    queue: mpsc::Sender<Work>,
     health: Arc<Health>,
 }
 
@@ -124,7 +138,7 @@ impl Creator {
     /// Starts the supervised writer task on the current runtime; it ends when every `Store`
     /// is dropped.
     pub(crate) fn start(db: DatabaseConnection) -> Creator {
-        let (queue, rx) = mpsc::channel::<Request>(1024);
+        let (queue, rx) = mpsc::channel::<Work>(1024);
         let health = Arc::new(Health::default());
         tokio::spawn(supervise(db, Arc::new(Mutex::new(rx)), health.clone()));
         Creator { queue, health }
@@ -145,12 +159,18 @@ impl Creator {
         };
         WriterHealth { status, restarts }
     }
+
+    pub(crate) async fn store_response(&self, response: StoredResponse) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.queue.send(Work::Respond(Respond { response, reply })).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
+        rx.await.map_err(|_| StoreError::Unavailable("the ticket writer failed while storing this response; it is being restarted"))?
+    }
 }
 
 /// Runs the writer and restarts it when it fails (with back-off from 50 ms to 5 s), until the
 /// queue closes. A panic loses only the batch being written: its callers get an error, and
 /// whatever it committed stays committed.
-async fn supervise(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request>>>, health: Arc<Health>) {
+async fn supervise(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Work>>>, health: Arc<Health>) {
     let mut failures: u32 = 0;
     loop {
         let starts = health.starts.load(Ordering::Acquire);
@@ -177,7 +197,7 @@ async fn supervise(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request>
     health.stopped.store(true, Ordering::Release);
 }
 
-async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request>>>, health: Arc<Health>) -> Result<()> {
+async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Work>>>, health: Arc<Health>) -> Result<()> {
     let mut rx = rx.lock().await;
     db.ping().await?;
     #[cfg(feature = "fault-injection")]
@@ -187,11 +207,15 @@ async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request
     health.starts.fetch_add(1, Ordering::AcqRel);
     health.running.store(true, Ordering::Release);
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
+        let (mut batch, mut responses) = (Vec::new(), Vec::new());
+        let mut next = Some(first);
+        while let Some(work) = next.take() {
+            match work {
+                Work::Create(r) => batch.push(r),
+                Work::Respond(r) => responses.push(r),
+            }
+            if batch.len() + responses.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
             }
         }
         // Declared after the batch, so dropped before it if this task panics: the health says
@@ -207,7 +231,7 @@ async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request
             health.busy_since.store(started, Ordering::Release);
             health.faults.release.notified().await;
         }
-        write_batch(&db, &health, batch).await;
+        write_batch(&db, &health, batch, responses).await;
         drop(busy);
     }
     Ok(())
@@ -243,11 +267,21 @@ fn reply(r: Request, result: Result<Created>) {
     }
 }
 
-async fn write_batch(db: &DatabaseConnection, health: &Health, batch: Vec<Request>) {
-    match insert_all(db, health, &batch).await {
+/// Writes a batch of creates and stored responses in one transaction; if that fails, each
+/// create alone, then the responses together.
+async fn write_batch(db: &DatabaseConnection, health: &Health, batch: Vec<Request>, responses: Vec<Respond>) {
+    if batch.is_empty() {
+        write_responses(db, responses).await;
+        return;
+    }
+    let stored: Vec<&StoredResponse> = responses.iter().map(|r| &r.response).collect();
+    match insert_all(db, health, &batch, &stored).await {
         Ok(done) => {
             for (r, (t, who)) in batch.into_iter().zip(done) {
                 reply(r, Ok(Created::New(t, who)));
+            }
+            for r in responses {
+                let _ = r.reply.send(Ok(()));
             }
         }
         Err(e) => {
@@ -256,7 +290,32 @@ async fn write_batch(db: &DatabaseConnection, health: &Health, batch: Vec<Reques
                 let result = write_alone(db, health, &r).await;
                 reply(r, result);
             }
+            write_responses(db, responses).await;
         }
+    }
+}
+
+/// Stores first responses in one transaction.
+async fn write_responses(db: &DatabaseConnection, responses: Vec<Respond>) {
+    if responses.is_empty() {
+        return;
+    }
+    let result: Result<()> = async {
+        let txn = db.begin().await?;
+        for r in &responses {
+            idempotency::store_response(&txn, &r.response).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+    .await;
+    let failure = result.err().map(|e| e.to_string());
+    for r in responses {
+        let answer = match &failure {
+            None => Ok(()),
+            Some(e) => Err(StoreError::Db(sea_orm::DbErr::Custom(format!("storing the first response of an idempotent create: {e}")))),
+        };
+        let _ = r.reply.send(answer);
     }
 }
 
@@ -267,7 +326,7 @@ async fn write_alone(db: &DatabaseConnection, health: &Health, r: &Request) -> R
     if let Some(done) = created_by_token(db, &r.token).await? {
         return Ok(Created::New(done.0, done.1));
     }
-    match insert_all(db, health, std::slice::from_ref(r)).await {
+    match insert_all(db, health, std::slice::from_ref(r), &[]).await {
         Ok(mut v) => v.pop().map(|(t, who)| Created::New(t, who)).ok_or(StoreError::NotFound("ticket")),
         Err(e @ StoreError::Conflict(_)) => {
             // Another request with the same Idempotency-Key committed first.
@@ -362,9 +421,14 @@ pub(crate) async fn next_seqs(txn: &DatabaseTransaction, n: usize) -> Result<Vec
 }
 
 /// Writes a batch in one transaction: requesters, numbers, tickets (with their request
-/// tokens), first messages, attachments, `created` events, jobs and idempotency keys. Returns
-/// the tickets in the batch's order.
-async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request]) -> Result<Vec<(Ticket, Requester)>> {
+/// tokens), first messages, attachments, `created` events, jobs and idempotency keys, and the
+/// first responses of earlier keyed creates. Returns the tickets in the batch's order.
+async fn insert_all(
+    db: &DatabaseConnection,
+    health: &Health,
+    batch: &[Request],
+    responses: &[&StoredResponse],
+) -> Result<Vec<(Ticket, Requester)>> {
     let txn = db.begin().await?;
     let requesters = upsert_requesters(&txn, batch).await?;
     let seqs = next_seqs(&txn, batch.len()).await?;
@@ -451,6 +515,9 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
     if !keys.is_empty() {
         idempotency_key::Entity::insert_many(keys).exec_without_returning(&txn).await?;
     }
+    for r in responses {
+        idempotency::store_response(&txn, r).await?;
+    }
     txn.commit().await?;
     #[cfg(feature = "fault-injection")]
     if health.faults.lose_commit_answer.swap(false, Ordering::AcqRel) {
@@ -491,7 +558,7 @@ impl Store {
         let (reply, rx) = oneshot::channel();
         let token = request_token();
         let request = Request { new, format: format.clone(), jobs: jobs.to_vec(), claim, token, reply };
-        self.creator.queue.send(request).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
+        self.creator.queue.send(Work::Create(request)).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
         rx.await.map_err(|_| StoreError::Unavailable("the ticket writer failed while writing this ticket; it is being restarted"))?
     }
 

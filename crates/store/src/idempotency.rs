@@ -86,17 +86,32 @@ impl Store {
         lookup(&self.read, scope, key).await
     }
 
-    /// Stores the first response of a key whose ticket is committed (for replays).
+    /// Stores the first response of a key whose ticket is committed (for replays). It is
+    /// written by the ticket writer, in the transaction of its next batch: one commit (and on
+    /// SQLite one sync) for the responses and tickets of a whole batch instead of one each.
     pub async fn store_idempotent_response(&self, scope: &str, key: &str, resp: &IdempotentResponse) -> Result<()> {
-        idempotency_key::Entity::update_many()
-            .col_expr(idempotency_key::Column::StatusCode, Expr::value(i32::from(resp.status)))
-            .col_expr(idempotency_key::Column::ResponseBody, Expr::value(resp.body.clone()))
-            .col_expr(idempotency_key::Column::Location, Expr::value(resp.location.clone()))
-            .filter(idempotency_key::Column::Scope.eq(scope))
-            .filter(idempotency_key::Column::Key.eq(key))
-            .filter(idempotency_key::Column::StatusCode.eq(0))
-            .exec(&self.write)
-            .await?;
-        Ok(())
+        self.creator.store_response(StoredResponse { scope: scope.to_string(), key: key.to_string(), response: resp.clone() }).await
     }
+}
+
+/// The first response of a key, to be stored.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredResponse {
+    pub scope: String,
+    pub key: String,
+    pub response: IdempotentResponse,
+}
+
+/// Stores a first response (never replaces one already stored).
+pub(crate) async fn store_response(db: &impl ConnectionTrait, r: &StoredResponse) -> Result<()> {
+    idempotency_key::Entity::update_many()
+        .col_expr(idempotency_key::Column::StatusCode, Expr::value(i32::from(r.response.status)))
+        .col_expr(idempotency_key::Column::ResponseBody, Expr::value(r.response.body.clone()))
+        .col_expr(idempotency_key::Column::Location, Expr::value(r.response.location.clone()))
+        .filter(idempotency_key::Column::Scope.eq(r.scope.as_str()))
+        .filter(idempotency_key::Column::Key.eq(r.key.as_str()))
+        .filter(idempotency_key::Column::StatusCode.eq(0))
+        .exec(db)
+        .await?;
+    Ok(())
 }
