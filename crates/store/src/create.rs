@@ -295,20 +295,13 @@ async fn write_batch(db: &DatabaseConnection, health: &Health, batch: Vec<Reques
     }
 }
 
-/// Stores first responses in one transaction.
+/// Stores first responses in one statement (one transaction).
 async fn write_responses(db: &DatabaseConnection, responses: Vec<Respond>) {
     if responses.is_empty() {
         return;
     }
-    let result: Result<()> = async {
-        let txn = db.begin().await?;
-        for r in &responses {
-            idempotency::store_response(&txn, &r.response).await?;
-        }
-        txn.commit().await?;
-        Ok(())
-    }
-    .await;
+    let stored: Vec<&StoredResponse> = responses.iter().map(|r| &r.response).collect();
+    let result = idempotency::store_responses(db, &stored).await;
     let failure = result.err().map(|e| e.to_string());
     for r in responses {
         let answer = match &failure {
@@ -515,9 +508,7 @@ async fn insert_all(
     if !keys.is_empty() {
         idempotency_key::Entity::insert_many(keys).exec_without_returning(&txn).await?;
     }
-    for r in responses {
-        idempotency::store_response(&txn, r).await?;
-    }
+    idempotency::store_responses(&txn, responses).await?;
     txn.commit().await?;
     #[cfg(feature = "fault-injection")]
     if health.faults.lose_commit_answer.swap(false, Ordering::AcqRel) {

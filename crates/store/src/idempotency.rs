@@ -4,8 +4,7 @@
 //! crashes in between. The first response is stored afterwards, for a faithful replay; if it
 //! never got stored, the ticket itself is shown.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, Value};
 use tikal_core::{TicketId, TicketNumber};
 
 use crate::entity::{idempotency_key, ticket};
@@ -102,16 +101,30 @@ pub(crate) struct StoredResponse {
     pub response: IdempotentResponse,
 }
 
-/// Stores a first response (never replaces one already stored).
-pub(crate) async fn store_response(db: &impl ConnectionTrait, r: &StoredResponse) -> Result<()> {
-    idempotency_key::Entity::update_many()
-        .col_expr(idempotency_key::Column::StatusCode, Expr::value(i32::from(r.response.status)))
-        .col_expr(idempotency_key::Column::ResponseBody, Expr::value(r.response.body.clone()))
-        .col_expr(idempotency_key::Column::Location, Expr::value(r.response.location.clone()))
-        .filter(idempotency_key::Column::Scope.eq(r.scope.as_str()))
-        .filter(idempotency_key::Column::Key.eq(r.key.as_str()))
-        .filter(idempotency_key::Column::StatusCode.eq(0))
-        .exec(db)
-        .await?;
+/// Stores first responses (never replacing one already stored), in one statement:
+/// `UPDATE .. FROM (VALUES ..)`, understood by SQLite (3.33+) and PostgreSQL alike.
+pub(crate) async fn store_responses(db: &impl ConnectionTrait, list: &[&StoredResponse]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(list.len());
+    let mut values: Vec<Value> = Vec::with_capacity(list.len() * 5);
+    for r in list {
+        let n = values.len();
+        rows.push(format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5));
+        values.push(r.scope.clone().into());
+        values.push(r.key.clone().into());
+        values.push(i32::from(r.response.status).into());
+        values.push(r.response.body.clone().into());
+        values.push(r.response.location.clone().into());
+    }
+    // VALUES columns are named column1.. on both databases.
+    let sql = format!(
+        "UPDATE idempotency_keys SET status_code = v.column3, response_body = v.column4, location = v.column5 \
+         FROM (VALUES {}) AS v WHERE idempotency_keys.scope = v.column1 AND idempotency_keys.key = v.column2 \
+         AND idempotency_keys.status_code = 0",
+        rows.join(", ")
+    );
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
     Ok(())
 }
