@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use chrono::Datelike;
 use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{QueryTrait,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, Set, Statement,
-    TransactionTrait,
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryTrait, Set,
+    Statement, TransactionTrait,
 };
 use tikal_core::org::Requester;
 use tikal_core::*;
@@ -162,7 +162,10 @@ impl Creator {
 
     pub(crate) async fn store_response(&self, response: StoredResponse) -> Result<()> {
         let (reply, rx) = oneshot::channel();
-        self.queue.send(Work::Respond(Respond { response, reply })).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
+        self.queue
+            .send(Work::Respond(Respond { response, reply }))
+            .await
+            .map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
         rx.await.map_err(|_| StoreError::Unavailable("the ticket writer failed while storing this response; it is being restarted"))?
     }
 }

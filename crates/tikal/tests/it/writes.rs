@@ -224,3 +224,48 @@ async fn readiness_reports_a_stuck_ticket_writer_until_it_moves_again() {
     assert_eq!(body["writers"]["ticket_writer"], "running", "{body}");
     assert_eq!(store.count_tickets().await.expect("count"), 1);
 }
+
+#[tokio::test]
+async fn first_responses_are_stored_with_a_later_batch_and_never_replaced() {
+    let app = TestApp::spawn().await;
+    let dept = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let store = app.desk.store().clone();
+    let format = NumberFormat::default();
+    let mut numbers = Vec::new();
+    for key in ["a", "b", "c"] {
+        let created = store.create_ticket_once(new_ticket("r@gob.example", key, dept), &format, &[], Some(claim(key, "h"))).await;
+        match created.expect("create") {
+            Created::New(t, _) => numbers.push(t.number.to_string()),
+            Created::Earlier(_) => panic!("a new key"),
+        }
+    }
+    let response = |n: &str| tikal_store::IdempotentResponse {
+        status: 201,
+        body: format!("{{\"number\":\"{n}\"}}"),
+        location: Some(format!("/api/v1/tickets/{n}")),
+    };
+    // Stored together with creates queued at the same moment (one transaction), or alone.
+    let mut tasks = Vec::new();
+    for (key, n) in ["a", "b", "c"].into_iter().zip(&numbers) {
+        let (writer, resp) = (store.clone(), response(n));
+        tasks.push(tokio::spawn(async move { writer.store_idempotent_response("test:0:POST /tickets", key, &resp).await }));
+        let writer = store.clone();
+        tasks.push(tokio::spawn(async move {
+            writer.create_ticket(new_ticket("otro@gob.example", "Otro", dept), &NumberFormat::default(), &[]).await.map(|_| ())
+        }));
+    }
+    for task in tasks {
+        task.await.expect("join").expect("stored");
+    }
+    for (key, n) in ["a", "b", "c"].into_iter().zip(&numbers) {
+        let rec = store.idempotent_record("test:0:POST /tickets", key).await.expect("lookup").expect("recorded");
+        assert_eq!(rec.response, Some(response(n)), "key {key}");
+        assert_eq!(rec.ticket.map(|t| t.to_string()).as_deref(), Some(n.as_str()));
+    }
+    // The first response stays.
+    let later = tikal_store::IdempotentResponse { status: 500, body: "{}".into(), location: None };
+    store.store_idempotent_response("test:0:POST /tickets", "a", &later).await.expect("store");
+    let rec = store.idempotent_record("test:0:POST /tickets", "a").await.expect("lookup").expect("recorded");
+    assert_eq!(rec.response, Some(response(&numbers[0])));
+    assert_eq!(store.count_tickets().await.expect("count"), 6);
+}
