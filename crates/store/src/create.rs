@@ -123,6 +123,8 @@ struct Respond {
 }
 
 /// What the writer is asked to do.
+// Creates are by far the most common; boxing them would add an allocation to each.
+#[allow(clippy::large_enum_variant)]
 enum Work {
     Create(Request),
     Respond(Respond),
