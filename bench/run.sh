@@ -23,10 +23,11 @@ DATABASES="${TIKAL_BENCH_DATABASES:-sqlite postgres}"
 MAX_SECONDS=${TIKAL_BENCH_MAX_SECONDS:-30}
 SQLITE_SYNC=${TIKAL_BENCH_SQLITE_SYNC:-full}
 case $SQLITE_SYNC in full | normal) ;; *) echo "bench: TIKAL_BENCH_SQLITE_SYNC must be full or normal" >&2 && exit 1 ;; esac
-# scenario concurrency requests
+# scenario concurrency requests [keys: an Idempotency-Key with every create]
 RUNS=(
   "create 1 3000"
   "create 16 20000"
+  "create 16 10000 keys"
   "list 1 2000"
   "list 16 10000"
 )
@@ -149,12 +150,14 @@ bench_database() {
     die "$db: server did not become ready on port $port"
   fi
 
-  local spec scenario concurrency requests line
+  local spec scenario concurrency requests keys line
   for spec in "${RUNS[@]}"; do
-    read -r scenario concurrency requests <<<"$spec"
-    log "$db: $scenario at concurrency $concurrency ($requests requests, at most ${MAX_SECONDS} s)"
+    read -r scenario concurrency requests keys <<<"$spec"
+    local -a options=()
+    [[ $keys == keys ]] && options+=(--idempotency-keys)
+    log "$db: $scenario ${keys:+with keys }at concurrency $concurrency ($requests requests, at most ${MAX_SECONDS} s)"
     line=$(TIKAL_BENCH_KEY="$key" "$DRIVER" --url "http://127.0.0.1:$port" --scenario "$scenario" \
-      --concurrency "$concurrency" --requests "$requests" --max-seconds "$MAX_SECONDS") ||
+      --concurrency "$concurrency" --requests "$requests" --max-seconds "$MAX_SECONDS" "${options[@]}") ||
       die "$db: $scenario at concurrency $concurrency failed"
     log "$line"
     printf '{"database":"%s","result":%s}\n' "$db" "$line" >>"$WORK/results.jsonl"
@@ -197,12 +200,14 @@ print("# Benchmark results\n")
 print(f"Measured {date} at commit `{commit}` by `bench/run.sh`.\n")
 print(f"Machine: {nproc} cores, {cpu}, {mem} RAM. SQLite `synchronous = {sync.upper()}`. Release build; server and load driver on the same machine, "
       "loopback HTTP/1.1 with keep-alive. Create = `POST /api/v1/tickets`; list = `GET /api/v1/tickets?limit=50` "
-      "(run after the creates). Latency is measured by the driver per request; failures are non-2xx answers and errors.\n")
+      "(run after the creates); `create + key` sends a distinct `Idempotency-Key` with each create. "
+      "Latency is measured by the driver per request; failures are non-2xx answers and errors.\n")
 print("| database | scenario | concurrency | requests | failures | throughput (req/s) | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) |")
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for row in rows:
     r = row["result"]
-    print(f"| {row['database']} | {r['scenario']} | {r['concurrency']} | {r['requests']} | {r['failures']} | "
+    scenario = r["scenario"] + (" + key" if r.get("idempotency_keys") else "")
+    print(f"| {row['database']} | {scenario} | {r['concurrency']} | {r['requests']} | {r['failures']} | "
           f"{r['throughput_rps']:,.1f} | {r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} | {r['max_ms']} |")
 print("\nPeak server RSS (VmHWM, after all runs on that database):\n")
 for entry in rss:
@@ -212,7 +217,7 @@ print("\nTarget on the 2-core machine: at least 3,000 tickets created per second
       "at concurrency 16.")
 for row in rows:
     r = row["result"]
-    if row["database"] == "sqlite" and r["scenario"] == "create" and r["concurrency"] == 16:
+    if row["database"] == "sqlite" and r["scenario"] == "create" and r["concurrency"] == 16 and not r.get("idempotency_keys"):
         met = r["throughput_rps"] >= 3000 and r["p99_ms"] < 25 and r["failures"] == 0
         print(f"This run: {r['throughput_rps']:,.1f} tickets/s, p99 {r['p99_ms']} ms: target "
               + ("met." if met else "**not met**."))

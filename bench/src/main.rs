@@ -87,6 +87,9 @@ struct Args {
     /// `Cookie` header sent with every request (e.g. `tikal_session=...` for portal pages).
     #[arg(long, env = "TIKAL_BENCH_COOKIE", hide_env_values = true)]
     cookie: Option<String>,
+    /// Send a distinct `Idempotency-Key` with every create (as a client that retries safely does).
+    #[arg(long)]
+    idempotency_keys: bool,
     /// Runtime threads of the driver.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     threads: u32,
@@ -175,6 +178,8 @@ struct Target {
     /// What a successful answer contains.
     expect: Vec<u8>,
     cookie: Option<HeaderValue>,
+    /// Prefix of the `Idempotency-Key` of each create (unique per run), when keys are sent.
+    keys: Option<String>,
 }
 
 /// How one request ended.
@@ -216,7 +221,13 @@ fn error_kind(e: &reqwest::Error) -> &'static str {
 async fn send_one(target: &Target, i: u64) -> Outcome {
     let request = match target.scenario {
         Scenario::Create => match create_body(i) {
-            Ok(body) => target.client.request(Method::POST, target.url.clone()).header(CONTENT_TYPE, "application/json").body(body),
+            Ok(body) => {
+                let request = target.client.request(Method::POST, target.url.clone()).header(CONTENT_TYPE, "application/json").body(body);
+                match &target.keys {
+                    Some(prefix) => request.header("idempotency-key", format!("{prefix}-{i}")),
+                    None => request,
+                }
+            }
             Err(e) => return failed("driver error", e.to_string()),
         },
         Scenario::List | Scenario::Get => target.client.request(Method::GET, target.url.clone()),
@@ -397,7 +408,8 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .connect_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| format!("HTTP client: {e}"))?;
-    let target = Arc::new(Target { scenario: args.scenario, client, url, auth, expect, cookie });
+    let keys = (args.idempotency_keys && args.scenario == Scenario::Create).then(|| format!("bench-{:x}", std::process::id()));
+    let target = Arc::new(Target { scenario: args.scenario, client, url, auth, expect, cookie, keys });
     let limit = Duration::from_secs(args.max_seconds);
 
     if args.warmup > 0 {
@@ -408,6 +420,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         }
     }
 
+    let target_keys = target.keys.is_some();
     let mut measured = run_phase(target, concurrency, args.warmup, args.requests, limit, true).await?;
     measured.latencies.sort_unstable();
     let n = measured.latencies.len();
@@ -416,6 +429,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let line = json!({
         "scenario": args.scenario.name(),
         "path": args.path,
+        "idempotency_keys": target_keys,
         "concurrency": concurrency,
         "requests": n,
         "failures": measured.failures,

@@ -6,6 +6,8 @@
 //! each request carries a unique token stored with its ticket, so the retry after a COMMIT
 //! whose outcome is unknown never inserts a ticket twice. A supervisor restarts the writer task
 //! if it fails and reports its health (`Store::writer_health`, shown by `/readyz`).
+//! The writer also stores the first responses of `Idempotency-Key` creates, in the same
+//! transaction as the batch it writes next, so a keyed create costs no commit of its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -13,10 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Datelike;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, Set, Statement,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryTrait, Set,
+    Statement, TransactionTrait,
 };
 use tikal_core::org::Requester;
 use tikal_core::*;
@@ -25,7 +27,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use crate::convert::micros;
 use crate::directory::to_requester;
 use crate::entity::{idempotency_key, job, requester, thread_entry, ticket};
-use crate::idempotency::{self, IdempotencyClaim, IdempotentRecord};
+use crate::idempotency::{self, IdempotencyClaim, IdempotentRecord, StoredResponse};
 use crate::jobs::NewJob;
 use crate::tickets::{NewTicket, entry_row, event_row, insert_attachments, mutable_columns};
 use crate::{Result, Store, StoreError};
@@ -108,11 +110,29 @@ struct Faults {
     panic_next_batch: AtomicBool,
     fail_start: AtomicBool,
     lose_commit_answer: AtomicBool,
+    /// The next batch hangs until `release` is notified, and counts as started `STUCK_AFTER`
+    /// earlier (as if it had hung that long already).
+    stall_next_batch: AtomicBool,
+    release: tokio::sync::Notify,
+}
+
+/// A first response of an `Idempotency-Key` to store (see `idempotency.rs`).
+struct Respond {
+    response: StoredResponse,
+    reply: oneshot::Sender<Result<()>>,
+}
+
+/// What the writer is asked to do.
+// Creates are by far the most common; boxing them would add an allocation to each.
+#[allow(clippy::large_enum_variant)]
+enum Work {
+    Create(Request),
+    Respond(Respond),
 }
 
 #[derive(Clone)]
 pub(crate) struct Creator {
-    queue: mpsc::Sender<Request>,
+    queue: mpsc::Sender<Work>,
     health: Arc<Health>,
 }
 
@@ -120,7 +140,7 @@ impl Creator {
     /// Starts the supervised writer task on the current runtime; it ends when every `Store`
     /// is dropped.
     pub(crate) fn start(db: DatabaseConnection) -> Creator {
-        let (queue, rx) = mpsc::channel::<Request>(1024);
+        let (queue, rx) = mpsc::channel::<Work>(1024);
         let health = Arc::new(Health::default());
         tokio::spawn(supervise(db, Arc::new(Mutex::new(rx)), health.clone()));
         Creator { queue, health }
@@ -141,12 +161,21 @@ impl Creator {
         };
         WriterHealth { status, restarts }
     }
+
+    pub(crate) async fn store_response(&self, response: StoredResponse) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.queue
+            .send(Work::Respond(Respond { response, reply }))
+            .await
+            .map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
+        rx.await.map_err(|_| StoreError::Unavailable("the ticket writer failed while storing this response; it is being restarted"))?
+    }
 }
 
 /// Runs the writer and restarts it when it fails (with back-off from 50 ms to 5 s), until the
 /// queue closes. A panic loses only the batch being written: its callers get an error, and
 /// whatever it committed stays committed.
-async fn supervise(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request>>>, health: Arc<Health>) {
+async fn supervise(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Work>>>, health: Arc<Health>) {
     let mut failures: u32 = 0;
     loop {
         let starts = health.starts.load(Ordering::Acquire);
@@ -173,7 +202,7 @@ async fn supervise(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request>
     health.stopped.store(true, Ordering::Release);
 }
 
-async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request>>>, health: Arc<Health>) -> Result<()> {
+async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Work>>>, health: Arc<Health>) -> Result<()> {
     let mut rx = rx.lock().await;
     db.ping().await?;
     #[cfg(feature = "fault-injection")]
@@ -183,11 +212,15 @@ async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request
     health.starts.fetch_add(1, Ordering::AcqRel);
     health.running.store(true, Ordering::Release);
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(more) => batch.push(more),
-                Err(_) => break,
+        let (mut batch, mut responses) = (Vec::new(), Vec::new());
+        let mut next = Some(first);
+        while let Some(work) = next.take() {
+            match work {
+                Work::Create(r) => batch.push(r),
+                Work::Respond(r) => responses.push(r),
+            }
+            if batch.len() + responses.len() < MAX_BATCH {
+                next = rx.try_recv().ok();
             }
         }
         // Declared after the batch, so dropped before it if this task panics: the health says
@@ -197,7 +230,13 @@ async fn run_writer(db: DatabaseConnection, rx: Arc<Mutex<mpsc::Receiver<Request
         if health.faults.panic_next_batch.swap(false, Ordering::AcqRel) {
             panic!("injected: the ticket writer fails");
         }
-        write_batch(&db, &health, batch).await;
+        #[cfg(feature = "fault-injection")]
+        if health.faults.stall_next_batch.swap(false, Ordering::AcqRel) {
+            let started = micros(crate::now() - STUCK_AFTER - chrono::Duration::seconds(1));
+            health.busy_since.store(started, Ordering::Release);
+            health.faults.release.notified().await;
+        }
+        write_batch(&db, &health, batch, responses).await;
         drop(busy);
     }
     Ok(())
@@ -233,11 +272,21 @@ fn reply(r: Request, result: Result<Created>) {
     }
 }
 
-async fn write_batch(db: &DatabaseConnection, health: &Health, batch: Vec<Request>) {
-    match insert_all(db, health, &batch).await {
+/// Writes a batch of creates and stored responses in one transaction; if that fails, each
+/// create alone, then the responses together.
+async fn write_batch(db: &DatabaseConnection, health: &Health, batch: Vec<Request>, responses: Vec<Respond>) {
+    if batch.is_empty() {
+        write_responses(db, responses).await;
+        return;
+    }
+    let stored: Vec<&StoredResponse> = responses.iter().map(|r| &r.response).collect();
+    match insert_all(db, health, &batch, &stored).await {
         Ok(done) => {
             for (r, (t, who)) in batch.into_iter().zip(done) {
                 reply(r, Ok(Created::New(t, who)));
+            }
+            for r in responses {
+                let _ = r.reply.send(Ok(()));
             }
         }
         Err(e) => {
@@ -246,7 +295,25 @@ async fn write_batch(db: &DatabaseConnection, health: &Health, batch: Vec<Reques
                 let result = write_alone(db, health, &r).await;
                 reply(r, result);
             }
+            write_responses(db, responses).await;
         }
+    }
+}
+
+/// Stores first responses in one statement (one transaction).
+async fn write_responses(db: &DatabaseConnection, responses: Vec<Respond>) {
+    if responses.is_empty() {
+        return;
+    }
+    let stored: Vec<&StoredResponse> = responses.iter().map(|r| &r.response).collect();
+    let result = idempotency::store_responses(db, &stored).await;
+    let failure = result.err().map(|e| e.to_string());
+    for r in responses {
+        let answer = match &failure {
+            None => Ok(()),
+            Some(e) => Err(StoreError::Db(sea_orm::DbErr::Custom(format!("storing the first response of an idempotent create: {e}")))),
+        };
+        let _ = r.reply.send(answer);
     }
 }
 
@@ -257,7 +324,7 @@ async fn write_alone(db: &DatabaseConnection, health: &Health, r: &Request) -> R
     if let Some(done) = created_by_token(db, &r.token).await? {
         return Ok(Created::New(done.0, done.1));
     }
-    match insert_all(db, health, std::slice::from_ref(r)).await {
+    match insert_all(db, health, std::slice::from_ref(r), &[]).await {
         Ok(mut v) => v.pop().map(|(t, who)| Created::New(t, who)).ok_or(StoreError::NotFound("ticket")),
         Err(e @ StoreError::Conflict(_)) => {
             // Another request with the same Idempotency-Key committed first.
@@ -352,9 +419,14 @@ pub(crate) async fn next_seqs(txn: &DatabaseTransaction, n: usize) -> Result<Vec
 }
 
 /// Writes a batch in one transaction: requesters, numbers, tickets (with their request
-/// tokens), first messages, attachments, `created` events, jobs and idempotency keys. Returns
-/// the tickets in the batch's order.
-async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request]) -> Result<Vec<(Ticket, Requester)>> {
+/// tokens), first messages, attachments, `created` events, jobs and idempotency keys, and the
+/// first responses of earlier keyed creates. Returns the tickets in the batch's order.
+async fn insert_all(
+    db: &DatabaseConnection,
+    health: &Health,
+    batch: &[Request],
+    responses: &[&StoredResponse],
+) -> Result<Vec<(Ticket, Requester)>> {
     let txn = db.begin().await?;
     let requesters = upsert_requesters(&txn, batch).await?;
     let seqs = next_seqs(&txn, batch.len()).await?;
@@ -379,13 +451,21 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
         rows.push(am);
         tickets.push((t, who.clone()));
     }
-    let inserted = ticket::Entity::insert_many(rows).exec_with_returning(&txn).await?;
-    let ids: BTreeMap<String, i64> = inserted.into_iter().map(|m| (m.number, m.id)).collect();
-    for (t, _) in &mut tickets {
-        t.id = TicketId(*ids.get(t.number.as_str()).ok_or(StoreError::NotFound("inserted ticket"))?);
+    // Only the new ids come back (the rest is what was just written), matched by `seq`:
+    // the order of RETURNING rows is not promised.
+    let mut insert = ticket::Entity::insert_many(rows).into_query();
+    insert.returning(Query::returning().columns([ticket::Column::Id, ticket::Column::Seq]));
+    let ids: BTreeMap<i64, i64> = txn
+        .query_all(&insert)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get_by_index::<i64>(1)?, row.try_get_by_index::<i64>(0)?)))
+        .collect::<Result<_>>()?;
+    for ((t, _), seq) in tickets.iter_mut().zip(&seqs) {
+        t.id = TicketId(*ids.get(seq).ok_or(StoreError::NotFound("inserted ticket"))?);
     }
 
-    let messages = batch.iter().zip(&tickets).map(|(r, (t, who))| {
+    let message = |r: &Request, t: &Ticket, who: &Requester| {
         let mut row = entry_row(
             t.id,
             EntryKind::Message,
@@ -395,26 +475,31 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
         );
         row.body = Set(Some(r.new.body.clone()));
         row
-    });
-    let with_files = batch.iter().any(|r| !r.new.attachments.is_empty());
-    let mut entry_of: BTreeMap<i64, i64> = BTreeMap::new();
-    if with_files {
+    };
+    let created = |r: &Request, t: &Ticket, who: &Requester| {
+        let (by, by_name) = r.new.opened_by.clone().unwrap_or((Author::Requester(who.id), r.new.requester_name.as_str().to_string()));
+        let event = TicketEvent::new(EventKind::Created, &by, r.new.opening.at, None, Some(t.status.to_string()));
+        event_row(t.id, &event, Some(&by_name))
+    };
+    if batch.iter().any(|r| !r.new.attachments.is_empty()) {
+        // The files need the ids of their messages.
+        let messages = batch.iter().zip(&tickets).map(|(r, (t, who))| message(r, t, who));
         let entries = thread_entry::Entity::insert_many(messages).exec_with_returning(&txn).await?;
-        entry_of = entries.iter().map(|e| (e.ticket_id, e.id)).collect();
-    } else {
-        thread_entry::Entity::insert_many(messages).exec_without_returning(&txn).await?;
-    }
-    let mut events = Vec::with_capacity(batch.len());
-    let mut jobs = Vec::new();
-    let mut keys = Vec::new();
-    for (r, (t, who)) in batch.iter().zip(&tickets) {
-        if !r.new.attachments.is_empty() {
+        let entry_of: BTreeMap<i64, i64> = entries.iter().map(|e| (e.ticket_id, e.id)).collect();
+        for (r, (t, _)) in batch.iter().zip(&tickets) {
             let entry = entry_of.get(&t.id.get()).copied().map(EntryId);
             insert_attachments(&txn, t.id, entry, &r.new.attachments, r.new.opening.at).await?;
         }
-        let (by, by_name) = r.new.opened_by.clone().unwrap_or((Author::Requester(who.id), r.new.requester_name.as_str().to_string()));
-        let created = TicketEvent::new(EventKind::Created, &by, r.new.opening.at, None, Some(t.status.to_string()));
-        events.push(event_row(t.id, &created, Some(&by_name)));
+        let events = batch.iter().zip(&tickets).map(|(r, (t, who))| created(r, t, who));
+        thread_entry::Entity::insert_many(events).exec_without_returning(&txn).await?;
+    } else {
+        // One statement for both: each ticket's message, then its `created` event.
+        let rows = batch.iter().zip(&tickets).flat_map(|(r, (t, who))| [message(r, t, who), created(r, t, who)]);
+        thread_entry::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    }
+    let mut jobs = Vec::new();
+    let mut keys = Vec::new();
+    for (r, (t, _)) in batch.iter().zip(&tickets) {
         for j in &r.jobs {
             jobs.push(crate::jobs::ticket_job(*j, t.id, r.new.opening.at)?);
         }
@@ -422,13 +507,13 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
             keys.push(idempotency::claim_row(c, t.id, micros(r.new.opening.at)));
         }
     }
-    thread_entry::Entity::insert_many(events).exec_without_returning(&txn).await?;
     if !jobs.is_empty() {
         job::Entity::insert_many(jobs).exec_without_returning(&txn).await?;
     }
     if !keys.is_empty() {
         idempotency_key::Entity::insert_many(keys).exec_without_returning(&txn).await?;
     }
+    idempotency::store_responses(&txn, responses).await?;
     txn.commit().await?;
     #[cfg(feature = "fault-injection")]
     if health.faults.lose_commit_answer.swap(false, Ordering::AcqRel) {
@@ -437,6 +522,13 @@ async fn insert_all(db: &DatabaseConnection, health: &Health, batch: &[Request])
     #[cfg(not(feature = "fault-injection"))]
     let _ = health;
     Ok(tickets)
+}
+
+/// A request token: the time, then 64 random bits. Tokens of successive creates sort
+/// together, so the unique index on them grows at its end (one page written per batch) instead
+/// of in a random place per ticket.
+fn request_token() -> String {
+    format!("{:016x}{:016x}", micros(crate::now()), rand::random::<u64>())
 }
 
 impl Store {
@@ -460,9 +552,9 @@ impl Store {
         claim: Option<IdempotencyClaim>,
     ) -> Result<Created> {
         let (reply, rx) = oneshot::channel();
-        let token = crate::jobs::random_token();
+        let token = request_token();
         let request = Request { new, format: format.clone(), jobs: jobs.to_vec(), claim, token, reply };
-        self.creator.queue.send(request).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
+        self.creator.queue.send(Work::Create(request)).await.map_err(|_| StoreError::Unavailable("the ticket writer has stopped"))?;
         rx.await.map_err(|_| StoreError::Unavailable("the ticket writer failed while writing this ticket; it is being restarted"))?
     }
 
@@ -481,6 +573,20 @@ impl Store {
     #[cfg(feature = "fault-injection")]
     pub fn inject_writer_start_failure(&self, on: bool) {
         self.creator.health.faults.fail_start.store(on, Ordering::Release);
+    }
+
+    /// The next batch hangs, as if for longer than the writer may take, until
+    /// `release_writer_stall` (tests of `/readyz`).
+    #[cfg(feature = "fault-injection")]
+    pub fn inject_writer_stall(&self) {
+        self.creator.health.faults.stall_next_batch.store(true, Ordering::Release);
+    }
+
+    /// Lets a stalled batch go on.
+    #[cfg(feature = "fault-injection")]
+    pub fn release_writer_stall(&self) {
+        // A permit is stored if the writer has not reached its wait yet.
+        self.creator.health.faults.release.notify_one();
     }
 
     /// The next batch commits, then reports an error as a lost connection would (tests of the

@@ -4,8 +4,7 @@
 //! crashes in between. The first response is stored afterwards, for a faithful replay; if it
 //! never got stored, the ticket itself is shown.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement, Value};
 use tikal_core::{TicketId, TicketNumber};
 
 use crate::entity::{idempotency_key, ticket};
@@ -78,23 +77,54 @@ pub(crate) fn claim_row(c: &IdempotencyClaim, ticket_id: TicketId, created_at: i
 }
 
 impl Store {
-    /// The earlier request with this key, if any. Reads through the writer on SQLite, so a
-    /// create committed a moment ago is seen.
+    /// The earlier request with this key, if any. A read connection sees every committed
+    /// create (on SQLite each read starts from the newest commit of the WAL), and it does not
+    /// wait behind the ticket writer's batch. A create committed after this look-up is caught
+    /// in the writer's transaction by the key's unique index.
     pub async fn idempotent_record(&self, scope: &str, key: &str) -> Result<Option<IdempotentRecord>> {
-        lookup(&self.write, scope, key).await
+        lookup(&self.read, scope, key).await
     }
 
-    /// Stores the first response of a key whose ticket is committed (for replays).
+    /// Stores the first response of a key whose ticket is committed (for replays). It is
+    /// written by the ticket writer, in the transaction of its next batch: one commit (and on
+    /// SQLite one sync) for the responses and tickets of a whole batch instead of one each.
     pub async fn store_idempotent_response(&self, scope: &str, key: &str, resp: &IdempotentResponse) -> Result<()> {
-        idempotency_key::Entity::update_many()
-            .col_expr(idempotency_key::Column::StatusCode, Expr::value(i32::from(resp.status)))
-            .col_expr(idempotency_key::Column::ResponseBody, Expr::value(resp.body.clone()))
-            .col_expr(idempotency_key::Column::Location, Expr::value(resp.location.clone()))
-            .filter(idempotency_key::Column::Scope.eq(scope))
-            .filter(idempotency_key::Column::Key.eq(key))
-            .filter(idempotency_key::Column::StatusCode.eq(0))
-            .exec(&self.write)
-            .await?;
-        Ok(())
+        self.creator.store_response(StoredResponse { scope: scope.to_string(), key: key.to_string(), response: resp.clone() }).await
     }
+}
+
+/// The first response of a key, to be stored.
+#[derive(Debug, Clone)]
+pub(crate) struct StoredResponse {
+    pub scope: String,
+    pub key: String,
+    pub response: IdempotentResponse,
+}
+
+/// Stores first responses (never replacing one already stored), in one statement:
+/// `UPDATE .. FROM (VALUES ..)`, understood by SQLite (3.33+) and PostgreSQL alike.
+pub(crate) async fn store_responses(db: &impl ConnectionTrait, list: &[&StoredResponse]) -> Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(list.len());
+    let mut values: Vec<Value> = Vec::with_capacity(list.len() * 5);
+    for r in list {
+        let n = values.len();
+        rows.push(format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5));
+        values.push(r.scope.clone().into());
+        values.push(r.key.clone().into());
+        values.push(i32::from(r.response.status).into());
+        values.push(r.response.body.clone().into());
+        values.push(r.response.location.clone().into());
+    }
+    // VALUES columns are named column1.. on both databases.
+    let sql = format!(
+        "UPDATE idempotency_keys SET status_code = v.column3, response_body = v.column4, location = v.column5 \
+         FROM (VALUES {}) AS v WHERE idempotency_keys.scope = v.column1 AND idempotency_keys.key = v.column2 \
+         AND idempotency_keys.status_code = 0",
+        rows.join(", ")
+    );
+    db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    Ok(())
 }

@@ -415,3 +415,70 @@ async fn the_demo_says_how_to_get_in() {
     assert!(stdout.contains("api-key create --name") && stdout.contains(&format!("{url}login")), "{stdout}");
     assert!(!stdout.contains("tk_"), "the old key is gone: {stdout}");
 }
+
+/// The JSON lines `tikal outbox list <args>` prints.
+fn outbox_list(data_dir: &std::path::Path, db: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    run_ok(tikal(data_dir, db).args(["outbox", "list"]).args(args))
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line: {line:?}: {e}")))
+        .collect()
+}
+
+/// `tikal outbox list` shows the jobs not done, pending and dead, with attempts and the last
+/// error, and filters by state and kind; done jobs are not shown.
+#[tokio::test]
+async fn outbox_list_shows_pending_and_dead_jobs() {
+    use tikal_core::{Channel, JobKind, NumberFormat, TicketNotice};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = fresh_database_url(dir.path()).await;
+    run_ok(tikal(dir.path(), &db).arg("migrate"));
+    assert!(outbox_list(dir.path(), &db, &[]).is_empty(), "a new desk has nothing waiting");
+
+    let dept = run_ok(tikal(dir.path(), &db).args(["department", "create", "--name", "Mesa"]));
+    let dept = tikal_core::DepartmentId(dept.trim().parse().expect("department id"));
+    let store = tikal_store::Store::connect(&db, dir.path()).await.expect("connect");
+    let mut tickets = Vec::new();
+    for subject in ["Se cae la VPN", "Impresora atascada", "Sin correo"] {
+        let new = tikal_testkit::new_ticket("cola@gob.example", subject, dept, Channel::Api);
+        let (t, _) = store.create_ticket(new, &NumberFormat::default(), &[TicketNotice::Created]).await.expect("create");
+        tickets.push(t.id.get());
+    }
+    // One job is done, one gave up for good, one still waits.
+    let now = tikal_store::now();
+    let lease = chrono::Duration::seconds(60);
+    let mut claimed = store.claim_jobs(JobKind::ALL, now, lease, 2, 10).await.expect("claim");
+    assert_eq!(claimed.len(), 2);
+    claimed.sort_by_key(|j| j.id);
+    store.complete_job(&claimed[0], now).await.expect("complete");
+    store.fail_job(&claimed[1], "550 buzón inexistente", tikal_store::Retry::Never, now).await.expect("fail");
+    let dead_id = claimed[1].id;
+    let before = store.outbox().await.expect("outbox");
+    let waiting_id = before.iter().map(|j| j.id).find(|id| claimed.iter().all(|c| c.id != *id)).expect("the unclaimed job");
+    let payload_of = |id: i64| -> serde_json::Value {
+        let job = before.iter().find(|j| j.id == id).expect("job");
+        serde_json::from_str(&job.payload).expect("JSON payload")
+    };
+    store.close().await;
+
+    let all = outbox_list(dir.path(), &db, &[]);
+    let ids: Vec<i64> = all.iter().map(|j| j["id"].as_i64().expect("id")).collect();
+    assert_eq!(ids, vec![dead_id, waiting_id], "not done jobs, in order; the done one is not shown: {all:?}");
+    let dead = &all[0];
+    assert_eq!(dead["state"], "dead");
+    assert_eq!(dead["kind"], "notify.ticket_created");
+    assert_eq!(dead["attempts"], 1);
+    assert_eq!(dead["last_error"], "550 buzón inexistente");
+    assert_eq!(dead["payload"], payload_of(dead_id), "the payload is shown as JSON");
+    assert!(tickets.iter().any(|t| dead["payload"]["ticket_id"] == *t), "{dead}");
+    assert!(chrono::DateTime::parse_from_rfc3339(dead["run_at"].as_str().expect("run_at")).is_ok());
+    let waiting = &all[1];
+    assert_eq!((&waiting["state"], &waiting["attempts"], &waiting["last_error"]), (&json!("pending"), &json!(0), &json!(null)));
+    assert_eq!(waiting["payload"], payload_of(waiting_id));
+
+    assert_eq!(outbox_list(dir.path(), &db, &["--state", "dead"]), vec![dead.clone()]);
+    assert_eq!(outbox_list(dir.path(), &db, &["--state", "pending"]), vec![waiting.clone()]);
+    assert_eq!(outbox_list(dir.path(), &db, &["--kind", "notify.ticket_created"]).len(), 2);
+    assert!(outbox_list(dir.path(), &db, &["--kind", "mail.ticket_link"]).is_empty());
+    let bad = tikal(dir.path(), &db).args(["outbox", "list", "--state", "done"]).output().expect("run");
+    assert!(!bad.status.success(), "only pending and dead can be asked for");
+}

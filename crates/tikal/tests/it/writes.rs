@@ -183,3 +183,89 @@ async fn readiness_reports_a_ticket_writer_that_cannot_run() {
     store.create_ticket(new_ticket("r@gob.example", "De vuelta", dept), &NumberFormat::default(), &[]).await.expect("created");
     assert_eq!(app.client.get(app.url("/readyz")).send().await.expect("send").status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn readiness_reports_a_stuck_ticket_writer_until_it_moves_again() {
+    let app = TestApp::spawn().await;
+    let dept = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let store = app.desk.store().clone();
+    // The next batch hangs (and counts as hanging for longer than a batch may take).
+    store.inject_writer_stall();
+    let create = tokio::spawn({
+        let store = store.clone();
+        async move { store.create_ticket(new_ticket("s@gob.example", "Atascado", dept), &NumberFormat::default(), &[]).await }
+    });
+    // Wait until the writer has taken the batch (bounded by count, not by time).
+    let mut seen = WriterStatus::Running;
+    for _ in 0..10_000 {
+        seen = store.writer_health().status;
+        if seen == WriterStatus::Stuck {
+            break;
+        }
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    assert_eq!(seen, WriterStatus::Stuck);
+    let resp = app.client.get(app.url("/readyz")).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["writers"]["ticket_writer"], "stuck", "{body}");
+    assert_eq!(body["writers"]["ticket_writer_restarts"], 0, "a stuck writer is reported, not restarted: {body}");
+    assert!(!create.is_finished(), "the create waits for its batch");
+
+    // The batch goes on: the create is answered and the desk is ready again.
+    store.release_writer_stall();
+    let (t, _) = create.await.expect("join").expect("created once the writer moved on");
+    assert_eq!(t.subject.as_str(), "Atascado");
+    assert_eq!(store.writer_health().status, WriterStatus::Running);
+    let resp = app.client.get(app.url("/readyz")).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["writers"]["ticket_writer"], "running", "{body}");
+    assert_eq!(store.count_tickets().await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn first_responses_are_stored_with_a_later_batch_and_never_replaced() {
+    let app = TestApp::spawn().await;
+    let dept = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let store = app.desk.store().clone();
+    let format = NumberFormat::default();
+    let mut numbers = Vec::new();
+    for key in ["a", "b", "c"] {
+        let created = store.create_ticket_once(new_ticket("r@gob.example", key, dept), &format, &[], Some(claim(key, "h"))).await;
+        match created.expect("create") {
+            Created::New(t, _) => numbers.push(t.number.to_string()),
+            Created::Earlier(_) => panic!("a new key"),
+        }
+    }
+    let response = |n: &str| tikal_store::IdempotentResponse {
+        status: 201,
+        body: format!("{{\"number\":\"{n}\"}}"),
+        location: Some(format!("/api/v1/tickets/{n}")),
+    };
+    // Stored together with creates queued at the same moment (one transaction), or alone.
+    let mut tasks = Vec::new();
+    for (key, n) in ["a", "b", "c"].into_iter().zip(&numbers) {
+        let (writer, resp) = (store.clone(), response(n));
+        tasks.push(tokio::spawn(async move { writer.store_idempotent_response("test:0:POST /tickets", key, &resp).await }));
+        let writer = store.clone();
+        tasks.push(tokio::spawn(async move {
+            writer.create_ticket(new_ticket("otro@gob.example", "Otro", dept), &NumberFormat::default(), &[]).await.map(|_| ())
+        }));
+    }
+    for task in tasks {
+        task.await.expect("join").expect("stored");
+    }
+    for (key, n) in ["a", "b", "c"].into_iter().zip(&numbers) {
+        let rec = store.idempotent_record("test:0:POST /tickets", key).await.expect("lookup").expect("recorded");
+        assert_eq!(rec.response, Some(response(n)), "key {key}");
+        assert_eq!(rec.ticket.map(|t| t.to_string()).as_deref(), Some(n.as_str()));
+    }
+    // The first response stays.
+    let later = tikal_store::IdempotentResponse { status: 500, body: "{}".into(), location: None };
+    store.store_idempotent_response("test:0:POST /tickets", "a", &later).await.expect("store");
+    let rec = store.idempotent_record("test:0:POST /tickets", "a").await.expect("lookup").expect("recorded");
+    assert_eq!(rec.response, Some(response(&numbers[0])));
+    assert_eq!(store.count_tickets().await.expect("count"), 6);
+}
