@@ -4,8 +4,8 @@
 //! reply goes out.
 
 use reqwest::{Client, StatusCode};
-use tikal_core::desk::{CannedOwner, DepartmentRules};
 use tikal_core::TicketNumber;
+use tikal_core::desk::{CannedOwner, DepartmentRules};
 use tikal_service::Principal;
 use tikal_testkit::TestApp;
 use tikal_testkit::web::{csrf, get, post};
@@ -244,5 +244,21 @@ async fn presence_shows_who_else_is_on_the_ticket_and_a_new_message_stops_a_blin
     let (_, entries, _) = app.desk.thread(&Principal::System, &number).await.expect("thread");
     assert!(entries.iter().any(|e| e.body.as_deref() == Some(typed)));
     assert!(!entries.iter().any(|e| e.body.as_deref() == Some("nota a ciegas")));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_requester_reads_the_solution_once_on_the_portal() {
+    let app = TestApp::spawn().await;
+    let soporte = app.department("Soporte").await;
+    let ana = super::portal::register(&app, "ana@gob.example", "es").await;
+    let n = number_of(&app.open_ticket("El teclado no responde", "ana@gob.example").await);
+    let lucia = agent(&app, "lucia.mendoza@gob.example", "agent", &[soporte]).await;
+    let (status, html) = form(&lucia, &app, &n, "resolve", &[("solution", "Se cambió el teclado por uno nuevo.")]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (_, page) = get(&ana, &app, &format!("/tickets/{n}")).await;
+    assert_eq!(page.matches("Se cambió el teclado por uno nuevo.").count(), 1, "once: {page}");
+    assert!(page.contains("Solución: Se cambió el teclado por uno nuevo."), "{page}");
+    assert!(page.contains("id=\"confirm-resolution\""), "and is asked to confirm it");
     app.stop().await;
 }

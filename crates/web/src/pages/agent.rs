@@ -3,9 +3,9 @@
 //! these pages.
 
 mod dashboard;
+mod desk;
 mod intake;
 mod queue;
-mod desk;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Query, State};
@@ -58,7 +58,6 @@ impl Staff {
         self.v.principal.as_ref().unwrap_or(&Principal::System)
     }
 
-    #[allow(dead_code)] // used by the ticket desk, which lands next
     pub fn access(&self) -> Option<&Access> {
         match &self.v.principal {
             Some(Principal::Agent { access, .. }) => Some(access),

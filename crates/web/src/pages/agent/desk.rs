@@ -143,8 +143,7 @@ async fn load(state: &AppState, s: &Staff, number: &TicketNumber, typed: &Typed,
             staff.push(a.clone());
         }
     }
-    let followers: Vec<_> =
-        staff.iter().filter(|a| !d.collaborators.iter().any(|p| p.who == Collaborator::Agent(a.id))).cloned().collect();
+    let followers: Vec<_> = staff.iter().filter(|a| !d.collaborators.iter().any(|p| p.who == Collaborator::Agent(a.id))).cloned().collect();
     let canned_list = if can.reply { state.desk.canned_responses(s.principal()).await.map_err(fail(c))? } else { Vec::new() };
     let names = view::Names { catalog: &catalog, agents: &agents, people: &d.collaborators };
     let h = Header::of(c, &names, &d.ticket, d.requester.as_ref());
@@ -213,8 +212,22 @@ async fn render(
 
 /// Which notice a redirect back to the desk shows (`?done=`).
 const DONE: [&str; 16] = [
-    "reply", "note", "properties", "assign", "transfer", "time", "resolve", "approve", "return", "nothing", "escalate", "merge", "link",
-    "unlink", "collab", "uncollab",
+    "reply",
+    "note",
+    "properties",
+    "assign",
+    "transfer",
+    "time",
+    "resolve",
+    "approve",
+    "return",
+    "nothing",
+    "escalate",
+    "merge",
+    "link",
+    "unlink",
+    "collab",
+    "uncollab",
 ];
 
 #[derive(Deserialize)]
@@ -279,7 +292,12 @@ struct TokenForm {
 }
 
 /// The reply box got the focus (htmx): this agent is replying now.
-async fn replying(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<TokenForm>) -> Result<Response, PageError> {
+async fn replying(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, PageError> {
     let (number, _) = visible(&state, &s, &raw).await?;
     s.check_form(&f.csrf)?;
     let by = s.principal();
@@ -805,7 +823,12 @@ struct UnlinkForm {
     other: String,
 }
 
-async fn unlink(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<UnlinkForm>) -> Result<Response, PageError> {
+async fn unlink(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<UnlinkForm>,
+) -> Result<Response, PageError> {
     let (number, ..) = start(&state, &s, &raw, &f.csrf, None, |c| c.link).await?;
     let Ok(other) = TicketNumber::parse(f.other.trim()) else { return Ok(done(&number, "nothing")) };
     match state.desk.unlink(s.principal(), &number, &other).await {

@@ -1,12 +1,12 @@
 //! What the desk page shows, already in the agent's language: the header, the thread as
 //! entries, which controls to offer and the forms' values.
 
+use tikal_core::AgentId;
 use tikal_core::authz::Action;
+use tikal_core::desk::{Activity, Collaborator, LinkKind};
 use tikal_core::org::{Agent, Requester};
 use tikal_core::{Author, EntryKind, EventKind, Impact, Priority, StateCategory, Status, ThreadEntry, Ticket, TicketType, Urgency};
 use tikal_service::{Catalog, CollaboratorView, DeskActions, LinkedTicket, PresenceView, TimeSheet};
-use tikal_core::desk::{Activity, Collaborator, LinkKind};
-use tikal_core::AgentId;
 use tikal_store::AttachmentMeta;
 
 use super::{Staff, may};
