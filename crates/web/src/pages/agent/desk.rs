@@ -240,7 +240,8 @@ struct ShowParams {
 }
 
 /// The desk. Opening it says this agent is viewing the ticket (another department's ticket is
-/// "not found" right there); `?canned=ID` fills the reply with that canned response.
+/// "not found" right there); `?canned=ID` fills the reply with that canned response (and says
+/// the agent is replying).
 async fn show(
     State(state): State<AppState>,
     s: Staff,
@@ -248,11 +249,13 @@ async fn show(
     Query(p): Query<ShowParams>,
 ) -> Result<Response, PageError> {
     let number = number_of(&s, &raw)?;
-    state.desk.touch_presence(s.principal(), &number, Activity::Viewing).await.map_err(fail(&s.v.c))?;
+    let canned = p.canned.filter(|x| !x.is_empty());
+    // Choosing a canned response is starting a reply.
+    let activity = if canned.is_some() { Activity::Replying } else { Activity::Viewing };
+    state.desk.touch_presence(s.principal(), &number, activity).await.map_err(fail(&s.v.c))?;
     let notice = p.done.filter(|d| DONE.contains(&d.as_str())).map(|d| s.v.c.t(&format!("desk-done-{d}")));
     let mut typed = Typed::default();
     let mut errors = FieldErrors::new();
-    let canned = p.canned.filter(|x| !x.is_empty());
     if let Some(raw_id) = canned.as_deref() {
         let rendered = match raw_id.parse::<i64>() {
             Ok(id) => state.desk.render_canned(s.principal(), id, &number, s.v.c.lang.code()).await.ok(),
