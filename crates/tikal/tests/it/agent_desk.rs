@@ -8,14 +8,14 @@ use tikal_core::DepartmentId;
 use tikal_testkit::TestApp;
 use tikal_testkit::web::{agent_sign_in, browser, csrf, get, post};
 
-struct Desk {
-    soporte: DepartmentId,
-    redes: DepartmentId,
-    number: String,
+pub struct Desk {
+    pub soporte: DepartmentId,
+    pub redes: DepartmentId,
+    pub number: String,
 }
 
 /// Two departments and a ticket in the first ("Soporte").
-async fn desk(app: &TestApp) -> Desk {
+pub async fn desk(app: &TestApp) -> Desk {
     let soporte = app.department("Soporte").await;
     let redes = app.department("Redes").await;
     let t = app.open_ticket("La impresora del piso 2 no imprime", "juan.perez@gob.example").await;
@@ -25,7 +25,7 @@ async fn desk(app: &TestApp) -> Desk {
 }
 
 /// A browser signed in as a new agent holding `role` in `depts`.
-async fn agent(app: &TestApp, email: &str, role: &str, depts: &[DepartmentId]) -> Client {
+pub async fn agent(app: &TestApp, email: &str, role: &str, depts: &[DepartmentId]) -> Client {
     let (_, password) = app.agent_with_password(email, role, depts).await;
     let c = browser();
     agent_sign_in(&c, app, email, &password).await;
@@ -33,17 +33,25 @@ async fn agent(app: &TestApp, email: &str, role: &str, depts: &[DepartmentId]) -
 }
 
 /// The ticket's version as the page carries it in its forms.
-fn version(html: &str) -> String {
+pub fn version(html: &str) -> String {
     let start = html.find("name=\"version\" value=\"").expect("a version on the page") + 22;
     html[start..].split('"').next().unwrap_or_default().to_string()
 }
 
+/// The action URL of a reply or note form (it carries the newest entry the page showed).
+pub fn message_action(html: &str, kind: &str) -> String {
+    let marker = format!("/{kind}?seen=");
+    let end = html.find(&marker).expect("a message form with the entry seen");
+    let start = html[..end].rfind('"').expect("action") + 1;
+    html[start..].split('"').next().unwrap_or_default().to_string()
+}
+
 /// The ticket as the API shows it.
-async fn ticket(app: &TestApp, number: &str) -> Value {
+pub async fn ticket(app: &TestApp, number: &str) -> Value {
     app.get(&format!("/api/v1/tickets/{number}")).await.json().await.expect("ticket json")
 }
 
-async fn send(c: &Client, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+pub async fn send(c: &Client, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
     let (_, html) = get(c, app, &path[..path.rfind('/').expect("a form path")]).await;
     let (token, v) = (csrf(&html), version(&html));
     let mut form = vec![("csrf", token.as_str()), ("version", v.as_str())];
@@ -52,7 +60,7 @@ async fn send(c: &Client, app: &TestApp, path: &str, fields: &[(&str, &str)]) ->
 }
 
 /// A reply or note with files, as the page's multipart form sends it.
-async fn send_message(
+pub async fn send_message(
     c: &Client,
     app: &TestApp,
     number: &str,
@@ -68,7 +76,7 @@ async fn send_message(
             reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string()).mime_str("text/plain").expect("mime"),
         );
     }
-    let url = app.url(&format!("/agent/tickets/{number}/{kind}?version={}", version(&html)));
+    let url = app.url(&message_action(&html, kind));
     let r = c.post(url).multipart(form).send().await.expect("post");
     (r.status(), r.text().await.expect("body"))
 }
@@ -167,7 +175,8 @@ async fn an_agent_works_a_ticket_with_every_form() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Tiempo registrado.") && html.contains("30 min"));
 
-    // Transfer: the reason is required; with it, the ticket moves and the reason stays as a note.
+    // Transfer: the reason is required; with it, the ticket moves and the reason stays on the
+    // event, which agents read in the history.
     let (status, html) =
         send(&c, &app, &format!("{desk_path}/transfer"), &[("department", &d.redes.get().to_string()), ("reason", " ")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -184,8 +193,13 @@ async fn an_agent_works_a_ticket_with_every_form() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let number = tikal_core::TicketNumber::parse(n).expect("number");
     let (_, entries, _) = app.desk.thread(&tikal_service::Principal::System, &number).await.expect("thread");
-    let note = entries.iter().find(|e| e.body.as_deref().is_some_and(|b| b.contains("Es la red del piso"))).expect("the reason is kept");
-    assert_eq!(note.kind, tikal_core::EntryKind::Note, "as an internal note");
+    let moved = entries.iter().find(|e| e.event == Some(tikal_core::EventKind::Transferred)).expect("the transfer event");
+    assert_eq!(moved.reason.as_deref(), Some("Es la red del piso"), "the reason is on the event");
+    assert!(!entries.iter().any(|e| e.kind == tikal_core::EntryKind::Note && e.body.as_deref().is_some_and(|b| b.contains("Es la red"))));
+    let pedro = agent(&app, "pedro.redes2@gob.example", "agent", &[d.redes]).await;
+    let (status, html) = get(&pedro, &app, &desk_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Motivo: Es la red del piso"), "agents of Redes read the reason: {html}");
     app.stop().await;
 }
 
@@ -202,18 +216,27 @@ async fn a_solution_resolves_and_a_supervisor_approves_or_returns_it() {
     let jefa = agent(&app, "carla.supervisora@gob.example", "supervisor", &[d.soporte]).await;
     let desk_path = format!("/agent/tickets/{n}");
 
-    // The solution is required; with it the requester gets it as a reply and the ticket resolves.
+    // The solution is required; with it the ticket resolves and the solution is recorded, shown
+    // on the desk and, once, in the requester's thread.
     let (status, html) = send(&lucia, &app, &format!("{desk_path}/resolve"), &[("solution", "")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("id=\"resolve-solution-error\""));
     let (status, html) = send(&lucia, &app, &format!("{desk_path}/resolve"), &[("solution", "Se reemplazó el tóner.")]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("Solución enviada; el ticket quedó resuelto."));
+    assert!(html.contains("Solución registrada; el ticket quedó resuelto."));
+    assert!(html.contains("id=\"solution\"") && html.contains("Se reemplazó el tóner."), "the solution box");
     assert_eq!(ticket(&app, n).await["status"], "resolved");
     let number = tikal_core::TicketNumber::parse(n).expect("number");
-    let (_, entries, _) = app.desk.thread(&tikal_service::Principal::System, &number).await.expect("thread");
-    let solution = entries.iter().find(|e| e.body.as_deref() == Some("Se reemplazó el tóner.")).expect("the solution");
-    assert_eq!(solution.kind, tikal_core::EntryKind::Reply, "the requester sees the solution");
+    let juan = app.requester("juan.perez@gob.example").await;
+    let (_, entries, _) = app.desk.thread(&juan, &number).await.expect("thread");
+    let mentions: Vec<_> = entries
+        .iter()
+        .filter(|e| e.body.as_deref() == Some("Se reemplazó el tóner.") || e.after.as_deref() == Some("Se reemplazó el tóner."))
+        .collect();
+    assert_eq!(mentions.len(), 1, "the requester sees the solution once: {mentions:?}");
+    assert_eq!(mentions[0].event, Some(tikal_core::EventKind::SolutionRecorded));
+    let stored = app.desk.solution(&tikal_service::Principal::System, &number).await.expect("solution").expect("recorded");
+    assert_eq!(stored.body, "Se reemplazó el tóner.");
 
     // An agent is not offered the review and is refused it.
     assert!(!html.contains("id=\"review-form\""));
@@ -251,8 +274,14 @@ async fn another_department_gets_not_found_and_read_only_gets_no_forms() {
     let link = attachment_link(&html, n);
     let before = ticket(&app, n).await;
     let desk_path = format!("/agent/tickets/{n}");
-    let forms: [(&str, &[(&str, &str)]); 8] = [
+    let forms: [(&str, &[(&str, &str)]); 14] = [
         ("properties", &[("priority", "5")]),
+        ("escalate", &[("reason", "x")]),
+        ("merge", &[("into", "000002"), ("confirm", "yes")]),
+        ("links", &[("kind", "related"), ("other", "000002")]),
+        ("links/remove", &[("other", "000002")]),
+        ("collaborators", &[("email", "otro@gob.example")]),
+        ("collaborators/remove", &[("who", "agent:1")]),
         ("assign", &[("owner", "")]),
         ("transfer", &[("department", "2"), ("reason", "x")]),
         ("time", &[("minutes", "5")]),
@@ -264,7 +293,7 @@ async fn another_department_gets_not_found_and_read_only_gets_no_forms() {
 
     // An agent of Redes: nothing of Soporte's ticket exists for them.
     let pedro = agent(&app, "pedro.redes@gob.example", "agent", &[d.redes]).await;
-    for path in [desk_path.clone(), format!("{desk_path}/print"), link.clone()] {
+    for path in [desk_path.clone(), format!("{desk_path}/print"), format!("{desk_path}/presence"), link.clone()] {
         assert_eq!(get(&pedro, &app, &path).await.0, StatusCode::NOT_FOUND, "{path}");
     }
     let (_, dashboard) = get(&pedro, &app, "/agent").await;
@@ -280,6 +309,7 @@ async fn another_department_gets_not_found_and_read_only_gets_no_forms() {
         };
         assert_eq!(status, StatusCode::NOT_FOUND, "{form}");
     }
+    assert_eq!(post(&pedro, &app, &format!("{desk_path}/presence"), &[("csrf", &token)]).await.0, StatusCode::NOT_FOUND);
     // A ticket number that does not exist looks the same.
     assert_eq!(get(&pedro, &app, "/agent/tickets/999999").await.0, StatusCode::NOT_FOUND);
 
@@ -290,7 +320,22 @@ async fn another_department_gets_not_found_and_read_only_gets_no_forms() {
     let (status, html) = get(&lector, &app, &desk_path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Nota con archivo") && html.contains("id=\"read-only\""));
-    for form in ["reply-form", "note-form", "props-form", "assign-form", "transfer-form", "time-form", "resolve-form", "review-form"] {
+    for form in [
+        "reply-form",
+        "note-form",
+        "props-form",
+        "assign-form",
+        "transfer-form",
+        "time-form",
+        "resolve-form",
+        "review-form",
+        "escalate-form",
+        "merge-form",
+        "link-form",
+        "collab-form",
+        "cc-form",
+        "canned-form",
+    ] {
         assert!(!html.contains(&format!("id=\"{form}\"")), "{form} is not offered");
     }
     assert_eq!(get(&lector, &app, &link).await.0, StatusCode::OK, "attachments are readable");
@@ -298,7 +343,8 @@ async fn another_department_gets_not_found_and_read_only_gets_no_forms() {
     for (form, fields) in forms {
         let status = if form == "reply" || form == "note" {
             let mp = reqwest::multipart::Form::new().text("csrf", token.clone()).text("body", "x");
-            lector.post(app.url(&format!("{desk_path}/{form}?version={v}"))).multipart(mp).send().await.expect("post").status()
+            let seen = message_action(&page, form);
+            lector.post(app.url(&seen)).multipart(mp).send().await.expect("post").status()
         } else {
             let mut body = vec![("csrf", token.as_str()), ("version", v.as_str())];
             body.extend_from_slice(fields);
@@ -319,7 +365,7 @@ async fn a_form_sent_after_the_ticket_changed_keeps_the_text() {
     let lucia = agent(&app, "lucia.mendoza@gob.example", "agent", &[d.soporte]).await;
     let desk_path = format!("/agent/tickets/{n}");
     let (_, html) = get(&lucia, &app, &desk_path).await;
-    let (token, old) = (csrf(&html), version(&html));
+    let (token, old, reply_action) = (csrf(&html), version(&html), message_action(&html, "reply"));
 
     // Meanwhile a colleague adds a note through the API.
     let r = app.post(&format!("/api/v1/tickets/{n}/messages"), &json!({"kind": "note", "body": "Llamó el solicitante: urgente"})).await;
@@ -327,10 +373,10 @@ async fn a_form_sent_after_the_ticket_changed_keeps_the_text() {
 
     let typed = "Le escribo para confirmar el modelo de la impresora.";
     let mp = reqwest::multipart::Form::new().text("csrf", token.clone()).text("body", typed);
-    let r = lucia.post(app.url(&format!("{desk_path}/reply?version={old}"))).multipart(mp).send().await.expect("post");
+    let r = lucia.post(app.url(&reply_action)).multipart(mp).send().await.expect("post");
     assert_eq!(r.status(), StatusCode::CONFLICT);
     let html = r.text().await.expect("body");
-    assert!(html.contains("Alguien modificó este ticket"), "a notice");
+    assert!(html.contains("Llegó algo nuevo a este ticket"), "a notice: {html}");
     assert!(html.contains(&format!(">{typed}</textarea>")), "the text is kept: {html}");
     assert!(html.contains("Llamó el solicitante: urgente"), "what is new is shown");
     let number = tikal_core::TicketNumber::parse(n).expect("number");
@@ -350,10 +396,11 @@ async fn a_form_sent_after_the_ticket_changed_keeps_the_text() {
     assert_eq!(ticket(&app, n).await["department"]["id"], d.soporte.get());
 
     // Sent again from the page it got back, the reply goes through.
-    let v = version(&html);
-    assert_ne!(v, old);
+    assert_ne!(version(&html), old);
+    let again = message_action(&html, "reply");
+    assert_ne!(again, reply_action, "the page now carries the newest entry");
     let mp = reqwest::multipart::Form::new().text("csrf", token.clone()).text("body", typed);
-    let r = lucia.post(app.url(&format!("{desk_path}/reply?version={v}"))).multipart(mp).send().await.expect("post");
+    let r = lucia.post(app.url(&again)).multipart(mp).send().await.expect("post");
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.text().await.expect("body").contains("Respuesta enviada."));
     app.stop().await;

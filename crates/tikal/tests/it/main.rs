@@ -4,6 +4,7 @@
 mod abuse;
 mod accounts;
 mod agent_desk;
+mod agent_desk2;
 mod agent_pages;
 mod agent_queue;
 mod api_errors;

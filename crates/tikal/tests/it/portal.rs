@@ -24,7 +24,7 @@ pub async fn queued_links(app: &TestApp, kind: &str) -> Vec<String> {
         .collect()
 }
 
-async fn register(app: &TestApp, email: &str, lang: &str) -> Client {
+pub async fn register(app: &TestApp, email: &str, lang: &str) -> Client {
     let c = browser();
     let (_, html) = get(&c, app, "/register").await;
     let token = csrf(&html);

@@ -58,7 +58,6 @@ impl Staff {
         self.v.principal.as_ref().unwrap_or(&Principal::System)
     }
 
-    #[allow(dead_code)] // used by the ticket desk, which lands next
     pub fn access(&self) -> Option<&Access> {
         match &self.v.principal {
             Some(Principal::Agent { access, .. }) => Some(access),

@@ -360,6 +360,17 @@ fn entry_view(c: &Chrome, catalog: &Catalog, e: &ThreadEntry, files: &[Attachmen
             c.t1("ticket-event-rejected", "reason", e.reason.as_deref().unwrap_or_default())
         }
         (EntryKind::Event, Some(EventKind::Reopened)) => c.t("ticket-event-reopened"),
+        // The solution the desk recorded when resolving: the requester reads it here, once.
+        (EntryKind::Event, Some(EventKind::SolutionRecorded)) => {
+            c.t1("ticket-event-solution", "solution", e.after.as_deref().unwrap_or_default())
+        }
+        (EntryKind::Event, Some(EventKind::Escalated)) => c.t("ticket-event-escalated"),
+        (EntryKind::Event, Some(EventKind::MergedInto)) => {
+            c.t1("ticket-event-merged-into", "number", e.after.as_deref().unwrap_or_default())
+        }
+        (EntryKind::Event, Some(EventKind::MergedFrom)) => {
+            c.t1("ticket-event-merged-from", "number", e.after.as_deref().unwrap_or_default())
+        }
         _ => e.body.clone().unwrap_or_default(),
     };
     EntryView { id: e.id.get(), who, mine, when: c.when(&e.created_at), text, event: e.kind == EntryKind::Event, files }

@@ -1,9 +1,14 @@
 //! The ticket desk (`/agent/tickets/{number}`): one page with the ticket's facts, its whole
-//! thread (internal notes and history included) and the forms an agent works it with. Every
-//! form is a plain POST with the form token and the ticket's `version` as the agent saw it; a
-//! form sent after someone else changed the ticket shows the page again with what was typed.
-//! Controls the agent may not use are not shown (`tikal_core::authz`), and the service refuses
-//! them anyway. Another department's ticket is "not found", for every route.
+//! thread (internal notes, history and the tickets merged into it), the solution, links,
+//! collaborators, time sheet and the forms an agent works it with, read in one call
+//! (`Desk::ticket_desk`). Every form is a plain POST with the form token and the ticket's
+//! `version` as the agent saw it; a reply or note carries instead the newest entry the page
+//! showed (`seen`), so the service refuses it when something arrived since (`thread_changed`).
+//! A form sent after someone else changed the ticket shows the page again with what was typed.
+//! Controls the agent may not use are not shown (`DeskActions`, from `tikal_core::authz`), and
+//! the service refuses them anyway. Another department's ticket is "not found", for every
+//! route. Presence: the page says the agent is viewing (and, with htmx, replying) and shows
+//! who else is on the ticket, refreshed every 20 s by the `presence` fragment.
 
 mod view;
 
@@ -15,9 +20,10 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 use tikal_core::authz::{self, Action, Actor, PortalRules, Scope};
+use tikal_core::desk::{Activity, Collaborator, LinkKind};
 use tikal_core::{
-    AgentId, AttachmentId, DepartmentId, DomainError, EntryKind, HelpTopicId, Impact, Priority, StateCategory, Ticket, TicketNumber,
-    TicketType, TicketUpdate, Urgency,
+    AgentId, AttachmentId, DepartmentId, DomainError, EmailAddress, EntryId, EntryKind, HelpTopicId, Impact, PersonName, Priority,
+    StateCategory, StatusKey, Ticket, TicketNumber, TicketType, TicketUpdate, Urgency,
 };
 use tikal_service::{PostMessage, ResolutionAction, ServiceError};
 
@@ -25,7 +31,7 @@ use super::Staff;
 use crate::AppState;
 use crate::pages::auth::{FieldErrors, error_for};
 use crate::pages::{Chrome, PageError, page};
-use view::{Can, Entry, Forms, Header, Typed};
+use view::{Can, Entry, Extras, Forms, Header, Typed};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,6 +46,13 @@ pub fn router() -> Router<AppState> {
         .route("/agent/tickets/{number}/time", post(log_time))
         .route("/agent/tickets/{number}/resolve", post(resolve))
         .route("/agent/tickets/{number}/review", post(review))
+        .route("/agent/tickets/{number}/escalate", post(escalate))
+        .route("/agent/tickets/{number}/merge", post(merge))
+        .route("/agent/tickets/{number}/links", post(link))
+        .route("/agent/tickets/{number}/links/remove", post(unlink))
+        .route("/agent/tickets/{number}/collaborators", post(add_collaborator))
+        .route("/agent/tickets/{number}/collaborators/remove", post(remove_collaborator))
+        .route("/agent/tickets/{number}/presence", get(presence).post(replying))
 }
 
 #[derive(Template)]
@@ -50,10 +63,21 @@ struct DeskPage {
     entries: Vec<Entry>,
     can: Can,
     version: u64,
+    /// The newest entry shown, sent back with a reply or note (collision check).
+    seen: Option<i64>,
     f: Forms,
+    x: Extras,
     errors: FieldErrors,
     max_files: usize,
     max_mb: u64,
+}
+
+/// Who else is on the ticket: the notice the page polls (`hx-get`, every 20 s).
+#[derive(Template)]
+#[template(path = "agent/ticket_presence.html")]
+struct PresenceFragment {
+    number: String,
+    presence: Option<String>,
 }
 
 impl DeskPage {
@@ -90,34 +114,56 @@ async fn visible(state: &AppState, s: &Staff, raw: &str) -> Result<(TicketNumber
     Ok((number, t))
 }
 
-/// Everything the page shows, with the forms holding what was typed.
-async fn load(
-    state: &AppState,
-    s: &Staff,
-    number: &TicketNumber,
-    typed: &Typed,
-) -> Result<(Header, Vec<Entry>, Can, Forms, u64), PageError> {
+/// What the desk page shows.
+struct Loaded {
+    h: Header,
+    entries: Vec<Entry>,
+    can: Can,
+    f: Forms,
+    x: Extras,
+    version: u64,
+    seen: Option<i64>,
+}
+
+/// Everything the page shows (one `Desk::ticket_desk` call), with the forms holding what was
+/// typed and `canned` chosen in the reply's list.
+async fn load(state: &AppState, s: &Staff, number: &TicketNumber, typed: &Typed, canned: Option<&str>) -> Result<Loaded, PageError> {
     let c = &s.v.c;
-    let (t, entries, files) = state.desk.thread(s.principal(), number).await.map_err(fail(c))?;
+    let d = state.desk.ticket_desk(s.principal(), number).await.map_err(fail(c))?;
     let catalog = state.desk.catalog().await.map_err(fail(c))?;
     let store = state.desk.store();
-    let requester = store.requesters_by_ids(&[t.requester_id]).await.map_err(|e| fail(c)(e.into()))?.pop();
     let agents = store.agents().await.map_err(|e| fail(c)(e.into()))?;
-    let can = Can::of(s, &t, &catalog);
-    // Who may take the ticket: active agents holding a role in its department (looked up only
-    // for an agent who assigns).
+    let can = Can::of(s, &d.ticket, &catalog, &d.may, d.merged_into.is_some());
+    // Who may take the ticket or follow it: active agents holding a role in its department
+    // (looked up only for an agent who assigns or adds collaborators).
     let mut staff = Vec::new();
-    for a in agents.iter().filter(|a| a.active && can.assign) {
+    for a in agents.iter().filter(|a| a.active && (can.assign || can.collaborate)) {
         let access = store.agent_access(a.id).await.map_err(|e| fail(c)(e.into()))?;
-        if access.allows(t.department_id, tikal_core::Permission::TicketView) {
+        if access.allows(d.ticket.department_id, tikal_core::Permission::TicketView) {
             staff.push(a.clone());
         }
     }
-    let names = view::Names { catalog: &catalog, agents: &agents };
-    let h = Header::of(c, &names, &t, requester.as_ref());
-    let entries = entries.iter().map(|e| Entry::of(c, &names, e, &files)).collect();
-    let f = Forms::of(c, &names, &t, &staff, s, typed);
-    Ok((h, entries, can, f, t.version))
+    let followers: Vec<_> = staff.iter().filter(|a| !d.collaborators.iter().any(|p| p.who == Collaborator::Agent(a.id))).cloned().collect();
+    let canned_list = if can.reply { state.desk.canned_responses(s.principal()).await.map_err(fail(c))? } else { Vec::new() };
+    let names = view::Names { catalog: &catalog, agents: &agents, people: &d.collaborators };
+    let h = Header::of(c, &names, &d.ticket, d.requester.as_ref());
+    let entries = d.entries.iter().map(|e| Entry::of(c, &names, e, &d.attachments)).collect();
+    let assignable = if can.assign { staff.as_slice() } else { &[] };
+    let f = Forms::of(c, &names, &d.ticket, assignable, &followers, &canned_list, canned, s, typed);
+    let x = Extras::of(
+        c,
+        &names,
+        &d.ticket,
+        &d.entries,
+        d.solution.as_ref(),
+        d.merged_into.as_ref(),
+        &d.links,
+        &d.time,
+        &d.presence,
+        d.rules.next_level,
+        s.id,
+    );
+    Ok(Loaded { h, entries, can, f, x, version: d.ticket.version, seen: d.latest_entry.map(|e| e.get()) })
 }
 
 /// The desk page with `typed` kept in its forms, `errors` next to their fields and `notice`
@@ -131,7 +177,19 @@ async fn again(
     notice: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let (h, entries, can, f, version) = load(state, &s, number, &typed).await?;
+    render(state, s, number, (typed, None), errors, notice, status).await
+}
+
+async fn render(
+    state: &AppState,
+    s: Staff,
+    number: &TicketNumber,
+    (typed, canned): (Typed, Option<String>),
+    errors: FieldErrors,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let Loaded { h, entries, can, f, x, version, seen } = load(state, &s, number, &typed, canned.as_deref()).await?;
     let config = state.desk.config();
     let mut c = s.v.c;
     c.notice = notice;
@@ -141,7 +199,9 @@ async fn again(
         entries,
         can,
         version,
+        seen,
         f,
+        x,
         errors,
         max_files: config.max_attachments,
         max_mb: config.max_attachment_bytes / (1024 * 1024),
@@ -151,13 +211,37 @@ async fn again(
 }
 
 /// Which notice a redirect back to the desk shows (`?done=`).
-const DONE: [&str; 10] = ["reply", "note", "properties", "assign", "transfer", "time", "resolve", "approve", "return", "nothing"];
+const DONE: [&str; 16] = [
+    "reply",
+    "note",
+    "properties",
+    "assign",
+    "transfer",
+    "time",
+    "resolve",
+    "approve",
+    "return",
+    "nothing",
+    "escalate",
+    "merge",
+    "link",
+    "unlink",
+    "collab",
+    "uncollab",
+];
 
 #[derive(Deserialize)]
 struct ShowParams {
     done: Option<String>,
+    /// A canned response to fill the reply with (the list's GET form, or htmx).
+    canned: Option<String>,
+    /// What the reply held when the canned response was chosen (htmx sends it along).
+    body: Option<String>,
 }
 
+/// The desk. Opening it says this agent is viewing the ticket (another department's ticket is
+/// "not found" right there); `?canned=ID` fills the reply with that canned response (and says
+/// the agent is replying).
 async fn show(
     State(state): State<AppState>,
     s: Staff,
@@ -165,14 +249,64 @@ async fn show(
     Query(p): Query<ShowParams>,
 ) -> Result<Response, PageError> {
     let number = number_of(&s, &raw)?;
+    let canned = p.canned.filter(|x| !x.is_empty());
+    // Choosing a canned response is starting a reply.
+    let activity = if canned.is_some() { Activity::Replying } else { Activity::Viewing };
+    state.desk.touch_presence(s.principal(), &number, activity).await.map_err(fail(&s.v.c))?;
     let notice = p.done.filter(|d| DONE.contains(&d.as_str())).map(|d| s.v.c.t(&format!("desk-done-{d}")));
-    again(&state, s, &number, Typed::default(), Vec::new(), notice, StatusCode::OK).await
+    let mut typed = Typed::default();
+    let mut errors = FieldErrors::new();
+    if let Some(raw_id) = canned.as_deref() {
+        let rendered = match raw_id.parse::<i64>() {
+            Ok(id) => state.desk.render_canned(s.principal(), id, &number, s.v.c.lang.code()).await.ok(),
+            Err(_) => None,
+        };
+        match rendered {
+            Some(text) => {
+                let before = p.body.filter(|b| !b.trim().is_empty());
+                typed.reply = Some(before.map_or_else(|| text.clone(), |b| format!("{}\n\n{text}", b.trim_end())));
+            }
+            None => errors.push(("reply-canned".into(), s.v.c.t("desk-canned-failed"))),
+        }
+    }
+    render(&state, s, &number, (typed, canned), errors, notice, StatusCode::OK).await
 }
 
 async fn print(State(state): State<AppState>, s: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
     let number = number_of(&s, &raw)?;
-    let (h, entries, ..) = load(&state, &s, &number, &Typed::default()).await?;
+    let Loaded { h, entries, .. } = load(&state, &s, &number, &Typed::default(), None).await?;
     Ok(page(&PrintPage { c: s.v.c, h, entries }))
+}
+
+/// The presence notice alone, for the page's poll. Keeps "replying" once the page said so.
+async fn presence(State(state): State<AppState>, s: Staff, Path(raw): Path<String>) -> Result<Response, PageError> {
+    let number = number_of(&s, &raw)?;
+    let by = s.principal();
+    let now = state.desk.presence(by, &number).await.map_err(fail(&s.v.c))?;
+    let replying = now.iter().any(|p| p.agent == s.id && p.activity == Activity::Replying);
+    let activity = if replying { Activity::Replying } else { Activity::Viewing };
+    state.desk.touch_presence(by, &number, activity).await.map_err(fail(&s.v.c))?;
+    Ok(page(&PresenceFragment { presence: view::presence_notice(&s.v.c, &now, s.id), number: number.to_string() }))
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    csrf: String,
+}
+
+/// The reply box got the focus (htmx): this agent is replying now.
+async fn replying(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    let (number, _) = visible(&state, &s, &raw).await?;
+    s.check_form(&f.csrf)?;
+    let by = s.principal();
+    state.desk.touch_presence(by, &number, Activity::Replying).await.map_err(fail(&s.v.c))?;
+    let now = state.desk.presence(by, &number).await.map_err(fail(&s.v.c))?;
+    Ok(page(&PresenceFragment { presence: view::presence_notice(&s.v.c, &now, s.id), number: number.to_string() }))
 }
 
 async fn attachment(State(state): State<AppState>, s: Staff, Path((raw, id)): Path<(String, i64)>) -> Result<Response, PageError> {
@@ -204,7 +338,7 @@ fn stale_notice(c: &Chrome) -> Option<String> {
 /// Where a refusal of the service goes on the page: next to the field it names (`form-field`),
 /// else at the top of the form. `body` names the form's own text field.
 fn place(c: &Chrome, form: &str, body: &str, e: &DomainError) -> (String, String) {
-    const FIELDS: [&str; 19] = [
+    const FIELDS: [&str; 26] = [
         "reply-body",
         "reply-attachments",
         "note-body",
@@ -224,6 +358,13 @@ fn place(c: &Chrome, form: &str, body: &str, e: &DomainError) -> (String, String
         "time-note",
         "resolve-solution",
         "review-reason",
+        "escalate-reason",
+        "merge-into",
+        "merge-confirm",
+        "link-kind",
+        "link-other",
+        "collab-agent",
+        "cc-email",
     ];
     match c.lang.field_error(e) {
         Some((field, msg)) => {
@@ -233,6 +374,8 @@ fn place(c: &Chrome, form: &str, body: &str, e: &DomainError) -> (String, String
                 "department_id" => "department".into(),
                 "type" => "kind".into(),
                 "time_estimate_minutes" => "estimate".into(),
+                "agent_id" => "agent".into(),
+                "email" => "email".into(),
                 other => other.to_string(),
             };
             let key = format!("{form}-{field}");
@@ -270,9 +413,10 @@ async fn refused(
     }
 }
 
+/// The newest entry the page showed, in a reply's or note's action URL.
 #[derive(Deserialize)]
-struct VersionParam {
-    version: Option<u64>,
+struct SeenParam {
+    seen: Option<i64>,
 }
 
 /// A reply to the requester or an internal note, with attachments (multipart, read as the
@@ -281,7 +425,7 @@ async fn message(
     state: AppState,
     s: Staff,
     raw: String,
-    version: Option<u64>,
+    seen: Option<i64>,
     multipart: Multipart,
     kind: EntryKind,
 ) -> Result<Response, PageError> {
@@ -295,16 +439,18 @@ async fn message(
     } else {
         Typed { reply: Some(form.body.clone()), ..Typed::default() }
     };
-    if version != Some(t.version) {
-        let mut notice = s.v.c.t("desk-stale");
-        if !form.uploads.is_empty() {
-            notice = format!("{notice} {}", s.v.c.t("desk-stale-files"));
-        }
-        return again(&state, s, &number, typed, Vec::new(), Some(notice), StatusCode::CONFLICT).await;
-    }
+    let files = !form.uploads.is_empty();
     let msg = PostMessage { kind, body: form.body.clone(), attachments: form.uploads.clone() };
-    match state.desk.post_message(s.principal(), &number, msg).await {
+    // The service compares `seen` with the newest entry of the (combined) thread.
+    match state.desk.post_message_seen(s.principal(), &number, msg, seen.map(EntryId)).await {
         Ok(_) => Ok(done(&number, what)),
+        Err(ServiceError::Domain(DomainError::ThreadChanged { .. })) => {
+            let mut notice = s.v.c.t("desk-thread-changed");
+            if files {
+                notice = format!("{notice} {}", s.v.c.t("desk-stale-files"));
+            }
+            again(&state, s, &number, typed, Vec::new(), Some(notice), StatusCode::CONFLICT).await
+        }
         Err(e) => refused(&state, s, &number, typed, name, "body", e).await,
     }
 }
@@ -313,20 +459,20 @@ async fn reply(
     State(state): State<AppState>,
     s: Staff,
     Path(raw): Path<String>,
-    Query(v): Query<VersionParam>,
+    Query(v): Query<SeenParam>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    message(state, s, raw, v.version, multipart, EntryKind::Reply).await
+    message(state, s, raw, v.seen, multipart, EntryKind::Reply).await
 }
 
 async fn note(
     State(state): State<AppState>,
     s: Staff,
     Path(raw): Path<String>,
-    Query(v): Query<VersionParam>,
+    Query(v): Query<SeenParam>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    message(state, s, raw, v.version, multipart, EntryKind::Note).await
+    message(state, s, raw, v.seen, multipart, EntryKind::Note).await
 }
 
 /// The common start of a URL-encoded form: the ticket (or "not found"), the form token, and
@@ -350,7 +496,7 @@ async fn start(
 /// (the service decides again on what the form asks).
 async fn allowed(state: &AppState, s: &Staff, t: &Ticket, gate: fn(&Can) -> bool) -> Result<(), PageError> {
     let catalog = state.desk.catalog().await.map_err(fail(&s.v.c))?;
-    if gate(&Can::of(s, t, &catalog)) { Ok(()) } else { Err(PageError::from_service(&s.v.c, ServiceError::Forbidden)) }
+    if gate(&Can::here(s, t, &catalog)) { Ok(()) } else { Err(PageError::from_service(&s.v.c, ServiceError::Forbidden)) }
 }
 
 #[derive(Deserialize)]
@@ -520,8 +666,8 @@ struct TransferForm {
     reason: Option<String>,
 }
 
-/// Moves the ticket to another department. The service takes no reason yet, so the reason is
-/// recorded first as an internal note ("Transferred to X: reason"), then the ticket moves.
+/// Moves the ticket to another department; the reason (required) is kept on the `transferred`
+/// event, which agents see in the history.
 async fn transfer(
     State(state): State<AppState>,
     s: Staff,
@@ -552,23 +698,225 @@ async fn transfer(
     let Some(target) = target.filter(|_| errors.is_empty()) else {
         return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
-    // Refused before the note is written: nothing is recorded for a transfer that cannot happen.
-    if !may(&s, &t, Action::Transfer) || !may(&s, &t, Action::Note) {
-        return Err(PageError::from_service(&s.v.c, ServiceError::Forbidden));
-    }
-    let (dept, dept_id) = (target.name.clone(), target.id);
-    let body = s.v.c.t2("desk-transfer-note", "department", &dept, "reason", reason.trim());
-    let msg = PostMessage { kind: EntryKind::Note, body, attachments: Vec::new() };
-    if let Err(e) = state.desk.post_message(s.principal(), &number, msg).await {
-        return refused(&state, s, &number, typed, "transfer", "reason", e).await;
-    }
-    let update = TicketUpdate { department_id: Some(dept_id), ..TicketUpdate::default() };
-    match state.desk.update_ticket(s.principal(), &number, update).await {
-        Ok(moved) => {
-            // An agent without a role in the new department no longer sees the ticket.
-            if may(&s, &moved, Action::View) { Ok(done(&number, "transfer")) } else { Ok(Redirect::to("/agent").into_response()) }
-        }
+    match state.desk.transfer(s.principal(), &number, target.id, reason.trim()).await {
+        Ok(moved) => Ok(moved_on(&s, &number, &moved, "transfer")),
         Err(e) => refused(&state, s, &number, typed, "transfer", "reason", e).await,
+    }
+}
+
+/// Back to the desk after a move, or to the dashboard when the agent has no role in the new
+/// department (the ticket is hidden from them now).
+fn moved_on(s: &Staff, number: &TicketNumber, moved: &Ticket, what: &str) -> Response {
+    if may(s, moved, Action::View) { done(number, what) } else { Redirect::to("/agent").into_response() }
+}
+
+#[derive(Deserialize)]
+struct EscalateForm {
+    csrf: String,
+    version: Option<u64>,
+    reason: Option<String>,
+}
+
+/// Sends the ticket to its department's next level with a reason (required).
+async fn escalate(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<EscalateForm>,
+) -> Result<Response, PageError> {
+    let (number, _, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.escalate).await?;
+    let reason = f.reason.clone().unwrap_or_default();
+    let typed = Typed { escalate_reason: Some(reason.clone()), ..Typed::default() };
+    if !fresh {
+        let notice = stale_notice(&s.v.c);
+        return again(&state, s, &number, typed, Vec::new(), notice, StatusCode::CONFLICT).await;
+    }
+    if reason.trim().is_empty() {
+        let errors = vec![("escalate-reason".into(), s.v.c.lang.reason(&tikal_core::Reason::Required))];
+        return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    match state.desk.escalate(s.principal(), &number, reason.trim()).await {
+        Ok(moved) => Ok(moved_on(&s, &number, &moved, "escalate")),
+        Err(e) => refused(&state, s, &number, typed, "escalate", "reason", e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct MergeForm {
+    csrf: String,
+    version: Option<u64>,
+    into: Option<String>,
+    confirm: Option<String>,
+}
+
+/// A ticket number typed in a form, or the error beside `field`.
+fn typed_number(c: &Chrome, raw: Option<&str>, field: &str) -> Result<TicketNumber, FieldErrors> {
+    TicketNumber::parse(raw.unwrap_or_default().trim().trim_start_matches('#'))
+        .map_err(|_| vec![(field.to_string(), c.t("desk-number-invalid"))])
+}
+
+/// A refusal about the other ticket of a merge or link: one that does not exist (or that this
+/// agent may not see) and one they may not change, said beside the number.
+fn other_ticket(c: &Chrome, field: &str, e: &ServiceError) -> Option<FieldErrors> {
+    match e {
+        ServiceError::NotFound(_) => Some(vec![(field.to_string(), c.t("desk-other-not-found"))]),
+        ServiceError::Forbidden => Some(vec![(field.to_string(), c.t("desk-other-forbidden"))]),
+        _ => None,
+    }
+}
+
+/// Merges this ticket into another (confirmed by a checkbox): this one closes and points to the
+/// survivor, whose page the agent lands on.
+async fn merge(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<MergeForm>) -> Result<Response, PageError> {
+    let (number, _, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.merge).await?;
+    let typed = Typed { merge_into: f.into.clone(), ..Typed::default() };
+    if !fresh {
+        let notice = stale_notice(&s.v.c);
+        return again(&state, s, &number, typed, Vec::new(), notice, StatusCode::CONFLICT).await;
+    }
+    let mut errors = FieldErrors::new();
+    let into = typed_number(&s.v.c, f.into.as_deref(), "merge-into").map_err(|e| errors.extend(e)).ok();
+    if f.confirm.as_deref() != Some("yes") {
+        errors.push(("merge-confirm".into(), s.v.c.t("desk-merge-confirm-required")));
+    }
+    let Some(into) = into.filter(|_| errors.is_empty()) else {
+        return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    match state.desk.merge(s.principal(), &number, &into).await {
+        Ok(survivor) => Ok(done(&survivor.number, "merge")),
+        Err(e) => match other_ticket(&s.v.c, "merge-into", &e) {
+            Some(errors) => again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+            None => refused(&state, s, &number, typed, "merge", "into", e).await,
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    csrf: String,
+    kind: Option<String>,
+    other: Option<String>,
+}
+
+/// Links this ticket to another ("this ticket is <kind> <other>").
+async fn link(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<LinkForm>) -> Result<Response, PageError> {
+    let (number, ..) = start(&state, &s, &raw, &f.csrf, None, |c| c.link).await?;
+    let typed = Typed { link_kind: f.kind.clone(), link_other: f.other.clone(), ..Typed::default() };
+    let mut errors = FieldErrors::new();
+    let kind = f.kind.as_deref().and_then(|k| k.parse::<LinkKind>().ok());
+    if kind.is_none() {
+        errors.push(("link-kind".into(), s.v.c.t("desk-invalid-choice")));
+    }
+    let other = typed_number(&s.v.c, f.other.as_deref(), "link-other").map_err(|e| errors.extend(e)).ok();
+    let (Some(kind), Some(other)) = (kind, other) else {
+        return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    match state.desk.link(s.principal(), &number, &other, kind).await {
+        Ok(()) => Ok(done(&number, "link")),
+        Err(e) => match other_ticket(&s.v.c, "link-other", &e) {
+            Some(errors) => again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+            None => refused(&state, s, &number, typed, "link", "other", e).await,
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct UnlinkForm {
+    csrf: String,
+    other: String,
+}
+
+async fn unlink(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<UnlinkForm>,
+) -> Result<Response, PageError> {
+    let (number, ..) = start(&state, &s, &raw, &f.csrf, None, |c| c.link).await?;
+    let Ok(other) = TicketNumber::parse(f.other.trim()) else { return Ok(done(&number, "nothing")) };
+    match state.desk.unlink(s.principal(), &number, &other).await {
+        Ok(()) => Ok(done(&number, "unlink")),
+        // Removed by someone else meanwhile.
+        Err(ServiceError::NotFound(_)) => Ok(done(&number, "nothing")),
+        Err(e) => refused(&state, s, &number, Typed::default(), "link", "other", e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct CollabForm {
+    csrf: String,
+    /// An agent chosen in the list.
+    agent: Option<String>,
+    /// Or a requester copied by address (registered if new).
+    email: Option<String>,
+    name: Option<String>,
+}
+
+/// Adds a collaborator: an agent from the list, or a requester copied by e-mail address.
+async fn add_collaborator(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<CollabForm>,
+) -> Result<Response, PageError> {
+    let (number, ..) = start(&state, &s, &raw, &f.csrf, None, |c| c.collaborate).await?;
+    let typed = Typed { collab_agent: f.agent.clone(), cc_email: f.email.clone(), cc_name: f.name.clone(), ..Typed::default() };
+    let c = &s.v.c;
+    let by = s.principal();
+    let (form, result) = if let Some(agent) = f.agent.as_deref().filter(|a| !a.is_empty()) {
+        match agent.parse::<i64>() {
+            Ok(id) => ("collab", state.desk.add_collaborator(by, &number, Collaborator::Agent(AgentId(id))).await),
+            Err(_) => {
+                let errors = vec![("collab-agent".into(), c.t("desk-invalid-choice"))];
+                return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+        }
+    } else {
+        let email = match EmailAddress::parse(f.email.as_deref().unwrap_or_default()) {
+            Ok(e) => e,
+            Err(e) => {
+                let msg = c.lang.field_error(&e).map_or_else(|| c.lang.domain_error(&e), |(_, m)| m);
+                let errors = vec![("cc-email".into(), msg)];
+                return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+        };
+        let name = f.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).and_then(|n| PersonName::parse(n).ok());
+        ("cc", state.desk.add_cc(by, &number, &email, name).await.map(|_| ()))
+    };
+    match result {
+        Ok(()) => Ok(done(&number, "collab")),
+        Err(ServiceError::Conflict(_)) => {
+            let field = if form == "cc" { "cc-email" } else { "collab-agent" };
+            let errors = vec![(field.to_string(), c.t("desk-collab-already"))];
+            again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => refused(&state, s, &number, typed, form, "email", e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct UncollabForm {
+    csrf: String,
+    /// `agent:ID` or `requester:ID`.
+    who: String,
+}
+
+async fn remove_collaborator(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<UncollabForm>,
+) -> Result<Response, PageError> {
+    let (number, ..) = start(&state, &s, &raw, &f.csrf, None, |c| c.collaborate).await?;
+    let who = match f.who.split_once(':').map(|(k, id)| (k, id.parse::<i64>())) {
+        Some(("agent", Ok(id))) => Collaborator::Agent(AgentId(id)),
+        Some(("requester", Ok(id))) => Collaborator::Requester(tikal_core::RequesterId(id)),
+        _ => return Ok(done(&number, "nothing")),
+    };
+    match state.desk.remove_collaborator(s.principal(), &number, who).await {
+        Ok(()) => Ok(done(&number, "uncollab")),
+        Err(ServiceError::NotFound(_)) => Ok(done(&number, "nothing")),
+        Err(e) => refused(&state, s, &number, Typed::default(), "collab", "agent", e).await,
     }
 }
 
@@ -610,16 +958,20 @@ struct ResolveForm {
     solution: Option<String>,
 }
 
-/// Resolves with a solution: the solution goes to the requester as a reply (they are asked to
-/// confirm it), then the ticket moves to the resolved status. Both permissions are checked
-/// before anything is written.
+/// Resolves with a solution (`Desk::resolve`): the solution is recorded with the ticket (shown
+/// in the desk's solution box and, as a `solution_recorded` entry, in the requester's thread,
+/// once) and the ticket moves to the resolved status; where the department reviews
+/// resolutions, it then waits for a supervisor.
 async fn resolve(
     State(state): State<AppState>,
     s: Staff,
     Path(raw): Path<String>,
     Form(f): Form<ResolveForm>,
 ) -> Result<Response, PageError> {
-    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |c| c.reply).await?;
+    let (number, t, fresh) = start(&state, &s, &raw, &f.csrf, f.version, |_| true).await?;
+    if !may(&s, &t, Action::SetStatus { from: t.status.category(), to: StateCategory::Resolved }) {
+        return Err(PageError::from_service(&s.v.c, ServiceError::Forbidden));
+    }
     let solution = f.solution.clone().unwrap_or_default();
     let typed = Typed { solution: Some(solution.clone()), ..Typed::default() };
     if !fresh {
@@ -631,26 +983,12 @@ async fn resolve(
         return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let catalog = state.desk.catalog().await.map_err(fail(&s.v.c))?;
-    let Some(resolved) = view::resolved_status(&catalog) else {
+    let Some(resolved) = view::resolved_status(&catalog).and_then(|r| StatusKey::parse(r.as_str()).ok()) else {
         return Err(PageError::from_service(&s.v.c, ServiceError::Conflict("no resolved status is active".into())));
     };
-    let to = Action::SetStatus { from: t.status.category(), to: StateCategory::Resolved };
-    if !may(&s, &t, Action::Reply) || !may(&s, &t, to) {
-        return Err(PageError::from_service(&s.v.c, ServiceError::Forbidden));
-    }
-    if !t.status.can_move_to(&resolved) {
-        let errors =
-            vec![("resolve".into(), s.v.c.lang.domain_error(&DomainError::InvalidTransition { from: t.status.clone(), to: resolved }))];
-        return again(&state, s, &number, typed, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
-    let msg = PostMessage { kind: EntryKind::Reply, body: solution, attachments: Vec::new() };
-    if let Err(e) = state.desk.post_message(s.principal(), &number, msg).await {
-        return refused(&state, s, &number, typed, "resolve", "solution", e).await;
-    }
-    let update = TicketUpdate { status: Some(resolved), ..TicketUpdate::default() };
-    match state.desk.update_ticket(s.principal(), &number, update).await {
+    match state.desk.resolve(s.principal(), &number, &solution, Some(&resolved)).await {
         Ok(_) => Ok(done(&number, "resolve")),
-        Err(e) => refused(&state, s, &number, Typed::default(), "resolve", "solution", e).await,
+        Err(e) => refused(&state, s, &number, typed, "resolve", "solution", e).await,
     }
 }
 

@@ -1,10 +1,12 @@
 //! What the desk page shows, already in the agent's language: the header, the thread as
 //! entries, which controls to offer and the forms' values.
 
+use tikal_core::AgentId;
 use tikal_core::authz::Action;
+use tikal_core::desk::{Activity, Collaborator, LinkKind};
 use tikal_core::org::{Agent, Requester};
 use tikal_core::{Author, EntryKind, EventKind, Impact, Priority, StateCategory, Status, ThreadEntry, Ticket, TicketType, Urgency};
-use tikal_service::Catalog;
+use tikal_service::{Catalog, CollaboratorView, DeskActions, LinkedTicket, PresenceView, TimeSheet};
 use tikal_store::AttachmentMeta;
 
 use super::{Staff, may};
@@ -14,6 +16,8 @@ use crate::pages::Chrome;
 pub struct Names<'a> {
     pub catalog: &'a Catalog,
     pub agents: &'a [Agent],
+    /// The ticket's collaborators, for the names of requesters copied on it.
+    pub people: &'a [CollaboratorView],
 }
 
 impl Names<'_> {
@@ -165,8 +169,9 @@ impl Entry {
             EntryKind::Event => ("event", c.t(&format!("desk-event-{}", e.event.map_or("other", |k| k.as_str())))),
         };
         let change = match e.event {
-            // Opening records the first status; the entry's label says enough.
-            Some(EventKind::Created) => None,
+            // Opening records the first status; the entry's label says enough. A solution is
+            // its text, shown as the entry's text.
+            Some(EventKind::Created | EventKind::SolutionRecorded) => None,
             Some(k) if e.before.is_some() || e.after.is_some() => Some(event_values(c, n, k, e.before.as_deref(), e.after.as_deref())),
             _ => None,
         };
@@ -176,7 +181,10 @@ impl Entry {
             label,
             who,
             when: c.when(&e.created_at),
-            text: e.body.clone().unwrap_or_default(),
+            text: match e.event {
+                Some(EventKind::SolutionRecorded) => e.after.clone().unwrap_or_default(),
+                _ => e.body.clone().unwrap_or_default(),
+            },
             change,
             reason: e.reason.clone(),
             files,
@@ -190,7 +198,11 @@ fn event_values(c: &Chrome, n: &Names<'_>, k: EventKind, before: Option<&str>, a
         match k {
             EventKind::StatusChanged => v.map(|s| c.status(n.catalog, s)).unwrap_or_default(),
             EventKind::Assigned | EventKind::ResponsibleChanged => n.agent(c, v),
-            EventKind::Transferred => n.department(v),
+            EventKind::Transferred | EventKind::Escalated => n.department(v),
+            EventKind::Linked | EventKind::Unlinked => v.map(|l| link_words(c, l)).unwrap_or_default(),
+            EventKind::CollaboratorAdded | EventKind::CollaboratorRemoved => {
+                v.map_or_else(|| c.t("desk-none"), |w| collaborator_words(c, n, w))
+            }
             EventKind::HelpTopicChanged => n.topic(c, v),
             EventKind::TypeChanged => v.map(|k| kind(c, k)).unwrap_or_default(),
             EventKind::PriorityChanged => {
@@ -203,6 +215,156 @@ fn event_values(c: &Chrome, n: &Names<'_>, k: EventKind, before: Option<&str>, a
     (name(before), name(after))
 }
 
+/// A link event's value ("duplicate_of 000009") in words.
+fn link_words(c: &Chrome, v: &str) -> String {
+    match v.split_once(' ') {
+        Some((k, number)) if k.parse::<LinkKind>().is_ok() => c.t1(&format!("desk-link-{k}"), "number", number),
+        _ => v.to_string(),
+    }
+}
+
+/// A collaborator event's value ("agent:5", "requester:9") as a name.
+fn collaborator_words(c: &Chrome, n: &Names<'_>, v: &str) -> String {
+    let known = |who: Collaborator| n.people.iter().find(|p| p.who == who).map(|p| p.name.clone());
+    match v.split_once(':').map(|(k, id)| (k, id.parse::<i64>())) {
+        Some(("agent", Ok(id))) => n.agent(c, Some(&id.to_string())),
+        Some(("requester", Ok(id))) => known(Collaborator::Requester(tikal_core::RequesterId(id)))
+            .map_or_else(|| c.t1("desk-collab-requester-id", "id", &id.to_string()), |name| c.t1("desk-collab-cc", "name", &name)),
+        _ => v.to_string(),
+    }
+}
+
+/// "Also has this ticket open: Ana (replying)" for the other agents on the ticket now.
+pub fn presence_notice(c: &Chrome, list: &[PresenceView], me: AgentId) -> Option<String> {
+    let others: Vec<String> = list
+        .iter()
+        .filter(|p| p.agent != me)
+        .map(|p| match p.activity {
+            Activity::Replying => c.t1("desk-presence-replying", "name", &p.name),
+            Activity::Viewing => p.name.clone(),
+        })
+        .collect();
+    match others.len() {
+        0 => None,
+        1 => Some(c.t1("desk-presence-one", "who", &others[0])),
+        _ => Some(c.t1("desk-presence-many", "who", &others.join(", "))),
+    }
+}
+
+/// The recorded solution.
+pub struct SolutionView {
+    pub text: String,
+    pub who: String,
+    pub when: String,
+}
+
+/// A linked ticket, the link said from this ticket.
+pub struct LinkView {
+    pub words: String,
+    pub number: String,
+    pub subject: String,
+    pub status: String,
+}
+
+/// A collaborator with what the remove button sends.
+pub struct CollabView {
+    pub key: String,
+    pub name: String,
+    pub email: String,
+    pub agent: bool,
+}
+
+/// One time entry.
+pub struct TimeView {
+    pub who: String,
+    pub when: String,
+    pub minutes: String,
+    pub note: String,
+}
+
+/// The desk's parts beyond the facts and the thread.
+pub struct Extras {
+    pub solution: Option<SolutionView>,
+    /// The ticket this one was merged into.
+    pub merged_into: Option<String>,
+    /// The tickets merged into this one.
+    pub merged_from: Vec<String>,
+    pub links: Vec<LinkView>,
+    pub collaborators: Vec<CollabView>,
+    pub time: Vec<TimeView>,
+    pub estimate: String,
+    pub spent: String,
+    pub presence: Option<String>,
+    /// The department an escalation goes to.
+    pub next_level: Option<String>,
+}
+
+impl Extras {
+    #[allow(clippy::too_many_arguments)]
+    pub fn of(
+        c: &Chrome,
+        n: &Names<'_>,
+        t: &Ticket,
+        entries: &[ThreadEntry],
+        solution: Option<&tikal_store::SolutionRow>,
+        merged_into: Option<&tikal_core::TicketNumber>,
+        links: &[LinkedTicket],
+        time: &TimeSheet,
+        presence: &[PresenceView],
+        next_level: Option<tikal_core::DepartmentId>,
+        me: AgentId,
+    ) -> Extras {
+        let merged_from = entries
+            .iter()
+            .filter(|e| e.event == Some(EventKind::MergedFrom))
+            .filter_map(|e| e.after.clone())
+            .filter(|x| !x.is_empty())
+            .collect();
+        Extras {
+            solution: solution.map(|s| SolutionView {
+                text: s.body.clone(),
+                who: s.author_name.clone().unwrap_or_default(),
+                when: c.when(&s.at),
+            }),
+            merged_into: merged_into.map(ToString::to_string),
+            merged_from,
+            links: links
+                .iter()
+                .map(|l| LinkView {
+                    words: c.t(&format!("desk-link-kind-{}", l.kind.as_str())),
+                    number: l.ticket.number.to_string(),
+                    subject: l.ticket.subject.as_str().to_string(),
+                    status: c.status(n.catalog, l.ticket.status.as_str()),
+                })
+                .collect(),
+            collaborators: n
+                .people
+                .iter()
+                .map(|p| CollabView {
+                    key: p.who.to_string(),
+                    name: p.name.clone(),
+                    email: p.email.clone(),
+                    agent: matches!(p.who, Collaborator::Agent(_)),
+                })
+                .collect(),
+            time: time
+                .entries
+                .iter()
+                .map(|(row, name)| TimeView {
+                    who: name.clone().unwrap_or_else(|| "Tikal".into()),
+                    when: c.when(&row.at),
+                    minutes: minutes(c, Some(row.minutes)),
+                    note: row.note.clone().unwrap_or_default(),
+                })
+                .collect(),
+            estimate: minutes(c, t.time_estimate_minutes.or(time.estimate_minutes)),
+            spent: minutes(c, Some(time.spent_minutes)),
+            presence: presence_notice(c, presence, me),
+            next_level: next_level.map(|d| n.department(Some(&d.get().to_string()))),
+        }
+    }
+}
+
 /// Which controls this agent gets.
 pub struct Can {
     pub reply: bool,
@@ -210,6 +372,8 @@ pub struct Can {
     pub edit: bool,
     pub assign: bool,
     pub transfer: bool,
+    /// The department has a next level and the agent may send the ticket there.
+    pub escalate: bool,
     pub log_time: bool,
     pub resolve: bool,
     pub review: bool,
@@ -217,27 +381,55 @@ pub struct Can {
     pub supervise: bool,
     /// There is a status the agent may move the ticket to.
     pub status: bool,
+    /// The ticket may be merged into another (not when it was merged already).
+    pub merge: bool,
+    pub link: bool,
+    pub collaborate: bool,
 }
 
 impl Can {
-    pub fn of(s: &Staff, t: &Ticket, catalog: &Catalog) -> Can {
-        let resolve = resolved_status(catalog).is_some_and(|r| {
-            t.status.can_move_to(&r)
-                && may(s, t, Action::Reply)
-                && may(s, t, Action::SetStatus { from: t.status.category(), to: StateCategory::Resolved })
-        });
+    /// The controls from what the service says the agent may do (`DeskActions`), with what the
+    /// page needs besides: a status to move to, and the resolved status reachable.
+    pub fn of(s: &Staff, t: &Ticket, catalog: &Catalog, may_do: &DeskActions, merged: bool) -> Can {
+        let resolve = may_do.resolve && resolved_status(catalog).is_some_and(|r| t.status.can_move_to(&r));
         Can {
+            reply: may_do.reply,
+            note: may_do.note,
+            edit: may_do.edit,
+            assign: may_do.assign,
+            transfer: may_do.transfer,
+            escalate: may_do.escalate,
+            log_time: may_do.log_time,
+            resolve,
+            review: may_do.review,
+            supervise: may(s, t, Action::ReviewResolution),
+            status: next_statuses(s, t, catalog).next().is_some(),
+            merge: may_do.merge && !merged,
+            link: may_do.link,
+            collaborate: may_do.collaborate,
+        }
+    }
+
+    /// The same controls asked of the rule here, for a form's gate (without reading the whole
+    /// desk); the service decides again on what the form asks.
+    pub fn here(s: &Staff, t: &Ticket, catalog: &Catalog) -> Can {
+        let resolved = StateCategory::Resolved;
+        let next_level = catalog.department_rules.iter().any(|(d, r)| *d == t.department_id && r.next_level.is_some());
+        let may_do = DeskActions {
             reply: may(s, t, Action::Reply),
             note: may(s, t, Action::Note),
             edit: may(s, t, Action::Edit),
             assign: may(s, t, Action::Assign),
             transfer: may(s, t, Action::Transfer),
+            escalate: next_level && may(s, t, Action::Escalate),
+            resolve: t.status.category() != resolved && may(s, t, Action::SetStatus { from: t.status.category(), to: resolved }),
+            review: t.status.category() == resolved && !t.resolution_approved && may(s, t, Action::ReviewResolution),
+            merge: may(s, t, Action::Merge),
+            link: may(s, t, Action::Link),
+            collaborate: may(s, t, Action::Collaborate),
             log_time: may(s, t, Action::LogTime),
-            resolve,
-            review: t.status.category() == StateCategory::Resolved && !t.resolution_approved && may(s, t, Action::ReviewResolution),
-            supervise: may(s, t, Action::ReviewResolution),
-            status: next_statuses(s, t, catalog).next().is_some(),
-        }
+        };
+        Can::of(s, t, catalog, &may_do, false)
     }
 
     /// The properties form has something to offer.
@@ -246,7 +438,17 @@ impl Can {
     }
 
     pub fn any(&self) -> bool {
-        self.reply || self.note || self.properties() || self.assign || self.transfer || self.resolve || self.review
+        self.reply
+            || self.note
+            || self.properties()
+            || self.assign
+            || self.transfer
+            || self.escalate
+            || self.resolve
+            || self.review
+            || self.merge
+            || self.link
+            || self.collaborate
     }
 }
 
@@ -297,6 +499,13 @@ pub struct Typed {
     pub time_note: Option<String>,
     pub solution: Option<String>,
     pub review_reason: Option<String>,
+    pub escalate_reason: Option<String>,
+    pub merge_into: Option<String>,
+    pub link_kind: Option<String>,
+    pub link_other: Option<String>,
+    pub collab_agent: Option<String>,
+    pub cc_email: Option<String>,
+    pub cc_name: Option<String>,
 }
 
 /// The forms' lists and values.
@@ -318,10 +527,31 @@ pub struct Forms {
     pub time_note: String,
     pub solution: String,
     pub review_reason: String,
+    pub escalate_reason: String,
+    pub merge_into: String,
+    pub link_kinds: Vec<Opt>,
+    pub link_other: String,
+    /// Agents who may be added as collaborators.
+    pub collab_agents: Vec<Opt>,
+    pub cc_email: String,
+    pub cc_name: String,
+    /// The agent's canned responses.
+    pub canned: Vec<Opt>,
 }
 
 impl Forms {
-    pub fn of(c: &Chrome, n: &Names<'_>, t: &Ticket, staff: &[Agent], s: &Staff, typed: &Typed) -> Forms {
+    #[allow(clippy::too_many_arguments)]
+    pub fn of(
+        c: &Chrome,
+        n: &Names<'_>,
+        t: &Ticket,
+        staff: &[Agent],
+        collab_agents: &[Agent],
+        canned: &[tikal_store::CannedRow],
+        canned_chosen: Option<&str>,
+        s: &Staff,
+        typed: &Typed,
+    ) -> Forms {
         let pick = |typed: &Option<String>, current: String| typed.clone().unwrap_or(current);
         let id = |x: Option<i64>| x.map(|i| i.to_string()).unwrap_or_default();
         let mut statuses = vec![(t.status.as_str().to_string(), c.status(n.catalog, t.status.as_str()))];
@@ -367,6 +597,21 @@ impl Forms {
             time_note: typed.time_note.clone().unwrap_or_default(),
             solution: typed.solution.clone().unwrap_or_default(),
             review_reason: typed.review_reason.clone().unwrap_or_default(),
+            escalate_reason: typed.escalate_reason.clone().unwrap_or_default(),
+            merge_into: typed.merge_into.clone().unwrap_or_default(),
+            link_kinds: opts(
+                LinkKind::ALL.iter().map(|k| (k.as_str().to_string(), c.t(&format!("desk-link-kind-{}", k.as_str())))),
+                typed.link_kind.as_deref().unwrap_or("related"),
+            ),
+            link_other: typed.link_other.clone().unwrap_or_default(),
+            collab_agents: opts(
+                std::iter::once((String::new(), c.t("desk-choose")))
+                    .chain(collab_agents.iter().map(|a| (a.id.get().to_string(), a.name.as_str().to_string()))),
+                typed.collab_agent.as_deref().unwrap_or_default(),
+            ),
+            cc_email: typed.cc_email.clone().unwrap_or_default(),
+            cc_name: typed.cc_name.clone().unwrap_or_default(),
+            canned: opts(canned.iter().map(|r| (r.id.to_string(), r.text.title.clone())), canned_chosen.unwrap_or_default()),
         }
     }
 }
