@@ -135,6 +135,23 @@ test("triage and a reply from a phone (English)", async () => {
   await op.context.close();
 });
 
+test("a duplicate call is merged into the first ticket (Spanish)", async () => {
+  const first = await api("POST", "/tickets", { subject: "Teléfono IP sin tono en la oficina 12", message: "No hay tono desde las 8:00.", requester: { email: "rosa.chavez@institucion.gob.example" }, channel: "phone" });
+  const again = await api("POST", "/tickets", { subject: "Sin tono en el teléfono (oficina 12)", message: "Vuelve a llamar: sigue sin tono.", requester: { email: "rosa.chavez@institucion.gob.example" }, channel: "phone" });
+  const op = await agent("supervisora@tikal.example", ES);
+  await op.page.goto(base + `/agent/tickets/${again.number}`);
+  await op.page.fill("#merge-into", first.number);
+  await op.page.check("#merge-confirm");
+  await Promise.all([op.page.waitForURL(new RegExp(`/agent/tickets/${first.number}`)), op.page.click("#merge-form button")]);
+  assert.ok(await op.page.locator("#merged-from").isVisible(), "the survivor lists the merged ticket");
+  assert.ok((await op.page.textContent("main")).includes("Vuelve a llamar: sigue sin tono."), "with its thread");
+  await op.page.goto(base + `/agent/tickets/${again.number}`);
+  assert.ok(await op.page.locator("#merged-into").isVisible(), "the merged one points to the survivor");
+  const t = await api("GET", `/tickets/${again.number}`);
+  assert.equal(t.state, "closed");
+  await op.context.close();
+});
+
 test("every agent page passes the accessibility audit on a phone and a desktop", async () => {
   const [{ number }] = (await api("GET", "/tickets?limit=1")).tickets;
   for (const v of VIEWPORTS) {
