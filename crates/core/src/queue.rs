@@ -50,8 +50,10 @@ string_enum! {
 
 string_enum! {
     /// The order of a queue.
+    #[derive(Default)]
     pub enum QueueSort {
         /// Most recently changed first (the default).
+        #[default]
         UpdatedDesc => "updated_desc",
         CreatedDesc => "created_desc",
         CreatedAsc => "created_asc",
@@ -59,12 +61,6 @@ string_enum! {
         PriorityDesc => "priority_desc",
         /// Soonest resolution due time first; tickets without one last.
         DueAsc => "due_asc",
-    }
-}
-
-impl Default for QueueSort {
-    fn default() -> Self {
-        QueueSort::UpdatedDesc
     }
 }
 
