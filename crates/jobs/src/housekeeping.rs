@@ -30,6 +30,9 @@ pub async fn housekeeping(store: Store, every: Duration, shutdown: impl std::fut
             Ok(n) => tracing::info!(files = n, "unreferenced attachment files removed"),
             Err(e) => tracing::warn!(error = %e, "housekeeping: attachment files"),
         }
+        if let Err(e) = store.optimize().await {
+            tracing::warn!(error = %e, "housekeeping: planner statistics");
+        }
         tokio::select! {
             () = &mut shutdown => return,
             () = tokio::time::sleep(every) => {}

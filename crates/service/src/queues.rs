@@ -146,19 +146,20 @@ impl Desk {
             return Err(ServiceError::Forbidden);
         }
         let catalog = self.catalog().await?;
-        if !queue.statuses.is_empty() || !queue.states.is_empty() || queue.awaiting_review {
+        // Awaiting review needs no status term: its own (resolved, not closed, not approved)
+        // is the condition of a partial index, which a status term would draw the planner away
+        // from (ADR 011).
+        if !queue.statuses.is_empty() || !queue.states.is_empty() {
             let mut wanted: BTreeSet<String> = BTreeSet::new();
-            if !queue.statuses.is_empty() || !queue.states.is_empty() {
-                wanted.extend(catalog.statuses_in(&queue.states).iter().map(|s| s.as_str().to_string()));
-                for key in &queue.statuses {
-                    let def = catalog.status(key.as_str()).ok_or(DomainError::invalid("status", Reason::NotFound))?;
-                    wanted.insert(def.status.as_str().to_string());
-                }
+            wanted.extend(catalog.statuses_in(&queue.states).iter().map(|s| s.as_str().to_string()));
+            for key in &queue.statuses {
+                let def = catalog.status(key.as_str()).ok_or(DomainError::invalid("status", Reason::NotFound))?;
+                wanted.insert(def.status.as_str().to_string());
             }
             if queue.awaiting_review {
                 let resolved: BTreeSet<String> =
                     catalog.statuses_in(&[StateCategory::Resolved]).iter().map(|s| s.as_str().to_string()).collect();
-                wanted = if wanted.is_empty() { resolved } else { wanted.intersection(&resolved).cloned().collect() };
+                wanted.retain(|k| resolved.contains(k));
             }
             if !f.statuses.is_empty() {
                 wanted.retain(|k| f.statuses.iter().any(|s| s.as_str() == k));

@@ -160,6 +160,19 @@ impl Store {
     /// migrator records what ran).
     pub async fn migrate(&self) -> Result<()> {
         migration::Migrator::up(&self.write, None).await?;
+        self.optimize().await
+    }
+
+    /// Refreshes the planner's statistics where they are stale (SQLite: `PRAGMA optimize` on
+    /// every table, which re-analyses a table only when it has none or its size changed much;
+    /// not sampled, as sampled statistics make status filters look rare; PostgreSQL's
+    /// autovacuum does it by itself). Without
+    /// them SQLite sorts a whole status instead of walking a queue's index (ADR 011). Run after
+    /// migrating and by housekeeping.
+    pub async fn optimize(&self) -> Result<()> {
+        if self.backend() == DbBackend::Sqlite {
+            self.write.execute_unprepared("PRAGMA optimize = 0x10002").await?;
+        }
         Ok(())
     }
 

@@ -40,7 +40,7 @@ const PARTIAL: [&str; 2] = [
     "CREATE INDEX tickets_active_due ON tickets (resolution_due_at, id) \
      WHERE resolved_at IS NULL AND resolution_due_at IS NOT NULL",
     // Resolved, not approved yet: a supervisor's review queue and its count.
-    "CREATE INDEX tickets_awaiting_review ON tickets (department_id, updated_at, id) \
+    "CREATE INDEX tickets_awaiting_review ON tickets (updated_at, id) \
      WHERE resolution_approved = FALSE AND resolved_at IS NOT NULL AND closed_at IS NULL",
 ];
 
