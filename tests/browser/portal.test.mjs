@@ -81,6 +81,10 @@ test("a requester registers, opens a ticket with a custom field and an attachmen
   await page.reload();
   await shot(page, "ticket-resolved-es-desktop");
   await page.getByRole("button", { name: "Sí, está resuelto" }).click();
+  await page.waitForLoadState("load");
+  // The demo's specialist units have their resolutions reviewed: the supervisor's approval closes it.
+  await api("POST", `/tickets/${number}/resolution`, { action: "approve" });
+  await page.reload();
   await page.waitForSelector("#ticket-status:has-text('Cerrado')");
   const t = await api("GET", `/tickets/${number}`);
   assert.equal(t.status, "closed");
