@@ -10,9 +10,11 @@ use axum::extract::{RawForm, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use tikal_core::Access;
+use tikal_core::org::Agent;
 use tikal_core::queue::{BuiltinView, Cursor, DueState, QueueError, QueueFilter, QueueSort, ViewId, ViewName, encode, query_pairs};
 use tikal_core::{Priority, StateCategory, TicketNumber, TicketType};
-use tikal_service::{BulkAction, BulkResult, ServiceError, ViewInput};
+use tikal_service::{BulkAction, BulkResult, Catalog, ServiceError, ViewInput};
 
 use super::Staff;
 use super::dashboard::Line;
@@ -59,13 +61,8 @@ struct QueuePage {
     /// The filter as a query string, for saving it as a view.
     query: String,
     error: Option<String>,
-    selects: Vec<Select>,
-    sorts: Vec<Choice>,
+    form: FilterForm,
     text: String,
-    created_from: String,
-    created_to: String,
-    updated_from: String,
-    updated_to: String,
     /// Bulk targets: (value, label) per kind.
     assignees: Vec<(String, String)>,
     bulk_departments: Vec<(String, String)>,
@@ -191,9 +188,60 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
         None => this,
     };
 
-    // The filter form.
+    let mut view_links: Vec<(String, String, bool)> = vec![("/agent/tickets".into(), c.t("queue-all"), req.view.is_none())];
+    view_links.extend(
+        views
+            .builtin
+            .iter()
+            .map(|b| (format!("/agent/tickets?view={}", b.as_str()), b.name(lang).to_string(), view_param == Some(b.as_str()))),
+    );
+    view_links.extend(views.saved.iter().map(|v| {
+        let id = v.id.get().to_string();
+        (format!("/agent/tickets?view={id}"), v.name.as_str().to_string(), view_param == Some(id.as_str()))
+    }));
+    let assignees = agents.iter().filter(|a| a.active).map(|a| (a.id.get().to_string(), a.name.as_str().to_string())).collect();
+    let bulk_departments = catalog.departments.iter().map(|d| (d.id.get().to_string(), d.name.clone())).collect();
+    let bulk_statuses =
+        catalog.statuses.iter().filter(|d| d.active).map(|d| (d.status.as_str().to_string(), d.name(lang).to_string())).collect();
+    let may_share = s.access().is_some_and(|a| a.all || a.grants.values().any(|p| p.contains(&tikal_core::Permission::TicketApprove)));
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let p = QueuePage {
+        c: c.clone(),
+        title,
+        views: view_links,
+        rows,
+        this,
+        next,
+        first,
+        query: filter.to_query(),
+        error,
+        form: filter_form(c, &catalog, &agents, s.access(), &filter),
+        text: filter.text.clone().unwrap_or_default(),
+        assignees,
+        bulk_departments,
+        bulk_statuses,
+        may_share,
+    };
+    let mut resp = page(&p);
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+/// The filter form of a queue: every select with the filter's choice selected, the sort and
+/// the date ranges.
+struct FilterForm {
+    selects: Vec<Select>,
+    sorts: Vec<Choice>,
+    created_from: String,
+    created_to: String,
+    updated_from: String,
+    updated_to: String,
+}
+
+fn filter_form(c: &Chrome, catalog: &Catalog, agents: &[Agent], access: Option<&Access>, filter: &QueueFilter) -> FilterForm {
+    let lang = c.lang.code();
     let visible: Vec<_> =
-        catalog.departments.iter().filter(|d| s.access().is_some_and(|a| a.allows(d.id, tikal_core::Permission::TicketView))).collect();
+        catalog.departments.iter().filter(|d| access.is_some_and(|a| a.allows(d.id, tikal_core::Permission::TicketView))).collect();
     let one_state = (filter.states.len() == 1).then(|| filter.states[0]);
     let mut states = vec![choice("", c.t("queue-any"), filter.states.is_empty())];
     states.push(choice("new,open,pending", c.t("queue-state-active"), filter.states.len() == 3 && filter.active_only()));
@@ -255,61 +303,21 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
     let (created_from, created_to) = range(&filter.created);
     let (updated_from, updated_to) = range(&filter.updated);
 
-    let mut view_links: Vec<(String, String, bool)> = vec![("/agent/tickets".into(), c.t("queue-all"), req.view.is_none())];
-    view_links.extend(
-        views
-            .builtin
-            .iter()
-            .map(|b| (format!("/agent/tickets?view={}", b.as_str()), b.name(lang).to_string(), view_param == Some(b.as_str()))),
-    );
-    view_links.extend(views.saved.iter().map(|v| {
-        let id = v.id.get().to_string();
-        (format!("/agent/tickets?view={id}"), v.name.as_str().to_string(), view_param == Some(id.as_str()))
-    }));
-    let assignees = agents.iter().filter(|a| a.active).map(|a| (a.id.get().to_string(), a.name.as_str().to_string())).collect();
-    let bulk_departments = catalog.departments.iter().map(|d| (d.id.get().to_string(), d.name.clone())).collect();
-    let bulk_statuses =
-        catalog.statuses.iter().filter(|d| d.active).map(|d| (d.status.as_str().to_string(), d.name(lang).to_string())).collect();
-    let may_share = s.access().is_some_and(|a| a.all || a.grants.values().any(|p| p.contains(&tikal_core::Permission::TicketApprove)));
-    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
-    let p = QueuePage {
-        c: c.clone(),
-        title,
-        views: view_links,
-        rows,
-        this,
-        next,
-        first,
-        query: filter.to_query(),
-        error,
-        selects: [
-            ("state", "queue-f-state", states),
-            ("status", "col-status", statuses),
-            ("priority", "agent-col-priority", priorities),
-            ("type", "queue-f-type", types),
-            ("channel", "queue-f-channel", channels),
-            ("department", "col-department", departments),
-            ("owner", "queue-f-owner", owners),
-            ("help_topic", "col-topic", topics),
-            ("due", "queue-f-due", dues),
-        ]
-        .into_iter()
-        .map(|(name, key, choices)| Select { name, label: c.t(key), choices })
-        .collect(),
-        sorts,
-        text: filter.text.clone().unwrap_or_default(),
-        created_from,
-        created_to,
-        updated_from,
-        updated_to,
-        assignees,
-        bulk_departments,
-        bulk_statuses,
-        may_share,
-    };
-    let mut resp = page(&p);
-    *resp.status_mut() = status;
-    Ok(resp)
+    let selects = [
+        ("state", "queue-f-state", states),
+        ("status", "col-status", statuses),
+        ("priority", "agent-col-priority", priorities),
+        ("type", "queue-f-type", types),
+        ("channel", "queue-f-channel", channels),
+        ("department", "col-department", departments),
+        ("owner", "queue-f-owner", owners),
+        ("help_topic", "col-topic", topics),
+        ("due", "queue-f-due", dues),
+    ]
+    .into_iter()
+    .map(|(name, key, choices)| Select { name, label: c.t(key), choices })
+    .collect();
+    FilterForm { selects, sorts, created_from, created_to, updated_from, updated_to }
 }
 
 #[derive(Template)]
