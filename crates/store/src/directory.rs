@@ -302,16 +302,7 @@ impl Store {
     }
 
     pub async fn create_agent(&self, a: NewAgent, at: DateTime<Utc>) -> Result<Agent> {
-        let row = agent::ActiveModel {
-            id: NotSet,
-            email: Set(a.email.as_str().to_string()),
-            name: Set(a.name.as_str().to_string()),
-            password_hash: Set(a.password_hash),
-            is_admin: Set(a.is_admin),
-            active: Set(true),
-            created_at: Set(micros(at)),
-        };
-        to_agent(row.insert(&self.write).await?)
+        self.create_agent_with_grants(a, &[], at).await
     }
 
     /// An agent by sign-in address, with the stored password hash (none: cannot sign in).

@@ -161,18 +161,18 @@ fn urlencode(s: &str) -> String {
 }
 
 pub(super) struct FieldView {
-    name: String,
-    label: String,
-    kind: &'static str,
-    options: Vec<String>,
-    required: bool,
-    value: String,
-    error: Option<String>,
+    pub(super) name: String,
+    pub(super) label: String,
+    pub(super) kind: &'static str,
+    pub(super) options: Vec<String>,
+    pub(super) required: bool,
+    pub(super) value: String,
+    pub(super) error: Option<String>,
 }
 
 impl FieldView {
     /// Whether a multi-select option was chosen.
-    fn has(&self, option: &str) -> bool {
+    pub(super) fn has(&self, option: &str) -> bool {
         self.value.lines().any(|l| l == option)
     }
 }

@@ -19,6 +19,7 @@ use super::Staff;
 use super::dashboard::Line;
 use crate::AppState;
 use crate::pages::auth::{FieldErrors, error_for};
+use crate::pages::portal::FieldView;
 use crate::pages::portal::forms::{FormError, TicketForm, parse_ticket_form};
 use crate::pages::{Chrome, PageError, page};
 
@@ -37,22 +38,6 @@ struct Params {
     requester: Option<i64>,
     topic: Option<String>,
     subject: Option<String>,
-}
-
-struct FieldView {
-    name: String,
-    label: String,
-    kind: &'static str,
-    options: Vec<String>,
-    required: bool,
-    value: String,
-    error: Option<String>,
-}
-
-impl FieldView {
-    fn has(&self, option: &str) -> bool {
-        self.value.lines().any(|l| l == option)
-    }
 }
 
 #[derive(Template)]
