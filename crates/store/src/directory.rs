@@ -374,6 +374,21 @@ impl Store {
         Ok(())
     }
 
+    /// The permissions each agent holds in one department through their role there
+    /// (administrators hold all of them everywhere and are not listed). Two queries, whatever
+    /// the number of agents.
+    pub async fn department_grants(&self, dept: DepartmentId) -> Result<Vec<(AgentId, Vec<Permission>)>> {
+        let grants = agent_department::Entity::find().filter(agent_department::Column::DepartmentId.eq(dept.get())).all(&self.read).await?;
+        let roles: BTreeMap<i64, String> = role::Entity::find().all(&self.read).await?.into_iter().map(|r| (r.id, r.permissions)).collect();
+        grants
+            .into_iter()
+            .map(|g| {
+                let perms = roles.get(&g.role_id).ok_or(StoreError::Corrupt(format!("role {}", g.role_id)))?;
+                Ok((AgentId(g.agent_id), parse_permissions(perms)?.into_iter().collect()))
+            })
+            .collect()
+    }
+
     /// What an agent may do, per department. Inactive agents may do nothing.
     pub async fn agent_access(&self, id: AgentId) -> Result<Access> {
         let Some(a) = agent::Entity::find_by_id(id.get()).one(&self.read).await? else {

@@ -137,11 +137,10 @@ async fn load(state: &AppState, s: &Staff, number: &TicketNumber, typed: &Typed,
     // Who may take the ticket or follow it: active agents holding a role in its department
     // (looked up only for an agent who assigns or adds collaborators).
     let mut staff = Vec::new();
-    for a in agents.iter().filter(|a| a.active && (can.assign || can.collaborate)) {
-        let access = store.agent_access(a.id).await.map_err(|e| fail(c)(e.into()))?;
-        if access.allows(d.ticket.department_id, tikal_core::Permission::TicketView) {
-            staff.push(a.clone());
-        }
+    if can.assign || can.collaborate {
+        let grants = store.department_grants(d.ticket.department_id).await.map_err(|e| fail(c)(e.into()))?;
+        let sees = |id| grants.iter().any(|(a, perms)| *a == id && perms.contains(&tikal_core::Permission::TicketView));
+        staff.extend(agents.iter().filter(|a| a.active && (a.is_admin || sees(a.id))).cloned());
     }
     let followers: Vec<_> = staff.iter().filter(|a| !d.collaborators.iter().any(|p| p.who == Collaborator::Agent(a.id))).cloned().collect();
     let canned_list = if can.reply { state.desk.canned_responses(s.principal()).await.map_err(fail(c))? } else { Vec::new() };
