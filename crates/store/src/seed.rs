@@ -137,8 +137,10 @@ fn sqlx_err(e: sqlx::Error) -> StoreError {
     StoreError::from(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
 }
 
-/// `INSERT INTO table (cols) VALUES ($1, ..), (..)` for `rows` rows.
-fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+/// `INSERT INTO table (cols) VALUES ($1, ..), (..)` for `rows` rows; on SQLite with bare `?`
+/// (SQLite looks a numbered parameter's name up in a list, at parse and at every bind: with
+/// twenty thousand of them that lookup was most of a seed's time).
+fn insert_sql(backend: DbBackend, table: &str, columns: &[&str], rows: usize) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let mut n = 0;
     for r in 0..rows {
@@ -148,8 +150,12 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            if backend == DbBackend::Postgres {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push('?');
+            }
         }
         sql.push(')');
     }
@@ -342,11 +348,11 @@ impl Store {
         ids.sort_unstable();
         let rows = rows(tickets, &ids, &seqs, format);
         for chunk in rows.tickets.chunks(TICKETS_PER_STATEMENT * TICKET_COLUMNS.len()) {
-            let sql = insert_sql("tickets", &TICKET_COLUMNS, chunk.len() / TICKET_COLUMNS.len());
+            let sql = insert_sql(DbBackend::Postgres, "tickets", &TICKET_COLUMNS, chunk.len() / TICKET_COLUMNS.len());
             bind_pg(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
         }
         for chunk in rows.entries.chunks(ENTRIES_PER_STATEMENT * ENTRY_COLUMNS.len()) {
-            let sql = insert_sql("thread_entries", &ENTRY_COLUMNS, chunk.len() / ENTRY_COLUMNS.len());
+            let sql = insert_sql(DbBackend::Postgres, "thread_entries", &ENTRY_COLUMNS, chunk.len() / ENTRY_COLUMNS.len());
             bind_pg(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
         }
         txn.commit().await.map_err(sqlx_err)?;
@@ -382,11 +388,11 @@ async fn seed_sqlite(conn: &mut sqlx::SqliteConnection, tickets: &[SeedTicket], 
     }
     let rows = rows(tickets, &ids, &seqs, format);
     for chunk in rows.tickets.chunks(TICKETS_PER_STATEMENT * TICKET_COLUMNS.len()) {
-        let sql = insert_sql("tickets", &TICKET_COLUMNS, chunk.len() / TICKET_COLUMNS.len());
+        let sql = insert_sql(DbBackend::Sqlite, "tickets", &TICKET_COLUMNS, chunk.len() / TICKET_COLUMNS.len());
         bind_sqlite(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
     }
     for chunk in rows.entries.chunks(ENTRIES_PER_STATEMENT * ENTRY_COLUMNS.len()) {
-        let sql = insert_sql("thread_entries", &ENTRY_COLUMNS, chunk.len() / ENTRY_COLUMNS.len());
+        let sql = insert_sql(DbBackend::Sqlite, "thread_entries", &ENTRY_COLUMNS, chunk.len() / ENTRY_COLUMNS.len());
         bind_sqlite(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
     }
     if let Some(trigger) = trigger {
@@ -397,7 +403,7 @@ async fn seed_sqlite(conn: &mut sqlx::SqliteConnection, tickets: &[SeedTicket], 
             .collect();
         let sql = format!(
             "{} ON CONFLICT (department_id, status, owner_id) DO UPDATE SET n = ticket_counts.n + excluded.n",
-            insert_sql("ticket_counts", &["department_id", "status", "owner_id", "n"], counts.len() / 4)
+            insert_sql(DbBackend::Sqlite, "ticket_counts", &["department_id", "status", "owner_id", "n"], counts.len() / 4)
         );
         bind_sqlite(sqlx::query(AssertSqlSafe(sql)), &counts).execute(&mut *txn).await.map_err(sqlx_err)?;
         sqlx::raw_sql(AssertSqlSafe(trigger)).execute(&mut *txn).await.map_err(sqlx_err)?;
