@@ -433,7 +433,10 @@ pub async fn seed(desk: &Desk, opts: &SeedOptions, mut progress: impl FnMut(u64,
             Some(a) => a.id,
             None => {
                 let password_hash = if i == 0 { opts.agent_password_hash.clone() } else { None };
-                let id = store.create_agent(NewAgent { email: email.clone(), name: name.clone(), password_hash, is_admin: false }, now).await?.id;
+                let id = store
+                    .create_agent(NewAgent { email: email.clone(), name: name.clone(), password_hash, is_admin: false }, now)
+                    .await?
+                    .id;
                 if i == 0 {
                     for d in &depts {
                         store.grant(id, *d, role("supervisor")?).await?;
@@ -526,6 +529,7 @@ pub async fn seed(desk: &Desk, opts: &SeedOptions, mut progress: impl FnMut(u64,
         done += batch.len() as u64;
         progress(done, total);
     }
+    store.bench_seed_done().await?;
     let per_department = making.await.map_err(|e| StartupError::Service(DomainError::invalid("tickets", e.to_string()).into()))?;
     let busiest_department = per_department.iter().max_by_key(|(_, n)| **n).map_or(depts[0], |(d, _)| *d);
     Ok(SeedReport {

@@ -151,12 +151,16 @@ async fn seeded_counters_equal_a_count_of_the_tickets_and_the_supervisor_signs_i
     let list: Value = app.get("/api/v1/tickets?limit=100&state=resolved,closed").await.json().await.expect("json");
     let number = list["tickets"][0]["number"].as_str().expect("a resolved ticket").to_string();
     let thread: Value = app.get(&format!("/api/v1/tickets/{number}/thread")).await.json().await.expect("thread");
-    let kinds: Vec<&str> = thread.as_array().map(|a| a.iter().filter_map(|e| e["kind"].as_str()).collect()).unwrap_or_else(|| {
-        thread["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect()
-    });
+    let kinds: Vec<&str> = thread
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_else(|| thread["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect());
     assert_eq!(kinds, ["message", "reply", "reply"], "message, first reply, resolution: {thread}");
     let subjects = list["tickets"].as_array().expect("tickets").iter().filter_map(|t| t["subject"].as_str()).collect::<Vec<_>>();
-    assert!(subjects.iter().any(|s| s.starts_with("The ") || s.contains(" does not ") || s.starts_with("No WiFi")), "English: {subjects:?}");
+    assert!(
+        subjects.iter().any(|s| s.starts_with("The ") || s.contains(" does not ") || s.starts_with("No WiFi")),
+        "English: {subjects:?}"
+    );
 
     // The first agent supervises every department and owns tickets: their queue is not empty.
     let browser = web::browser();
