@@ -30,6 +30,9 @@ enum Scenario {
     List,
     /// `GET --path` (any list or page; with `--cookie` for a signed-in portal page).
     Get,
+    /// `POST /api/v1/tickets/{n}/messages` (kind `reply`): request `i` answers ticket
+    /// `--tickets[i % len]`, so the replies spread over the tickets given.
+    Reply,
 }
 
 impl Scenario {
@@ -38,6 +41,7 @@ impl Scenario {
             Scenario::Create => "create",
             Scenario::List => "list",
             Scenario::Get => "get",
+            Scenario::Reply => "reply",
         }
     }
 
@@ -47,6 +51,7 @@ impl Scenario {
             Scenario::Create => b"\"number\"",
             Scenario::List => b"\"tickets\"",
             Scenario::Get => b"",
+            Scenario::Reply => b"\"reply\"",
         }
     }
 }
@@ -90,6 +95,9 @@ struct Args {
     /// Send a distinct `Idempotency-Key` with every create (as a client that retries safely does).
     #[arg(long)]
     idempotency_keys: bool,
+    /// Ticket numbers the `reply` scenario answers, comma-separated.
+    #[arg(long, value_delimiter = ',', required_if_eq("scenario", "reply"))]
+    tickets: Vec<String>,
     /// Runtime threads of the driver.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=64))]
     threads: u32,
@@ -169,11 +177,26 @@ fn create_body(i: u64) -> Result<Vec<u8>, serde_json::Error> {
     serde_json::to_vec(&body)
 }
 
+/// Agents' replies, one per request in turn.
+const REPLIES: [&str; 4] = [
+    "Buenos días, ya revisamos su caso; un técnico pasará por su puesto esta mañana.",
+    "Gracias por la información. Reiniciamos el servicio; por favor pruebe de nuevo y nos confirma.",
+    "Hello, we are on it: the replacement part arrives tomorrow morning.",
+    "Le enviamos las instrucciones para restablecer la contraseña al correo registrado.",
+];
+
+/// The request body of reply number `i`.
+fn reply_body(i: u64) -> Result<Vec<u8>, serde_json::Error> {
+    serde_json::to_vec(&json!({"kind": "reply", "body": REPLIES[(i % REPLIES.len() as u64) as usize]}))
+}
+
 /// What every worker shares.
 struct Target {
     scenario: Scenario,
     client: Client,
     url: Url,
+    /// The `reply` scenario's endpoints, one per ticket.
+    reply_urls: Vec<Url>,
     auth: HeaderValue,
     /// What a successful answer contains.
     expect: Vec<u8>,
@@ -231,6 +254,11 @@ async fn send_one(target: &Target, i: u64) -> Outcome {
             Err(e) => return failed("driver error", e.to_string()),
         },
         Scenario::List | Scenario::Get => target.client.request(Method::GET, target.url.clone()),
+        Scenario::Reply => match (reply_body(i), target.reply_urls.get((i % target.reply_urls.len().max(1) as u64) as usize)) {
+            (Ok(body), Some(url)) => target.client.request(Method::POST, url.clone()).header(CONTENT_TYPE, "application/json").body(body),
+            (Err(e), _) => return failed("driver error", e.to_string()),
+            (_, None) => return failed("driver error", "no ticket to reply to"),
+        },
     };
     let request = match &target.cookie {
         Some(cookie) => request.header(COOKIE, cookie.clone()),
@@ -364,7 +392,7 @@ fn endpoint(base: &str, scenario: Scenario) -> Result<Url, String> {
     }
     let root = parsed.as_str().trim_end_matches('/');
     let path = match scenario {
-        Scenario::Create => "/api/v1/tickets",
+        Scenario::Create | Scenario::Reply => "/api/v1/tickets",
         Scenario::List | Scenario::Get => "/api/v1/tickets?limit=50",
     };
     Url::parse(&format!("{root}{path}")).map_err(|e| format!("--url {base}: {e}"))
@@ -408,8 +436,16 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .connect_timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| format!("HTTP client: {e}"))?;
+    let mut reply_urls = Vec::new();
+    for number in &args.tickets {
+        let number = number.trim();
+        if number.is_empty() || !number.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(format!("--tickets: {number:?} is not a ticket number"));
+        }
+        reply_urls.push(url.join(&format!("/api/v1/tickets/{number}/messages")).map_err(|e| format!("--tickets {number}: {e}"))?);
+    }
     let keys = (args.idempotency_keys && args.scenario == Scenario::Create).then(|| format!("bench-{:x}", std::process::id()));
-    let target = Arc::new(Target { scenario: args.scenario, client, url, auth, expect, cookie, keys });
+    let target = Arc::new(Target { scenario: args.scenario, client, url, reply_urls, auth, expect, cookie, keys });
     let limit = Duration::from_secs(args.max_seconds);
 
     if args.warmup > 0 {
@@ -496,6 +532,16 @@ mod tests {
         assert!(endpoint("https://127.0.0.1:8443", Scenario::Create).is_err());
         let list = endpoint("http://127.0.0.1:9000/", Scenario::List).map(|u| u.to_string());
         assert_eq!(list.as_deref(), Ok("http://127.0.0.1:9000/api/v1/tickets?limit=50"));
+    }
+
+    #[test]
+    fn reply_bodies_are_replies() -> Result<(), serde_json::Error> {
+        for i in 0..8 {
+            let body: serde_json::Value = serde_json::from_slice(&reply_body(i)?)?;
+            assert_eq!(body["kind"], "reply");
+            assert!(body["body"].as_str().is_some_and(|s| !s.is_empty()));
+        }
+        Ok(())
     }
 
     #[test]

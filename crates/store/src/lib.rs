@@ -42,7 +42,7 @@ pub use idempotency::{IdempotencyClaim, IdempotentRecord, IdempotentResponse};
 pub use jobs::{ClaimedJob, JobInfo, JobState, NewJob, Retry};
 pub use link_key::LinkKey;
 pub use queues::{NewView, TicketCount};
-pub use seed::SeedTicket;
+pub use seed::{SeedEntry, SeedRequester, SeedTicket};
 pub use statuses::StatusChange;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 

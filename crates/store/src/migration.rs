@@ -11,6 +11,7 @@ mod m0005_statuses;
 mod m0007_list_indexes;
 mod m0008_desk;
 mod m0009_queues;
+mod m0010_agent_bench_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_list_indexes::Migration),
             Box::new(m0008_desk::Migration),
             Box::new(m0009_queues::Migration),
+            Box::new(m0010_agent_bench_indexes::Migration),
         ]
     }
 }

@@ -1,30 +1,81 @@
-//! Benchmark data (`tikal bench seed`): requesters and tickets written in large multi-row
-//! statements, thousands of rows per transaction, straight to the tables. Not a use case of the
-//! desk: no events, no notifications, no SLA clock; each ticket gets its first message only.
+//! Benchmark data (`tikal bench seed`): requesters, tickets and their threads written straight to
+//! the tables, fast enough to fill a desk with a million tickets in seconds. Not a use case of
+//! the desk: no events, no notifications, no SLA clock.
+//!
+//! How it is fast (a bulk load is the point here, so this file speaks SQL through sqlx rather
+//! than SeaORM's per-row models):
+//!
+//! - **Multi-row inserts with bound parameters**, up to a thousand rows a statement, through
+//!   statements the connection keeps prepared; columns the seed never varies are left to their
+//!   defaults. Ticket ids are allocated up front (SQLite: after the largest id or
+//!   `sqlite_sequence`, under the write lock of the transaction; PostgreSQL: from the table's
+//!   sequence), so thread entries are inserted with their ticket's id without reading back.
+//! - **SQLite, for the seed's connection only:** `synchronous = OFF` (a crash of the machine
+//!   during a seed may lose or damage the seeded data: seed a benchmark database, never a desk
+//!   in use), a 256 MiB page cache, and `foreign_keys = OFF` (every id written was read or made
+//!   by the seed). All three are put back when the batch is done, to the store's settings.
+//! - **SQLite counters:** the row trigger `ticket_counts_insert` (m0009, ADR 011) would run one
+//!   upsert per ticket. Each batch's transaction drops it, counts the batch's tickets per
+//!   (department, status, owner) in Rust, adds those counts to `ticket_counts` in one
+//!   statement and creates the trigger again from the text stored in `sqlite_master`. It is
+//!   one transaction: other connections never see the table without its trigger, and a
+//!   failed batch leaves both as they were.
+//! - **PostgreSQL:** `synchronous_commit = off` for the batch's transaction; the counters'
+//!   statement trigger already folds each multi-row insert into one upsert per bucket.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, NotSet, QueryFilter, Set, TransactionTrait};
+use sea_orm::sqlx::{self, AssertSqlSafe, Connection};
+use sea_orm::{ColumnTrait, DbBackend, DbErr, EntityTrait, NotSet, QueryFilter, RuntimeErr, Set, TransactionTrait};
 use tikal_core::*;
 
 use crate::convert::micros;
-use crate::create::next_seqs;
-use crate::entity::{requester, thread_entry, ticket};
-use crate::{Result, Store, StoreError};
+use crate::entity::requester;
+use crate::{Result, SqliteSync, Store, StoreError};
 
-/// Rows per INSERT statement: 28 ticket columns x 500 stays under SQLite's 32,766 variables.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Requester rows per INSERT statement (SeaORM, a few thousand rows in all).
+const REQUESTERS_PER_STATEMENT: usize = 500;
+/// Ticket rows per INSERT statement: 20 bound columns x 1,000 stays under SQLite's 32,766
+/// variables.
+const TICKETS_PER_STATEMENT: usize = 1_000;
+/// Thread entry rows per INSERT statement (7 bound columns).
+const ENTRIES_PER_STATEMENT: usize = 4_000;
+
+/// The columns a seed ticket sets; the others keep their defaults (no impact, urgency,
+/// responsible, team, estimate, custom fields or request token; version 0; no time spent).
+const TICKET_COLUMNS: [&str; 20] = [
+    "id",
+    "number",
+    "seq",
+    "subject",
+    "requester_id",
+    "channel",
+    "help_topic_id",
+    "kind",
+    "department_id",
+    "priority",
+    "status",
+    "owner_id",
+    "response_due_at",
+    "resolution_due_at",
+    "first_response_at",
+    "resolved_at",
+    "closed_at",
+    "created_at",
+    "updated_at",
+    "resolution_approved",
+];
+
+const ENTRY_COLUMNS: [&str; 7] = ["ticket_id", "kind", "author_kind", "author_id", "author_name", "body", "created_at"];
 
 /// One benchmark ticket, decided by the caller; the store adds the number and the ids.
 #[derive(Debug, Clone)]
 pub struct SeedTicket {
     pub subject: Subject,
-    /// The requester's first message.
-    pub body: String,
     pub requester_id: RequesterId,
-    pub requester_name: String,
     pub channel: Channel,
     pub kind: TicketType,
     pub help_topic_id: Option<HelpTopicId>,
@@ -40,26 +91,194 @@ pub struct SeedTicket {
     /// SLA due times (the overdue and due-soon queues).
     pub response_due_at: DateTime<Utc>,
     pub resolution_due_at: DateTime<Utc>,
+    /// A supervisor approved the resolution.
+    pub resolution_approved: bool,
+    /// The thread, oldest first: the requester's first message, then replies.
+    pub thread: Vec<SeedEntry>,
 }
+
+/// A message or reply of a seed ticket's thread. Texts are shared (`Arc`): a seed repeats a
+/// few dozen of them a million times.
+#[derive(Debug, Clone)]
+pub struct SeedEntry {
+    pub kind: EntryKind,
+    pub author: Author,
+    pub author_name: Arc<str>,
+    pub body: Arc<str>,
+    pub at: DateTime<Utc>,
+}
+
+/// A requester for `bench_requesters`: address, name and language of their mail.
+#[derive(Debug, Clone)]
+pub struct SeedRequester {
+    pub email: EmailAddress,
+    pub name: PersonName,
+    /// `es` or `en`.
+    pub language: &'static str,
+}
+
+/// One bound value of a multi-row insert.
+#[derive(Debug, Clone)]
+enum Cell {
+    Int(i64),
+    /// An integer column's NULL.
+    NoInt,
+    Text(Arc<str>),
+    Bool(bool),
+}
+
+impl From<Option<i64>> for Cell {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Cell::NoInt, Cell::Int)
+    }
+}
+
+fn sqlx_err(e: sqlx::Error) -> StoreError {
+    StoreError::from(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
+}
+
+/// `INSERT INTO table (cols) VALUES ($1, ..), (..)` for `rows` rows; on SQLite with bare `?`
+/// (SQLite looks a numbered parameter's name up in a list, at parse and at every bind: with
+/// twenty thousand of them that lookup was most of a seed's time).
+fn insert_sql(backend: DbBackend, table: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..columns.len() {
+            n += 1;
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            if backend == DbBackend::Postgres {
+                sql.push('$');
+                sql.push_str(&n.to_string());
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// The rows of one batch, as bound values.
+struct Rows<'a> {
+    tickets: Vec<Cell>,
+    entries: Vec<Cell>,
+    /// Tickets per (department, status, owner or 0), for the SQLite counters.
+    buckets: BTreeMap<(i64, &'a str, i64), i64>,
+}
+
+fn author_id(a: &Author) -> Option<i64> {
+    match a {
+        Author::Agent(id) => Some(id.get()),
+        Author::Requester(id) => Some(id.get()),
+        Author::ApiKey(id) => Some(id.get()),
+        Author::System => None,
+    }
+}
+
+fn rows<'a>(tickets: &'a [SeedTicket], ids: &[i64], seqs: &[i64], format: &NumberFormat) -> Rows<'a> {
+    let mut out = Rows {
+        tickets: Vec::with_capacity(tickets.len() * TICKET_COLUMNS.len()),
+        entries: Vec::with_capacity(tickets.len() * 3 * ENTRY_COLUMNS.len()),
+        buckets: BTreeMap::new(),
+    };
+    // The closed sets' texts, shared by every row.
+    let mut texts: BTreeMap<&'a str, Arc<str>> = BTreeMap::new();
+    let mut text = |s: &'a str| -> Cell { Cell::Text(texts.entry(s).or_insert_with(|| Arc::from(s)).clone()) };
+    for ((t, id), seq) in tickets.iter().zip(ids).zip(seqs) {
+        let number = format.format(u64::try_from(*seq).unwrap_or(0), t.created_at.year());
+        out.tickets.extend([
+            Cell::Int(*id),
+            Cell::Text(Arc::from(number.as_str())),
+            Cell::Int(*seq),
+            Cell::Text(Arc::from(t.subject.as_str())),
+            Cell::Int(t.requester_id.get()),
+            text(t.channel.as_str()),
+            Cell::from(t.help_topic_id.map(HelpTopicId::get)),
+            text(t.kind.as_str()),
+            Cell::Int(t.department_id.get()),
+            Cell::Int(i64::from(t.priority.level())),
+            text(t.status.as_str()),
+            Cell::from(t.owner_id.map(AgentId::get)),
+            Cell::Int(micros(t.response_due_at)),
+            Cell::Int(micros(t.resolution_due_at)),
+            Cell::from(t.first_response_at.map(micros)),
+            Cell::from(t.resolved_at.map(micros)),
+            Cell::from(t.closed_at.map(micros)),
+            Cell::Int(micros(t.created_at)),
+            Cell::Int(micros(t.updated_at)),
+            Cell::Bool(t.resolution_approved),
+        ]);
+        *out.buckets.entry((t.department_id.get(), t.status.as_str(), t.owner_id.map_or(0, AgentId::get))).or_default() += 1;
+        for e in &t.thread {
+            out.entries.extend([
+                Cell::Int(*id),
+                text(e.kind.as_str()),
+                text(e.author.kind()),
+                Cell::from(author_id(&e.author)),
+                Cell::Text(e.author_name.clone()),
+                Cell::Text(e.body.clone()),
+                Cell::Int(micros(e.at)),
+            ]);
+        }
+    }
+    out
+}
+
+/// Binds cells for SQLite (`Arc<str>` is handed over without a copy).
+fn bind_sqlite<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    cells: &[Cell],
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    for c in cells {
+        q = match c {
+            Cell::Int(v) => q.bind(*v),
+            Cell::NoInt => q.bind(None::<i64>),
+            Cell::Text(s) => q.bind(s.clone()),
+            Cell::Bool(b) => q.bind(*b),
+        };
+    }
+    q
+}
+
+fn bind_pg<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    cells: &[Cell],
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    for c in cells {
+        q = match c {
+            Cell::Int(v) => q.bind(*v),
+            Cell::NoInt => q.bind(None::<i64>),
+            Cell::Text(s) => q.bind(s.clone()),
+            Cell::Bool(b) => q.bind(*b),
+        };
+    }
+    q
+}
+
+const SQLITE_TRIGGER: &str = "ticket_counts_insert";
 
 impl Store {
     /// Finds or creates requesters by address (joined to the organisation of their domain);
     /// returns their ids in the order given.
-    pub async fn bench_requesters(&self, people: &[(EmailAddress, PersonName)], at: DateTime<Utc>) -> Result<Vec<RequesterId>> {
+    pub async fn bench_requesters(&self, people: &[SeedRequester], at: DateTime<Utc>) -> Result<Vec<RequesterId>> {
         let txn = self.write.begin().await?;
-        let mut domains: Vec<String> = people.iter().map(|(e, _)| e.domain().to_string()).collect();
+        let mut domains: Vec<String> = people.iter().map(|p| p.email.domain().to_string()).collect();
         domains.sort();
         domains.dedup();
         let orgs = crate::accounts::organisations_by_domain(&txn, domains).await?;
         let mut ids: BTreeMap<String, i64> = BTreeMap::new();
-        for chunk in people.chunks(ROWS_PER_STATEMENT) {
-            let rows = chunk.iter().map(|(email, name)| requester::ActiveModel {
+        for chunk in people.chunks(REQUESTERS_PER_STATEMENT) {
+            let rows = chunk.iter().map(|p| requester::ActiveModel {
                 id: NotSet,
-                email: Set(email.as_str().to_string()),
-                name: Set(name.as_str().to_string()),
+                email: Set(p.email.as_str().to_string()),
+                name: Set(p.name.as_str().to_string()),
                 phone: Set(None),
-                organisation_id: Set(orgs.get(email.domain()).copied()),
-                language: Set(Some("es".into())),
+                organisation_id: Set(orgs.get(p.email.domain()).copied()),
+                language: Set(Some(p.language.to_string())),
                 password_hash: Set(None),
                 created_at: Set(micros(at)),
                 verification_pending: Set(false),
@@ -68,85 +287,142 @@ impl Store {
                 .on_conflict(OnConflict::column(requester::Column::Email).do_nothing().to_owned())
                 .exec_without_returning(&txn)
                 .await?;
-            let emails: Vec<&str> = chunk.iter().map(|(e, _)| e.as_str()).collect();
+            let emails: Vec<&str> = chunk.iter().map(|p| p.email.as_str()).collect();
             for m in requester::Entity::find().filter(requester::Column::Email.is_in(emails)).all(&txn).await? {
                 ids.insert(m.email, m.id);
             }
         }
         txn.commit().await?;
-        people.iter().map(|(e, _)| ids.get(e.as_str()).copied().map(RequesterId).ok_or(StoreError::NotFound("requester"))).collect()
+        people.iter().map(|p| ids.get(p.email.as_str()).copied().map(RequesterId).ok_or(StoreError::NotFound("requester"))).collect()
     }
 
-    /// Writes benchmark tickets and their first messages in one transaction, numbered like
-    /// any other ticket (the numbering sequence moves on, so later tickets do not collide).
+    /// Writes benchmark tickets and their threads in one transaction, numbered like any other
+    /// ticket (the numbering sequence moves on, so later tickets do not collide). The counters
+    /// of `ticket_counts` come out equal to a `COUNT(*)`.
     pub async fn bench_seed(&self, tickets: &[SeedTicket], format: &NumberFormat) -> Result<()> {
-        let txn = self.write.begin().await?;
-        let seqs = next_seqs(&txn, tickets.len()).await?;
-        let numbered: Vec<(&SeedTicket, i64, String)> = tickets
-            .iter()
-            .zip(seqs)
-            .map(|(t, seq)| (t, seq, format.format(u64::try_from(seq).unwrap_or(0), t.created_at.year()).as_str().to_string()))
-            .collect();
-        for chunk in numbered.chunks(ROWS_PER_STATEMENT) {
-            let rows = chunk.iter().map(|(t, seq, number)| ticket_row(t, *seq, number));
-            let inserted = ticket::Entity::insert_many(rows).exec_with_returning(&txn).await?;
-            let ids: BTreeMap<String, i64> = inserted.into_iter().map(|m| (m.number, m.id)).collect();
-            let mut messages = Vec::with_capacity(chunk.len());
-            for (t, _, number) in chunk {
-                let id = ids.get(number).copied().ok_or(StoreError::NotFound("inserted ticket"))?;
-                messages.push(thread_entry::ActiveModel {
-                    id: NotSet,
-                    ticket_id: Set(id),
-                    kind: Set(EntryKind::Message.as_str().to_string()),
-                    author_kind: Set(Author::Requester(t.requester_id).kind().to_string()),
-                    author_id: Set(Some(t.requester_id.get())),
-                    author_name: Set(Some(t.requester_name.clone())),
-                    body: Set(Some(t.body.clone())),
-                    event_kind: Set(None),
-                    before_value: Set(None),
-                    after_value: Set(None),
-                    reason: Set(None),
-                    created_at: Set(micros(t.created_at)),
-                });
-            }
-            thread_entry::Entity::insert_many(messages).exec_without_returning(&txn).await?;
+        if tickets.is_empty() {
+            return Ok(());
         }
-        txn.commit().await?;
+        match self.backend() {
+            DbBackend::Postgres => self.bench_seed_pg(tickets, format).await,
+            _ => self.bench_seed_sqlite(tickets, format).await,
+        }
+    }
+
+    /// After the last batch: on PostgreSQL, gathers the planner's statistics of the tables the
+    /// seed filled (autovacuum would, minutes later; until then plans are guesses: an agent's
+    /// queue took 100 ms instead of 1 ms at a million tickets). SQLite plans well without them.
+    pub async fn bench_seed_done(&self) -> Result<()> {
+        if self.backend() == DbBackend::Postgres {
+            let pool = self.write.get_postgres_connection_pool();
+            sqlx::raw_sql("ANALYZE tickets, thread_entries, requesters, ticket_counts").execute(pool).await.map_err(sqlx_err)?;
+        }
+        Ok(())
+    }
+
+    async fn bench_seed_sqlite(&self, tickets: &[SeedTicket], format: &NumberFormat) -> Result<()> {
+        let pool = self.write.get_sqlite_connection_pool();
+        let mut conn = pool.acquire().await.map_err(sqlx_err)?;
+        sqlx::raw_sql("PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -262144")
+            .execute(&mut *conn)
+            .await
+            .map_err(sqlx_err)?;
+        let written = seed_sqlite(&mut conn, tickets, format).await;
+        // Back to the store's settings whatever happened (the connection goes back to the pool).
+        let sync = match self.options.sqlite_synchronous {
+            SqliteSync::Full => "FULL",
+            SqliteSync::Normal => "NORMAL",
+        };
+        let restored =
+            sqlx::raw_sql(AssertSqlSafe(format!("PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; PRAGMA cache_size = -2000")))
+                .execute(&mut *conn)
+                .await
+                .map_err(sqlx_err);
+        written?;
+        restored?;
+        Ok(())
+    }
+
+    async fn bench_seed_pg(&self, tickets: &[SeedTicket], format: &NumberFormat) -> Result<()> {
+        let pool = self.write.get_postgres_connection_pool();
+        let mut conn = pool.acquire().await.map_err(sqlx_err)?;
+        let mut txn = conn.begin().await.map_err(sqlx_err)?;
+        sqlx::raw_sql("SET LOCAL synchronous_commit = off").execute(&mut *txn).await.map_err(sqlx_err)?;
+        let n = i64::try_from(tickets.len()).map_err(|_| StoreError::Corrupt("batch size".into()))?;
+        let mut seqs: Vec<i64> = sqlx::query_scalar("SELECT nextval('ticket_seq') FROM generate_series(1, $1)")
+            .bind(n)
+            .fetch_all(&mut *txn)
+            .await
+            .map_err(sqlx_err)?;
+        seqs.sort_unstable();
+        let mut ids: Vec<i64> = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, $1)")
+            .bind(n)
+            .fetch_all(&mut *txn)
+            .await
+            .map_err(sqlx_err)?;
+        ids.sort_unstable();
+        let rows = rows(tickets, &ids, &seqs, format);
+        for chunk in rows.tickets.chunks(TICKETS_PER_STATEMENT * TICKET_COLUMNS.len()) {
+            let sql = insert_sql(DbBackend::Postgres, "tickets", &TICKET_COLUMNS, chunk.len() / TICKET_COLUMNS.len());
+            bind_pg(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
+        }
+        for chunk in rows.entries.chunks(ENTRIES_PER_STATEMENT * ENTRY_COLUMNS.len()) {
+            let sql = insert_sql(DbBackend::Postgres, "thread_entries", &ENTRY_COLUMNS, chunk.len() / ENTRY_COLUMNS.len());
+            bind_pg(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
+        }
+        txn.commit().await.map_err(sqlx_err)?;
         Ok(())
     }
 }
 
-fn ticket_row(t: &SeedTicket, seq: i64, number: &str) -> ticket::ActiveModel {
-    ticket::ActiveModel {
-        id: NotSet,
-        number: Set(number.to_string()),
-        seq: Set(seq),
-        subject: Set(t.subject.as_str().to_string()),
-        requester_id: Set(t.requester_id.get()),
-        channel: Set(t.channel.as_str().to_string()),
-        help_topic_id: Set(t.help_topic_id.map(HelpTopicId::get)),
-        kind: Set(t.kind.as_str().to_string()),
-        department_id: Set(t.department_id.get()),
-        priority: Set(i16::from(t.priority.level())),
-        impact: Set(None),
-        urgency: Set(None),
-        status: Set(t.status.as_str().to_string()),
-        owner_id: Set(t.owner_id.map(AgentId::get)),
-        responsible_id: Set(None),
-        team_id: Set(None),
-        custom_fields: Set("{}".into()),
-        time_estimate_minutes: Set(None),
-        time_spent_minutes: Set(0),
-        response_due_at: Set(Some(micros(t.response_due_at))),
-        resolution_due_at: Set(Some(micros(t.resolution_due_at))),
-        first_response_at: Set(t.first_response_at.map(micros)),
-        resolution_approved: Set(false),
-        resolution_confirmed: Set(false),
-        resolved_at: Set(t.resolved_at.map(micros)),
-        closed_at: Set(t.closed_at.map(micros)),
-        created_at: Set(micros(t.created_at)),
-        updated_at: Set(micros(t.updated_at)),
-        version: Set(0),
-        request_token: Set(None),
+/// The SQLite batch: one transaction on the seed's connection (see the module's notes).
+async fn seed_sqlite(conn: &mut sqlx::SqliteConnection, tickets: &[SeedTicket], format: &NumberFormat) -> Result<()> {
+    let mut txn = conn.begin().await.map_err(sqlx_err)?;
+    let n = i64::try_from(tickets.len()).map_err(|_| StoreError::Corrupt("batch size".into()))?;
+    let last: i64 = sqlx::query_scalar("UPDATE counters SET value = value + $1 WHERE name = 'ticket_seq' RETURNING value")
+        .bind(n)
+        .fetch_one(&mut *txn)
+        .await
+        .map_err(sqlx_err)?;
+    let seqs: Vec<i64> = (last - n + 1..=last).collect();
+    // Ids after every id ever given (AUTOINCREMENT never reuses one); the write lock is ours.
+    let top: i64 = sqlx::query_scalar(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'tickets'), 0), COALESCE((SELECT MAX(id) FROM tickets), 0))",
+    )
+    .fetch_one(&mut *txn)
+    .await
+    .map_err(sqlx_err)?;
+    let ids: Vec<i64> = (top + 1..=top + n).collect();
+    let trigger: Option<String> = sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = $1")
+        .bind(SQLITE_TRIGGER)
+        .fetch_optional(&mut *txn)
+        .await
+        .map_err(sqlx_err)?;
+    if trigger.is_some() {
+        sqlx::raw_sql(AssertSqlSafe(format!("DROP TRIGGER {SQLITE_TRIGGER}"))).execute(&mut *txn).await.map_err(sqlx_err)?;
     }
+    let rows = rows(tickets, &ids, &seqs, format);
+    for chunk in rows.tickets.chunks(TICKETS_PER_STATEMENT * TICKET_COLUMNS.len()) {
+        let sql = insert_sql(DbBackend::Sqlite, "tickets", &TICKET_COLUMNS, chunk.len() / TICKET_COLUMNS.len());
+        bind_sqlite(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
+    }
+    for chunk in rows.entries.chunks(ENTRIES_PER_STATEMENT * ENTRY_COLUMNS.len()) {
+        let sql = insert_sql(DbBackend::Sqlite, "thread_entries", &ENTRY_COLUMNS, chunk.len() / ENTRY_COLUMNS.len());
+        bind_sqlite(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
+    }
+    if let Some(trigger) = trigger {
+        let counts: Vec<Cell> = rows
+            .buckets
+            .into_iter()
+            .flat_map(|((dept, status, owner), n)| [Cell::Int(dept), Cell::Text(Arc::from(status)), Cell::Int(owner), Cell::Int(n)])
+            .collect();
+        let sql = format!(
+            "{} ON CONFLICT (department_id, status, owner_id) DO UPDATE SET n = ticket_counts.n + excluded.n",
+            insert_sql(DbBackend::Sqlite, "ticket_counts", &["department_id", "status", "owner_id", "n"], counts.len() / 4)
+        );
+        bind_sqlite(sqlx::query(AssertSqlSafe(sql)), &counts).execute(&mut *txn).await.map_err(sqlx_err)?;
+        sqlx::raw_sql(AssertSqlSafe(trigger)).execute(&mut *txn).await.map_err(sqlx_err)?;
+    }
+    txn.commit().await.map_err(sqlx_err)?;
+    Ok(())
 }

@@ -23,14 +23,19 @@ pub enum BenchCommand {
         append: bool,
         /// Give the busiest requester a portal account with the password read from standard
         /// input, to measure the portal signed in.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "agent_password_stdin")]
         portal_password_stdin: bool,
+        /// Give the first agent (tecnico01@tikal.example, a supervisor of every department who
+        /// owns tickets) the password read from standard input, to measure the agent workspace
+        /// signed in. Only when the seed creates that agent.
+        #[arg(long)]
+        agent_password_stdin: bool,
     },
 }
 
 pub async fn run(desk: &Desk, command: BenchCommand) -> Result<(), StartupError> {
-    let BenchCommand::Seed { tickets, append, portal_password_stdin } = command;
-    let password = if portal_password_stdin {
+    let BenchCommand::Seed { tickets, append, portal_password_stdin, agent_password_stdin } = command;
+    let password = if portal_password_stdin || agent_password_stdin {
         let mut password = String::new();
         std::io::stdin().read_to_string(&mut password)?;
         let password = password.trim_end_matches(['\r', '\n']).to_string();
@@ -41,9 +46,13 @@ pub async fn run(desk: &Desk, command: BenchCommand) -> Result<(), StartupError>
     } else {
         None
     };
+    let (portal_password, agent_password_hash) = match password {
+        Some(p) if agent_password_stdin => (None, Some(tikal_service::hash_password(p).await?)),
+        other => (other, None),
+    };
     let started = Instant::now();
     let mut last_report = 0u64;
-    let report = bench::seed(desk, &SeedOptions { tickets, append }, |done, of| {
+    let report = bench::seed(desk, &SeedOptions { tickets, append, agent_password_hash }, |done, of| {
         if done == of || done - last_report >= 50_000 {
             last_report = done;
             let secs = started.elapsed().as_secs_f64();
@@ -51,7 +60,7 @@ pub async fn run(desk: &Desk, command: BenchCommand) -> Result<(), StartupError>
         }
     })
     .await?;
-    if let Some(password) = password {
+    if let Some(password) = portal_password {
         let hash = tikal_service::hash_password(password).await?;
         let name = PersonName::parse("Solicitante de pruebas").map_err(|e| StartupError::Service(e.into()))?;
         // As the demo makes its account: the requester exists, the account is confirmed at once.
@@ -64,5 +73,6 @@ pub async fn run(desk: &Desk, command: BenchCommand) -> Result<(), StartupError>
     println!("requester\t{}", report.busiest_requester);
     println!("status\t{}", report.added_status);
     println!("department\t{}", report.busiest_department);
+    println!("agent\t{}", report.supervisor);
     Ok(())
 }

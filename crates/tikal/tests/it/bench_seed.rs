@@ -1,25 +1,42 @@
 //! `tikal bench seed` as a benchmark runs it: a realistic desk written straight to the database,
 //! listed by the API like any other, and never mixed into a database by accident.
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use reqwest::StatusCode;
 use serde_json::Value;
 use tikal_core::{StateCategory, StatusKey};
 use tikal_service::{Principal, TicketQuery};
-use tikal_testkit::TestApp;
+use tikal_store::TicketCount;
+use tikal_testkit::{TestApp, web};
 
 const TICKETS: u64 = 2_000;
 
 fn seed(app: &TestApp, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tikal"))
+    seed_with_input(app, args, "")
+}
+
+fn seed_with_input(app: &TestApp, args: &[&str], input: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tikal"))
         .env("TIKAL_DATA_DIR", app.dir.path())
         .env("TIKAL_DATABASE_URL", &app.database_url)
         .env("TIKAL_LOG", "warn")
         .args(["bench", "seed"])
         .args(args)
-        .output()
-        .expect("run tikal bench seed")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run tikal bench seed");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("tikal bench seed output")
+}
+
+async fn counters(app: &TestApp) -> Vec<TicketCount> {
+    let mut kept = app.desk.store().ticket_counts(None).await.expect("counters");
+    kept.sort();
+    kept
 }
 
 async fn count(app: &TestApp, q: TicketQuery) -> u64 {
@@ -105,4 +122,50 @@ async fn seeds_a_realistic_desk_the_api_lists_and_refuses_to_seed_twice() {
     // Numbering moved on: a ticket opened afterwards gets a number of its own.
     let t = app.open_ticket("Sin acceso al correo", "nueva@gob.example").await;
     assert!(t["number"].is_string());
+}
+
+#[tokio::test]
+async fn seeded_counters_equal_a_count_of_the_tickets_and_the_supervisor_signs_in() {
+    let app = TestApp::spawn().await;
+    let password = "bench agent password";
+    let out = seed_with_input(&app, &["--tickets", "3000", "--agent-password-stdin"], password);
+    assert!(out.status.success(), "seed: {}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout).to_string();
+    let agent = printed.lines().find_map(|l| l.strip_prefix("agent\t")).expect("the agent printed").to_string();
+
+    // The counters kept while seeding are the numbers a count of the tickets gives.
+    let recount = app.desk.store().recount_tickets().await.expect("recount");
+    assert_eq!(recount.iter().map(|c| c.n).sum::<u64>(), 3000);
+    assert!(recount.len() > 20, "tickets in many departments, statuses and owners: {}", recount.len());
+    assert_eq!(counters(&app).await, recount);
+
+    // Appending adds to them, and the counters' trigger is back: a ticket opened afterwards counts.
+    let more = seed(&app, &["--tickets", "500", "--append"]);
+    assert!(more.status.success(), "append: {}", String::from_utf8_lossy(&more.stderr));
+    app.open_ticket("La impresora no imprime", "despues@gob.example").await;
+    let recount = app.desk.store().recount_tickets().await.expect("recount");
+    assert_eq!(recount.iter().map(|c| c.n).sum::<u64>(), 3501);
+    assert_eq!(counters(&app).await, recount);
+
+    // Threads: the requester's message, the owner's replies; Spanish and English requesters.
+    let list: Value = app.get("/api/v1/tickets?limit=100&state=resolved,closed").await.json().await.expect("json");
+    let number = list["tickets"][0]["number"].as_str().expect("a resolved ticket").to_string();
+    let thread: Value = app.get(&format!("/api/v1/tickets/{number}/thread")).await.json().await.expect("thread");
+    let kinds: Vec<&str> = thread
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_else(|| thread["entries"].as_array().expect("entries").iter().filter_map(|e| e["kind"].as_str()).collect());
+    assert_eq!(kinds, ["message", "reply", "reply"], "message, first reply, resolution: {thread}");
+    let subjects = list["tickets"].as_array().expect("tickets").iter().filter_map(|t| t["subject"].as_str()).collect::<Vec<_>>();
+    assert!(
+        subjects.iter().any(|s| s.starts_with("The ") || s.contains(" does not ") || s.starts_with("No WiFi")),
+        "English: {subjects:?}"
+    );
+
+    // The first agent supervises every department and owns tickets: their queue is not empty.
+    let browser = web::browser();
+    web::agent_sign_in(&browser, &app, &agent, password).await;
+    let (status, html) = web::get(&browser, &app, "/agent/tickets?view=mine").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("/agent/tickets/0"), "tickets of their own in the queue: {html}");
 }
