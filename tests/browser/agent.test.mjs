@@ -1,7 +1,9 @@
 // The agent workspace in a real headless Chromium, played as the seeds' procedures go: an
 // operator registers a phone call and transfers ("deriva") it to a specialist unit, which
 // estimates, logs its time and records the solution; a supervisor returns it once, then
-// approves it (seeds 002, 003, 004). Then triage and a reply in English on a phone, and the
+// approves it (seeds 002 and 003, in Spanish); a WhatsApp report escalated from level 1 to
+// level 2 by priority and reviewed the same way (seed 004, in English). Then triage and a reply
+// in English on a phone, a duplicate merged, and the
 // accessibility audit of every agent page at a phone's and a desktop's width. Screenshots go
 // where the portal's do.
 import { test, before, after } from "node:test";
@@ -109,6 +111,51 @@ test("a phone call registered by the operator, solved by a specialist unit, revi
   t = await api("GET", `/tickets/${number}`);
   assert.equal(t.state, "closed");
   await tech.context.close();
+  await sup.context.close();
+});
+
+test("a WhatsApp report escalated from level 1 to level 2, returned once and approved (English, seed 004)", async () => {
+  const EN = { locale: "en-GB", viewport: { width: 1280, height: 800 } };
+  const op = await agent("operador@tikal.example", EN);
+  assert.equal(await op.page.getAttribute("html", "lang"), "en");
+  await op.page.goto(base + "/agent/tickets/new");
+  await op.page.fill("#caller-name", "Sofía Herrera");
+  await op.page.fill("#caller-email", "sofia.herrera@institucion.gob.example");
+  await op.page.fill("#caller-phone", "+593 99 123 4567");
+  await op.page.fill("#subject", "The accounting system rejects every login");
+  await op.page.fill("#body", "Sent by WhatsApp with a screenshot: \"usuario no autorizado\" since this morning.");
+  await op.page.selectOption("#channel", "whatsapp");
+  await op.page.selectOption("#department", { label: "Mesa de Ayuda (Nivel 1)" });
+  await op.page.selectOption("#impact", "2");
+  await op.page.selectOption("#urgency", "2");
+  await Promise.all([op.page.waitForURL(/\/agent\/tickets\/\d+/), op.page.click("form[action='/agent/tickets/new'] button.primary")]);
+  const number = op.page.url().match(/\/agent\/tickets\/(\d+)/)[1];
+  let t = await api("GET", `/tickets/${number}`);
+  assert.equal(t.channel, "whatsapp");
+  assert.equal(t.priority, 3, "priority 3 belongs to level 2 (seed 004)");
+  await op.page.fill("#escalate-reason", "Priority 3: level 2 handles the accounting system.");
+  await send(op.page, "escalate-form");
+  t = await api("GET", `/tickets/${number}`);
+  assert.equal(t.department.name, "Consultoría TI (Nivel 2)");
+  await op.context.close();
+
+  const l2 = await agent("consultor@tikal.example", EN);
+  await l2.page.goto(base + `/agent/tickets/${number}`);
+  assert.ok((await l2.page.textContent("main")).includes("level 2 handles the accounting system"), "the escalation's reason is in the history");
+  await l2.page.fill("#resolve-solution", "Her account was locked after a password change; unlocked it.");
+  await send(l2.page, "resolve-form");
+  const sup = await agent("supervisora@tikal.example", EN);
+  await sup.page.goto(base + `/agent/tickets/${number}`);
+  await sup.page.fill("#review-reason", "Please confirm with her that she can sign in.");
+  await Promise.all([sup.page.waitForLoadState("load"), sup.page.click("#return")]);
+  await l2.page.goto(base + `/agent/tickets/${number}`);
+  await l2.page.fill("#resolve-solution", "Unlocked; she signed in while I was on the phone with her.");
+  await send(l2.page, "resolve-form");
+  await sup.page.goto(base + `/agent/tickets/${number}`);
+  await Promise.all([sup.page.waitForLoadState("load"), sup.page.click("#approve")]);
+  t = await api("GET", `/tickets/${number}`);
+  assert.equal(t.state, "closed");
+  await l2.context.close();
   await sup.context.close();
 });
 
