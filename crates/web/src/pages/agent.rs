@@ -50,17 +50,18 @@ impl FromRequestParts<AppState> for AgentVisitor {
 pub struct Staff {
     pub v: Visitor,
     pub id: AgentId,
+    /// Always `Principal::Agent` (the extractor builds nothing else).
+    principal: Principal,
 }
 
 impl Staff {
     pub fn principal(&self) -> &Principal {
-        // `Staff` is only built around an agent's principal.
-        self.v.principal.as_ref().unwrap_or(&Principal::System)
+        &self.principal
     }
 
     pub fn access(&self) -> Option<&Access> {
-        match &self.v.principal {
-            Some(Principal::Agent { access, .. }) => Some(access),
+        match &self.principal {
+            Principal::Agent { access, .. } => Some(access),
             _ => None,
         }
     }
@@ -75,11 +76,8 @@ impl FromRequestParts<AppState> for Staff {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let v = Visitor::of(parts, state, Workspace::Agent).await?;
-        match &v.principal {
-            Some(Principal::Agent { id, .. }) => {
-                let id = *id;
-                Ok(Staff { v, id })
-            }
+        match v.principal.clone() {
+            Some(principal @ Principal::Agent { id, .. }) => Ok(Staff { v, id, principal }),
             _ => Err(PageError::Redirect(login_path(&v.c.here))),
         }
     }
