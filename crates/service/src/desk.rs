@@ -295,26 +295,16 @@ impl Desk {
             collaborate: ok(Action::Collaborate),
             log_time: ok(Action::LogTime),
         };
-        // Independent reads, sent together: on PostgreSQL each is a round trip of its own.
-        let ((entries, attachments), requester, solution, merged_into, links, collaborators, time, presence) = tokio::try_join!(
-            self.combined_thread(&t, true),
-            async { Ok(self.store.requesters_by_ids(&[t.requester_id]).await?.pop()) },
-            async { Ok(self.store.solution(t.id).await?) },
-            self.merged_into_of(by, &t),
-            self.links_of(by, &t),
-            self.collaborators_of(&t),
-            self.time_sheet_of(&t),
-            self.presence_of(&t),
-        )?;
+        let (entries, attachments) = self.combined_thread(&t, true).await?;
         Ok(TicketDesk {
-            requester,
+            requester: self.store.requesters_by_ids(&[t.requester_id]).await?.pop(),
             latest_entry: entries.last().map(|e| e.id),
-            solution,
-            merged_into,
-            links,
-            collaborators,
-            time,
-            presence,
+            solution: self.store.solution(t.id).await?,
+            merged_into: self.merged_into_of(by, &t).await?,
+            links: self.links_of(by, &t).await?,
+            collaborators: self.collaborators_of(&t).await?,
+            time: self.time_sheet_of(&t).await?,
+            presence: self.presence_of(&t).await?,
             entries,
             attachments,
             rules,
