@@ -171,6 +171,31 @@ pub(super) struct FieldView {
 }
 
 impl FieldView {
+    /// The fields of `topic`'s form, holding what was typed and the errors beside them.
+    pub(super) fn for_topic(
+        catalog: &Catalog,
+        topic: Option<&HelpTopic>,
+        typed: &std::collections::BTreeMap<String, Vec<String>>,
+        errors: &FieldErrors,
+    ) -> Vec<FieldView> {
+        catalog
+            .fields_for(topic)
+            .into_iter()
+            .map(|d| {
+                let name = format!("cf_{}", d.key);
+                FieldView {
+                    value: typed.get(&d.key).map(|v| v.join("\n")).unwrap_or_default(),
+                    error: error_for(errors, &name).map(str::to_string),
+                    name,
+                    label: d.label,
+                    kind: d.kind.as_str(),
+                    options: d.options,
+                    required: d.required,
+                }
+            })
+            .collect()
+    }
+
     /// Whether a multi-select option was chosen.
     pub(super) fn has(&self, option: &str) -> bool {
         self.value.lines().any(|l| l == option)
@@ -214,22 +239,7 @@ async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldEr
         catalog.topics.iter().filter(|t| t.active && !catalog.topics.iter().any(|x| x.parent_id == Some(t.id))).collect();
     let topic = form.topic.and_then(|id| catalog.topic(tikal_core::HelpTopicId(id)));
     let topics = leaves.iter().map(|t| (t.id.get(), t.path(&catalog.topics), Some(t.id) == topic.map(|x| x.id))).collect();
-    let fields = catalog
-        .fields_for(topic)
-        .into_iter()
-        .map(|d| {
-            let name = format!("cf_{}", d.key);
-            FieldView {
-                value: form.fields.get(&d.key).map(|v| v.join("\n")).unwrap_or_default(),
-                error: error_for(&errors, &name).map(str::to_string),
-                name,
-                label: d.label,
-                kind: d.kind.as_str(),
-                options: d.options,
-                required: d.required,
-            }
-        })
-        .collect();
+    let fields = FieldView::for_topic(&catalog, topic, &form.fields, &errors);
     let config = state.desk.config();
     Ok(NewPage {
         c,

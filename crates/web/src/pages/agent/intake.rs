@@ -148,22 +148,7 @@ async fn new_page(state: &AppState, s: &Staff, ctx: Context, form: &TicketForm, 
         form.staff.get("type").map(String::as_str).or(topic.and_then(|t| t.default_type).map(|t| t.as_str())).unwrap_or("incident");
     let types = TicketType::ALL.iter().map(|t| (t.as_str(), c.t(type_key(*t)), t.as_str() == chosen_type)).collect();
     let level = |k: &str| form.staff.get(k).and_then(|v| v.parse::<u8>().ok()).filter(|v| (1..=3).contains(v)).unwrap_or(2);
-    let fields = catalog
-        .fields_for(topic)
-        .into_iter()
-        .map(|d| {
-            let name = format!("cf_{}", d.key);
-            FieldView {
-                value: form.fields.get(&d.key).map(|v| v.join("\n")).unwrap_or_default(),
-                error: error_for(&errors, &name).map(str::to_string),
-                name,
-                label: d.label,
-                kind: d.kind.as_str(),
-                options: d.options,
-                required: d.required,
-            }
-        })
-        .collect();
+    let fields = FieldView::for_topic(&catalog, topic, &form.fields, &errors);
     // "Was this handled before?": the caller's earlier tickets, and tickets about the same thing.
     let earlier = match &ctx.caller {
         Some(caller) => {
