@@ -34,4 +34,5 @@ id_type!(
     EntryId,
     AttachmentId,
     CustomFieldId,
+    SlaPlanId,
 );

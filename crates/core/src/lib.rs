@@ -2,6 +2,7 @@
 //! govern them. Pure code: no I/O, no async, no SQL, so every rule is unit tested here.
 
 pub mod accounts;
+pub mod admin;
 pub mod authz;
 pub mod desk;
 pub mod error;

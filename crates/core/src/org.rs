@@ -10,6 +10,25 @@ pub struct Department {
     pub id: DepartmentId,
     pub name: String,
     pub parent_id: Option<DepartmentId>,
+    /// The agent who answers for the department (told of escalations).
+    pub manager_id: Option<AgentId>,
+    /// The address its mail goes out from and its alerts go to.
+    pub email: Option<EmailAddress>,
+    /// The SLA plan of its tickets when their help topic names none.
+    pub sla_plan_id: Option<SlaPlanId>,
+    pub auto_assign: crate::admin::AutoAssign,
+    /// A retired department takes no new tickets but keeps its history.
+    pub active: bool,
+}
+
+/// A group of agents across or within departments (e.g. "Redes" inside UIT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: TeamId,
+    pub name: String,
+    pub department_id: Option<DepartmentId>,
+    pub active: bool,
+    pub members: Vec<AgentId>,
 }
 
 /// An entry of the service catalogue ("Problema de computadoras / Problemas en el teclado"),

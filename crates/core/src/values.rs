@@ -59,7 +59,8 @@ pub fn strip_bidi(raw: &str) -> String {
     raw.chars().filter(|c| !is_bidi_control(*c)).collect()
 }
 
-fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
+/// Trimmed one-line text: required, at most `max` characters, no control characters.
+pub fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
     let stripped = strip_bidi(raw);
     let s = stripped.trim();
     if s.is_empty() {

@@ -132,7 +132,7 @@ impl Desk {
         self.rules_of(catalog, department).policy(self.config.resolution)
     }
 
-    fn rules_of(&self, catalog: &Catalog, department: DepartmentId) -> DepartmentRules {
+    pub(crate) fn rules_of(&self, catalog: &Catalog, department: DepartmentId) -> DepartmentRules {
         catalog.department_rules.iter().find(|(d, _)| *d == department).map(|(_, r)| *r).unwrap_or_default()
     }
 
@@ -141,28 +141,6 @@ impl Desk {
         let catalog = self.catalog().await?;
         catalog.department(department).ok_or(ServiceError::NotFound("department"))?;
         Ok(self.rules_of(&catalog, department))
-    }
-
-    /// Sets a department's desk rules: administrators and integrations only.
-    pub async fn set_department_rules(&self, by: &Principal, department: DepartmentId, new: DepartmentRules) -> Result<DepartmentRules> {
-        let admin = match by {
-            Principal::Agent { access, .. } => access.all,
-            Principal::ApiKey { .. } | Principal::System => true,
-            _ => false,
-        };
-        if !admin {
-            return Err(ServiceError::Forbidden);
-        }
-        let catalog = self.catalog().await?;
-        catalog.department(department).ok_or(ServiceError::NotFound("department"))?;
-        if let Some(next) = new.next_level
-            && catalog.department(next).is_none()
-        {
-            return Err(DomainError::invalid("next_level_id", Reason::NotFound).into());
-        }
-        new.validate(department)?;
-        self.store.set_department_rules(department, new, tikal_store::now()).await?;
-        Ok(new)
     }
 
     /// Like `change`, with a desk write in the same transaction.

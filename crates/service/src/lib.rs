@@ -3,6 +3,7 @@
 //! store commit the change with its events in one transaction.
 
 mod accounts;
+mod admin;
 mod agents;
 mod auth;
 mod callers;
@@ -16,6 +17,7 @@ mod statuses;
 mod tickets;
 
 pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, Registered, SessionStart, token_hash};
+pub use admin::{DepartmentAdmin, FieldChange, audit_changes};
 pub use agents::Membership;
 pub use auth::{Hasher, hash_password, new_api_key};
 pub use callers::Caller;

@@ -35,11 +35,7 @@ impl Desk {
     }
 
     pub(crate) fn require_admin(by: &Principal) -> Result<()> {
-        match by {
-            Principal::System => Ok(()),
-            Principal::Agent { access, .. } if access.all => Ok(()),
-            _ => Err(ServiceError::Forbidden),
-        }
+        Self::admin_actor(by).map(|_| ())
     }
 
     pub async fn create_status(&self, by: &Principal, new: NewStatus) -> Result<StatusDef> {

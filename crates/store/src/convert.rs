@@ -38,3 +38,17 @@ pub fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }
+
+/// A case-insensitive "contains" pattern for `LIKE ... ESCAPE '\'` over a lowered column:
+/// the text lowered with `%`, `_` and `\` escaped; `None` when there is nothing to look for.
+pub fn contains_pattern(text: &str) -> Option<String> {
+    let escaped: String =
+        text.trim().to_lowercase().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
+    (!escaped.is_empty()).then(|| format!("%{escaped}%"))
+}
+
+/// `lower(col) LIKE pattern ESCAPE '\'`, with a pattern from `contains_pattern`.
+pub fn lower_like(col: impl sea_orm::sea_query::IntoColumnRef, pattern: &str) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.to_string()).escape('\\'))
+}

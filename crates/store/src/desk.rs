@@ -271,27 +271,13 @@ impl Store {
             .collect())
     }
 
-    pub async fn set_department_rules(&self, department: DepartmentId, rules: DepartmentRules, at: DateTime<Utc>) -> Result<()> {
-        let row = department_rules::ActiveModel {
-            department_id: Set(department.get()),
-            next_level_id: Set(rules.next_level.map(DepartmentId::get)),
-            review_required: Set(rules.review_required),
-            updated_at: Set(micros(at)),
-        };
-        department_rules::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(department_rules::Column::DepartmentId)
-                    .update_columns([
-                        department_rules::Column::NextLevelId,
-                        department_rules::Column::ReviewRequired,
-                        department_rules::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.write)
-            .await?;
-        self.catalog_changed();
-        Ok(())
+    /// Sets a department's desk rules, with its audit entry.
+    pub async fn set_department_rules(&self, department: DepartmentId, rules: DepartmentRules, audit: crate::NewAudit) -> Result<()> {
+        let at = audit.at;
+        self.audited(audit, move |txn| {
+            Box::pin(async move { upsert_department_rules(txn, department, rules, at).await.map(|()| ((), None)) })
+        })
+        .await
     }
 
     pub async fn solution(&self, ticket: TicketId) -> Result<Option<SolutionRow>> {
@@ -557,4 +543,31 @@ impl Store {
         let row = self.read.query_one(&q).await?;
         Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.map(AgentId))
     }
+}
+
+pub(crate) async fn upsert_department_rules(
+    conn: &impl ConnectionTrait,
+    department: DepartmentId,
+    rules: DepartmentRules,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let row = department_rules::ActiveModel {
+        department_id: Set(department.get()),
+        next_level_id: Set(rules.next_level.map(DepartmentId::get)),
+        review_required: Set(rules.review_required),
+        updated_at: Set(micros(at)),
+    };
+    department_rules::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(department_rules::Column::DepartmentId)
+                .update_columns([
+                    department_rules::Column::NextLevelId,
+                    department_rules::Column::ReviewRequired,
+                    department_rules::Column::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
 }

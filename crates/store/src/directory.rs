@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
@@ -42,8 +42,17 @@ pub struct NewAgent {
     pub is_admin: bool,
 }
 
-fn to_department(m: department::Model) -> Department {
-    Department { id: DepartmentId(m.id), name: m.name, parent_id: m.parent_id.map(DepartmentId) }
+pub(crate) fn to_department(m: department::Model) -> Result<Department> {
+    Ok(Department {
+        id: DepartmentId(m.id),
+        name: m.name,
+        parent_id: m.parent_id.map(DepartmentId),
+        manager_id: m.manager_id.map(AgentId),
+        email: m.email.as_deref().map(EmailAddress::parse).transpose()?,
+        sla_plan_id: m.sla_plan_id.map(SlaPlanId),
+        auto_assign: m.auto_assign.parse()?,
+        active: m.active,
+    })
 }
 
 fn to_topic(m: help_topic::Model) -> Result<HelpTopic> {
@@ -94,8 +103,9 @@ impl Store {
             name: Set(name.to_string()),
             parent_id: Set(parent.map(DepartmentId::get)),
             created_at: Set(micros(at)),
+            ..Default::default()
         };
-        let d = to_department(row.insert(&self.write).await?);
+        let d = to_department(row.insert(&self.write).await?)?;
         self.catalog_changed();
         Ok(d)
     }
@@ -129,10 +139,14 @@ impl Store {
             txn.rollback().await?;
             return Ok(None);
         }
-        let d =
-            department::ActiveModel { id: NotSet, name: Set(department.to_string()), parent_id: Set(None), created_at: Set(micros(at)) }
-                .insert(&txn)
-                .await?;
+        let d = department::ActiveModel {
+            name: Set(department.to_string()),
+            parent_id: Set(None),
+            created_at: Set(micros(at)),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
         let t = help_topic::ActiveModel {
             id: NotSet,
             name: Set(topic.to_string()),
@@ -147,17 +161,11 @@ impl Store {
         .await?;
         txn.commit().await?;
         self.catalog_changed();
-        Ok(Some((to_department(d), to_topic(t)?)))
+        Ok(Some((to_department(d)?, to_topic(t)?)))
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>> {
-        Ok(department::Entity::find()
-            .order_by_asc(department::Column::Name)
-            .all(&self.read)
-            .await?
-            .into_iter()
-            .map(to_department)
-            .collect())
+        department::Entity::find().order_by_asc(department::Column::Name).all(&self.read).await?.into_iter().map(to_department).collect()
     }
 
     pub async fn create_help_topic(&self, t: NewHelpTopic) -> Result<HelpTopic> {
@@ -230,13 +238,10 @@ impl Store {
     /// at most `limit`, by name. A plain substring scan of the requesters (not the tickets)
     /// until full-text search indexes people too.
     pub async fn search_requesters(&self, text: &str, limit: u64) -> Result<Vec<(Requester, Option<String>)>> {
-        let escaped: String =
-            text.trim().to_lowercase().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
-        if escaped.is_empty() {
+        let Some(pattern) = crate::convert::contains_pattern(text) else {
             return Ok(Vec::new());
-        }
-        let pattern = format!("%{escaped}%");
-        let like = |col: requester::Column| Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'));
+        };
+        let like = |col: requester::Column| crate::convert::lower_like(col, &pattern);
         let rows = requester::Entity::find()
             .filter(
                 Condition::any().add(like(requester::Column::Name)).add(like(requester::Column::Email)).add(like(requester::Column::Phone)),

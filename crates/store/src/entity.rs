@@ -43,11 +43,37 @@ entity!(department, "departments", {
     name: String,
     parent_id: Option<i64>,
     created_at: i64,
+    manager_id: Option<i64>,
+    email: Option<String>,
+    sla_plan_id: Option<i64>,
+    auto_assign: String,
+    active: bool,
 });
 
 entity!(team, "teams", {
     #[sea_orm(primary_key)] id: i64,
     name: String,
+    department_id: Option<i64>,
+    active: bool,
+});
+
+entity!(team_member, "team_members", {
+    #[sea_orm(primary_key, auto_increment = false)] team_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)] agent_id: i64,
+});
+
+entity!(audit_log, "audit_log", {
+    #[sea_orm(primary_key)] id: i64,
+    at: i64,
+    actor_kind: String,
+    actor_id: Option<i64>,
+    actor_name: String,
+    action: String,
+    entity: String,
+    entity_id: String,
+    summary: String,
+    before: Option<String>,
+    after: Option<String>,
 });
 
 entity!(help_topic, "help_topics", {

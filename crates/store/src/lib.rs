@@ -3,6 +3,7 @@
 //! SQL lives here and nowhere else.
 
 mod accounts;
+mod admin;
 mod blobs;
 mod convert;
 mod create;
@@ -33,6 +34,7 @@ pub use convert::{freeze_clock, now};
 use sea_orm_migration::MigratorTrait;
 
 pub use accounts::{LinkToken, PendingRegistration, RequesterAccount, SessionOwner, SessionRecord, SignInAttempt, TokenPurpose};
+pub use admin::{AuditedWork, NewAudit};
 pub use blobs::{BlobStore, IncomingFile, IncomingWriter, StoredBlob};
 pub use create::{Created, WriterHealth, WriterStatus};
 pub use desk::{CannedFilter, CannedRow, DeskWrite, SolutionRow, TimeEntryRow};

@@ -12,6 +12,7 @@ mod m0007_list_indexes;
 mod m0008_desk;
 mod m0009_queues;
 mod m0010_agent_bench_indexes;
+mod m0011_admin;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_desk::Migration),
             Box::new(m0009_queues::Migration),
             Box::new(m0010_agent_bench_indexes::Migration),
+            Box::new(m0011_admin::Migration),
         ]
     }
 }

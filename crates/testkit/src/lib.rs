@@ -158,6 +158,21 @@ impl TestApp {
         (self.desk.agent_principal(a.id).await.expect("principal"), password)
     }
 
+    /// An administrator who signs in at `/agent/login` with the returned password, made the
+    /// way `tikal admin create` makes one.
+    pub async fn admin_with_password(&self, email: &str) -> (Principal, String) {
+        let password = "clave de administración 2026".to_string();
+        let a = tikal::demo::create_admin(
+            &self.desk,
+            EmailAddress::parse(email).expect("email"),
+            PersonName::parse("Administradora TI").expect("name"),
+            password.clone(),
+        )
+        .await
+        .expect("admin");
+        (self.desk.agent_principal(a.id).await.expect("principal"), password)
+    }
+
     pub fn agent_id(p: &Principal) -> AgentId {
         match p {
             Principal::Agent { id, .. } => *id,

@@ -1,5 +1,6 @@
 //! REST API v1: JSON over HTTP, bearer API keys, described by an OpenAPI document.
 
+mod admin;
 mod catalog;
 mod desk;
 mod dto;
@@ -27,6 +28,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(tickets::router())
         .merge(queues::router())
         .merge(catalog::router())
+        .merge(admin::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -51,6 +53,20 @@ impl FromRequestParts<AppState> for ApiCaller {
             Some(p) => Ok(ApiCaller(p)),
             None => Err(ApiError::unauthorized()),
         }
+    }
+}
+
+/// An API caller who may administer the desk (an administrator's key or a full-access key),
+/// checked before the request's body is read; others get 403.
+pub struct AdminCaller(pub Principal);
+
+impl FromRequestParts<AppState> for AdminCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiCaller(p) = ApiCaller::from_request_parts(parts, state).await?;
+        tikal_service::Desk::admin_actor(&p)?;
+        Ok(AdminCaller(p))
     }
 }
 
@@ -82,9 +98,16 @@ impl Modify for BearerAuth {
 )]
 struct ApiDoc;
 
+/// The whole API's document: the core one and each administration section's.
+fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(admin::AdminDoc::openapi());
+    doc
+}
+
 /// The OpenAPI document as JSON text (`tikal openapi` writes docs/openapi.json with it).
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    document().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
 async fn openapi(State(_): State<AppState>) -> impl IntoResponse {
@@ -93,5 +116,5 @@ async fn openapi(State(_): State<AppState>) -> impl IntoResponse {
 
 /// A browsable reference rendered on the server from the same document (no CDN, no script).
 async fn docs() -> Html<String> {
-    Html(dto::render_docs(&ApiDoc::openapi()))
+    Html(dto::render_docs(&document()))
 }

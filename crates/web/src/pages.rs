@@ -1,6 +1,7 @@
 //! Server-rendered pages: the requester portal (this module), later the agent workspace and
 //! administration. Every page works without JavaScript; htmx and a small script only improve.
 
+mod admin;
 mod agent;
 mod assets;
 mod auth;
@@ -21,7 +22,7 @@ pub use session::{Visitor, ensure_form_token as session_layer};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(assets::router()).merge(auth::router()).merge(portal::router()).merge(agent::router())
+    Router::new().merge(assets::router()).merge(auth::router()).merge(portal::router()).merge(agent::router()).merge(admin::router())
 }
 
 /// What every page shows around its content: language, organisation, who is signed in, the
@@ -37,6 +38,8 @@ pub struct Chrome {
     pub notice: Option<String>,
     /// The page's own path, to come back to after choosing a language.
     pub here: String,
+    /// The visitor is an administrator (the workspace shows the way to `/admin`).
+    pub admin: bool,
 }
 
 impl Chrome {
@@ -143,6 +146,13 @@ impl IntoResponse for PageError {
 /// free of backslashes and control characters (which browsers and proxies read differently).
 pub fn local_path(back: &str) -> bool {
     back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && !back.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// Percent-encodes a value for a URL's query or path segment (everything but unreserved).
+pub fn encode_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 /// Seconds a visitor is asked to wait when the server is too busy.

@@ -3,6 +3,7 @@
 
 mod abuse;
 mod accounts;
+mod admin;
 mod agent_desk;
 mod agent_desk2;
 mod agent_pages;

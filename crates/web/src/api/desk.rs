@@ -649,7 +649,7 @@ pub async fn department_rules(
     responses((status = 200, body = DepartmentRulesDto), (status = 403), (status = 404), (status = 422)))]
 pub async fn set_department_rules(
     State(state): State<AppState>,
-    ApiCaller(by): ApiCaller,
+    super::AdminCaller(by): super::AdminCaller,
     path: Result<Path<i64>, PathRejection>,
     body: Result<Json<DepartmentRulesDto>, JsonRejection>,
 ) -> Result<Json<DepartmentRulesDto>, ApiError> {

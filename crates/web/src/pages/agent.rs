@@ -85,11 +85,16 @@ impl FromRequestParts<AppState> for Staff {
 
 /// The sign-in page, coming back to `here` afterwards when it is a workspace page.
 fn login_path(here: &str) -> String {
-    if here.starts_with("/agent") && here != "/agent/login" && super::local_path(here) {
+    if workspace_path(here) && here != "/agent/login" && super::local_path(here) {
         format!("/agent/login?next={}", urlencoding(here))
     } else {
         "/agent/login".into()
     }
+}
+
+/// A page of the workspace or of administration (both behind the agent sign-in).
+fn workspace_path(p: &str) -> bool {
+    ["/agent", "/admin"].iter().any(|w| p == *w || p.starts_with(&format!("{w}/")) || p.starts_with(&format!("{w}?")))
 }
 
 /// Percent-encodes a path for a query parameter (only what a local path can hold).
@@ -105,7 +110,7 @@ fn urlencoding(s: &str) -> String {
 /// Where to go after signing in: a workspace page named by `next`, else the dashboard.
 fn after_login(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with("/agent") && super::local_path(n) && !n.starts_with("/agent/login") => n,
+        Some(n) if workspace_path(n) && super::local_path(n) && !n.starts_with("/agent/login") => n,
         _ => "/agent",
     }
 }
@@ -215,5 +220,8 @@ mod tests {
         assert_eq!(after_login(None), "/agent");
         assert_eq!(login_path("/agent/tickets?view=mine&page=2"), "/agent/login?next=/agent/tickets%3Fview%3Dmine%26page%3D2");
         assert_eq!(login_path("/tickets"), "/agent/login");
+        assert_eq!(login_path("/admin/teams"), "/agent/login?next=/admin/teams");
+        assert_eq!(after_login(Some("/admin/departments/3")), "/admin/departments/3");
+        assert_eq!(after_login(Some("/administrator")), "/agent");
     }
 }

@@ -117,12 +117,25 @@ mod tests {
 
     #[test]
     fn every_key_exists_in_both_languages() {
-        let es = include_str!("../../locales/es/main.ftl");
-        let en = include_str!("../../locales/en/main.ftl");
-        let keys = |s: &str| {
-            s.lines().filter_map(|l| l.split_once(" = ").map(|(k, _)| k.trim().to_string())).collect::<std::collections::BTreeSet<_>>()
+        // Every file of each language, so a section's own file is checked too.
+        let keys = |lang: &str| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales").join(lang);
+            let mut keys = std::collections::BTreeSet::new();
+            for entry in std::fs::read_dir(&dir).expect("locales directory") {
+                let path = entry.expect("locale file").path();
+                let text = std::fs::read_to_string(&path).expect("readable locale file");
+                let file = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+                for l in text.lines().filter(|l| !l.starts_with(' ') && !l.starts_with('#')) {
+                    if let Some((k, _)) = l.split_once(" = ") {
+                        assert!(keys.insert(k.trim().to_string()), "{lang}: key `{}` defined twice (again in {file})", k.trim());
+                    }
+                }
+            }
+            keys
         };
-        assert_eq!(keys(es), keys(en));
+        let (es, en) = (keys("es"), keys("en"));
+        assert_eq!(es.difference(&en).collect::<Vec<_>>(), Vec::<&String>::new(), "keys only in Spanish");
+        assert_eq!(en.difference(&es).collect::<Vec<_>>(), Vec::<&String>::new(), "keys only in English");
         assert_eq!(Lang::Es.t("nav-login"), "Iniciar sesión");
         assert_eq!(Lang::En.t("nav-login"), "Sign in");
         assert_eq!(Lang::En.reason(&Reason::TooLong { max: 255 }), "It is too long (at most 255 characters).");

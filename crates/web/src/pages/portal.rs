@@ -124,7 +124,7 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListPar
     let next = listing.next.map(|id| {
         let mut url = format!("/tickets?tab={}&after={}", if closed_tab { "closed" } else { "open" }, id.get());
         if let Some(t) = &text {
-            url.push_str(&format!("&q={}", urlencode(t)));
+            url.push_str(&format!("&q={}", super::encode_component(t)));
         }
         if let Some(t) = topic {
             url.push_str(&format!("&topic={t}"));
@@ -152,12 +152,6 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListPar
         org_available,
         org_scope,
     }))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
 }
 
 pub(super) struct FieldView {
@@ -504,7 +498,7 @@ async fn attachment(State(state): State<AppState>, v: Visitor, Path((number, id)
         header::CONTENT_TYPE,
         HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
-    if let Ok(d) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{}", urlencode(&meta.filename))) {
+    if let Ok(d) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{}", super::encode_component(&meta.filename))) {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));

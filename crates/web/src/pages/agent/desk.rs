@@ -1045,6 +1045,7 @@ mod tests {
             time_zone: chrono_tz::UTC,
             notice: None,
             here: "/agent".into(),
+            admin: false,
         }
     }
 

@@ -1,0 +1,177 @@
+//! Administration under `/admin`: what an IT director configures. Administrators sign in at
+//! `/agent/login` (the agent cookie); every page and form here is refused to anyone else, on
+//! the server, before a form is read. Each section is a module; every change goes through a
+//! `Desk` use case that writes the audit log in the same transaction.
+
+mod audit;
+mod departments;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, extract::State};
+use tikal_core::DomainError;
+use tikal_service::{Principal, ServiceError};
+
+use super::agent::Staff;
+use super::{Chrome, PageError, page};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router())
+}
+
+/// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
+/// page and comes back.
+pub struct Admin {
+    pub s: Staff,
+}
+
+impl Admin {
+    pub fn c(&self) -> &Chrome {
+        &self.s.v.c
+    }
+
+    pub fn principal(&self) -> &Principal {
+        self.s.principal()
+    }
+
+    pub fn check_form(&self, token: &str) -> Result<(), PageError> {
+        self.s.check_form(token)
+    }
+
+    /// An error page for a failed use case.
+    pub fn fail(&self, e: ServiceError) -> PageError {
+        PageError::from_service(self.c(), e)
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let s = Staff::from_request_parts(parts, state).await?;
+        match s.access() {
+            Some(a) if a.all => Ok(Admin { s }),
+            _ => Err(PageError::Status(Box::new(s.v.c.clone()), StatusCode::FORBIDDEN, s.v.c.t("admin-forbidden"))),
+        }
+    }
+}
+
+/// A submitted form with repeated fields (multi-selects, checkbox lists).
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn parse(body: &[u8]) -> Fields {
+        Fields(tikal_core::queue::query_pairs(&String::from_utf8_lossy(body)).collect())
+    }
+
+    /// The first value of `key`, trimmed ("" when absent).
+    pub fn get(&self, key: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.trim())
+    }
+
+    pub fn all(&self, key: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty()).collect()
+    }
+
+    /// A checkbox: present (any value but "off"/"false") means checked.
+    pub fn checked(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == key && v != "off" && v != "false")
+    }
+
+    /// An optional id: "" is none; anything else must be a positive number.
+    pub fn id(&self, key: &'static str) -> Result<Option<i64>, DomainError> {
+        opt_id(key, self.get(key))
+    }
+
+    /// Every id of a multi-select.
+    pub fn ids(&self, key: &'static str) -> Result<Vec<i64>, DomainError> {
+        self.all(key)
+            .into_iter()
+            .map(|v| opt_id(key, v).map(|o| o.unwrap_or_default()))
+            .filter(|r| r.as_ref().map_or(true, |v| *v > 0))
+            .collect()
+    }
+}
+
+/// An optional id from a form: "" is none; anything else must be a positive number.
+pub fn opt_id(field: &'static str, v: &str) -> Result<Option<i64>, DomainError> {
+    match v.trim() {
+        "" => Ok(None),
+        v => match v.parse::<i64>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(DomainError::invalid(field, tikal_core::Reason::NotAnOption)),
+        },
+    }
+}
+
+/// A refused form: the field it concerns (as the form names it) and why, in the user's
+/// language. Other failures (not found, forbidden, internal) are error pages.
+pub struct FormError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FormError {
+    /// Splits a use case's failure into a message for the form, or an error page.
+    pub fn from_service(c: &Chrome, e: ServiceError) -> Result<FormError, PageError> {
+        match e {
+            ServiceError::Domain(d) => Ok(FormError::from_domain(c, &d)),
+            ServiceError::Conflict(m) => Ok(FormError { field: String::new(), message: format!("{}: {m}", c.t("error-conflict")) }),
+            other => Err(PageError::from_service(c, other)),
+        }
+    }
+
+    pub fn from_domain(c: &Chrome, d: &DomainError) -> FormError {
+        match c.lang.field_error(d) {
+            Some((field, reason)) => {
+                let label = c.t(&format!("admin-field-{field}"));
+                FormError { message: format!("{label}: {reason}"), field }
+            }
+            None => FormError { field: String::new(), message: c.lang.domain_error(d) },
+        }
+    }
+
+    /// Whether the error belongs to `field` (its input is marked invalid).
+    pub fn is(&self, field: &str) -> bool {
+        self.field == field
+    }
+}
+
+/// A page answered with 422 (a refused form shown again with its values).
+pub fn refused<T: Template>(t: &T) -> Response {
+    let mut r = page(t);
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    r
+}
+
+/// One entry of the administration menu: its path, its label key.
+pub const SECTIONS: &[(&str, &str)] =
+    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"), ("/admin/audit", "admin-nav-audit")];
+
+/// Whether the page shown is `path` or one below it (the menu marks it).
+pub fn is_here(c: &Chrome, path: impl AsRef<str>) -> bool {
+    let path = path.as_ref();
+    c.here == path || c.here.starts_with(&format!("{path}/")) || c.here.starts_with(&format!("{path}?"))
+}
+
+#[derive(Template)]
+#[template(path = "admin/index.html")]
+struct IndexPage {
+    c: Chrome,
+    sections: Vec<(&'static str, String, String)>,
+    rows: Vec<audit::Row>,
+}
+
+async fn index(State(state): State<AppState>, a: Admin) -> Result<Response, PageError> {
+    let q = tikal_core::admin::AuditQuery { limit: 8, ..Default::default() };
+    let recent = state.desk.audit_log(a.principal(), &q).await.map_err(|e| a.fail(e))?;
+    let c = a.c().clone();
+    let sections = SECTIONS.iter().map(|(path, key)| (*path, c.t(key), c.t(&format!("{key}-hint")))).collect();
+    let rows = recent.iter().map(|e| audit::Row::of(&c, e)).collect();
+    Ok(page(&IndexPage { c, sections, rows }).into_response())
+}
