@@ -44,19 +44,24 @@ async function waitReady(url) {
   throw new Error("tikal serve did not become ready");
 }
 
-/// Starts the demo desk and the browser; `extraConfig` is appended to the TOML settings.
-export async function startDesk(extraConfig = "") {
+/// Starts the demo desk (or, with `{ demo: false }`, a fresh empty install) and the browser;
+/// `extraConfig` is appended to the TOML settings.
+export async function startDesk(extraConfig = "", { demo = true } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "tikal-browser-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const config = join(dir, "tikal.toml");
   writeFileSync(config, `[portal]\npublic_url = "${base}"\norganisation_name = "Gobierno Provincial — Mesa de Ayuda"\n${extraConfig}`);
   const env = { ...process.env, TIKAL_DATA_DIR: dir, TIKAL_CONFIG: config, TIKAL_LOG: "warn" };
-  const server = spawn(BIN, ["serve", "--demo", "--demo-now", DEMO_NOW, "--listen", `127.0.0.1:${port}`], { env, stdio: "ignore" });
+  // An empty install runs on the real clock (the stopped one is the demo's).
+  const demoArgs = demo ? ["--demo", "--demo-now", DEMO_NOW] : [];
+  const server = spawn(BIN, ["serve", ...demoArgs, "--listen", `127.0.0.1:${port}`], { env, stdio: "ignore" });
   await waitReady(base);
   // Runs the `tikal` command line; its standard error is kept (not mixed into the test report)
   // and shown only if the command fails.
   const tikal = (...args) => execFileSync(BIN, args, { env, stdio: ["ignore", "pipe", "pipe"] }).toString().trim();
+  // The same, with `input` on its standard input (passwords).
+  const tikalWith = (input, ...args) => execFileSync(BIN, args, { env, input, stdio: ["pipe", "pipe", "pipe"] }).toString().trim();
   const apiKey = tikal("api-key", "create", "--name", "browser-tests").split("\n").pop();
   const api = async (method, path, body) => {
     const r = await fetch(`${base}/api/v1${path}`, {
@@ -76,7 +81,7 @@ export async function startDesk(extraConfig = "") {
     server.kill("SIGTERM");
     rmSync(dir, { recursive: true, force: true });
   };
-  return { base, dir, tikal, api, browser, stop };
+  return { base, dir, tikal, tikalWith, api, browser, stop };
 }
 
 export async function shot(page, name) {

@@ -31,8 +31,10 @@ pub fn audit_changes(e: &AuditEntry) -> Vec<FieldChange> {
     let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
     keys.sort();
     keys.dedup();
+    // A field absent on one side counts as null: a creation lists only what was set.
+    let null = serde_json::Value::Null;
     keys.into_iter()
-        .filter(|k| before.get(*k) != after.get(*k))
+        .filter(|k| before.get(*k).unwrap_or(&null) != after.get(*k).unwrap_or(&null))
         .map(|k| FieldChange { field: k.clone(), before: before.get(k).map(|v| v.to_string()), after: after.get(k).map(|v| v.to_string()) })
         .collect()
 }
@@ -331,8 +333,8 @@ mod tests {
         assert_eq!(c.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), vec!["active", "email"]);
         assert_eq!(c[0].before.as_deref(), Some("true"));
         assert_eq!(c[1].after.as_deref(), Some("\"a@b.ec\""));
-        // A creation lists every field as new; unreadable documents count as empty.
-        assert_eq!(audit_changes(&entry(None, Some(r#"{"name":"UIT"}"#))).len(), 1);
+        // A creation lists the fields it set; unreadable documents count as empty.
+        assert_eq!(audit_changes(&entry(None, Some(r#"{"name":"UIT","email":null}"#))).len(), 1);
         assert!(audit_changes(&entry(Some("not json"), None)).is_empty());
     }
 
