@@ -169,7 +169,7 @@ impl DepartmentInput {
         let name = bounded_text("name", &self.name, MAX_NAME)?;
         let folded = name.to_lowercase();
         if all.iter().any(|d| Some(d.id) != id && d.name.to_lowercase() == folded) {
-            return Err(DomainError::invalid("name", Reason::Other("is used by another department".into())));
+            return Err(DomainError::invalid("name", Reason::Duplicate));
         }
         if let Some(parent) = self.parent_id {
             if !all.iter().any(|d| d.id == parent) {
@@ -178,7 +178,7 @@ impl DepartmentInput {
             if let Some(id) = id
                 && would_cycle(id, parent, all)
             {
-                return Err(DomainError::invalid("parent_id", Reason::Other("cannot be the department itself or one below it".into())));
+                return Err(DomainError::invalid("parent_id", Reason::Cycle));
             }
         }
         let email = match self.email.trim() {
@@ -225,7 +225,7 @@ impl TeamInput {
         self.name = bounded_text("name", &self.name, MAX_NAME)?;
         let folded = self.name.to_lowercase();
         if others.iter().any(|(tid, n)| Some(*tid) != id && n.to_lowercase() == folded) {
-            return Err(DomainError::invalid("name", Reason::Other("is used by another team".into())));
+            return Err(DomainError::invalid("name", Reason::Duplicate));
         }
         self.members.sort();
         self.members.dedup();

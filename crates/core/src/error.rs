@@ -13,11 +13,18 @@ pub struct UnknownValue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     Required,
-    TooLong { max: usize },
-    TooShort { min: usize },
+    TooLong {
+        max: usize,
+    },
+    TooShort {
+        min: usize,
+    },
     ControlCharacters,
     InvalidEmail,
-    OutOfRange { min: i64, max: i64 },
+    OutOfRange {
+        min: i64,
+        max: i64,
+    },
     NotFound,
     NotANumber,
     NotADate,
@@ -27,6 +34,10 @@ pub enum Reason {
     WrongType,
     Incorrect,
     InvalidPhone,
+    /// Another entry of the same kind has this value already (names are unique).
+    Duplicate,
+    /// It would make something its own ancestor.
+    Cycle,
     Other(String),
 }
 
@@ -48,6 +59,8 @@ impl Reason {
             Reason::WrongType => "wrong_type",
             Reason::Incorrect => "incorrect",
             Reason::InvalidPhone => "invalid_phone",
+            Reason::Duplicate => "duplicate",
+            Reason::Cycle => "cycle",
             Reason::Other(_) => "other",
         }
     }
@@ -71,6 +84,8 @@ impl std::fmt::Display for Reason {
             Reason::WrongType => f.write_str("has the wrong type"),
             Reason::Incorrect => f.write_str("is not correct"),
             Reason::InvalidPhone => f.write_str("may contain digits, spaces and + - ( ) only"),
+            Reason::Duplicate => f.write_str("is already used by another entry"),
+            Reason::Cycle => f.write_str("cannot be the entry itself or one below it"),
             Reason::Other(s) => f.write_str(s),
         }
     }

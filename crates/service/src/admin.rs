@@ -228,7 +228,7 @@ impl Desk {
             department_doc(&after_doc, &new_rules),
         )?;
         self.store.save_department(id, settings, rules, audit).await.map_err(|e| match e {
-            tikal_store::StoreError::Conflict(_) => ServiceError::Domain(DomainError::invalid("name", "is used by another department")),
+            tikal_store::StoreError::Conflict(_) => ServiceError::Domain(DomainError::invalid("name", Reason::Duplicate)),
             other => other.into(),
         })
     }
@@ -299,7 +299,7 @@ impl Desk {
             team_doc(&input.name, input.department_id, input.active, &input.members),
         )?;
         self.store.save_team(id, input, audit).await.map_err(|e| match e {
-            tikal_store::StoreError::Conflict(_) => ServiceError::Domain(DomainError::invalid("name", "is used by another team")),
+            tikal_store::StoreError::Conflict(_) => ServiceError::Domain(DomainError::invalid("name", Reason::Duplicate)),
             other => other.into(),
         })
     }

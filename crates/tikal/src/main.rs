@@ -17,6 +17,7 @@ use tracing_subscriber::{EnvFilter, Registry, reload};
 
 mod agent_cli;
 mod bench_cli;
+mod config_cli;
 mod status_cli;
 
 #[derive(Parser)]
@@ -97,6 +98,11 @@ enum Command {
     Outbox {
         #[command(subcommand)]
         command: OutboxCommand,
+    },
+    /// The desk's configuration as a TOML document: export, and import with a dry run first.
+    Config {
+        #[command(subcommand)]
+        command: config_cli::ConfigCommand,
     },
     /// Print the OpenAPI document of the REST API.
     Openapi,
@@ -353,6 +359,10 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Agent { command } => {
             let desk = startup::open_desk(&settings).await?;
             agent_cli::run(&desk, command).await
+        }
+        Command::Config { command } => {
+            let desk = startup::open_desk(&settings).await?;
+            config_cli::run(&desk, command).await
         }
         Command::Status { command } => {
             let desk = startup::open_desk(&settings).await?;

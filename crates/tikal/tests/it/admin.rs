@@ -11,7 +11,7 @@ pub const ADMIN_PAGES: &[&str] =
     &["/admin", "/admin/audit", "/admin/departments", "/admin/departments/new", "/admin/departments/1", "/admin/teams", "/admin/teams/new"];
 
 /// Every administration form (POST).
-pub const ADMIN_FORMS: &[&str] = &["/admin/departments", "/admin/departments/1", "/admin/teams", "/admin/teams/1"];
+pub const ADMIN_FORMS: &[&str] = &["/admin/departments", "/admin/departments/1", "/admin/teams", "/admin/teams/1", "/admin/configuration"];
 
 /// Every administration call of the API.
 pub const ADMIN_CALLS: &[(&str, &str)] = &[
@@ -23,6 +23,8 @@ pub const ADMIN_CALLS: &[(&str, &str)] = &[
     ("POST", "/api/v1/teams"),
     ("PUT", "/api/v1/teams/1"),
     ("GET", "/api/v1/audit-log"),
+    ("GET", "/api/v1/configuration"),
+    ("POST", "/api/v1/configuration?dry_run=false"),
 ];
 
 /// A department's id (as text) by name, through the API.

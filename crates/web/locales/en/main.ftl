@@ -170,5 +170,7 @@ reason-must_be_checked = It must be checked.
 reason-wrong_type = The value is not valid.
 reason-incorrect = It is not correct.
 reason-invalid_phone = Use digits, spaces and + - ( ) only.
+reason-duplicate = Another entry already uses it; choose another.
+reason-cycle = It cannot be the entry itself or one below it.
 reason-other = The value is not valid.
 footer = Tikal — help desk

@@ -170,5 +170,7 @@ reason-must_be_checked = Debe marcarse.
 reason-wrong_type = El valor no es válido.
 reason-incorrect = No es correcto.
 reason-invalid_phone = Use solo dígitos, espacios y + - ( ).
+reason-duplicate = Ya lo usa otro elemento; elija otro.
+reason-cycle = No puede ser el mismo elemento ni uno que dependa de él.
 reason-other = El valor no es válido.
 footer = Tikal — mesa de ayuda

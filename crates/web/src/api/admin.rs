@@ -25,11 +25,15 @@ pub fn router() -> Router<AppState> {
         .route("/teams", get(teams).post(create_team))
         .route("/teams/{id}", put(replace_team))
         .route("/audit-log", get(audit_log))
+        .route(
+            "/configuration",
+            get(export_configuration).post(import_configuration).layer(axum::extract::DefaultBodyLimit::max(tikal_service::MAX_DOCUMENT)),
+        )
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create_department, show_department, replace_department, teams, create_team, replace_team, audit_log),
+    paths(create_department, show_department, replace_department, teams, create_team, replace_team, audit_log, export_configuration, import_configuration),
     tags((name = "administration", description = "Configuration of the desk (administrators and full-access keys); every change is in the audit log"))
 )]
 pub struct AdminDoc;
@@ -292,4 +296,40 @@ pub async fn audit_log(
         .map_err(|_| ApiError::from(DomainError::invalid("entity", Reason::NotAnOption)))?;
     let q = AuditQuery { q: p.q, entity, entity_id: p.entity_id, before: p.before, limit: p.limit.unwrap_or(50), ..Default::default() };
     Ok(Json(state.desk.audit_log(&by, &q).await?.into_iter().map(audit_dto).collect()))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ImportParams {
+    /// `true` (the default): check the document and list the changes without making them.
+    dry_run: Option<bool>,
+}
+
+/// The desk's configuration (departments, teams...) as a TOML document, by name and e-mail
+/// (never ids), to import into another instance.
+#[utoipa::path(get, path = "/configuration", tag = "administration",
+    responses((status = 200, content_type = "application/toml", body = String), (status = 403)))]
+pub async fn export_configuration(
+    State(state): State<AppState>,
+    AdminCaller(by): AdminCaller,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let text = state.desk.export_configuration(&by).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "application/toml; charset=utf-8")], text).into_response())
+}
+
+/// Import a configuration document (TOML body). A dry run (the default) validates the whole
+/// document and lists what would change; `dry_run=false` makes the changes, each audited.
+/// Entities the document does not name are left as they are.
+#[utoipa::path(post, path = "/configuration", tag = "administration", params(ImportParams),
+    request_body(content = String, content_type = "application/toml"),
+    responses((status = 200, body = Object), (status = 403), (status = 413), (status = 422)))]
+pub async fn import_configuration(
+    State(state): State<AppState>,
+    AdminCaller(by): AdminCaller,
+    params: Result<Query<ImportParams>, QueryRejection>,
+    body: Result<String, axum::extract::rejection::StringRejection>,
+) -> Result<Json<tikal_service::ImportReport>, ApiError> {
+    let Query(p) = params?;
+    let text = body.map_err(|e| ApiError::new(e.status(), "bad_body", e.body_text()))?;
+    Ok(Json(state.desk.import_configuration(&by, &text, !p.dry_run.unwrap_or(true)).await?))
 }

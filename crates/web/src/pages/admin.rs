@@ -4,6 +4,7 @@
 //! `Desk` use case that writes the audit log in the same transaction.
 
 mod audit;
+mod configuration;
 mod departments;
 
 use askama::Template;
@@ -21,7 +22,7 @@ use super::{Chrome, PageError, page};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router())
+    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router()).merge(configuration::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -72,6 +73,11 @@ impl Fields {
     /// The first value of `key`, trimmed ("" when absent).
     pub fn get(&self, key: &str) -> &str {
         self.0.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.trim())
+    }
+
+    /// The first value of `key` exactly as sent (long texts, documents).
+    pub fn all_raw(&self, key: &str) -> String {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 
     pub fn all(&self, key: &str) -> Vec<&str> {
@@ -130,7 +136,12 @@ impl FormError {
         match c.lang.field_error(d) {
             Some((field, reason)) => {
                 let label = c.t(&format!("admin-field-{field}"));
-                FormError { message: format!("{label}: {reason}"), field }
+                // A rule's own explanation (English, from the domain) beats "not valid".
+                let detail = match d {
+                    DomainError::Invalid { reason: tikal_core::Reason::Other(why), .. } => format!(" ({why})"),
+                    _ => String::new(),
+                };
+                FormError { message: format!("{label}: {reason}{detail}"), field }
             }
             None => FormError { field: String::new(), message: c.lang.domain_error(d) },
         }
@@ -150,8 +161,12 @@ pub fn refused<T: Template>(t: &T) -> Response {
 }
 
 /// One entry of the administration menu: its path, its label key.
-pub const SECTIONS: &[(&str, &str)] =
-    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"), ("/admin/audit", "admin-nav-audit")];
+pub const SECTIONS: &[(&str, &str)] = &[
+    ("/admin/departments", "admin-nav-departments"),
+    ("/admin/teams", "admin-nav-teams"),
+    ("/admin/configuration", "admin-nav-configuration"),
+    ("/admin/audit", "admin-nav-audit"),
+];
 
 /// Whether the page shown is `path` or one below it (the menu marks it).
 pub fn is_here(c: &Chrome, path: impl AsRef<str>) -> bool {
