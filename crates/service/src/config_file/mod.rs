@@ -1,0 +1,183 @@
+//! The desk's configuration as one readable TOML document: exported from one instance and
+//! imported into another (or the same one after editing). Entities refer to each other by
+//! name and agents by e-mail, never by id, so a document means the same on any instance.
+//!
+//! Import is an upsert by name: what the document names is created or brought in line; what it
+//! does not name is left alone (and listed). Each section of the document has its own module
+//! with an `export` and a `sync`; `sync` runs twice: first as a dry run over the whole document
+//! (every check, no write; names the document creates get stand-in ids), then, only if all of
+//! it passed and the caller asked, for real, section after section in dependency order, each
+//! change audited like the same change made on its page. Each change commits on its own: only
+//! a change made by someone else between the two passes can stop the second one midway, and
+//! then what was written is in the audit log and a second import finishes the job.
+
+mod departments;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tikal_core::org::Agent;
+use tikal_core::{AgentId, DepartmentId, DomainError, Reason};
+
+use crate::{Desk, Principal, Result, ServiceError};
+
+pub use departments::{DepartmentEntry, TeamEntry};
+
+/// The largest document accepted (a desk's configuration is a few hundred KiB at most).
+pub const MAX_DOCUMENT: usize = 2 * 1024 * 1024;
+
+/// Format version written and understood.
+const VERSION: u32 = 1;
+
+/// The document. Each section is a TOML array of tables (`[[department]]`); a section left
+/// out is not touched.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskDocument {
+    pub version: u32,
+    #[serde(default, rename = "department", skip_serializing_if = "Vec::is_empty")]
+    pub departments: Vec<DepartmentEntry>,
+    #[serde(default, rename = "team", skip_serializing_if = "Vec::is_empty")]
+    pub teams: Vec<TeamEntry>,
+}
+
+/// What an import did (or, in a dry run, would do) to one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportAction {
+    Create,
+    Update,
+    Unchanged,
+    /// On this instance but not in the document: left as it is.
+    NotInDocument,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportChange {
+    /// The kind, as the audit log names it: `department`, `team`...
+    pub entity: &'static str,
+    pub name: String,
+    pub action: ImportAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub applied: bool,
+    pub changes: Vec<ImportChange>,
+}
+
+/// A document that cannot be imported: where and why (nothing was changed).
+pub(crate) fn invalid(at: impl std::fmt::Display, why: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Domain(DomainError::invalid("document", Reason::Other(format!("{at}: {why}"))))
+}
+
+/// How names are compared: trimmed, ignoring case (as the pages do).
+pub(crate) fn key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// What the sections of one import share: the caller, whether this pass writes, the agents by
+/// address, and the departments by name (those the document creates have a negative stand-in
+/// id in a dry run, their real one once written).
+pub(crate) struct Sync<'a> {
+    pub by: &'a Principal,
+    pub apply: bool,
+    pub agents: Vec<Agent>,
+    pub departments: BTreeMap<String, DepartmentId>,
+    pub changes: Vec<ImportChange>,
+}
+
+impl Sync<'_> {
+    pub fn agent(&self, at: &str, email: &str) -> Result<AgentId> {
+        let want = email.trim().to_lowercase();
+        self.agents
+            .iter()
+            .find(|a| a.email.as_str() == want)
+            .map(|a| a.id)
+            .ok_or_else(|| invalid(at, format!("no agent with the address {email}")))
+    }
+
+    pub fn department(&self, at: &str, name: &Option<String>) -> Result<Option<DepartmentId>> {
+        name.as_ref()
+            .map(|n| self.departments.get(&key(n)).copied().ok_or_else(|| invalid(at, format!("no department named {n}"))))
+            .transpose()
+    }
+
+    pub fn change(&mut self, entity: &'static str, name: impl Into<String>, action: ImportAction) {
+        self.changes.push(ImportChange { entity, name: name.into(), action });
+    }
+}
+
+impl Desk {
+    /// The configuration as a TOML document (administrators only).
+    pub async fn export_configuration(&self, by: &Principal) -> Result<String> {
+        Self::admin_actor(by)?;
+        let mut doc = DeskDocument { version: VERSION, ..Default::default() };
+        departments::export(self, &mut doc).await?;
+        let body = toml::to_string_pretty(&doc).map_err(|e| ServiceError::Unsupported(format!("cannot write the document: {e}")))?;
+        Ok(format!(
+            "# Tikal desk configuration. Import it with a dry run first: `tikal config import FILE`,\n\
+             # POST /api/v1/configuration?dry_run=true, or /admin/configuration.\n{body}"
+        ))
+    }
+
+    /// Imports a configuration document; with `apply: false` only checks it and reports.
+    pub async fn import_configuration(&self, by: &Principal, text: &str, apply: bool) -> Result<ImportReport> {
+        Self::admin_actor(by)?;
+        if text.len() > MAX_DOCUMENT {
+            return Err(ServiceError::TooLarge { what: "the configuration document".into(), limit: MAX_DOCUMENT as u64 });
+        }
+        let doc: DeskDocument = toml::from_str(text).map_err(|e| invalid("TOML", e.message()))?;
+        if doc.version != VERSION {
+            return Err(invalid("version", format!("must be {VERSION}")));
+        }
+        let dry = self.sync_document(by, &doc, false).await?;
+        if !apply {
+            return Ok(ImportReport { applied: false, changes: dry });
+        }
+        self.sync_document(by, &doc, true).await?;
+        Ok(ImportReport { applied: true, changes: dry })
+    }
+
+    /// One pass over the sections, in the order their references need.
+    async fn sync_document(&self, by: &Principal, doc: &DeskDocument, apply: bool) -> Result<Vec<ImportChange>> {
+        let catalog = self.catalog().await?;
+        let mut cx = Sync {
+            by,
+            apply,
+            agents: self.store.agents().await?,
+            departments: catalog.departments.iter().map(|d| (key(&d.name), d.id)).collect(),
+            changes: Vec::new(),
+        };
+        departments::sync_departments(self, doc, &mut cx).await?;
+        departments::sync_teams(self, doc, &mut cx).await?;
+        Ok(cx.changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_reads_back_as_written() {
+        let doc = DeskDocument {
+            version: 1,
+            departments: vec![DepartmentEntry {
+                name: "UPAT".into(),
+                parent: Some("UIT".into()),
+                manager: None,
+                email: Some("upat@gob.example".into()),
+                auto_assign: "least_open".into(),
+                active: true,
+                next_level: Some("ACGII".into()),
+                review_required: Some(true),
+            }],
+            teams: vec![TeamEntry { name: "Redes".into(), department: None, members: vec!["a@gob.example".into()], active: true }],
+        };
+        let text = toml::to_string_pretty(&doc).expect("toml");
+        assert!(text.contains("[[department]]") && text.contains("name = \"UPAT\""), "{text}");
+        assert_eq!(toml::from_str::<DeskDocument>(&text).expect("parse"), doc);
+        assert!(toml::from_str::<DeskDocument>("version = 1\n[[department]]\nnombre = \"x\"\n").is_err(), "unknown keys are refused");
+    }
+}
