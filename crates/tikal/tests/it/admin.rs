@@ -184,6 +184,8 @@ async fn an_administrator_sets_up_seed_003s_units_through_the_pages() {
     );
     let (_, html) = get(&c, &app, "/admin/audit?q=upat").await;
     assert!(html.contains("UPAT") && !html.contains("<strong>ACGII</strong>"), "search narrows the log: {html}");
+    let (_, html) = get(&c, &app, "/admin/audit?from=2000-01-01&to=2000-12-31").await;
+    assert!(html.contains("Todavía no hay cambios") && html.contains("value=\"2000-01-01\""), "a range with no change: {html}");
 
     let upat: Value = app.get(&format!("/api/v1/departments/{upat_id}")).await.json().await.expect("json");
     assert_eq!(upat["parent_id"].to_string(), uit);
@@ -279,6 +281,13 @@ async fn a_script_configures_departments_and_teams_through_the_api() {
     assert_eq!(only.len(), 2);
     let page: Vec<Value> = app.get(&format!("/api/v1/audit-log?limit=1&before={}", log[0]["id"])).await.json().await.expect("json");
     assert_eq!(page[0]["id"], log[1]["id"]);
+    let future: Vec<Value> = app.get("/api/v1/audit-log?since=2999-01-01T00:00:00Z").await.json().await.expect("json");
+    assert!(future.is_empty());
+    let past: Vec<Value> = app.get("/api/v1/audit-log?until=2000-01-01T00:00:00Z").await.json().await.expect("json");
+    assert!(past.is_empty());
+    let all: Vec<Value> =
+        app.get("/api/v1/audit-log?since=2000-01-01T00:00:00Z&until=2999-01-01T00:00:00Z").await.json().await.expect("json");
+    assert_eq!(all.len(), log.len());
     let r = app.get("/api/v1/audit-log?entity=nonsense").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -94,3 +94,5 @@ admin-config-update = updated
 admin-config-unchanged = unchanged
 admin-config-not-in-document = not in the document (left as it is)
 admin-field-document = Document
+admin-audit-from = From
+admin-audit-to = To

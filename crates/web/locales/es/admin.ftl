@@ -94,3 +94,5 @@ admin-config-update = se actualiza
 admin-config-unchanged = sin cambios
 admin-config-not-in-document = no está en el documento (queda como está)
 admin-field-document = Documento
+admin-audit-from = Desde
+admin-audit-to = Hasta

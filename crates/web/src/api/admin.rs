@@ -236,6 +236,10 @@ pub struct AuditParams {
     /// configuration, mail_account.
     entity: Option<String>,
     entity_id: Option<String>,
+    /// Entries at or after this instant (RFC 3339).
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Entries before this instant (RFC 3339).
+    until: Option<chrono::DateTime<chrono::Utc>>,
     /// Entries older than this id (the `id` of the last entry of the previous page).
     before: Option<i64>,
     /// At most 200 (default 50).
@@ -294,7 +298,16 @@ pub async fn audit_log(
         .map(str::parse::<AdminEntity>)
         .transpose()
         .map_err(|_| ApiError::from(DomainError::invalid("entity", Reason::NotAnOption)))?;
-    let q = AuditQuery { q: p.q, entity, entity_id: p.entity_id, before: p.before, limit: p.limit.unwrap_or(50), ..Default::default() };
+    let q = AuditQuery {
+        q: p.q,
+        entity,
+        entity_id: p.entity_id,
+        since: p.since,
+        until: p.until,
+        before: p.before,
+        limit: p.limit.unwrap_or(50),
+        ..Default::default()
+    };
     Ok(Json(state.desk.audit_log(&by, &q).await?.into_iter().map(audit_dto).collect()))
 }
 

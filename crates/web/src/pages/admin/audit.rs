@@ -53,7 +53,16 @@ struct Params {
     q: Option<String>,
     entity: Option<String>,
     id: Option<String>,
+    /// Days (YYYY-MM-DD), in the organisation's time zone, both included.
+    from: Option<String>,
+    to: Option<String>,
     before: Option<String>,
+}
+
+/// The UTC instant a local day starts at; `None` for anything that is not a date.
+fn day_start(c: &Chrome, day: Option<&str>, plus_days: i64) -> Option<chrono::DateTime<chrono::Utc>> {
+    let d = chrono::NaiveDate::parse_from_str(day?.trim(), "%Y-%m-%d").ok()? + chrono::Duration::days(plus_days);
+    d.and_hms_opt(0, 0, 0)?.and_local_timezone(c.time_zone).earliest().map(|t| t.with_timezone(&chrono::Utc))
 }
 
 #[derive(Template)]
@@ -63,6 +72,8 @@ struct LogPage {
     q: String,
     entity: String,
     entities: Vec<(&'static str, String)>,
+    from: String,
+    to: String,
     rows: Vec<Row>,
     next: Option<String>,
 }
@@ -75,6 +86,8 @@ async fn log(State(state): State<AppState>, a: Admin, Query(p): Query<Params>) -
         entity,
         entity_id: p.id.clone().filter(|i| !i.is_empty()),
         before: p.before.as_deref().and_then(|b| b.parse().ok()),
+        since: day_start(&c, p.from.as_deref(), 0),
+        until: day_start(&c, p.to.as_deref(), 1),
         limit: PAGE,
         ..Default::default()
     };
@@ -91,17 +104,16 @@ async fn log(State(state): State<AppState>, a: Admin, Query(p): Query<Params>) -
         if let Some(i) = &q.entity_id {
             s.push_str(&format!("&id={}", crate::pages::encode_component(i)));
         }
+        for (k, v) in [("from", &p.from), ("to", &p.to)] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                s.push_str(&format!("&{k}={}", crate::pages::encode_component(v)));
+            }
+        }
         s
     });
     let entities = AdminEntity::ALL.iter().map(|e| (e.as_str(), c.t(&format!("audit-entity-{e}")))).collect();
     let rows = entries.iter().map(|e| Row::of(&c, e)).collect();
-    Ok(page(&LogPage {
-        c,
-        q: p.q.unwrap_or_default(),
-        entity: entity.map(|e| e.as_str().to_string()).unwrap_or_default(),
-        entities,
-        rows,
-        next,
-    })
-    .into_response())
+    let (from, to) = (p.from.unwrap_or_default(), p.to.unwrap_or_default());
+    let entity = entity.map(|e| e.as_str().to_string()).unwrap_or_default();
+    Ok(page(&LogPage { c, q: p.q.unwrap_or_default(), entity, entities, from, to, rows, next }).into_response())
 }
