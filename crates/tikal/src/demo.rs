@@ -176,6 +176,36 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
         let reviewed = tikal_core::desk::DepartmentRules { next_level: None, review_required: Some(true) };
         desk.set_department_rules(&Principal::System, depts[unit], reviewed).await?;
     }
+    // What an administrator sets on each department: its address and its manager (the
+    // supervisor); and a team of the infrastructure unit.
+    let supervisor_id = match &supervisor {
+        Principal::Agent { id, .. } => Some(*id),
+        _ => None,
+    };
+    for (name, email) in [
+        ("Mesa de Ayuda (Nivel 1)", "mesadeayuda@tikal.example"),
+        ("Consultoría TI (Nivel 2)", "consultoria@tikal.example"),
+        ("Infraestructura Tecnológica", "infraestructura@tikal.example"),
+    ] {
+        let (d, rules) = desk.department_for_admin(&Principal::System, depts[name]).await?;
+        let input = tikal_core::admin::DepartmentInput {
+            name: d.name,
+            parent_id: d.parent_id,
+            manager_id: supervisor_id,
+            email: email.into(),
+            sla_plan_id: d.sla_plan_id,
+            auto_assign: Some(d.auto_assign),
+            active: true,
+        };
+        desk.save_department(&Principal::System, Some(depts[name]), input, Some(rules)).await?;
+    }
+    let infra_tech = match &agents[1] {
+        Principal::Agent { id, .. } => vec![*id],
+        _ => vec![],
+    };
+    let team =
+        tikal_core::admin::TeamInput { name: "Redes y Conectividad".into(), department_id: Some(infra), members: infra_tech, active: true };
+    desk.save_team(&Principal::System, None, team).await?;
     // Statuses are data: the desk adds "En atención" (an open status) to tell a ticket being
     // worked on from one only acknowledged.
     let added = NewStatus {
