@@ -40,6 +40,8 @@ pub struct Chrome {
     pub here: String,
     /// The visitor is an administrator (the workspace shows the way to `/admin`).
     pub admin: bool,
+    /// The page belongs to the agent workspace or administration (its layout, not the portal's).
+    pub staff: bool,
 }
 
 impl Chrome {
@@ -88,6 +90,14 @@ struct ErrorPage {
     message: String,
 }
 
+/// The same, in the workspace's layout (agents and administrators).
+#[derive(Template)]
+#[template(path = "agent/error.html")]
+struct StaffErrorPage {
+    c: Chrome,
+    message: String,
+}
+
 /// A page-level failure: an error page in the visitor's language, or a redirect.
 pub enum PageError {
     Status(Box<Chrome>, StatusCode, String),
@@ -131,7 +141,7 @@ impl IntoResponse for PageError {
         match self {
             PageError::Redirect(to) => Redirect::to(&to).into_response(),
             PageError::Status(c, status, message) => {
-                let mut resp = page(&ErrorPage { c: *c, message });
+                let mut resp = if c.staff { page(&StaffErrorPage { c: *c, message }) } else { page(&ErrorPage { c: *c, message }) };
                 *resp.status_mut() = status;
                 if status == StatusCode::SERVICE_UNAVAILABLE {
                     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(BUSY_RETRY_AFTER));

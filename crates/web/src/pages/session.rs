@@ -197,6 +197,7 @@ impl Visitor {
             org: policy.organisation_name.clone(),
             user: principal.as_ref().map(|p| p.name().to_string()),
             admin: matches!(&principal, Some(Principal::Agent { access, .. }) if access.all),
+            staff: ws == Workspace::Agent,
             csrf: record.map_or_else(anonymous_csrf, |r| r.csrf_token.clone()),
             time_zone: policy.time_zone.parse().unwrap_or(chrono_tz::UTC),
             notice: None,

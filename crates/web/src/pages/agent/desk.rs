@@ -1046,6 +1046,7 @@ mod tests {
             notice: None,
             here: "/agent".into(),
             admin: false,
+            staff: true,
         }
     }
 
