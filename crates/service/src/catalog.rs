@@ -101,6 +101,10 @@ mod tests {
             default_priority: None,
             default_type: None,
             active: true,
+            portal_visible: true,
+            sla_plan_id: None,
+            description: String::new(),
+            sort: 0,
         }
     }
 
