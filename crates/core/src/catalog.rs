@@ -468,7 +468,9 @@ mod tests {
     fn a_topic_cannot_sit_below_itself() {
         let all = catalogue();
         let e = input("Problema de computadoras", Some(2)).validate(Some(HelpTopicId(1)), &all, &[]).expect_err("cycle");
-        assert!(matches!(&e, DomainError::Invalid { field: "parent_id", reason } if CatalogProblem::of(reason) == Some(CatalogProblem::TopicBelowItself)));
+        assert!(
+            matches!(&e, DomainError::Invalid { field: "parent_id", reason } if CatalogProblem::of(reason) == Some(CatalogProblem::TopicBelowItself))
+        );
         assert!(input("Problema de computadoras", Some(1)).validate(Some(HelpTopicId(1)), &all, &[]).is_err());
         assert!(input("Nuevo", Some(9)).validate(None, &all, &[]).is_err(), "missing parent");
         assert!(input("Problemas en el teclado", Some(3)).validate(Some(HelpTopicId(2)), &all, &[]).is_ok(), "moved elsewhere");
@@ -574,13 +576,19 @@ mod tests {
     #[test]
     fn lists_need_distinct_options_and_labels_both_languages() {
         assert_eq!(problem(spec("u", FieldKind::Select, &["", " "]).validate(None, &[], &[])), Some(CatalogProblem::OptionsNeeded));
-        assert_eq!(problem(spec("u", FieldKind::MultiSelect, &["Piso 1", "piso 1"]).validate(None, &[], &[])), Some(CatalogProblem::DuplicateOption));
+        assert_eq!(
+            problem(spec("u", FieldKind::MultiSelect, &["Piso 1", "piso 1"]).validate(None, &[], &[])),
+            Some(CatalogProblem::DuplicateOption)
+        );
         let many: Vec<String> = (0..51).map(|i| format!("Piso {i}")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
         assert_eq!(problem(spec("u", FieldKind::Select, &many).validate(None, &[], &[])), Some(CatalogProblem::TooManyOptions));
         let long = "x".repeat(MAX_OPTION + 1);
         assert_eq!(problem(spec("u", FieldKind::Select, &[&long]).validate(None, &[], &[])), Some(CatalogProblem::OptionFormat));
-        assert_eq!(spec("u", FieldKind::Select, &[" Piso 1 ", "", "Piso 2"]).validate(None, &[], &[]).map(|s| s.options), Ok(vec!["Piso 1".into(), "Piso 2".into()]));
+        assert_eq!(
+            spec("u", FieldKind::Select, &[" Piso 1 ", "", "Piso 2"]).validate(None, &[], &[]).map(|s| s.options),
+            Ok(vec!["Piso 1".into(), "Piso 2".into()])
+        );
         assert_eq!(spec("u", FieldKind::Date, &["x"]).validate(None, &[], &[]).map(|s| s.options), Ok(vec![]));
         let mut no_en = spec("u", FieldKind::Text, &[]);
         no_en.label_en = " ".into();

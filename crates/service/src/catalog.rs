@@ -149,11 +149,17 @@ mod tests {
         let c = Catalog {
             departments: vec![],
             topics: vec![topic(1, None), topic(2, Some(1)), topic(3, None)],
-            fields: vec![field("global", None), field("padre", Some(1)), field("otro", Some(3)), CustomField { active: false, ..field("retirado", None) }],
+            fields: vec![
+                field("global", None),
+                field("padre", Some(1)),
+                field("otro", Some(3)),
+                CustomField { active: false, ..field("retirado", None) },
+            ],
             statuses: vec![],
             department_rules: vec![],
         };
-        let keys = |t: Option<i64>| c.form_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key.clone()).collect::<Vec<_>>();
+        let keys =
+            |t: Option<i64>| c.form_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key.clone()).collect::<Vec<_>>();
         assert_eq!(keys(Some(2)), vec!["global", "padre"]);
         assert_eq!(keys(Some(3)), vec!["global", "otro"]);
         assert_eq!(keys(None), vec!["global"]);

@@ -235,7 +235,10 @@ impl Desk {
         };
         let topic = match cmd.help_topic_id {
             Some(id) => Some(
-                catalog.topic(id).filter(|t| catalog.offered(t, audience)).ok_or(DomainError::invalid("help_topic_id", Reason::NotFound))?,
+                catalog
+                    .topic(id)
+                    .filter(|t| catalog.offered(t, audience))
+                    .ok_or(DomainError::invalid("help_topic_id", Reason::NotFound))?,
             ),
             None => None,
         };

@@ -20,7 +20,11 @@ impl MigrationName for Migration {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let topics = [boolean("portal_visible").default(true).to_owned(), big_integer_null("sla_plan_id"), text("description").default("").to_owned()];
+        let topics = [
+            boolean("portal_visible").default(true).to_owned(),
+            big_integer_null("sla_plan_id"),
+            text("description").default("").to_owned(),
+        ];
         for col in topics {
             m.alter_table(Table::alter().table("help_topics").add_column(col).to_owned()).await?;
         }

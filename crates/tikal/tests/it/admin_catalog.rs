@@ -149,7 +149,9 @@ async fn an_administrator_builds_seed_003s_catalogue_and_the_forms_follow_it() {
             ("active", "on".into()),
         ]
     };
-    let (status, html) = send(&c, &app, "/admin/fields", field("ubicacion", "select", "Piso 1\nPiso 2\nPlanta baja", "Ubicación", "Location", "requester")).await;
+    let (status, html) =
+        send(&c, &app, "/admin/fields", field("ubicacion", "select", "Piso 1\nPiso 2\nPlanta baja", "Ubicación", "Location", "requester"))
+            .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains(">Ubicación</a>"), "{html}");
     let (_, html) = send(&c, &app, "/admin/fields", field("fecha_compra", "date", "", "Fecha de compra", "Purchase date", "none")).await;
@@ -202,7 +204,8 @@ async fn an_administrator_builds_seed_003s_catalogue_and_the_forms_follow_it() {
     retire.retain(|(k, _)| *k != "active");
     let (status, html) = send(&c, &app, &format!("/admin/fields/{ubicacion}"), retire).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    let log: Vec<Value> = app.get(&format!("/api/v1/audit-log?entity=custom_field&entity_id={ubicacion}")).await.json().await.expect("json");
+    let log: Vec<Value> =
+        app.get(&format!("/api/v1/audit-log?entity=custom_field&entity_id={ubicacion}")).await.json().await.expect("json");
     assert_eq!(log[0]["action"], "retire", "{log:?}");
     assert_eq!((log[0]["before"]["active"].clone(), log[0]["after"]["active"].clone()), (json!(true), json!(false)));
     let (_, html) = get(&guest, &app, &format!("/tickets/new?topic={teclado}")).await;
@@ -216,7 +219,17 @@ async fn an_administrator_builds_seed_003s_catalogue_and_the_forms_follow_it() {
     let t: Value = app.get(&format!("/api/v1/help-topics/{impresoras}")).await.json().await.expect("json");
     let mut hidden = t.clone();
     hidden["portal_visible"] = json!(false);
-    assert_eq!(app.client.put(app.url(&format!("/api/v1/help-topics/{impresoras}"))).bearer_auth(&app.key).json(&hidden).send().await.expect("put").status(), StatusCode::OK);
+    assert_eq!(
+        app.client
+            .put(app.url(&format!("/api/v1/help-topics/{impresoras}")))
+            .bearer_auth(&app.key)
+            .json(&hidden)
+            .send()
+            .await
+            .expect("put")
+            .status(),
+        StatusCode::OK
+    );
     let (_, html) = get(&guest, &app, "/tickets/new").await;
     assert!(!html.contains("Impresoras") && html.contains("Problemas en el teclado"), "{html}");
     let (status, _) = portal_ticket(&guest, &app, &impresoras, &[]).await;
@@ -296,9 +309,7 @@ async fn the_catalogue_api_refuses_bad_values_and_changes_nothing() {
     // Staff (an API key) must fill an agents-only field; the form says so.
     let form: Vec<Value> = app.get(&format!("/api/v1/help-topics/{id}/form")).await.json().await.expect("json");
     assert_eq!(form[0]["required"], json!(true), "{form:?}");
-    let open = |fields: Value| {
-        json!({"subject": "Sin correo", "message": "No llegan correos", "requester": {"email": "eva@gob.example"}, "help_topic_id": id, "custom_fields": fields})
-    };
+    let open = |fields: Value| json!({"subject": "Sin correo", "message": "No llegan correos", "requester": {"email": "eva@gob.example"}, "help_topic_id": id, "custom_fields": fields});
     assert_eq!(app.post("/api/v1/tickets", &open(json!({}))).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let r = app.post("/api/v1/tickets", &open(json!({"numero_inventario": "PC-0042"}))).await;
     assert_eq!(r.status(), StatusCode::CREATED);

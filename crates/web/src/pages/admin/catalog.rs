@@ -102,7 +102,10 @@ async fn topics(State(state): State<AppState>, a: Admin, Query(p): Query<ListPar
                 name: t.name.clone(),
                 depth,
                 department: dept_name(&depts, t.department_id),
-                priority: t.default_priority.map(|p| format!("{} · {}", p.level(), c.t(&format!("desk-priority-{}", p.level())))).unwrap_or_default(),
+                priority: t
+                    .default_priority
+                    .map(|p| format!("{} · {}", p.level(), c.t(&format!("desk-priority-{}", p.level()))))
+                    .unwrap_or_default(),
                 kind: t.default_type.map(|k| c.t(&format!("desk-type-{k}"))).unwrap_or_default(),
                 portal_visible: t.portal_visible,
                 active: t.active,
@@ -266,20 +269,21 @@ async fn topic_page(
     let fields = fields
         .iter()
         .filter(|f| id.is_some() && f.help_topic_id == id)
-        .map(|f| FieldLine { id: f.id.get(), label: f.label(english).into(), key: f.key.clone(), kind: kind_label(&c, f.kind), active: f.active })
+        .map(|f| FieldLine {
+            id: f.id.get(),
+            label: f.label(english).into(),
+            key: f.key.clone(),
+            kind: kind_label(&c, f.kind),
+            active: f.active,
+        })
         .collect();
     let history = id.map(|i| format!("/admin/audit?entity=help_topic&id={}", i.get())).unwrap_or_default();
     Ok(TopicPage { c, id: id.map(HelpTopicId::get), v, parents, departments, priorities, types, fields, error, history })
 }
 
 async fn new_topic(State(state): State<AppState>, a: Admin, Query(p): Query<ListParams>) -> Result<Response, PageError> {
-    let v = TopicValues {
-        parent_id: p.parent.unwrap_or_default(),
-        portal_visible: true,
-        active: true,
-        sort: "0".into(),
-        ..Default::default()
-    };
+    let v =
+        TopicValues { parent_id: p.parent.unwrap_or_default(), portal_visible: true, active: true, sort: "0".into(), ..Default::default() };
     Ok(page(&topic_page(&state, &a, None, v, None).await?).into_response())
 }
 
@@ -315,12 +319,22 @@ async fn create_topic(State(state): State<AppState>, a: Admin, RawForm(body): Ra
     save_topic(state, a, None, &body).await
 }
 
-async fn update_topic(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn update_topic(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = HelpTopicId(path_id(a.c(), &raw)?);
     save_topic(state, a, Some(id), &body).await
 }
 
-async fn move_topic(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn move_topic(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = HelpTopicId(path_id(a.c(), &raw)?);
     let f = Fields::parse(&body);
     a.check_form(f.get("csrf"))?;
@@ -374,8 +388,7 @@ async fn fields(State(state): State<AppState>, a: Admin, Query(p): Query<ListPar
         })
         .collect();
     let topic = filter.map(|t| t.get().to_string()).unwrap_or_default();
-    let topics =
-        topic_tree(&topics).into_iter().map(|(t, _)| (t.id.get().to_string(), t.path(&topics), Some(t.id) == filter)).collect();
+    let topics = topic_tree(&topics).into_iter().map(|(t, _)| (t.id.get().to_string(), t.path(&topics), Some(t.id) == filter)).collect();
     Ok(page(&FieldsPage { c, rows, topics, topic }).into_response())
 }
 
@@ -534,7 +547,12 @@ async fn create_field(State(state): State<AppState>, a: Admin, RawForm(body): Ra
     save_field(state, a, None, &body).await
 }
 
-async fn update_field(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn update_field(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = CustomFieldId(path_id(a.c(), &raw)?);
     save_field(state, a, Some(id), &body).await
 }
