@@ -42,6 +42,14 @@ pub struct HelpTopic {
     pub default_priority: Option<Priority>,
     pub default_type: Option<TicketType>,
     pub active: bool,
+    /// Offered to requesters in the portal (`false`: only agents register tickets under it).
+    pub portal_visible: bool,
+    /// The SLA plan of its tickets (before the department's).
+    pub sla_plan_id: Option<SlaPlanId>,
+    /// A line shown under the topic to help people choose it.
+    pub description: String,
+    /// Its place among its siblings (lower first, then by name).
+    pub sort: i32,
 }
 
 impl HelpTopic {
@@ -97,6 +105,10 @@ mod tests {
             default_priority: None,
             default_type: None,
             active: true,
+            portal_visible: true,
+            sla_plan_id: None,
+            description: String::new(),
+            sort: 0,
         }
     }
 

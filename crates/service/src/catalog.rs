@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use tikal_core::catalog::{Audience, CustomField};
 use tikal_core::fields::FieldDef;
 use tikal_core::org::{Department, HelpTopic};
 use tikal_core::{DepartmentId, HelpTopicId, StateCategory, Status, StatusDef};
@@ -18,7 +19,8 @@ const CATALOG_TTL: Duration = Duration::from_secs(5);
 pub struct Catalog {
     pub departments: Vec<Department>,
     pub topics: Vec<HelpTopic>,
-    pub fields: Vec<(Option<HelpTopicId>, FieldDef)>,
+    /// Every custom field, retired ones too, in form order.
+    pub fields: Vec<CustomField>,
     /// Every status in list order, retired ones included.
     pub statuses: Vec<StatusDef>,
     /// The departments' own desk rules (next level, review of resolutions); see `desk.rs`.
@@ -44,8 +46,9 @@ impl Catalog {
     }
 
     /// The form of a help topic: fields for every form, then those of the topic and its
-    /// ancestors (a field of "Problema de computadoras" also shows under "Teclado").
-    pub fn fields_for(&self, topic: Option<&HelpTopic>) -> Vec<FieldDef> {
+    /// ancestors (a field of "Problema de computadoras" also shows under "Teclado"). Retired
+    /// fields are on no form.
+    pub fn form_for(&self, topic: Option<&HelpTopic>) -> Vec<&CustomField> {
         let mut chain = Vec::new();
         let mut cur = topic.map(|t| t.id);
         // Bounded: a corrupt parent cycle must not hang a request.
@@ -54,7 +57,23 @@ impl Catalog {
             chain.push(id);
             cur = self.topic(id).and_then(|t| t.parent_id);
         }
-        self.fields.iter().filter(|(t, _)| t.is_none_or(|t| chain.contains(&t))).map(|(_, f)| f.clone()).collect()
+        self.fields.iter().filter(|f| f.active && f.help_topic_id.is_none_or(|t| chain.contains(&t))).collect()
+    }
+
+    /// The definitions a topic's form is checked against when `audience` fills it.
+    pub fn fields_for(&self, topic: Option<&HelpTopic>, audience: Audience) -> Vec<FieldDef> {
+        self.form_for(topic).into_iter().map(|f| f.def(audience)).collect()
+    }
+
+    /// Whether new tickets may be opened under `topic` by `audience` (it and the topics above
+    /// it are active; requesters see only topics visible in the portal).
+    pub fn offered(&self, topic: &HelpTopic, audience: Audience) -> bool {
+        tikal_core::catalog::topic_offered(topic, &self.topics, audience)
+    }
+
+    /// A field by key, retired ones too (tickets keep their values).
+    pub fn field(&self, key: &str) -> Option<&CustomField> {
+        self.fields.iter().find(|f| f.key == key)
     }
 }
 
@@ -76,7 +95,7 @@ impl Desk {
         let catalog = Arc::new(Catalog {
             departments: self.store.departments().await?,
             topics: self.store.help_topics().await?,
-            fields: self.store.custom_fields().await?,
+            fields: self.store.catalog_fields().await?,
             statuses: self.store.statuses().await?,
             department_rules: self.store.department_rules().await?,
         });
@@ -101,11 +120,28 @@ mod tests {
             default_priority: None,
             default_type: None,
             active: true,
+            portal_visible: true,
+            sla_plan_id: None,
+            description: String::new(),
+            sort: 0,
         }
     }
 
-    fn field(key: &str) -> FieldDef {
-        FieldDef { key: key.into(), label: key.into(), kind: FieldKind::Text, options: vec![], required: false }
+    fn field(key: &str, topic: Option<i64>) -> CustomField {
+        CustomField {
+            id: tikal_core::CustomFieldId(0),
+            help_topic_id: topic.map(HelpTopicId),
+            key: key.into(),
+            kind: FieldKind::Text,
+            options: vec![],
+            label_es: key.into(),
+            label_en: key.into(),
+            help_es: String::new(),
+            help_en: String::new(),
+            required_for: tikal_core::catalog::RequiredFor::None,
+            active: true,
+            sort: 0,
+        }
     }
 
     #[test]
@@ -113,15 +149,21 @@ mod tests {
         let c = Catalog {
             departments: vec![],
             topics: vec![topic(1, None), topic(2, Some(1)), topic(3, None)],
-            fields: vec![(None, field("global")), (Some(HelpTopicId(1)), field("padre")), (Some(HelpTopicId(3)), field("otro"))],
+            fields: vec![
+                field("global", None),
+                field("padre", Some(1)),
+                field("otro", Some(3)),
+                CustomField { active: false, ..field("retirado", None) },
+            ],
             statuses: vec![],
             department_rules: vec![],
         };
-        let keys = |t: Option<i64>| c.fields_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key).collect::<Vec<_>>();
+        let keys =
+            |t: Option<i64>| c.form_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key.clone()).collect::<Vec<_>>();
         assert_eq!(keys(Some(2)), vec!["global", "padre"]);
         assert_eq!(keys(Some(3)), vec!["global", "otro"]);
         assert_eq!(keys(None), vec!["global"]);
         let cyclic = Catalog { topics: vec![topic(1, Some(2)), topic(2, Some(1))], ..Default::default() };
-        assert!(cyclic.fields_for(cyclic.topic(HelpTopicId(1))).is_empty());
+        assert!(cyclic.form_for(cyclic.topic(HelpTopicId(1))).is_empty());
     }
 }

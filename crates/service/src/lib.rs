@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod admin_catalog;
 mod agents;
 mod auth;
 mod callers;
@@ -19,6 +20,7 @@ mod tickets;
 
 pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, Registered, SessionStart, token_hash};
 pub use admin::{DepartmentAdmin, FieldChange, audit_changes};
+pub use admin_catalog::{field_spec, topic_input};
 pub use agents::Membership;
 pub use auth::{Hasher, hash_password, new_api_key};
 pub use callers::Caller;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use tikal_core::authz::{self, Action, Denied, PortalRules, Scope};
+use tikal_core::catalog::Audience;
 use tikal_core::fields::{self, FieldInput};
 use tikal_core::org::{HelpTopic, Requester};
 use tikal_core::values::parse_body;
@@ -225,8 +226,20 @@ impl Desk {
     /// opened it; otherwise the requester is.
     async fn open(&self, by: &Principal, cmd: OpenTicket, on_behalf: bool, claim: Option<IdempotencyClaim>) -> Result<Created> {
         let catalog = self.catalog().await?;
+        // Requesters (the portal, a guest, a ticket link) fill the requester's form; staff
+        // registering a report fill the agents' (see `tikal_core::catalog::RequiredFor`).
+        let audience = match by {
+            Principal::Requester { .. } | Principal::TicketLink { .. } => Audience::Requester,
+            _ if !on_behalf => Audience::Requester,
+            _ => Audience::Staff,
+        };
         let topic = match cmd.help_topic_id {
-            Some(id) => Some(catalog.topic(id).filter(|t| t.active).ok_or(DomainError::invalid("help_topic_id", Reason::NotFound))?),
+            Some(id) => Some(
+                catalog
+                    .topic(id)
+                    .filter(|t| catalog.offered(t, audience))
+                    .ok_or(DomainError::invalid("help_topic_id", Reason::NotFound))?,
+            ),
             None => None,
         };
         let department_id = self.resolve_department(&catalog, cmd.department_id, topic)?;
@@ -248,7 +261,7 @@ impl Desk {
             kind: topic.and_then(|t| t.default_type),
         };
         let requested = Requested { priority: cmd.priority, impact_urgency: cmd.impact_urgency, kind: cmd.kind };
-        let custom_fields = fields::validate(&catalog.fields_for(topic), cmd.custom_fields)?;
+        let custom_fields = fields::validate(&catalog.fields_for(topic, audience), cmd.custom_fields)?;
         let rules = OpeningRules { matrix: &self.config.priority_matrix, sla: &self.config.sla };
         let opening =
             Opening::decide(cmd.subject, cmd.channel, department_id, defaults, requested, custom_fields, rules, tikal_store::now())?;

@@ -55,7 +55,7 @@ pub(crate) fn to_department(m: department::Model) -> Result<Department> {
     })
 }
 
-fn to_topic(m: help_topic::Model) -> Result<HelpTopic> {
+pub(crate) fn to_topic(m: help_topic::Model) -> Result<HelpTopic> {
     Ok(HelpTopic {
         id: HelpTopicId(m.id),
         name: m.name,
@@ -64,6 +64,10 @@ fn to_topic(m: help_topic::Model) -> Result<HelpTopic> {
         default_priority: m.default_priority.map(|p| Priority::try_from(i64::from(p))).transpose()?,
         default_type: m.default_type.as_deref().map(str::parse).transpose()?,
         active: m.active,
+        portal_visible: m.portal_visible,
+        sla_plan_id: m.sla_plan_id.map(SlaPlanId),
+        description: m.description,
+        sort: m.sort,
     })
 }
 
@@ -156,6 +160,9 @@ impl Store {
             default_type: Set(None),
             active: Set(true),
             sort: Set(0),
+            portal_visible: Set(true),
+            sla_plan_id: Set(None),
+            description: Set(String::new()),
         }
         .insert(&txn)
         .await?;
@@ -178,6 +185,9 @@ impl Store {
             default_type: Set(t.default_type.map(|k| k.as_str().to_string())),
             active: Set(true),
             sort: Set(0),
+            portal_visible: Set(true),
+            sla_plan_id: Set(None),
+            description: Set(String::new()),
         };
         let t = to_topic(row.insert(&self.write).await?)?;
         self.catalog_changed();
@@ -199,6 +209,12 @@ impl Store {
         let row = custom_field::ActiveModel {
             id: NotSet,
             key: Set(f.def.key),
+            label_es: Set(f.def.label.clone()),
+            label_en: Set(f.def.label.clone()),
+            help_es: Set(String::new()),
+            help_en: Set(String::new()),
+            required_for: Set(if f.def.required { "requester" } else { "none" }.to_string()),
+            active: Set(true),
             label: Set(f.def.label),
             kind: Set(f.def.kind.as_str().to_string()),
             options: Set(serde_json::to_string(&f.def.options).map_err(|e| StoreError::Corrupt(e.to_string()))?),

@@ -85,6 +85,9 @@ entity!(help_topic, "help_topics", {
     default_type: Option<String>,
     active: bool,
     sort: i32,
+    portal_visible: bool,
+    sla_plan_id: Option<i64>,
+    description: String,
 });
 
 entity!(custom_field, "custom_fields", {
@@ -96,6 +99,12 @@ entity!(custom_field, "custom_fields", {
     required: bool,
     help_topic_id: Option<i64>,
     sort: i32,
+    label_es: String,
+    label_en: String,
+    help_es: String,
+    help_en: String,
+    required_for: String,
+    active: bool,
 });
 
 entity!(agent, "agents", {

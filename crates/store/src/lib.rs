@@ -5,6 +5,7 @@
 mod accounts;
 mod admin;
 mod blobs;
+mod catalog;
 mod convert;
 mod create;
 mod directory;

@@ -4,6 +4,7 @@
 mod abuse;
 mod accounts;
 mod admin;
+mod admin_catalog;
 mod admin_config;
 mod agent_desk;
 mod agent_desk2;

@@ -4,6 +4,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::{Json, Router, routing::get};
 
+use tikal_core::catalog::Audience;
+
 use super::ApiCaller;
 use super::dto::{DepartmentDto, FieldDto, HelpTopicDto, StatusDto};
 use crate::{ApiError, AppState};
@@ -83,11 +85,11 @@ pub async fn form(
     let catalog = state.desk.catalog().await?;
     let topic = catalog
         .topic(tikal_core::HelpTopicId(id))
-        .filter(|t| t.active)
+        .filter(|t| catalog.offered(t, Audience::Staff))
         .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", "help topic not found"))?;
     Ok(Json(
         catalog
-            .fields_for(Some(topic))
+            .fields_for(Some(topic), Audience::Staff)
             .into_iter()
             .map(|f| FieldDto { key: f.key, label: f.label, kind: f.kind.to_string(), options: f.options, required: f.required })
             .collect(),

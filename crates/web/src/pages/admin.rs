@@ -4,6 +4,7 @@
 //! `Desk` use case that writes the audit log in the same transaction.
 
 mod audit;
+mod catalog;
 mod configuration;
 mod departments;
 
@@ -22,7 +23,12 @@ use super::{Chrome, PageError, page};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router()).merge(configuration::router())
+    Router::new()
+        .route("/admin", get(index))
+        .merge(audit::router())
+        .merge(departments::router())
+        .merge(configuration::router())
+        .merge(catalog::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -164,6 +170,8 @@ pub fn refused<T: Template>(t: &T) -> Response {
 pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/departments", "admin-nav-departments"),
     ("/admin/teams", "admin-nav-teams"),
+    ("/admin/topics", "admin-nav-topics"),
+    ("/admin/fields", "admin-nav-fields"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
 ];

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
+use tikal_core::catalog::Audience;
 use tikal_core::org::HelpTopic;
 use tikal_core::{AttachmentId, EntryKind, EventKind, StateCategory, ThreadEntry, TicketNumber};
 use tikal_service::{Catalog, PostMessage, Principal, ResolutionAction, ServiceError, TicketQuery};
@@ -162,29 +163,36 @@ pub(super) struct FieldView {
     pub(super) required: bool,
     pub(super) value: String,
     pub(super) error: Option<String>,
+    /// Help shown under the input ("" for none).
+    pub(super) help: String,
 }
 
 impl FieldView {
-    /// The fields of `topic`'s form, holding what was typed and the errors beside them.
+    /// The fields of `topic`'s form as `audience` fills it, labelled in the visitor's
+    /// language, holding what was typed and the errors beside them.
     pub(super) fn for_topic(
         catalog: &Catalog,
         topic: Option<&HelpTopic>,
         typed: &std::collections::BTreeMap<String, Vec<String>>,
         errors: &FieldErrors,
+        lang: super::i18n::Lang,
+        audience: tikal_core::catalog::Audience,
     ) -> Vec<FieldView> {
+        let english = lang == super::i18n::Lang::En;
         catalog
-            .fields_for(topic)
+            .form_for(topic)
             .into_iter()
-            .map(|d| {
-                let name = format!("cf_{}", d.key);
+            .map(|f| {
+                let name = format!("cf_{}", f.key);
                 FieldView {
-                    value: typed.get(&d.key).map(|v| v.join("\n")).unwrap_or_default(),
+                    value: typed.get(&f.key).map(|v| v.join("\n")).unwrap_or_default(),
                     error: error_for(errors, &name).map(str::to_string),
                     name,
-                    label: d.label,
-                    kind: d.kind.as_str(),
-                    options: d.options,
-                    required: d.required,
+                    label: f.label(english).to_string(),
+                    kind: f.kind.as_str(),
+                    options: f.options.clone(),
+                    required: f.required_of(audience),
+                    help: f.help(english).to_string(),
                 }
             })
             .collect()
@@ -228,12 +236,16 @@ struct NewParams {
 
 async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldErrors, guest: bool) -> Result<NewPage, PageError> {
     let catalog = state.desk.catalog().await.map_err(|e| PageError::from_service(&c, e))?;
-    // Only leaves of the catalogue are offered; their path shows the hierarchy.
-    let leaves: Vec<&HelpTopic> =
-        catalog.topics.iter().filter(|t| t.active && !catalog.topics.iter().any(|x| x.parent_id == Some(t.id))).collect();
-    let topic = form.topic.and_then(|id| catalog.topic(tikal_core::HelpTopicId(id)));
+    // Only leaves of what the portal offers; their path shows the hierarchy.
+    let offered = |t: &HelpTopic| catalog.offered(t, Audience::Requester);
+    let leaves: Vec<&HelpTopic> = tikal_core::catalog::topic_tree(&catalog.topics)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| offered(t) && !catalog.topics.iter().any(|x| x.parent_id == Some(t.id) && offered(x)))
+        .collect();
+    let topic = form.topic.and_then(|id| catalog.topic(tikal_core::HelpTopicId(id))).filter(|t| offered(t));
     let topics = leaves.iter().map(|t| (t.id.get(), t.path(&catalog.topics), Some(t.id) == topic.map(|x| x.id))).collect();
-    let fields = FieldView::for_topic(&catalog, topic, &form.fields, &errors);
+    let fields = FieldView::for_topic(&catalog, topic, &form.fields, &errors, c.lang, Audience::Requester);
     let config = state.desk.config();
     Ok(NewPage {
         c,

@@ -130,9 +130,14 @@ async fn new_page(state: &AppState, s: &Staff, ctx: Context, form: &TicketForm, 
     let c = &s.v.c;
     let fail = |e| PageError::from_service(c, e);
     let catalog: std::sync::Arc<Catalog> = state.desk.catalog().await.map_err(fail)?;
-    let leaves: Vec<&HelpTopic> =
-        catalog.topics.iter().filter(|t| t.active && !catalog.topics.iter().any(|x| x.parent_id == Some(t.id))).collect();
-    let topic = form.topic.and_then(|id| catalog.topic(HelpTopicId(id)));
+    // Agents are offered every active topic, those hidden from the portal too.
+    let offered = |t: &HelpTopic| catalog.offered(t, tikal_core::catalog::Audience::Staff);
+    let leaves: Vec<&HelpTopic> = tikal_core::catalog::topic_tree(&catalog.topics)
+        .into_iter()
+        .map(|(t, _)| t)
+        .filter(|t| offered(t) && !catalog.topics.iter().any(|x| x.parent_id == Some(t.id) && offered(x)))
+        .collect();
+    let topic = form.topic.and_then(|id| catalog.topic(HelpTopicId(id))).filter(|t| offered(t));
     let topics = leaves.iter().map(|t| (t.id.get(), t.path(&catalog.topics), Some(t.id) == topic.map(|x| x.id))).collect();
     let chosen_dept =
         form.staff.get("department").and_then(|d| d.parse::<i64>().ok()).or(topic.and_then(|t| t.department_id).map(|d| d.get()));
@@ -148,7 +153,7 @@ async fn new_page(state: &AppState, s: &Staff, ctx: Context, form: &TicketForm, 
         form.staff.get("type").map(String::as_str).or(topic.and_then(|t| t.default_type).map(|t| t.as_str())).unwrap_or("incident");
     let types = TicketType::ALL.iter().map(|t| (t.as_str(), c.t(type_key(*t)), t.as_str() == chosen_type)).collect();
     let level = |k: &str| form.staff.get(k).and_then(|v| v.parse::<u8>().ok()).filter(|v| (1..=3).contains(v)).unwrap_or(2);
-    let fields = FieldView::for_topic(&catalog, topic, &form.fields, &errors);
+    let fields = FieldView::for_topic(&catalog, topic, &form.fields, &errors, c.lang, tikal_core::catalog::Audience::Staff);
     // "Was this handled before?": the caller's earlier tickets, and tickets about the same thing.
     let earlier = match &ctx.caller {
         Some(caller) => {

@@ -84,6 +84,9 @@ pub struct Header {
     pub spent: String,
     /// Resolved and waiting on a supervisor's approval or the requester's confirmation.
     pub awaiting: Option<String>,
+    /// The values of its form's custom fields: (label in the agent's language, value). A
+    /// retired field's value is still shown.
+    pub fields: Vec<(String, String)>,
 }
 
 impl Header {
@@ -127,8 +130,32 @@ impl Header {
             estimate: minutes(c, t.time_estimate_minutes),
             spent: minutes(c, Some(t.time_spent_minutes)),
             awaiting: awaiting.filter(|a| !a.is_empty()),
+            fields: custom_values(c, n.catalog, &t.custom_fields),
         }
     }
+}
+
+/// A ticket's custom field values with their labels, in form order (fields no longer defined
+/// last, under their key).
+fn custom_values(c: &Chrome, catalog: &Catalog, values: &tikal_core::fields::FieldValues) -> Vec<(String, String)> {
+    use tikal_core::fields::FieldValue;
+    let english = c.lang == crate::pages::i18n::Lang::En;
+    let mut out: Vec<(usize, String, String)> = values
+        .iter()
+        .map(|(key, v)| {
+            let text = match v {
+                FieldValue::Bool(b) => c.t(if *b { "catalog-value-yes" } else { "catalog-value-no" }),
+                FieldValue::Number(n) => n.to_string(),
+                FieldValue::Text(s) => s.clone(),
+                FieldValue::List(l) => l.join(", "),
+            };
+            let pos = catalog.fields.iter().position(|f| &f.key == key).unwrap_or(usize::MAX);
+            let label = catalog.field(key).map_or_else(|| key.clone(), |f| f.label(english).to_string());
+            (pos, label, text)
+        })
+        .collect();
+    out.sort_by_key(|(pos, _, _)| *pos);
+    out.into_iter().map(|(_, l, v)| (l, v)).collect()
 }
 
 fn level3(c: &Chrome, l: u8) -> String {
