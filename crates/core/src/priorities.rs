@@ -124,7 +124,7 @@ impl TicketTypeDef {
     pub fn defaults() -> Vec<TicketTypeDef> {
         let names = [
             ("Incidente", "Incident"),
-            ("Requerimiento de servicio", "Service request"),
+            ("Solicitud de servicio", "Service request"),
             ("Problema", "Problem"),
             ("Incidente mayor", "Major incident"),
         ];
@@ -136,7 +136,13 @@ impl TicketTypeDef {
     }
 
     /// New names and state for this type, checked. At least one type must stay offered.
-    pub fn validate(kind: TicketType, name_es: &str, name_en: &str, active: bool, all: &[TicketTypeDef]) -> Result<TicketTypeDef, DomainError> {
+    pub fn validate(
+        kind: TicketType,
+        name_es: &str,
+        name_en: &str,
+        active: bool,
+        all: &[TicketTypeDef],
+    ) -> Result<TicketTypeDef, DomainError> {
         let def = TicketTypeDef { kind, name_es: label("name_es", name_es)?, name_en: label("name_en", name_en)?, active };
         if !active && !all.iter().any(|t| t.kind != kind && t.active) {
             return Err(DomainError::invalid("active", Reason::Other(WHY_LAST_TYPE.into())));

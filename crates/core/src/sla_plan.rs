@@ -330,10 +330,7 @@ mod tests {
         assert!(validate_targets(&SlaPolicy::default().by_priority).is_ok());
         let mut bad = SlaPolicy::default().by_priority;
         bad[2] = t(600, 480);
-        assert_eq!(
-            validate_targets(&bad),
-            Err(DomainError::invalid("response_3", Reason::Other(WHY_RESPONSE_AFTER_RESOLUTION.into())))
-        );
+        assert_eq!(validate_targets(&bad), Err(DomainError::invalid("response_3", Reason::Other(WHY_RESPONSE_AFTER_RESOLUTION.into()))));
         bad[2] = t(0, 480);
         assert!(matches!(validate_targets(&bad), Err(DomainError::Invalid { field: "response_3", .. })));
     }

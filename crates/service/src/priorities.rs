@@ -78,11 +78,8 @@ fn hours_doc(hours: &[WorkingHours]) -> serde_json::Value {
 
 /// A calendar as the audit log records it, holidays included.
 fn calendar_doc(c: &Calendar) -> Option<String> {
-    let holidays: Vec<String> = c
-        .holidays
-        .iter()
-        .map(|h| format!("{}{} {}", if h.yearly { "yearly " } else { "" }, h.date.format("%Y-%m-%d"), h.name))
-        .collect();
+    let holidays: Vec<String> =
+        c.holidays.iter().map(|h| format!("{}{} {}", if h.yearly { "yearly " } else { "" }, h.date.format("%Y-%m-%d"), h.name)).collect();
     json(&serde_json::json!({
         "name": c.name,
         "time_zone": c.time_zone.name(),
@@ -277,8 +274,15 @@ impl Desk {
         after.holidays.push(h.clone());
         after.holidays.sort_by_key(|h| h.date);
         let summary = format!("{}: {}", before.name, h.name);
-        let audit =
-            Self::audit_entry(by, AuditAction::Update, AdminEntity::Calendar, calendar, summary, calendar_doc(&before), calendar_doc(&after))?;
+        let audit = Self::audit_entry(
+            by,
+            AuditAction::Update,
+            AdminEntity::Calendar,
+            calendar,
+            summary,
+            calendar_doc(&before),
+            calendar_doc(&after),
+        )?;
         self.store.add_holiday(calendar, h, audit).await?;
         self.calendar(by, calendar).await
     }
@@ -290,8 +294,15 @@ impl Desk {
         let mut after = before.clone();
         after.holidays.retain(|h| h.id != holiday);
         let summary = format!("{}: {}", before.name, gone.name);
-        let audit =
-            Self::audit_entry(by, AuditAction::Update, AdminEntity::Calendar, calendar, summary, calendar_doc(&before), calendar_doc(&after))?;
+        let audit = Self::audit_entry(
+            by,
+            AuditAction::Update,
+            AdminEntity::Calendar,
+            calendar,
+            summary,
+            calendar_doc(&before),
+            calendar_doc(&after),
+        )?;
         self.store.remove_holiday(calendar, holiday, audit).await?;
         self.calendar(by, calendar).await
     }

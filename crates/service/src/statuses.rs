@@ -66,7 +66,15 @@ impl Desk {
             position,
             active: true,
         };
-        let audit = Self::audit_entry(by, AuditAction::Create, AdminEntity::Status, def.status.as_str(), def.name_es.clone(), None, status_doc(&def))?;
+        let audit = Self::audit_entry(
+            by,
+            AuditAction::Create,
+            AdminEntity::Status,
+            def.status.as_str(),
+            def.name_es.clone(),
+            None,
+            status_doc(&def),
+        )?;
         self.store.create_status(&def, audit).await.map_err(|e| match e {
             tikal_store::StoreError::Conflict(_) => ServiceError::Conflict(format!("a status `{}` exists already", def.status)),
             other => other.into(),
@@ -95,8 +103,15 @@ impl Desk {
             (false, true) => AuditAction::Restore,
             _ => AuditAction::Update,
         };
-        let audit =
-            Self::audit_entry(by, action, AdminEntity::Status, key.as_str(), after.name_es.clone(), status_doc(&before), status_doc(&after))?;
+        let audit = Self::audit_entry(
+            by,
+            action,
+            AdminEntity::Status,
+            key.as_str(),
+            after.name_es.clone(),
+            status_doc(&before),
+            status_doc(&after),
+        )?;
         Ok(self.store.change_status(&key, change, audit).await?)
     }
 }

@@ -17,9 +17,9 @@ mod idempotency;
 mod jobs;
 mod link_key;
 pub mod migration;
+mod priorities;
 mod queues;
 mod seed;
-mod priorities;
 mod statuses;
 mod tickets;
 

@@ -25,7 +25,8 @@ fn to_plan(p: sla_plan::Model, targets: &[sla_target::Model]) -> Result<SlaPlan>
     let mut by_priority = [Targets { first_response_minutes: 0, resolution_minutes: 0 }; 5];
     for (i, slot) in by_priority.iter_mut().enumerate() {
         let level = i32::try_from(i + 1).unwrap_or_default();
-        let t = targets.iter().find(|t| t.plan_id == p.id && t.priority == level).ok_or_else(|| corrupt("sla plan without targets", p.id))?;
+        let t =
+            targets.iter().find(|t| t.plan_id == p.id && t.priority == level).ok_or_else(|| corrupt("sla plan without targets", p.id))?;
         *slot = Targets { first_response_minutes: minutes(t.first_response_minutes)?, resolution_minutes: minutes(t.resolution_minutes)? };
     }
     Ok(SlaPlan {
@@ -100,7 +101,8 @@ impl Store {
         for r in rows {
             let (i, u) = (usize::try_from(r.impact - 1), usize::try_from(r.urgency - 1));
             let cell = i.ok().zip(u.ok()).and_then(|(i, u)| cells.get_mut(i).and_then(|row| row.get_mut(u)));
-            *cell.ok_or_else(|| corrupt("matrix cell", r.impact))? = u8::try_from(r.priority).map_err(|_| corrupt("priority", r.priority))?;
+            *cell.ok_or_else(|| corrupt("matrix cell", r.impact))? =
+                u8::try_from(r.priority).map_err(|_| corrupt("priority", r.priority))?;
         }
         Ok(Some(PriorityMatrix::try_from(cells)?))
     }
@@ -162,7 +164,8 @@ impl Store {
                 priority_matrix_cell::Entity::delete_many().exec(txn).await?;
                 for (row, impact) in rows.iter().zip(1..) {
                     for (p, urgency) in row.iter().zip(1..) {
-                        let cell = priority_matrix_cell::ActiveModel { impact: Set(impact), urgency: Set(urgency), priority: Set(i32::from(*p)) };
+                        let cell =
+                            priority_matrix_cell::ActiveModel { impact: Set(impact), urgency: Set(urgency), priority: Set(i32::from(*p)) };
                         priority_matrix_cell::Entity::insert(cell).exec_without_returning(txn).await?;
                     }
                 }

@@ -29,7 +29,7 @@ const LEVELS: [(i32, &str, &str, &str); 5] = [
 
 const TYPES: [(&str, &str, &str); 4] = [
     ("incident", "Incidente", "Incident"),
-    ("service_request", "Requerimiento de servicio", "Service request"),
+    ("service_request", "Solicitud de servicio", "Service request"),
     ("problem", "Problema", "Problem"),
     ("major_incident", "Incidente mayor", "Major incident"),
 ];
@@ -164,8 +164,10 @@ impl MigrationTrait for Migration {
             .await?
             .ok_or_else(|| DbErr::Migration("the standard SLA plan was not stored".into()))?
             .try_get_by_index(0)?;
-        let mut insert =
-            Query::insert().into_table("sla_targets").columns(["plan_id", "priority", "first_response_minutes", "resolution_minutes"]).to_owned();
+        let mut insert = Query::insert()
+            .into_table("sla_targets")
+            .columns(["plan_id", "priority", "first_response_minutes", "resolution_minutes"])
+            .to_owned();
         for ((r, s), level) in STANDARD.into_iter().zip(1i32..) {
             insert.values_panic([plan.into(), level.into(), (r * 60).into(), (s * 60).into()]);
         }

@@ -144,9 +144,12 @@ async fn an_administrator_configures_seed_004s_desk_through_the_pages() {
 
     // Names and colours: "rojo" is no colour, a name is required in both languages.
     let mut levels: Vec<(String, String)> = vec![];
-    for (l, es, en, colour) in
-        [(1, "Muy baja", "Very low", "#6b7280"), (2, "Baja", "Low", "#2563eb"), (3, "Media", "Medium", "#ca8a04"), (4, "Alta", "High", "#ea580c")]
-    {
+    for (l, es, en, colour) in [
+        (1, "Muy baja", "Very low", "#6b7280"),
+        (2, "Baja", "Low", "#2563eb"),
+        (3, "Media", "Medium", "#ca8a04"),
+        (4, "Alta", "High", "#ea580c"),
+    ] {
         levels.push((format!("name_es_{l}"), es.into()));
         levels.push((format!("name_en_{l}"), en.into()));
         levels.push((format!("colour_{l}"), colour.into()));
@@ -159,7 +162,8 @@ async fn an_administrator_configures_seed_004s_desk_through_the_pages() {
         f.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>()
     };
     let cases = [with5("Crítica", "Critical", "rojo"), with5("Crítica", " ", "#b91c1c")];
-    let says = ["Color de la prioridad 5: Debe ser un color en formato #rrggbb", "Nombre en inglés de la prioridad 5: Este campo es obligatorio"];
+    let says =
+        ["Color de la prioridad 5: Debe ser un color en formato #rrggbb", "Nombre en inglés de la prioridad 5: Este campo es obligatorio"];
     for (case, says) in cases.iter().zip(says) {
         let f: Vec<(&str, &str)> = case.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         refused(&c, &app, "/admin/priorities", &token, &[(f, says)]).await;
@@ -173,13 +177,21 @@ async fn an_administrator_configures_seed_004s_desk_through_the_pages() {
     // Ticket types: "problem" is no longer offered.
     let (status, html) = get(&c, &app, "/admin/types").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Requerimiento de servicio"), "{html}");
+    assert!(html.contains("Solicitud de servicio"), "{html}");
     let (status, _) = post(&c, &app, "/admin/types/problem", &[("csrf", &token), ("name_es", "Problema"), ("name_en", "Problem")]).await;
     assert_eq!(status, StatusCode::OK);
     let r = open_with(&app, n1, 1, 1, Some("problem")).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a type no longer offered");
-    refused(&c, &app, "/admin/types/incident", &token, &[(vec![("name_es", ""), ("name_en", "Incident"), ("active", "on")], "Nombre en español")])
-        .await;
+    let (_, html) = get(&c, &app, "/agent/tickets/new").await;
+    assert!(html.contains("<option value=\"incident\"") && !html.contains("<option value=\"problem\""), "{html}");
+    refused(
+        &c,
+        &app,
+        "/admin/types/incident",
+        &token,
+        &[(vec![("name_es", ""), ("name_en", "Incident"), ("active", "on")], "Nombre en español")],
+    )
+    .await;
 
     // A status of the pending category, renamed in English, then retired.
     let form = [("csrf", token.as_str()), ("name_es", "En espera de proveedor"), ("name_en", "Waiting on vendor"), ("category", "pending")];
@@ -193,14 +205,24 @@ async fn an_administrator_configures_seed_004s_desk_through_the_pages() {
         &c,
         &app,
         path,
-        &[("csrf", &token), ("name_es", "En espera de proveedor"), ("name_en", "Waiting on the supplier"), ("position", "35"), ("active", "on")],
+        &[
+            ("csrf", &token),
+            ("name_es", "En espera de proveedor"),
+            ("name_en", "Waiting on the supplier"),
+            ("position", "35"),
+            ("active", "on"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Waiting on the supplier"), "{html}");
-    let (status, _) =
-        post(&c, &app, path, &[("csrf", &token), ("name_es", "En espera de proveedor"), ("name_en", "Waiting on the supplier"), ("position", "35")])
-            .await;
+    let (status, _) = post(
+        &c,
+        &app,
+        path,
+        &[("csrf", &token), ("name_es", "En espera de proveedor"), ("name_en", "Waiting on the supplier"), ("position", "35")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let all: Vec<Value> = app.get("/api/v1/statuses").await.json().await.expect("json");
     let vendor = all.iter().find(|s| s["key"] == "en_espera_de_proveedor").expect("added");
@@ -438,15 +460,21 @@ async fn a_script_configures_priorities_and_sla_through_the_api() {
     assert_eq!(t["priority"], 1);
 
     // A calendar with a holiday, a plan on it, a status; names per language.
-    let r = app.post("/api/v1/calendars", &json!({"name": "Oficina Quito", "time_zone": "America/Guayaquil", "hours": week("17:00")})).await;
+    let r =
+        app.post("/api/v1/calendars", &json!({"name": "Oficina Quito", "time_zone": "America/Guayaquil", "hours": week("17:00")})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let cal: Value = r.json().await.expect("json");
-    let r = app.post(&format!("/api/v1/calendars/{}/holidays", cal["id"]), &json!({"date": "2025-08-10", "yearly": true, "name": "10 de agosto"})).await;
+    let r = app
+        .post(&format!("/api/v1/calendars/{}/holidays", cal["id"]), &json!({"date": "2025-08-10", "yearly": true, "name": "10 de agosto"}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let cal: Value = r.json().await.expect("json");
     assert_eq!(cal["holidays"][0]["name"], "10 de agosto");
     let r = app
-        .post("/api/v1/sla-plans", &json!({"name": "Nivel 1", "targets": targets(120), "calendar_id": cal["id"], "pause_when_pending": false}))
+        .post(
+            "/api/v1/sla-plans",
+            &json!({"name": "Nivel 1", "targets": targets(120), "calendar_id": cal["id"], "pause_when_pending": false}),
+        )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let plan: Value = r.json().await.expect("json");
@@ -462,9 +490,16 @@ async fn a_script_configures_priorities_and_sla_through_the_api() {
     let got: Value = r.json().await.expect("json");
     assert_eq!(got["hours"], json!([{"weekday": 6, "start": "09:00", "end": "13:00"}]));
     assert_eq!(got["holidays"].as_array().map(Vec::len), Some(1), "holidays stay");
-    let r = app.client.delete(app.url(&format!("/api/v1/calendars/{}/holidays/{}", cal["id"], cal["holidays"][0]["id"]))).bearer_auth(&app.key).send().await;
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/calendars/{}/holidays/{}", cal["id"], cal["holidays"][0]["id"])))
+        .bearer_auth(&app.key)
+        .send()
+        .await;
     assert_eq!(r.expect("delete").status(), StatusCode::OK);
-    let r = app.post("/api/v1/statuses", &json!({"category": "pending", "name_es": "En espera de proveedor", "name_en": "Waiting on vendor"})).await;
+    let r = app
+        .post("/api/v1/statuses", &json!({"category": "pending", "name_es": "En espera de proveedor", "name_en": "Waiting on vendor"}))
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let s: Value = r.json().await.expect("json");
     assert_eq!(s["key"], "en_espera_de_proveedor");
@@ -472,7 +507,11 @@ async fn a_script_configures_priorities_and_sla_through_the_api() {
     assert_eq!(r.status(), StatusCode::OK);
     let s: Value = r.json().await.expect("json");
     assert_eq!((s["name_en"].as_str(), s["active"].as_bool()), (Some("Waiting on the supplier"), Some(false)));
-    let r = put("/api/v1/ticket-types/major_incident", json!({"name_es": "Incidente mayor (crisis)", "name_en": "Major incident", "active": true})).await;
+    let r = put(
+        "/api/v1/ticket-types/major_incident",
+        json!({"name_es": "Incidente mayor (crisis)", "name_en": "Major incident", "active": true}),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let t: Value = app.get("/api/v1/ticket-types/major_incident").await.json().await.expect("json");
     assert_eq!(t["name_es"], "Incidente mayor (crisis)");

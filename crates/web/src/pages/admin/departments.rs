@@ -156,8 +156,11 @@ async fn department_page(
     let auto_modes = AutoAssign::ALL.iter().map(|m| (m.as_str(), c.t(&format!("admin-auto-{m}")))).collect();
     let history = id.map(|i| format!("/admin/audit?entity=department&id={}", i.get())).unwrap_or_default();
     let plans = state.desk.sla_plans(a.principal()).await.map_err(|e| a.fail(e))?;
-    let sla_plans =
-        plans.iter().filter(|p| p.active || p.id.get().to_string() == v.sla_plan_id).map(|p| (p.id.get().to_string(), p.name.clone())).collect();
+    let sla_plans = plans
+        .iter()
+        .filter(|p| p.active || p.id.get().to_string() == v.sla_plan_id)
+        .map(|p| (p.id.get().to_string(), p.name.clone()))
+        .collect();
     Ok(DepartmentPage { c, id: id.map(|i| i.get()), v, departments, agents, auto_modes, error, history, sla_plans })
 }
 

@@ -97,7 +97,11 @@ struct PrioritiesPage {
 
 impl PrioritiesPage {
     fn name_of(&self, level: &u8) -> String {
-        self.levels.iter().find(|l| l.level == *level).map(|l| if self.c.lang.code() == "en" { l.name_en.clone() } else { l.name_es.clone() }).unwrap_or_default()
+        self.levels
+            .iter()
+            .find(|l| l.level == *level)
+            .map(|l| if self.c.lang.code() == "en" { l.name_en.clone() } else { l.name_es.clone() })
+            .unwrap_or_default()
     }
 }
 
@@ -128,10 +132,8 @@ async fn priorities_page(
     });
     let stored: Vec<Vec<u8>> = s.matrix.into();
     let cells = typed.matrix.unwrap_or_else(|| stored.iter().map(|r| r.iter().map(u8::to_string).collect()).collect());
-    let matrix = (1..=3u8)
-        .rev()
-        .map(|i| (i, (1..=3u8).map(|u| (u, cells[usize::from(i - 1)][usize::from(u - 1)].clone())).collect()))
-        .collect();
+    let matrix =
+        (1..=3u8).rev().map(|i| (i, (1..=3u8).map(|u| (u, cells[usize::from(i - 1)][usize::from(u - 1)].clone())).collect())).collect();
     Ok(PrioritiesPage { c, levels, matrix, matrix_saved: s.matrix_saved, error, matrix_error })
 }
 
@@ -151,8 +153,10 @@ async fn save_levels(State(state): State<AppState>, a: Admin, RawForm(body): Raw
             colour: f.get(&format!("colour_{l}")).into(),
         })
         .collect();
-    let inputs: Vec<PriorityLevelInput> =
-        typed.iter().map(|v| PriorityLevelInput { name_es: v.name_es.clone(), name_en: v.name_en.clone(), colour: v.colour.clone() }).collect();
+    let inputs: Vec<PriorityLevelInput> = typed
+        .iter()
+        .map(|v| PriorityLevelInput { name_es: v.name_es.clone(), name_en: v.name_en.clone(), colour: v.colour.clone() })
+        .collect();
     match state.desk.save_priority_levels(a.principal(), &inputs).await {
         Ok(_) => Ok(Redirect::to("/admin/priorities?saved=1").into_response()),
         Err(e) => {
@@ -201,13 +205,21 @@ struct TypesPage {
     error_key: String,
 }
 
-async fn types_page(state: &AppState, a: &Admin, c: Chrome, typed: Option<TypeRow>, error: Option<FormError>) -> Result<TypesPage, PageError> {
+async fn types_page(
+    state: &AppState,
+    a: &Admin,
+    c: Chrome,
+    typed: Option<TypeRow>,
+    error: Option<FormError>,
+) -> Result<TypesPage, PageError> {
     let all = state.desk.ticket_types().await.map_err(|e| a.fail(e))?;
     let error_key = typed.as_ref().map(|t| t.key.to_string()).unwrap_or_default();
     let rows = all
         .iter()
         .map(|t| match &typed {
-            Some(v) if v.key == t.kind.as_str() => TypeRow { key: v.key, name_es: v.name_es.clone(), name_en: v.name_en.clone(), active: v.active },
+            Some(v) if v.key == t.kind.as_str() => {
+                TypeRow { key: v.key, name_es: v.name_es.clone(), name_en: v.name_en.clone(), active: v.active }
+            }
             _ => TypeRow { key: t.kind.as_str(), name_es: t.name_es.clone(), name_en: t.name_en.clone(), active: t.active },
         })
         .collect();
@@ -219,11 +231,17 @@ async fn types(State(state): State<AppState>, a: Admin, Query(saved): Query<Save
     Ok(page(&types_page(&state, &a, c, None, None).await?).into_response())
 }
 
-async fn save_type(State(state): State<AppState>, a: Admin, Path(key): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn save_type(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(key): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let kind = key.parse::<TicketType>().map_err(|_| PageError::not_found(a.c()))?;
     let f = Fields::parse(&body);
     a.check_form(f.get("csrf"))?;
-    let typed = TypeRow { key: kind.as_str(), name_es: f.get("name_es").into(), name_en: f.get("name_en").into(), active: f.checked("active") };
+    let typed =
+        TypeRow { key: kind.as_str(), name_es: f.get("name_es").into(), name_en: f.get("name_en").into(), active: f.checked("active") };
     match state.desk.save_ticket_type(a.principal(), kind, &typed.name_es, &typed.name_en, typed.active).await {
         Ok(_) => Ok(Redirect::to("/admin/types?saved=1").into_response()),
         Err(e) => {
@@ -265,7 +283,13 @@ struct StatusesPage {
     error: Option<FormError>,
 }
 
-async fn statuses_page(state: &AppState, a: &Admin, c: Chrome, v: NewStatusValues, error: Option<FormError>) -> Result<StatusesPage, PageError> {
+async fn statuses_page(
+    state: &AppState,
+    a: &Admin,
+    c: Chrome,
+    v: NewStatusValues,
+    error: Option<FormError>,
+) -> Result<StatusesPage, PageError> {
     let all = state.desk.statuses().await.map_err(|e| a.fail(e))?;
     let rows = all
         .iter()
@@ -342,7 +366,13 @@ struct StatusPage {
     error: Option<FormError>,
 }
 
-async fn status_page(state: &AppState, a: &Admin, key: &str, v: Option<StatusValues>, error: Option<FormError>) -> Result<StatusPage, PageError> {
+async fn status_page(
+    state: &AppState,
+    a: &Admin,
+    key: &str,
+    v: Option<StatusValues>,
+    error: Option<FormError>,
+) -> Result<StatusPage, PageError> {
     let all = state.desk.statuses().await.map_err(|e| a.fail(e))?;
     let d = all.iter().find(|d| d.status.as_str() == key).ok_or_else(|| PageError::not_found(a.c()))?;
     let c = a.c().clone();
@@ -366,7 +396,12 @@ async fn edit_status(State(state): State<AppState>, a: Admin, Path(key): Path<St
     Ok(page(&status_page(&state, &a, &key, None, None).await?).into_response())
 }
 
-async fn change_status(State(state): State<AppState>, a: Admin, Path(key): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn change_status(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(key): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let f = Fields::parse(&body);
     a.check_form(f.get("csrf"))?;
     // The page must exist before anything is read into the desk.
@@ -383,7 +418,8 @@ async fn change_status(State(state): State<AppState>, a: Admin, Path(key): Path<
     };
     let result = match position {
         Ok(position) => {
-            let change = StatusChange { name_es: Some(v.name_es.clone()), name_en: Some(v.name_en.clone()), position, active: Some(v.active) };
+            let change =
+                StatusChange { name_es: Some(v.name_es.clone()), name_en: Some(v.name_en.clone()), position, active: Some(v.active) };
             state.desk.change_status(a.principal(), &key, change).await
         }
         Err(e) => Err(e.into()),

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tikal_core::sla::Targets;
 use tikal_core::sla_plan::{
-    Calendar, CalendarId, CalendarInput, DayInput, HolidayInput, SlaPlan, SlaPlanInput, WEEKDAYS, format_duration, format_time, parse_duration,
+    Calendar, CalendarId, CalendarInput, DayInput, HolidayInput, SlaPlan, SlaPlanInput, WEEKDAYS, format_duration, format_time,
+    parse_duration,
 };
 use tikal_core::{DomainError, SlaPlanId};
 
@@ -129,7 +130,13 @@ fn plan_values(p: &SlaPlan) -> PlanValues {
     }
 }
 
-async fn plan_page(state: &AppState, a: &Admin, id: Option<SlaPlanId>, v: PlanValues, error: Option<FormError>) -> Result<PlanPage, PageError> {
+async fn plan_page(
+    state: &AppState,
+    a: &Admin,
+    id: Option<SlaPlanId>,
+    v: PlanValues,
+    error: Option<FormError>,
+) -> Result<PlanPage, PageError> {
     let cals = state.desk.calendars(a.principal()).await.map_err(|e| a.fail(e))?;
     let levels = state.desk.priority_levels().await.map_err(|e| a.fail(e))?;
     let c = a.c().clone();
@@ -210,7 +217,12 @@ async fn create_plan(State(state): State<AppState>, a: Admin, RawForm(body): Raw
     save_plan(state, a, None, &body).await
 }
 
-async fn update_plan(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn update_plan(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = SlaPlanId(path_id(a.c(), &raw)?);
     save_plan(state, a, Some(id), &body).await
 }
@@ -333,9 +345,8 @@ async fn calendar_page(
     c: Chrome,
     id: Option<CalendarId>,
     v: Option<CalendarValues>,
-    h: HolidayValues,
     error: Option<FormError>,
-    holiday_error: Option<FormError>,
+    (h, holiday_error): (HolidayValues, Option<FormError>),
 ) -> Result<CalendarPage, PageError> {
     let stored = match id {
         Some(id) => Some(state.desk.calendar(a.principal(), id).await.map_err(|e| a.fail(e))?),
@@ -364,28 +375,23 @@ async fn calendar_page(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(CalendarPage {
-        c,
-        id: id.map(CalendarId::get),
-        name: v.name,
-        time_zone: v.time_zone,
-        days,
-        holidays,
-        h,
-        error,
-        holiday_error,
-    })
+    Ok(CalendarPage { c, id: id.map(CalendarId::get), name: v.name, time_zone: v.time_zone, days, holidays, h, error, holiday_error })
 }
 
 async fn new_calendar(State(state): State<AppState>, a: Admin) -> Result<Response, PageError> {
     let c = a.c().clone();
-    Ok(page(&calendar_page(&state, &a, c, None, None, HolidayValues::default(), None, None).await?).into_response())
+    Ok(page(&calendar_page(&state, &a, c, None, None, None, (HolidayValues::default(), None)).await?).into_response())
 }
 
-async fn edit_calendar(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, Query(saved): Query<Saved>) -> Result<Response, PageError> {
+async fn edit_calendar(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    Query(saved): Query<Saved>,
+) -> Result<Response, PageError> {
     let id = CalendarId(path_id(a.c(), &raw)?);
     let c = with_notice(&a, &saved);
-    Ok(page(&calendar_page(&state, &a, c, Some(id), None, HolidayValues::default(), None, None).await?).into_response())
+    Ok(page(&calendar_page(&state, &a, c, Some(id), None, None, (HolidayValues::default(), None)).await?).into_response())
 }
 
 async fn save_calendar(state: AppState, a: Admin, id: Option<CalendarId>, body: &[u8]) -> Result<Response, PageError> {
@@ -398,7 +404,7 @@ async fn save_calendar(state: AppState, a: Admin, id: Option<CalendarId>, body: 
         Err(e) => {
             let error = form_error(a.c(), e)?;
             let c = a.c().clone();
-            Ok(refused(&calendar_page(&state, &a, c, id, Some(v), HolidayValues::default(), Some(error), None).await?))
+            Ok(refused(&calendar_page(&state, &a, c, id, Some(v), Some(error), (HolidayValues::default(), None)).await?))
         }
     }
 }
@@ -407,12 +413,22 @@ async fn create_calendar(State(state): State<AppState>, a: Admin, RawForm(body):
     save_calendar(state, a, None, &body).await
 }
 
-async fn update_calendar(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn update_calendar(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = CalendarId(path_id(a.c(), &raw)?);
     save_calendar(state, a, Some(id), &body).await
 }
 
-async fn add_holiday(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn add_holiday(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = CalendarId(path_id(a.c(), &raw)?);
     let f = Fields::parse(&body);
     a.check_form(f.get("csrf"))?;
@@ -423,7 +439,7 @@ async fn add_holiday(State(state): State<AppState>, a: Admin, Path(raw): Path<St
         Err(e) => {
             let error = form_error(a.c(), e)?;
             let c = a.c().clone();
-            Ok(refused(&calendar_page(&state, &a, c, Some(id), None, h, None, Some(error)).await?))
+            Ok(refused(&calendar_page(&state, &a, c, Some(id), None, None, (h, Some(error))).await?))
         }
     }
 }
