@@ -190,6 +190,11 @@ impl Desk {
         {
             return Err(DomainError::invalid("manager_id", Reason::NotFound).into());
         }
+        if let Some(plan) = settings.sla_plan_id
+            && !catalog.sla_plans.iter().any(|p| p.id == plan && (p.active || before.as_ref().is_some_and(|b| b.sla_plan_id == Some(plan))))
+        {
+            return Err(DomainError::invalid("sla_plan_id", Reason::NotFound).into());
+        }
         if let Some(rules) = rules {
             if let Some(next) = rules.next_level
                 && catalog.department(next).is_none()

@@ -25,6 +25,16 @@ pub struct Catalog {
     pub statuses: Vec<StatusDef>,
     /// The departments' own desk rules (next level, review of resolutions); see `desk.rs`.
     pub department_rules: Vec<(DepartmentId, tikal_core::desk::DepartmentRules)>,
+    /// The five priorities' names and colours, 1 first.
+    pub priority_levels: Vec<tikal_core::priorities::PriorityLevel>,
+    /// The matrix an administrator saved (`None`: the configuration's); see `Desk::priority_matrix`.
+    pub priority_matrix: Option<tikal_core::PriorityMatrix>,
+    /// Ticket types with their names, and whether each is still offered.
+    pub ticket_types: Vec<tikal_core::priorities::TicketTypeDef>,
+    /// SLA plans by name, retired ones too.
+    pub sla_plans: Vec<tikal_core::sla_plan::SlaPlan>,
+    /// Business-hours calendars by name, with their holidays.
+    pub calendars: Vec<tikal_core::sla_plan::Calendar>,
 }
 
 impl Catalog {
@@ -98,6 +108,11 @@ impl Desk {
             fields: self.store.catalog_fields().await?,
             statuses: self.store.statuses().await?,
             department_rules: self.store.department_rules().await?,
+            priority_levels: self.store.priority_levels().await?,
+            priority_matrix: self.store.priority_matrix().await?,
+            ticket_types: self.store.ticket_types().await?,
+            sla_plans: self.store.sla_plans().await?,
+            calendars: self.store.calendars().await?,
         });
         if let Ok(mut guard) = self.caches.catalog.lock() {
             *guard = Some((version, Instant::now(), catalog.clone()));
@@ -157,6 +172,7 @@ mod tests {
             ],
             statuses: vec![],
             department_rules: vec![],
+            ..Default::default()
         };
         let keys =
             |t: Option<i64>| c.form_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key.clone()).collect::<Vec<_>>();

@@ -14,6 +14,7 @@ mod config_file;
 mod desk;
 mod error;
 mod principal;
+mod priorities;
 mod queues;
 mod statuses;
 mod tickets;
@@ -30,6 +31,7 @@ pub use config_file::{DeskDocument, ImportAction, ImportChange, ImportReport, MA
 pub use desk::{CANNED_VARIABLES, CollaboratorView, DeskActions, LinkedTicket, PresenceView, TicketDesk, TimeSheet};
 pub use error::ServiceError;
 pub use principal::Principal;
+pub use priorities::PrioritySettings;
 pub use queues::{BulkAction, BulkOutcome, BulkResult, Dashboard, DepartmentQueue, MAX_BULK, ViewInput, Views};
 pub use statuses::NewStatus;
 pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload, UploadData};

@@ -1,7 +1,8 @@
 //! The desk's statuses: listed for pages and the API, chosen by key, added, renamed, retired.
-//! Who may manage them is decided by the caller's role once the administration pages exist;
-//! today the command line (an operator on the machine) and the system do it.
+//! Administrators (pages, API), the command line and the system manage them; every change is
+//! in the audit log.
 
+use tikal_core::admin::{AdminEntity, AuditAction};
 use tikal_core::{DomainError, Reason, StateCategory, Status, StatusDef, StatusKey};
 use tikal_store::StatusChange;
 
@@ -16,6 +17,18 @@ pub struct NewStatus {
     pub name_es: String,
     pub name_en: String,
     pub position: Option<i32>,
+}
+
+/// A status as the audit log records it.
+fn status_doc(d: &StatusDef) -> Option<String> {
+    crate::admin::json(&serde_json::json!({
+        "category": d.status.category().as_str(),
+        "awaits_requester": d.status.awaits_requester(),
+        "name_es": d.name_es,
+        "name_en": d.name_en,
+        "position": d.position,
+        "active": d.active,
+    }))
 }
 
 impl Desk {
@@ -53,7 +66,16 @@ impl Desk {
             position,
             active: true,
         };
-        self.store.create_status(&def).await.map_err(|e| match e {
+        let audit = Self::audit_entry(
+            by,
+            AuditAction::Create,
+            AdminEntity::Status,
+            def.status.as_str(),
+            def.name_es.clone(),
+            None,
+            status_doc(&def),
+        )?;
+        self.store.create_status(&def, audit).await.map_err(|e| match e {
             tikal_store::StoreError::Conflict(_) => ServiceError::Conflict(format!("a status `{}` exists already", def.status)),
             other => other.into(),
         })?;
@@ -70,6 +92,26 @@ impl Desk {
         }
         change.name_es = change.name_es.map(|n| StatusDef::validate_name("name_es", &n)).transpose()?;
         change.name_en = change.name_en.map(|n| StatusDef::validate_name("name_en", &n)).transpose()?;
-        Ok(self.store.change_status(&key, change).await?)
+        let before = self.catalog().await?.status(key.as_str()).cloned().ok_or(ServiceError::NotFound("status"))?;
+        let mut after = before.clone();
+        after.name_es = change.name_es.clone().unwrap_or(after.name_es);
+        after.name_en = change.name_en.clone().unwrap_or(after.name_en);
+        after.position = change.position.unwrap_or(after.position);
+        after.active = change.active.unwrap_or(after.active);
+        let action = match (before.active, after.active) {
+            (true, false) => AuditAction::Retire,
+            (false, true) => AuditAction::Restore,
+            _ => AuditAction::Update,
+        };
+        let audit = Self::audit_entry(
+            by,
+            action,
+            AdminEntity::Status,
+            key.as_str(),
+            after.name_es.clone(),
+            status_doc(&before),
+            status_doc(&after),
+        )?;
+        Ok(self.store.change_status(&key, change, audit).await?)
     }
 }

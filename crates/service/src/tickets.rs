@@ -262,7 +262,13 @@ impl Desk {
         };
         let requested = Requested { priority: cmd.priority, impact_urgency: cmd.impact_urgency, kind: cmd.kind };
         let custom_fields = fields::validate(&catalog.fields_for(topic, audience), cmd.custom_fields)?;
-        let rules = OpeningRules { matrix: &self.config.priority_matrix, sla: &self.config.sla };
+        if let Some(kind) = cmd.kind
+            && catalog.ticket_types.iter().any(|t| t.kind == kind && !t.active)
+        {
+            return Err(DomainError::invalid("type", "is no longer offered").into());
+        }
+        let matrix = self.priority_matrix(&catalog);
+        let rules = OpeningRules { matrix: &matrix, sla: &self.config.sla };
         let opening =
             Opening::decide(cmd.subject, cmd.channel, department_id, defaults, requested, custom_fields, rules, tikal_store::now())?;
         let body = parse_body(&cmd.body)?;
@@ -521,8 +527,8 @@ impl Desk {
     #[instrument(skip_all, fields(ticket = %number), err(level = "debug"))]
     pub async fn update_ticket(&self, by: &Principal, number: &TicketNumber, update: TicketUpdate) -> Result<Ticket> {
         self.check_references(&update).await?;
-        let matrix = &self.config.priority_matrix;
         let catalog = self.catalog().await?;
+        let matrix = &self.priority_matrix(&catalog);
         let (t, _) = self
             .change(by, number, |t, scope, now| {
                 let policy = self.policy_for(&catalog, t.department_id);

@@ -278,3 +278,64 @@ entity!(status, "statuses", {
     active: bool,
     created_at: i64,
 });
+
+// Priorities, ticket types, SLA plans and calendars (administration).
+
+entity!(priority_level, "priority_levels", {
+    #[sea_orm(primary_key, auto_increment = false)] level: i32,
+    name_es: String,
+    name_en: String,
+    colour: String,
+});
+
+entity!(priority_matrix_cell, "priority_matrix", {
+    #[sea_orm(primary_key, auto_increment = false)] impact: i32,
+    #[sea_orm(primary_key, auto_increment = false)] urgency: i32,
+    priority: i32,
+});
+
+entity!(ticket_type, "ticket_types", {
+    #[sea_orm(primary_key, auto_increment = false)] key: String,
+    name_es: String,
+    name_en: String,
+    position: i32,
+    active: bool,
+});
+
+entity!(calendar, "calendars", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    time_zone: String,
+    created_at: i64,
+});
+
+entity!(calendar_hours, "calendar_hours", {
+    #[sea_orm(primary_key, auto_increment = false)] calendar_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)] weekday: i32,
+    start_minute: i32,
+    end_minute: i32,
+});
+
+entity!(holiday, "holidays", {
+    #[sea_orm(primary_key)] id: i64,
+    calendar_id: i64,
+    date: String,
+    yearly: bool,
+    name: String,
+});
+
+entity!(sla_plan, "sla_plans", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    calendar_id: Option<i64>,
+    pause_when_pending: bool,
+    active: bool,
+    created_at: i64,
+});
+
+entity!(sla_target, "sla_targets", {
+    #[sea_orm(primary_key, auto_increment = false)] plan_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)] priority: i32,
+    first_response_minutes: i32,
+    resolution_minutes: i32,
+});

@@ -18,6 +18,7 @@ mod idempotency;
 mod jobs;
 mod link_key;
 pub mod migration;
+mod priorities;
 mod queues;
 mod seed;
 mod statuses;

@@ -14,6 +14,7 @@ mod m0009_queues;
 mod m0010_agent_bench_indexes;
 mod m0011_admin;
 mod m0012_catalog;
+mod m0013_priorities_sla;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_agent_bench_indexes::Migration),
             Box::new(m0011_admin::Migration),
             Box::new(m0012_catalog::Migration),
+            Box::new(m0013_priorities_sla::Migration),
         ]
     }
 }

@@ -10,7 +10,7 @@ use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder};
 use tikal_core::{StateCategory, Status, StatusDef, StatusKey};
 
 use crate::entity::status;
-use crate::{Result, Store, StoreError, convert::micros};
+use crate::{NewAudit, Result, Store, StoreError, convert::micros};
 
 /// Statuses by key, as this node last read them.
 #[derive(Clone, Default)]
@@ -79,8 +79,8 @@ impl Store {
         }
     }
 
-    /// Adds a status. Its key must be new.
-    pub async fn create_status(&self, def: &StatusDef) -> Result<()> {
+    /// Adds a status, with its audit entry. Its key must be new.
+    pub async fn create_status(&self, def: &StatusDef, audit: NewAudit) -> Result<()> {
         let row = status::ActiveModel {
             key: Set(def.status.as_str().to_string()),
             category: Set(def.status.category().as_str().to_string()),
@@ -89,31 +89,40 @@ impl Store {
             name_en: Set(def.name_en.clone()),
             position: Set(def.position),
             active: Set(def.active),
-            created_at: Set(micros(crate::now())),
+            created_at: Set(micros(audit.at)),
         };
-        status::Entity::insert(row).exec_without_returning(&self.write).await?;
-        self.catalog_changed();
-        Ok(())
+        self.audited(audit, move |txn| {
+            Box::pin(async move {
+                status::Entity::insert(row).exec_without_returning(txn).await?;
+                Ok(((), None))
+            })
+        })
+        .await
     }
 
-    /// Renames, reorders, retires or brings back a status.
-    pub async fn change_status(&self, key: &StatusKey, change: StatusChange) -> Result<StatusDef> {
-        let row = status::Entity::find_by_id(key.as_str().to_string()).one(&self.write).await?.ok_or(StoreError::NotFound("status"))?;
-        let mut am: status::ActiveModel = row.into();
-        if let Some(v) = change.name_es {
-            am.name_es = Set(v);
-        }
-        if let Some(v) = change.name_en {
-            am.name_en = Set(v);
-        }
-        if let Some(v) = change.position {
-            am.position = Set(v);
-        }
-        if let Some(v) = change.active {
-            am.active = Set(v);
-        }
-        let saved = status::Entity::update(am).exec(&self.write).await?;
-        self.catalog_changed();
-        to_def(saved)
+    /// Renames, reorders, retires or brings back a status, with its audit entry.
+    pub async fn change_status(&self, key: &StatusKey, change: StatusChange, audit: NewAudit) -> Result<StatusDef> {
+        let key = key.as_str().to_string();
+        self.audited(audit, move |txn| {
+            Box::pin(async move {
+                let row = status::Entity::find_by_id(key).one(txn).await?.ok_or(StoreError::NotFound("status"))?;
+                let mut am: status::ActiveModel = row.into();
+                if let Some(v) = change.name_es {
+                    am.name_es = Set(v);
+                }
+                if let Some(v) = change.name_en {
+                    am.name_en = Set(v);
+                }
+                if let Some(v) = change.position {
+                    am.position = Set(v);
+                }
+                if let Some(v) = change.active {
+                    am.active = Set(v);
+                }
+                let saved = status::Entity::update(am).exec(txn).await?;
+                Ok((to_def(saved)?, None))
+            })
+        })
+        .await
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_catalog;
+mod admin_priorities;
 mod catalog;
 mod desk;
 mod dto;
@@ -31,6 +32,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(catalog::router())
         .merge(admin::router())
         .merge(admin_catalog::router())
+        .merge(admin_priorities::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -105,6 +107,7 @@ fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(admin::AdminDoc::openapi());
     doc.merge(admin_catalog::Doc::openapi());
+    doc.merge(admin_priorities::Doc::openapi());
     doc
 }
 

@@ -7,6 +7,8 @@ mod audit;
 mod catalog;
 mod configuration;
 mod departments;
+mod priorities;
+mod priorities_sla;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .merge(departments::router())
         .merge(configuration::router())
         .merge(catalog::router())
+        .merge(priorities::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -172,6 +175,11 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/teams", "admin-nav-teams"),
     ("/admin/topics", "admin-nav-topics"),
     ("/admin/fields", "admin-nav-fields"),
+    ("/admin/priorities", "admin-nav-priorities"),
+    ("/admin/types", "admin-nav-types"),
+    ("/admin/statuses", "admin-nav-statuses"),
+    ("/admin/sla", "admin-nav-sla"),
+    ("/admin/calendars", "admin-nav-calendars"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
 ];

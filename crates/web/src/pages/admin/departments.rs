@@ -127,6 +127,8 @@ struct DepartmentPage {
     auto_modes: Vec<(&'static str, String)>,
     error: Option<FormError>,
     history: String,
+    /// (id, name) of the SLA plans it may follow (active ones, and the one it has).
+    sla_plans: Vec<(String, String)>,
 }
 
 impl DepartmentPage {
@@ -153,7 +155,13 @@ async fn department_page(
     let agents = agents.iter().filter(|a| a.active).map(|a| (a.id.get().to_string(), a.name.as_str().to_string())).collect();
     let auto_modes = AutoAssign::ALL.iter().map(|m| (m.as_str(), c.t(&format!("admin-auto-{m}")))).collect();
     let history = id.map(|i| format!("/admin/audit?entity=department&id={}", i.get())).unwrap_or_default();
-    Ok(DepartmentPage { c, id: id.map(|i| i.get()), v, departments, agents, auto_modes, error, history })
+    let plans = state.desk.sla_plans(a.principal()).await.map_err(|e| a.fail(e))?;
+    let sla_plans = plans
+        .iter()
+        .filter(|p| p.active || p.id.get().to_string() == v.sla_plan_id)
+        .map(|p| (p.id.get().to_string(), p.name.clone()))
+        .collect();
+    Ok(DepartmentPage { c, id: id.map(|i| i.get()), v, departments, agents, auto_modes, error, history, sla_plans })
 }
 
 async fn new_department(State(state): State<AppState>, a: Admin) -> Result<Response, PageError> {

@@ -110,15 +110,6 @@ fn channel_key(ch: Channel) -> &'static str {
     }
 }
 
-fn type_key(t: TicketType) -> &'static str {
-    match t {
-        TicketType::Incident => "intake-type-incident",
-        TicketType::ServiceRequest => "intake-type-service-request",
-        TicketType::Problem => "intake-type-problem",
-        TicketType::MajorIncident => "intake-type-major-incident",
-    }
-}
-
 /// What the page needs besides the form's own values.
 struct Context {
     caller: Option<Caller>,
@@ -151,7 +142,13 @@ async fn new_page(state: &AppState, s: &Staff, ctx: Context, form: &TicketForm, 
     let channels = CHANNELS.iter().map(|ch| (ch.as_str(), c.t(channel_key(*ch)), ch.as_str() == chosen_channel)).collect();
     let chosen_type =
         form.staff.get("type").map(String::as_str).or(topic.and_then(|t| t.default_type).map(|t| t.as_str())).unwrap_or("incident");
-    let types = TicketType::ALL.iter().map(|t| (t.as_str(), c.t(type_key(*t)), t.as_str() == chosen_type)).collect();
+    // The types the desk still offers, named as the administration names them.
+    let types = catalog
+        .ticket_types
+        .iter()
+        .filter(|t| t.active || t.kind.as_str() == chosen_type)
+        .map(|t| (t.kind.as_str(), t.name(c.lang.code()).to_string(), t.kind.as_str() == chosen_type))
+        .collect();
     let level = |k: &str| form.staff.get(k).and_then(|v| v.parse::<u8>().ok()).filter(|v| (1..=3).contains(v)).unwrap_or(2);
     let fields = FieldView::for_topic(&catalog, topic, &form.fields, &errors, c.lang, tikal_core::catalog::Audience::Staff);
     // "Was this handled before?": the caller's earlier tickets, and tickets about the same thing.

@@ -1,0 +1,401 @@
+//! SLA plans as an administrator configures them: first-response and resolution targets per
+//! priority, the business-hours calendar the clock counts in (none = around the clock), and
+//! whether waiting on the requester pauses it. Calendars: a time zone, working hours per
+//! weekday, holidays (one-off or every year).
+//!
+//! This is configuration only: the business-hours clock and escalations that read it are
+//! their own feature.
+
+use chrono::{Datelike, NaiveDate, Weekday};
+
+use crate::error::{DomainError, Reason};
+use crate::ids::SlaPlanId;
+use crate::priorities::label;
+use crate::priority::Priority;
+use crate::sla::{SlaPolicy, Targets};
+
+/// Why values were refused (English; pages say them in the user's language).
+pub const WHY_RESPONSE_AFTER_RESOLUTION: &str = "must not be longer than the resolution target";
+pub const WHY_TIME: &str = "must be a time of day as HH:MM (00:00-24:00)";
+pub const WHY_DURATION: &str = "must be hours and minutes as H:MM, more than zero";
+pub const WHY_START_AFTER_END: &str = "the day must start before it ends";
+pub const WHY_TIME_ZONE: &str = "is not a known time zone (e.g. America/Guayaquil)";
+pub const WHY_NAME_TAKEN: &str = "is used by another one";
+pub const WHY_HOLIDAY_TWICE: &str = "is already a holiday of this calendar";
+pub const WHY_NO_HOURS: &str = "a calendar needs working hours on at least one day";
+
+/// Longest target: a year.
+pub const MAX_TARGET_MINUTES: u32 = 366 * 24 * 60;
+
+/// A calendar's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct CalendarId(pub i64);
+
+impl CalendarId {
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for CalendarId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Minutes as `H:MM` (`90` -> `1:30`), as the forms show targets.
+pub fn format_duration(minutes: u32) -> String {
+    format!("{}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Hours and minutes as typed: `8`, `8:30`, `0:45`, `240:00`. More than zero, at most a year.
+pub fn parse_duration(field: &'static str, raw: &str) -> Result<u32, DomainError> {
+    let bad = || DomainError::invalid(field, Reason::Other(WHY_DURATION.into()));
+    let s = raw.trim();
+    let (h, m) = s.split_once(':').unwrap_or((s, "0"));
+    let digits = |t: &str| !t.is_empty() && t.len() <= 6 && t.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h) || !digits(m) {
+        return Err(bad());
+    }
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if m > 59 {
+        return Err(bad());
+    }
+    let total = h.checked_mul(60).and_then(|x| x.checked_add(m)).ok_or_else(bad)?;
+    if total == 0 {
+        return Err(bad());
+    }
+    if total > MAX_TARGET_MINUTES {
+        return Err(DomainError::invalid(field, Reason::OutOfRange { min: 0, max: i64::from(MAX_TARGET_MINUTES / 60) }));
+    }
+    Ok(total)
+}
+
+/// A time of day as `HH:MM` in minutes after midnight; `24:00` is the end of the day.
+pub fn parse_time(field: &'static str, raw: &str) -> Result<u16, DomainError> {
+    let bad = || DomainError::invalid(field, Reason::Other(WHY_TIME.into()));
+    let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
+    let ok = |t: &str| (1..=2).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit());
+    if !ok(h) || m.len() != 2 || !ok(m) {
+        return Err(bad());
+    }
+    let (h, m): (u16, u16) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if m > 59 || h > 24 || (h == 24 && m > 0) {
+        return Err(bad());
+    }
+    Ok(h * 60 + m)
+}
+
+/// Minutes after midnight as `HH:MM`.
+pub fn format_time(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The desk's targets per priority, checked: each more than zero and at most a year, and the
+/// first response no later than the resolution. `targets[0]` is priority 1.
+pub fn validate_targets(targets: &[Targets; 5]) -> Result<(), DomainError> {
+    const RESPONSE: [&str; 5] = ["response_1", "response_2", "response_3", "response_4", "response_5"];
+    const RESOLUTION: [&str; 5] = ["resolution_1", "resolution_2", "resolution_3", "resolution_4", "resolution_5"];
+    for (i, t) in targets.iter().enumerate() {
+        for (field, v) in [(RESPONSE[i], t.first_response_minutes), (RESOLUTION[i], t.resolution_minutes)] {
+            if v == 0 || v > MAX_TARGET_MINUTES {
+                return Err(DomainError::invalid(field, Reason::OutOfRange { min: 1, max: i64::from(MAX_TARGET_MINUTES) }));
+            }
+        }
+        if t.first_response_minutes > t.resolution_minutes {
+            return Err(DomainError::invalid(RESPONSE[i], Reason::Other(WHY_RESPONSE_AFTER_RESOLUTION.into())));
+        }
+    }
+    Ok(())
+}
+
+/// An SLA plan: what the clock (its own feature) will hold tickets to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaPlan {
+    pub id: SlaPlanId,
+    pub name: String,
+    /// Index 0 = priority 1 (very low).
+    pub targets: [Targets; 5],
+    /// The business hours the clock counts in; `None` = around the clock (24x7).
+    pub calendar_id: Option<CalendarId>,
+    /// Whether a ticket waiting on its requester stops the clock.
+    pub pause_when_pending: bool,
+    /// A retired plan is no longer offered to departments (those that have it keep it).
+    pub active: bool,
+}
+
+impl SlaPlan {
+    pub fn targets(&self, p: Priority) -> Targets {
+        self.targets[usize::from(p.level() - 1)]
+    }
+
+    /// The plan a new desk starts with: today's 24x7 targets.
+    pub fn standard() -> SlaPlanInput {
+        SlaPlanInput {
+            name: "Estándar".into(),
+            targets: SlaPolicy::default().by_priority,
+            calendar_id: None,
+            pause_when_pending: true,
+            active: true,
+        }
+    }
+}
+
+/// An SLA plan as an administrator edits it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaPlanInput {
+    pub name: String,
+    pub targets: [Targets; 5],
+    pub calendar_id: Option<CalendarId>,
+    pub pause_when_pending: bool,
+    pub active: bool,
+}
+
+impl SlaPlanInput {
+    /// Checks a plan against the others (`id` is the one edited): a unique name, sound targets,
+    /// an existing calendar.
+    pub fn validate(mut self, id: Option<SlaPlanId>, plans: &[SlaPlan], calendars: &[CalendarId]) -> Result<SlaPlanInput, DomainError> {
+        self.name = label("name", &self.name)?;
+        let folded = self.name.to_lowercase();
+        if plans.iter().any(|p| Some(p.id) != id && p.name.to_lowercase() == folded) {
+            return Err(DomainError::invalid("name", Reason::Other(WHY_NAME_TAKEN.into())));
+        }
+        validate_targets(&self.targets)?;
+        if let Some(c) = self.calendar_id
+            && !calendars.contains(&c)
+        {
+            return Err(DomainError::invalid("calendar_id", Reason::NotFound));
+        }
+        Ok(self)
+    }
+}
+
+/// Working hours of one weekday, in minutes after midnight (local time of the calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkingHours {
+    pub weekday: Weekday,
+    pub start: u16,
+    pub end: u16,
+}
+
+/// A day off: on `date`, or every year on its month and day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holiday {
+    pub id: i64,
+    pub date: NaiveDate,
+    pub yearly: bool,
+    pub name: String,
+}
+
+impl Holiday {
+    /// Whether `day` is this holiday.
+    pub fn falls_on(&self, day: NaiveDate) -> bool {
+        if self.yearly { (self.date.month(), self.date.day()) == (day.month(), day.day()) } else { self.date == day }
+    }
+}
+
+/// A business-hours calendar.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calendar {
+    pub id: CalendarId,
+    pub name: String,
+    pub time_zone: chrono_tz::Tz,
+    /// At most one entry per weekday, Monday first; a weekday without one is not worked.
+    pub hours: Vec<WorkingHours>,
+    pub holidays: Vec<Holiday>,
+}
+
+impl Calendar {
+    pub fn hours_on(&self, d: Weekday) -> Option<WorkingHours> {
+        self.hours.iter().copied().find(|h| h.weekday == d)
+    }
+}
+
+/// The weekdays, Monday first, with the numbers forms and the database use (1 = Monday).
+pub const WEEKDAYS: [Weekday; 7] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat, Weekday::Sun];
+
+/// One weekday as typed: worked or not, from and until (`HH:MM`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayInput {
+    pub open: bool,
+    pub start: String,
+    pub end: String,
+}
+
+/// A calendar as an administrator edits it (holidays are added and removed one by one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CalendarInput {
+    pub name: String,
+    pub time_zone: String,
+    /// Monday first; missing days are not worked.
+    pub days: Vec<DayInput>,
+}
+
+/// A calendar's settings that passed validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarSettings {
+    pub name: String,
+    pub time_zone: chrono_tz::Tz,
+    pub hours: Vec<WorkingHours>,
+}
+
+/// An IANA time zone name.
+pub fn parse_time_zone(field: &'static str, raw: &str) -> Result<chrono_tz::Tz, DomainError> {
+    raw.trim().parse::<chrono_tz::Tz>().map_err(|_| DomainError::invalid(field, Reason::Other(WHY_TIME_ZONE.into())))
+}
+
+impl CalendarInput {
+    pub fn validate(self, id: Option<CalendarId>, others: &[(CalendarId, String)]) -> Result<CalendarSettings, DomainError> {
+        const START: [&str; 7] = ["start_1", "start_2", "start_3", "start_4", "start_5", "start_6", "start_7"];
+        const END: [&str; 7] = ["end_1", "end_2", "end_3", "end_4", "end_5", "end_6", "end_7"];
+        let name = label("name", &self.name)?;
+        let folded = name.to_lowercase();
+        if others.iter().any(|(oid, n)| Some(*oid) != id && n.to_lowercase() == folded) {
+            return Err(DomainError::invalid("name", Reason::Other(WHY_NAME_TAKEN.into())));
+        }
+        let time_zone = parse_time_zone("time_zone", &self.time_zone)?;
+        let mut hours = Vec::new();
+        for (i, (weekday, day)) in WEEKDAYS.into_iter().zip(&self.days).enumerate() {
+            if !day.open {
+                continue;
+            }
+            let start = parse_time(START[i], &day.start)?;
+            let end = parse_time(END[i], &day.end)?;
+            if start >= end {
+                return Err(DomainError::invalid(END[i], Reason::Other(WHY_START_AFTER_END.into())));
+            }
+            hours.push(WorkingHours { weekday, start, end });
+        }
+        if hours.is_empty() {
+            return Err(DomainError::invalid("days", Reason::Other(WHY_NO_HOURS.into())));
+        }
+        Ok(CalendarSettings { name, time_zone, hours })
+    }
+}
+
+/// A holiday as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HolidayInput {
+    pub date: String,
+    pub yearly: bool,
+    pub name: String,
+}
+
+impl HolidayInput {
+    /// Checks a holiday against the calendar's others: a date (YYYY-MM-DD), a name, not the
+    /// same day twice.
+    pub fn validate(self, existing: &[Holiday]) -> Result<Holiday, DomainError> {
+        let date =
+            NaiveDate::parse_from_str(self.date.trim(), "%Y-%m-%d").map_err(|_| DomainError::invalid("holiday_date", Reason::NotADate))?;
+        let name = label("holiday_name", &self.name)?;
+        let h = Holiday { id: 0, date, yearly: self.yearly, name };
+        let clash = existing.iter().any(|e| e.falls_on(date) || (h.yearly && h.falls_on(e.date)));
+        if clash {
+            return Err(DomainError::invalid("holiday_date", Reason::Other(WHY_HOLIDAY_TWICE.into())));
+        }
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(r: u32, s: u32) -> Targets {
+        Targets { first_response_minutes: r, resolution_minutes: s }
+    }
+
+    #[test]
+    fn durations_and_times() {
+        assert_eq!(parse_duration("d", "8"), Ok(480));
+        assert_eq!(parse_duration("d", " 0:45 "), Ok(45));
+        assert_eq!(parse_duration("d", "240:00"), Ok(14_400));
+        for bad in ["0", "0:00", "1:60", "abc", "-1", "1:5x", ""] {
+            assert!(parse_duration("d", bad).is_err(), "{bad}");
+        }
+        assert!(parse_duration("d", "9000").is_err());
+        assert_eq!(format_duration(90), "1:30");
+        assert_eq!(parse_time("t", "08:00"), Ok(480));
+        assert_eq!(parse_time("t", "8:30"), Ok(510));
+        assert_eq!(parse_time("t", "24:00"), Ok(1440));
+        for bad in ["25:00", "24:01", "12:60", "1200", "12:5", "", "ab:cd"] {
+            assert!(parse_time("t", bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_time(1020), "17:00");
+    }
+
+    #[test]
+    fn targets_are_positive_and_response_comes_first() {
+        assert!(validate_targets(&SlaPolicy::default().by_priority).is_ok());
+        let mut bad = SlaPolicy::default().by_priority;
+        bad[2] = t(600, 480);
+        assert_eq!(validate_targets(&bad), Err(DomainError::invalid("response_3", Reason::Other(WHY_RESPONSE_AFTER_RESOLUTION.into()))));
+        bad[2] = t(0, 480);
+        assert!(matches!(validate_targets(&bad), Err(DomainError::Invalid { field: "response_3", .. })));
+    }
+
+    #[test]
+    fn plans_have_unique_names_and_known_calendars() {
+        let existing = SlaPlan {
+            id: SlaPlanId(1),
+            name: "Estándar".into(),
+            targets: SlaPolicy::default().by_priority,
+            calendar_id: None,
+            pause_when_pending: true,
+            active: true,
+        };
+        let mut p = SlaPlan::standard();
+        p.name = " estándar ".into();
+        assert!(p.clone().validate(None, std::slice::from_ref(&existing), &[]).is_err());
+        assert!(p.clone().validate(Some(SlaPlanId(1)), std::slice::from_ref(&existing), &[]).is_ok());
+        p.name = "Nivel 1".into();
+        p.calendar_id = Some(CalendarId(3));
+        assert!(p.clone().validate(None, &[], &[]).is_err());
+        assert!(p.validate(None, &[], &[CalendarId(3)]).is_ok());
+    }
+
+    fn office() -> CalendarInput {
+        let day = |open| DayInput { open, start: "08:00".into(), end: "17:00".into() };
+        CalendarInput {
+            name: "Oficina Quito".into(),
+            time_zone: "America/Guayaquil".into(),
+            days: vec![day(true), day(true), day(true), day(true), day(true), day(false), day(false)],
+        }
+    }
+
+    #[test]
+    fn calendars_check_zone_and_hours() {
+        let s = office().validate(None, &[]).expect("valid");
+        assert_eq!(s.hours.len(), 5);
+        assert_eq!(s.time_zone, chrono_tz::America::Guayaquil);
+        assert_eq!(s.hours[4], WorkingHours { weekday: Weekday::Fri, start: 480, end: 1020 });
+        let mut c = office();
+        c.time_zone = "America/Quitumbe".into();
+        assert!(matches!(c.validate(None, &[]), Err(DomainError::Invalid { field: "time_zone", .. })));
+        let mut c = office();
+        c.days[2].end = "25:00".into();
+        assert!(matches!(c.validate(None, &[]), Err(DomainError::Invalid { field: "end_3", .. })));
+        let mut c = office();
+        c.days[0].start = "18:00".into();
+        assert!(matches!(c.validate(None, &[]), Err(DomainError::Invalid { field: "end_1", .. })));
+        let mut c = office();
+        c.days.iter_mut().for_each(|d| d.open = false);
+        assert!(c.validate(None, &[]).is_err());
+        assert!(office().validate(None, &[(CalendarId(2), "OFICINA QUITO".into())]).is_err());
+    }
+
+    #[test]
+    fn holidays_yearly_or_once() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        let h = HolidayInput { date: "2025-08-10".into(), yearly: true, name: "Primer Grito de Independencia".into() }
+            .validate(&[])
+            .expect("valid");
+        assert!(h.falls_on(day("2031-08-10")) && !h.falls_on(day("2031-08-11")));
+        let once = HolidayInput { date: "2025-11-03".into(), yearly: false, name: "Puente".into() }.validate(&[]).expect("valid");
+        assert!(once.falls_on(day("2025-11-03")) && !once.falls_on(day("2026-11-03")));
+        assert!(HolidayInput { date: "2026-08-10".into(), yearly: false, name: "Otra".into() }.validate(std::slice::from_ref(&h)).is_err());
+        assert!(HolidayInput { date: "10/08/2025".into(), yearly: true, name: "X".into() }.validate(&[]).is_err());
+        assert!(HolidayInput { date: "2025-12-25".into(), yearly: true, name: " ".into() }.validate(&[]).is_err());
+    }
+}
