@@ -12,6 +12,7 @@ pub mod job;
 pub mod number;
 pub mod org;
 pub mod permission;
+pub mod people;
 pub mod priority;
 pub mod queue;
 pub mod sla;
