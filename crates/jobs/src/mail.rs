@@ -160,15 +160,15 @@ fn render(kind: Letter, p: &LinkMail, link: &str) -> OutgoingMail {
         ),
         // `number` carries the desk's name for an invitation.
         (Letter::AgentInvite, false) => (
-            format!("Invitación a la mesa de ayuda {number}"),
+            format!("Invitación como agente: {number}"),
             format!(
-                "Hola:\n\nUn administrador le dio acceso como agente a la mesa de ayuda {number}. Para empezar, elija su contraseña con este enlace (sirve una sola vez, durante 7 días):\n\n{link}\n\nLuego inicie sesión con este correo en la página de agentes. Si no esperaba esta invitación, ignore este mensaje.\n"
+                "Hola:\n\nUn administrador le dio acceso como agente a la mesa de ayuda de {number}. Para empezar, elija su contraseña con este enlace (sirve una sola vez, durante 7 días):\n\n{link}\n\nLuego inicie sesión con este correo en la página de agentes. Si no esperaba esta invitación, ignore este mensaje.\n"
             ),
         ),
         (Letter::AgentInvite, true) => (
-            format!("Invitation to the {number} help desk"),
+            format!("Agent invitation: {number}"),
             format!(
-                "Hello,\n\nAn administrator gave you access as an agent to the {number} help desk. To start, choose your password with this link (it works once, for 7 days):\n\n{link}\n\nThen sign in with this address on the agents' page. If you did not expect this invitation, ignore this message.\n"
+                "Hello,\n\nAn administrator gave you access as an agent to the help desk of {number}. To start, choose your password with this link (it works once, for 7 days):\n\n{link}\n\nThen sign in with this address on the agents' page. If you did not expect this invitation, ignore this message.\n"
             ),
         ),
     };
@@ -223,12 +223,12 @@ mod tests {
         let k = key();
         let payload = serde_json::json!({"to": "tecnico@gob.example", "link_base": "https://mesa/agent/invite/", "nonce": "n9", "key": k.id(), "number": "UIT", "lang": "es"});
         let Composed::Mail(m) = compose(&job("mail.agent_invite", payload.clone()), &k) else { panic!("composed") };
-        assert_eq!(m.subject, "Invitación a la mesa de ayuda UIT");
+        assert_eq!(m.subject, "Invitación como agente: UIT");
         assert!(m.text.contains(&format!("https://mesa/agent/invite/{}", k.token("n9"))), "{}", m.text);
         let mut en = payload;
         en["lang"] = "en".into();
         let Composed::Mail(m) = compose(&job("mail.agent_invite", en), &k) else { panic!("composed") };
-        assert_eq!(m.subject, "Invitation to the UIT help desk");
+        assert_eq!(m.subject, "Agent invitation: UIT");
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct MergeCounts {
 pub struct NewInvite {
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
+    /// The mail that carries the link, queued in the same transaction.
+    pub mail: Job,
 }
 
 fn to_agent(m: agent::Model) -> Result<Agent> {
@@ -198,13 +200,14 @@ impl Store {
                 }
                 if let Some(inv) = invite {
                     let row = agent_invite::ActiveModel {
-                        token_hash: Set(inv.token_hash),
+                        token_hash: Set(inv.token_hash.clone()),
                         agent_id: Set(saved.id),
                         created_at: Set(micros(at)),
                         expires_at: Set(micros(inv.expires_at)),
                         used_at: Set(None),
                     };
                     agent_invite::Entity::insert(row).exec_without_returning(txn).await?;
+                    crate::entity::job::Entity::insert(crate::jobs::job_row(&inv.mail, at)?).exec_without_returning(txn).await?;
                 }
                 let created = id.is_none().then(|| saved.id.to_string());
                 Ok((to_agent(saved)?, created))
@@ -225,13 +228,14 @@ impl Store {
                     .exec(txn)
                     .await?;
                 let row = agent_invite::ActiveModel {
-                    token_hash: Set(invite.token_hash),
+                    token_hash: Set(invite.token_hash.clone()),
                     agent_id: Set(agent.get()),
                     created_at: Set(micros(at)),
                     expires_at: Set(micros(invite.expires_at)),
                     used_at: Set(None),
                 };
                 agent_invite::Entity::insert(row).exec_without_returning(txn).await?;
+                crate::entity::job::Entity::insert(crate::jobs::job_row(&invite.mail, at)?).exec_without_returning(txn).await?;
                 Ok(((), None))
             })
         })
