@@ -5,6 +5,8 @@
 
 mod audit;
 mod departments;
+mod people;
+mod people_requesters;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -21,7 +23,7 @@ use super::{Chrome, PageError, page};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router())
+    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router()).merge(people::router()).merge(people_requesters::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -150,8 +152,15 @@ pub fn refused<T: Template>(t: &T) -> Response {
 }
 
 /// One entry of the administration menu: its path, its label key.
-pub const SECTIONS: &[(&str, &str)] =
-    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"), ("/admin/audit", "admin-nav-audit")];
+pub const SECTIONS: &[(&str, &str)] = &[
+    ("/admin/departments", "admin-nav-departments"),
+    ("/admin/teams", "admin-nav-teams"),
+    ("/admin/agents", "admin-nav-agents"),
+    ("/admin/roles", "admin-nav-roles"),
+    ("/admin/requesters", "admin-nav-requesters"),
+    ("/admin/organisations", "admin-nav-organisations"),
+    ("/admin/audit", "admin-nav-audit"),
+];
 
 /// Whether the page shown is `path` or one below it (the menu marks it).
 pub fn is_here(c: &Chrome, path: impl AsRef<str>) -> bool {
