@@ -27,7 +27,8 @@ crate::string_enum! {
 
 impl JobKind {
     /// The kinds the outbox worker sends today (account mail).
-    pub const MAIL: &'static [JobKind] = &[JobKind::TicketLink, JobKind::VerifyEmail, JobKind::PasswordReset, JobKind::AccountExists, JobKind::AgentInvite];
+    pub const MAIL: &'static [JobKind] =
+        &[JobKind::TicketLink, JobKind::VerifyEmail, JobKind::PasswordReset, JobKind::AccountExists, JobKind::AgentInvite];
 }
 
 /// Payload of a ticket notification.

@@ -267,7 +267,11 @@ pub fn mail_domain(raw: &str) -> Result<Option<String>, DomainError> {
     let ok = d.len() <= 253
         && labels.len() >= 2
         && labels.iter().all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
     if ok { Ok(Some(d)) } else { Err(other("domain", refusal::INVALID_DOMAIN)) }
 }
@@ -339,8 +343,8 @@ impl ImportError {
 
 /// Windows-1252's characters for 0x80..=0x9F (the rest is Latin-1); undefined ones are U+FFFD.
 const CP1252_HIGH: [char; 32] = [
-    '€', '\u{FFFD}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{FFFD}', 'Ž', '\u{FFFD}', '\u{FFFD}', '‘', '’', '“', '”', '•',
-    '–', '—', '˜', '™', 'š', '›', 'œ', '\u{FFFD}', 'ž', 'Ÿ',
+    '€', '\u{FFFD}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{FFFD}', 'Ž', '\u{FFFD}', '\u{FFFD}', '‘', '’', '“', '”',
+    '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{FFFD}', 'ž', 'Ÿ',
 ];
 
 /// The text of a file: UTF-8 (a leading byte-order mark dropped), else Windows-1252.
@@ -626,7 +630,9 @@ mod tests {
         assert_eq!(plan[2].outcome, Err(vec![other("person_email", refusal::DUPLICATE_IN_FILE)]));
         assert_eq!(plan[3].outcome.as_ref().map_err(Vec::len).err(), Some(2), "unknown organisation and language");
         assert_eq!(plan[3].cells.name, "José Ñúñez Peña");
-        assert!(matches!(&plan[4].outcome, Ok((ImportAction::Update(RequesterId(7)), v)) if v.name.is_none() && v.language == Some(Language::En)));
+        assert!(
+            matches!(&plan[4].outcome, Ok((ImportAction::Update(RequesterId(7)), v)) if v.name.is_none() && v.language == Some(Language::En))
+        );
         assert_eq!(plan[4].cells.line, 7);
     }
 

@@ -130,7 +130,14 @@ impl Desk {
         self.store.agent_rows().await?.into_iter().find(|r| r.agent.id == id).ok_or(ServiceError::NotFound("agent"))
     }
 
-    async fn agent_doc(&self, email: &str, name: &str, is_admin: bool, active: bool, grants: &[(tikal_core::DepartmentId, RoleId)]) -> Result<Option<String>> {
+    async fn agent_doc(
+        &self,
+        email: &str,
+        name: &str,
+        is_admin: bool,
+        active: bool,
+        grants: &[(tikal_core::DepartmentId, RoleId)],
+    ) -> Result<Option<String>> {
         let catalog = self.catalog().await?;
         let roles = self.store.role_rows().await?;
         let grants = grants
@@ -191,7 +198,15 @@ impl Desk {
             None => None,
         };
         let after_doc = self.agent_doc(s.email.as_str(), s.name.as_str(), s.is_admin, s.active, &s.grants).await?;
-        let audit = Self::audit_entry(by, action, AdminEntity::Agent, id.map(|i| i.get()).unwrap_or_default(), s.name.as_str(), before_doc, after_doc)?;
+        let audit = Self::audit_entry(
+            by,
+            action,
+            AdminEntity::Agent,
+            id.map(|i| i.get()).unwrap_or_default(),
+            s.name.as_str(),
+            before_doc,
+            after_doc,
+        )?;
         let invite = id.is_none().then(|| self.invite_for(s.email.as_str()));
         self.store.save_agent(id, s, invite, audit).await.map_err(conflict_as("person_email"))
     }
@@ -203,7 +218,15 @@ impl Desk {
         if !row.agent.active {
             return Err(DomainError::invalid("active", Reason::MustBeChecked).into());
         }
-        let audit = Self::audit_entry(by, AuditAction::Update, AdminEntity::Agent, id.get(), format!("{} (invitation sent)", row.agent.name.as_str()), None, None)?;
+        let audit = Self::audit_entry(
+            by,
+            AuditAction::Update,
+            AdminEntity::Agent,
+            id.get(),
+            format!("{} (invitation sent)", row.agent.name.as_str()),
+            None,
+            None,
+        )?;
         Ok(self.store.reinvite_agent(id, self.invite_for(row.agent.email.as_str()), audit).await?)
     }
 
@@ -284,7 +307,13 @@ impl Desk {
     }
 
     /// A page of requesters (not merged ones) matching `q`, after `after` by id.
-    pub async fn requester_rows(&self, by: &Principal, q: Option<&str>, after: Option<RequesterId>, limit: u64) -> Result<Vec<RequesterRow>> {
+    pub async fn requester_rows(
+        &self,
+        by: &Principal,
+        q: Option<&str>,
+        after: Option<RequesterId>,
+        limit: u64,
+    ) -> Result<Vec<RequesterRow>> {
         Self::admin_actor(by)?;
         Ok(self.store.requester_rows(q, after, limit.clamp(1, 200)).await?)
     }
@@ -313,7 +342,15 @@ impl Desk {
             has_password: before.has_password,
             merged_into: None,
         };
-        let audit = Self::audit_entry(by, AuditAction::Update, AdminEntity::Requester, id.get(), s.name.as_str(), requester_doc(&before), requester_doc(&after))?;
+        let audit = Self::audit_entry(
+            by,
+            AuditAction::Update,
+            AdminEntity::Requester,
+            id.get(),
+            s.name.as_str(),
+            requester_doc(&before),
+            requester_doc(&after),
+        )?;
         self.store.save_requester(id, s, audit).await.map_err(conflict_as("person_email"))?;
         Ok(after)
     }
@@ -384,7 +421,12 @@ impl Desk {
     /// Reads and checks a CSV file of requesters; with `apply`, imports its valid rows (all in
     /// one transaction, recorded as one import in the audit log). A file refused as a whole
     /// (too large, too many rows, no `email` column, not CSV) is the inner error.
-    pub async fn import_requesters(&self, by: &Principal, bytes: &[u8], apply: bool) -> Result<std::result::Result<ImportReport, ImportError>> {
+    pub async fn import_requesters(
+        &self,
+        by: &Principal,
+        bytes: &[u8],
+        apply: bool,
+    ) -> Result<std::result::Result<ImportReport, ImportError>> {
         Self::admin_actor(by)?;
         let (cells, encoding) = match read_csv(bytes) {
             Ok(r) => r,
@@ -399,7 +441,8 @@ impl Desk {
         if !apply || report.valid() == 0 {
             return Ok(Ok(report));
         }
-        let valid: Vec<(ImportAction, tikal_core::people::ImportValues)> = report.rows.iter().filter_map(|r| r.outcome.clone().ok()).collect();
+        let valid: Vec<(ImportAction, tikal_core::people::ImportValues)> =
+            report.rows.iter().filter_map(|r| r.outcome.clone().ok()).collect();
         #[derive(Serialize)]
         struct Imported<'a> {
             created: Vec<&'a str>,

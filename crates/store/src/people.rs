@@ -16,8 +16,8 @@ use tikal_core::*;
 
 use crate::convert::{contains_pattern, lower_like, micros, opt_time};
 use crate::entity::{
-    access_token, agent, agent_department, agent_invite, collaborator, organisation, requester, requester_merge, role, session, thread_entry,
-    ticket,
+    access_token, agent, agent_department, agent_invite, collaborator, organisation, requester, requester_merge, role, session,
+    thread_entry, ticket,
 };
 use crate::{NewAudit, Result, Store, StoreError};
 
@@ -111,8 +111,13 @@ pub(crate) async fn follow_merges(db: &impl ConnectionTrait, rows: Vec<requester
     if merges.is_empty() {
         return Ok(rows.into_iter().map(|r| (r.email.clone(), r)).collect());
     }
-    let survivors: BTreeMap<i64, requester::Model> =
-        requester::Entity::find().filter(requester::Column::Id.is_in(merges.values().copied())).all(db).await?.into_iter().map(|r| (r.id, r)).collect();
+    let survivors: BTreeMap<i64, requester::Model> = requester::Entity::find()
+        .filter(requester::Column::Id.is_in(merges.values().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
     rows.into_iter()
         .map(|r| match merges.get(&r.id) {
             Some(into) => {
@@ -131,7 +136,8 @@ pub(crate) async fn requester_by_address(db: &impl ConnectionTrait, email: &str)
 }
 
 fn not_merged() -> sea_orm::sea_query::SimpleExpr {
-    requester::Column::Id.not_in_subquery(Query::select().column(requester_merge::Column::MergedId).from(requester_merge::Entity).to_owned())
+    requester::Column::Id
+        .not_in_subquery(Query::select().column(requester_merge::Column::MergedId).from(requester_merge::Entity).to_owned())
 }
 
 async fn replace_grants(txn: &impl ConnectionTrait, agent: AgentId, grants: &[(DepartmentId, RoleId)]) -> Result<()> {
@@ -405,11 +411,23 @@ impl Store {
                     .exec(txn)
                     .await?;
                 // A collaboration `into` already has on the ticket (or on its own ticket) goes.
-                let into_tickets = Query::select().column(collaborator::Column::TicketId).from(collaborator::Entity).and_where(collaborator::Column::RequesterId.eq(into.get())).to_owned();
-                let own = Query::select().column(ticket::Column::Id).from(ticket::Entity).and_where(ticket::Column::RequesterId.eq(into.get())).to_owned();
+                let into_tickets = Query::select()
+                    .column(collaborator::Column::TicketId)
+                    .from(collaborator::Entity)
+                    .and_where(collaborator::Column::RequesterId.eq(into.get()))
+                    .to_owned();
+                let own = Query::select()
+                    .column(ticket::Column::Id)
+                    .from(ticket::Entity)
+                    .and_where(ticket::Column::RequesterId.eq(into.get()))
+                    .to_owned();
                 collaborator::Entity::delete_many()
                     .filter(collaborator::Column::RequesterId.eq(from.get()))
-                    .filter(Condition::any().add(collaborator::Column::TicketId.in_subquery(into_tickets)).add(collaborator::Column::TicketId.in_subquery(own)))
+                    .filter(
+                        Condition::any()
+                            .add(collaborator::Column::TicketId.in_subquery(into_tickets))
+                            .add(collaborator::Column::TicketId.in_subquery(own)),
+                    )
                     .exec(txn)
                     .await?;
                 collaborator::Entity::update_many()
@@ -445,7 +463,8 @@ impl Store {
                     .filter(requester_merge::Column::IntoId.eq(from.get()))
                     .exec(txn)
                     .await?;
-                let row = requester_merge::ActiveModel { merged_id: Set(from.get()), into_id: Set(into.get()), created_at: Set(micros(at)) };
+                let row =
+                    requester_merge::ActiveModel { merged_id: Set(from.get()), into_id: Set(into.get()), created_at: Set(micros(at)) };
                 requester_merge::Entity::insert(row).exec_without_returning(txn).await?;
                 Ok((counts, None))
             })

@@ -176,7 +176,13 @@ async fn an_invited_agent_chooses_a_password_signs_in_and_is_deactivated_at_once
     assert_eq!(status, StatusCode::OK);
 
     // Deactivated: the open session and the key stop working at once.
-    let (status, html) = post(&c, &app, &format!("/admin/agents/{luis_id}"), &[("csrf", &token), ("person_email", "luis.tecnico@gob.example"), ("name", "Luis Pérez"), (&grant, &agent_role)]).await;
+    let (status, html) = post(
+        &c,
+        &app,
+        &format!("/admin/agents/{luis_id}"),
+        &[("csrf", &token), ("person_email", "luis.tecnico@gob.example"), ("name", "Luis Pérez"), (&grant, &agent_role)],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     let r = luis2.get(app.url("/agent/tickets")).send().await.expect("get");
     assert_eq!(r.url().path(), "/agent/login", "the session ended");
@@ -204,7 +210,14 @@ async fn an_invited_agent_chooses_a_password_signs_in_and_is_deactivated_at_once
 async fn a_custom_role_lets_a_consultant_note_but_not_reply() {
     let app = TestApp::spawn().await;
     let upat = app.department("UPAT").await;
-    let (status, role) = call(&app, &app.key, Method::POST, "/api/v1/roles", Some(json!({"name": "Consultor", "permissions": ["ticket.view", "ticket.note"]}))).await;
+    let (status, role) = call(
+        &app,
+        &app.key,
+        Method::POST,
+        "/api/v1/roles",
+        Some(json!({"name": "Consultor", "permissions": ["ticket.view", "ticket.note"]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{role}");
     for bad in [
         json!({"name": "consultor", "permissions": ["ticket.view"]}),
@@ -239,11 +252,25 @@ async fn a_custom_role_lets_a_consultant_note_but_not_reply() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let roles: Vec<Value> = app.get("/api/v1/roles").await.json().await.expect("roles");
     let builtin = roles.iter().find(|r| r["name"] == "read_only").expect("read_only");
-    let (status, _) = call(&app, &app.key, Method::PUT, &format!("/api/v1/roles/{}", builtin["id"]), Some(json!({"name": "lectura", "permissions": ["ticket.view"]}))).await;
+    let (status, _) = call(
+        &app,
+        &app.key,
+        Method::PUT,
+        &format!("/api/v1/roles/{}", builtin["id"]),
+        Some(json!({"name": "lectura", "permissions": ["ticket.view"]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (status, _) = call(&app, &app.key, Method::DELETE, &format!("/api/v1/roles/{}", builtin["id"]), None).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _) = call(&app, &app.key, Method::PUT, &format!("/api/v1/roles/{rid}"), Some(json!({"name": "Consultor", "permissions": ["ticket.view", "ticket.note", "ticket.reply"]}))).await;
+    let (status, _) = call(
+        &app,
+        &app.key,
+        Method::PUT,
+        &format!("/api/v1/roles/{rid}"),
+        Some(json!({"name": "Consultor", "permissions": ["ticket.view", "ticket.note", "ticket.reply"]})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = call(&app, &app.key, Method::POST, &msgs, Some(json!({"kind": "reply", "body": "Hola Rosa"}))).await;
     assert!(status.is_success());
@@ -276,10 +303,12 @@ async fn a_duplicate_requester_is_merged_and_can_no_longer_sign_in() {
     let app = TestApp::spawn().await;
     let mesa = app.department("Mesa de Ayuda (Nivel 1)").await;
     // Rosa registered twice, with her personal and her institutional address.
-    for (email, pass) in [("rosa.quispe@gmail.example", "clave personal de rosa"), ("rosa.quispe@gob.example", "clave institucional rosa")] {
+    for (email, pass) in [("rosa.quispe@gmail.example", "clave personal de rosa"), ("rosa.quispe@gob.example", "clave institucional rosa")]
+    {
         let c = browser();
         let (_, html) = get(&c, &app, "/register").await;
-        let (status, _) = post(&c, &app, "/register", &[("csrf", &csrf(&html)), ("email", email), ("name", "Rosa Quispe"), ("password", pass)]).await;
+        let (status, _) =
+            post(&c, &app, "/register", &[("csrf", &csrf(&html)), ("email", email), ("name", "Rosa Quispe"), ("password", pass)]).await;
         assert_eq!(status, StatusCode::OK);
     }
     let open = |email: &'static str, subject: &'static str| {
@@ -291,7 +320,13 @@ async fn a_duplicate_requester_is_merged_and_can_no_longer_sign_in() {
     open("rosa.quispe@gob.example", "Impresoras").await;
     let dup_session = browser();
     let (_, html) = get(&dup_session, &app, "/login").await;
-    let (status, _) = post(&dup_session, &app, "/login", &[("csrf", &csrf(&html)), ("email", "rosa.quispe@gmail.example"), ("password", "clave personal de rosa")]).await;
+    let (status, _) = post(
+        &dup_session,
+        &app,
+        "/login",
+        &[("csrf", &csrf(&html)), ("email", "rosa.quispe@gmail.example"), ("password", "clave personal de rosa")],
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 
     let found: Vec<Value> = app.get("/api/v1/requesters?q=rosa").await.json().await.expect("requesters");
@@ -305,7 +340,10 @@ async fn a_duplicate_requester_is_merged_and_can_no_longer_sign_in() {
     agent_sign_in(&c, &app, "director.ti@gob.example", &password).await;
     let (status, html) = get(&c, &app, &format!("/admin/requesters/{dup}/merge?into=rosa.quispe%40gob.example")).await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("Tickets que pasan: <strong>2</strong>") && html.contains("Sesiones abiertas que se cierran: <strong>2</strong>"), "{html}");
+    assert!(
+        html.contains("Tickets que pasan: <strong>2</strong>") && html.contains("Sesiones abiertas que se cierran: <strong>2</strong>"),
+        "{html}"
+    );
     let (status, html) = get(&c, &app, &format!("/admin/requesters/{dup}/merge?into={dup}")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
     let token = csrf(&html);
@@ -322,7 +360,13 @@ async fn a_duplicate_requester_is_merged_and_can_no_longer_sign_in() {
     assert_eq!(r.url().path(), "/login", "{}", r.url());
     let again = browser();
     let (_, html) = get(&again, &app, "/login").await;
-    let (status, _) = post(&again, &app, "/login", &[("csrf", &csrf(&html)), ("email", "rosa.quispe@gmail.example"), ("password", "clave personal de rosa")]).await;
+    let (status, _) = post(
+        &again,
+        &app,
+        "/login",
+        &[("csrf", &csrf(&html)), ("email", "rosa.quispe@gmail.example"), ("password", "clave personal de rosa")],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // A new ticket from the old address goes to the requester kept.
     open("rosa.quispe@gmail.example", "Acceso a sistemas").await;
@@ -354,23 +398,35 @@ async fn a_duplicate_requester_is_merged_and_can_no_longer_sign_in() {
         assert!(html.contains(says), "{form:?}: {html}");
     }
     assert_eq!(before, audit_len(&app).await);
-    let (status, org) = call(&app, &app.key, Method::POST, "/api/v1/organisations", Some(json!({"name": "UPAT", "domain": "gob.example"}))).await;
+    let (status, org) =
+        call(&app, &app.key, Method::POST, "/api/v1/organisations", Some(json!({"name": "UPAT", "domain": "gob.example"}))).await;
     assert_eq!(status, StatusCode::CREATED, "{org}");
     let (status, _) = call(&app, &app.key, Method::POST, "/api/v1/organisations", Some(json!({"name": "upat"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    let (status, _) = call(&app, &app.key, Method::POST, "/api/v1/organisations", Some(json!({"name": "Otra", "domain": "no es dominio"}))).await;
+    let (status, _) =
+        call(&app, &app.key, Method::POST, "/api/v1/organisations", Some(json!({"name": "Otra", "domain": "no es dominio"}))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let org_id = org["id"].to_string();
     let (status, html) = post(
         &c,
         &app,
         &format!("/admin/requesters/{keep}"),
-        &[("csrf", &token), ("person_email", "rosa.quispe@gob.example"), ("name", "Rosa Quispe Mamani"), ("phone", "+593 2 255-0000"), ("organisation_id", &org_id), ("language", "es")],
+        &[
+            ("csrf", &token),
+            ("person_email", "rosa.quispe@gob.example"),
+            ("name", "Rosa Quispe Mamani"),
+            ("phone", "+593 2 255-0000"),
+            ("organisation_id", &org_id),
+            ("language", "es"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
     let (_, r) = call(&app, &app.key, Method::GET, &format!("/api/v1/requesters/{keep}"), None).await;
-    assert_eq!((r["name"].as_str(), r["organisation_id"].as_i64(), r["language"].as_str()), (Some("Rosa Quispe Mamani"), org["id"].as_i64(), Some("es")));
+    assert_eq!(
+        (r["name"].as_str(), r["organisation_id"].as_i64(), r["language"].as_str()),
+        (Some("Rosa Quispe Mamani"), org["id"].as_i64(), Some("es"))
+    );
     let (_, html) = get(&c, &app, "/admin/organisations").await;
     assert!(html.contains(">UPAT</a>") && html.contains("gob.example"), "{html}");
 }
@@ -410,13 +466,27 @@ async fn requesters_are_imported_from_csv_with_a_preview_and_a_report() {
     let before = audit_len(&app).await;
     let (status, html) = upload(file.as_bytes().to_vec(), "/admin/requesters/import", "file").await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("Filas que se importarán: <strong>2</strong>") && html.contains("Filas con errores (no se importan): <strong>3</strong>"), "{html}");
-    assert!(html.contains("María José Núñez Peña") && html.contains("No es un correo electrónico válido") && html.contains("aparece antes en el archivo"), "{html}");
+    assert!(
+        html.contains("Filas que se importarán: <strong>2</strong>")
+            && html.contains("Filas con errores (no se importan): <strong>3</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("María José Núñez Peña")
+            && html.contains("No es un correo electrónico válido")
+            && html.contains("aparece antes en el archivo"),
+        "{html}"
+    );
     assert!(html.contains("Organización: No existe.") && html.contains("Idioma: Elija una de las opciones."), "{html}");
     assert_eq!(before, audit_len(&app).await, "a preview saves nothing");
     let (status, html) = upload(file.as_bytes().to_vec(), "/admin/requesters/import/apply", "csv").await;
     assert_eq!(status, StatusCode::OK, "{html}");
-    assert!(html.contains("id=\"import-done\"") && html.contains("Creados: <strong>1</strong>") && html.contains("Actualizados: <strong>1</strong>"), "{html}");
+    assert!(
+        html.contains("id=\"import-done\"")
+            && html.contains("Creados: <strong>1</strong>")
+            && html.contains("Actualizados: <strong>1</strong>"),
+        "{html}"
+    );
     let found: Vec<Value> = app.get("/api/v1/requesters?q=nunez").await.json().await.expect("requesters");
     assert_eq!(found[0]["name"], "María José Núñez Peña");
     assert_eq!(found[0]["phone"], "099 111 2222");
@@ -443,7 +513,14 @@ async fn requesters_are_imported_from_csv_with_a_preview_and_a_report() {
 
     // The API: a dry run reports, the real run imports.
     let csv = "email,name\nana.lopez@gob.example,Ana López\nmal@,x\n";
-    let post_csv = |q: &'static str| app.client.post(app.url(&format!("/api/v1/requesters/import{q}"))).bearer_auth(&app.key).header("content-type", "text/csv").body(csv).send();
+    let post_csv = |q: &'static str| {
+        app.client
+            .post(app.url(&format!("/api/v1/requesters/import{q}")))
+            .bearer_auth(&app.key)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+    };
     let r: Value = post_csv("?dry_run=true").await.expect("post").json().await.expect("json");
     assert_eq!((r["valid"].as_u64(), r["refused"].as_u64(), r["created"].as_u64()), (Some(1), Some(1), Some(0)), "{r}");
     assert_eq!(r["rows"][1]["result"], "error");
@@ -452,7 +529,8 @@ async fn requesters_are_imported_from_csv_with_a_preview_and_a_report() {
     assert!(found.is_empty());
     let r: Value = post_csv("").await.expect("post").json().await.expect("json");
     assert_eq!(r["created"], 1, "{r}");
-    let resp = app.client.post(app.url("/api/v1/requesters/import")).bearer_auth(&app.key).body("nombre\nAna\n").send().await.expect("post");
+    let resp =
+        app.client.post(app.url("/api/v1/requesters/import")).bearer_auth(&app.key).body("nombre\nAna\n").send().await.expect("post");
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Keyset pages of requesters.

@@ -479,7 +479,10 @@ fn organisation_dto(o: &OrganisationRow) -> OrganisationDto {
 }
 
 #[utoipa::path(get, path = "/organisations", tag = "people", responses((status = 200, body = Vec<OrganisationDto>), (status = 403)))]
-pub async fn list_organisations(State(state): State<AppState>, AdminCaller(by): AdminCaller) -> Result<Json<Vec<OrganisationDto>>, ApiError> {
+pub async fn list_organisations(
+    State(state): State<AppState>,
+    AdminCaller(by): AdminCaller,
+) -> Result<Json<Vec<OrganisationDto>>, ApiError> {
     Ok(Json(state.desk.organisation_rows(&by).await?.iter().map(organisation_dto).collect()))
 }
 

@@ -23,7 +23,12 @@ use super::{Chrome, PageError, page};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router()).merge(people::router()).merge(people_requesters::router())
+    Router::new()
+        .route("/admin", get(index))
+        .merge(audit::router())
+        .merge(departments::router())
+        .merge(people::router())
+        .merge(people_requesters::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in

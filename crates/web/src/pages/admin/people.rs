@@ -170,17 +170,21 @@ impl AgentPage {
     }
 }
 
-async fn agent_page(state: &AppState, a: &Admin, id: Option<AgentId>, v: AgentValues, invited: bool, error: Option<FormError>) -> Result<AgentPage, PageError> {
+async fn agent_page(
+    state: &AppState,
+    a: &Admin,
+    id: Option<AgentId>,
+    v: AgentValues,
+    invited: bool,
+    error: Option<FormError>,
+) -> Result<AgentPage, PageError> {
     let depts = state.desk.departments_for_admin(a.principal()).await.map_err(|e| a.fail(e))?;
     let roles = state.desk.role_rows(a.principal()).await.map_err(|e| a.fail(e))?;
     Ok(AgentPage {
         c: a.c().clone(),
         id: id.map(|i| i.get()),
         v,
-        departments: depts
-            .iter()
-            .map(|d| (d.department.id.get().to_string(), d.department.name.clone()))
-            .collect(),
+        departments: depts.iter().map(|d| (d.department.id.get().to_string(), d.department.name.clone())).collect(),
         roles: roles.iter().map(|r| (r.id.get().to_string(), r.name.clone())).collect(),
         invited,
         error,
@@ -264,7 +268,12 @@ async fn create_agent(State(state): State<AppState>, a: Admin, RawForm(body): Ra
     save_agent(state, a, None, &body).await
 }
 
-async fn update_agent(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn update_agent(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = AgentId(path_id(a.c(), &raw)?);
     save_agent(state, a, Some(id), &body).await
 }
@@ -336,7 +345,15 @@ struct RolePage {
     error: Option<FormError>,
 }
 
-fn role_page(a: &Admin, id: Option<RoleId>, name: String, builtin: bool, grants: u64, checked: &[&str], error: Option<FormError>) -> RolePage {
+fn role_page(
+    a: &Admin,
+    id: Option<RoleId>,
+    name: String,
+    builtin: bool,
+    grants: u64,
+    checked: &[&str],
+    error: Option<FormError>,
+) -> RolePage {
     let c = a.c().clone();
     let permissions = Permission::ALL.iter().map(|p| (p.as_str(), permission_label(&c, *p), checked.contains(&p.as_str()))).collect();
     RolePage { c, id: id.map(|i| i.get()), name, builtin, grants, permissions, error }
@@ -356,8 +373,11 @@ async fn edit_role(State(state): State<AppState>, a: Admin, Path(raw): Path<Stri
 async fn save_role(state: AppState, a: Admin, id: Option<RoleId>, body: &[u8]) -> Result<Response, PageError> {
     let f = Fields::parse(body);
     a.check_form(f.get("csrf"))?;
-    let perms: Result<Vec<Permission>, DomainError> =
-        f.all("perm").into_iter().map(|p| p.parse::<Permission>().map_err(|_| DomainError::invalid("permissions", Reason::NotAnOption))).collect();
+    let perms: Result<Vec<Permission>, DomainError> = f
+        .all("perm")
+        .into_iter()
+        .map(|p| p.parse::<Permission>().map_err(|_| DomainError::invalid("permissions", Reason::NotAnOption)))
+        .collect();
     let result = match perms {
         Ok(permissions) => state.desk.save_role(a.principal(), id, RoleInput { name: f.get("name").into(), permissions }).await,
         Err(e) => Err(e.into()),
@@ -383,12 +403,22 @@ async fn create_role(State(state): State<AppState>, a: Admin, RawForm(body): Raw
     save_role(state, a, None, &body).await
 }
 
-async fn update_role(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn update_role(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = RoleId(path_id(a.c(), &raw)?);
     save_role(state, a, Some(id), &body).await
 }
 
-async fn delete_role(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn delete_role(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let f = Fields::parse(&body);
     a.check_form(f.get("csrf"))?;
     let id = RoleId(path_id(a.c(), &raw)?);
@@ -418,7 +448,11 @@ struct InvitePage {
 
 /// The invitation link's page: the password form (only its POST uses the link), or why the
 /// link does not work.
-async fn invite_form(State(state): State<AppState>, AgentVisitor(v): AgentVisitor, Path(token): Path<String>) -> Result<Response, PageError> {
+async fn invite_form(
+    State(state): State<AppState>,
+    AgentVisitor(v): AgentVisitor,
+    Path(token): Path<String>,
+) -> Result<Response, PageError> {
     let Some(agent) = state.desk.invite_live(&token).await.map_err(|e| PageError::from_service(&v.c, e))? else {
         return Err(PageError::Status(Box::new(v.c.clone()), axum::http::StatusCode::NOT_FOUND, v.c.t("people-invite-invalid")));
     };

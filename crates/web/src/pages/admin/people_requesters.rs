@@ -78,7 +78,12 @@ async fn requesters(State(state): State<AppState>, a: Admin, Query(q): Query<Lis
             name: r.requester.name.as_str().into(),
             email: r.requester.email.as_str().into(),
             phone: r.phone.unwrap_or_default(),
-            organisation: r.requester.organisation_id.and_then(|o| orgs.iter().find(|(id, _)| *id == o)).map(|(_, n)| n.clone()).unwrap_or_default(),
+            organisation: r
+                .requester
+                .organisation_id
+                .and_then(|o| orgs.iter().find(|(id, _)| *id == o))
+                .map(|(_, n)| n.clone())
+                .unwrap_or_default(),
             language: r.language.unwrap_or_default(),
         })
         .collect();
@@ -106,7 +111,14 @@ struct RequesterPage {
     error: Option<FormError>,
 }
 
-async fn requester_page(state: &AppState, a: &Admin, id: RequesterId, v: Option<RequesterValues>, into: String, error: Option<FormError>) -> Result<RequesterPage, PageError> {
+async fn requester_page(
+    state: &AppState,
+    a: &Admin,
+    id: RequesterId,
+    v: Option<RequesterValues>,
+    into: String,
+    error: Option<FormError>,
+) -> Result<RequesterPage, PageError> {
     let r = state.desk.requester_row(a.principal(), id).await.map_err(|e| a.fail(e))?;
     let v = v.unwrap_or_else(|| RequesterValues {
         email: r.requester.email.as_str().into(),
@@ -124,7 +136,12 @@ async fn edit_requester(State(state): State<AppState>, a: Admin, Path(raw): Path
     Ok(page(&requester_page(&state, &a, id, None, String::new(), None).await?).into_response())
 }
 
-async fn update_requester(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn update_requester(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = RequesterId(path_id(a.c(), &raw)?);
     let f = Fields::parse(&body);
     a.check_form(f.get("csrf"))?;
@@ -170,7 +187,11 @@ async fn find_requester(state: &AppState, a: &Admin, raw: &str) -> Result<Reques
     }
     let email = tikal_core::people::person_email(raw).map_err(|_| DomainError::invalid("into", Reason::InvalidEmail))?;
     let found = state.desk.requester_rows(a.principal(), Some(email.as_str()), None, 20).await?;
-    found.into_iter().find(|r| r.requester.email == email).map(|r| r.requester.id).ok_or_else(|| DomainError::invalid("into", Reason::NotFound).into())
+    found
+        .into_iter()
+        .find(|r| r.requester.email == email)
+        .map(|r| r.requester.id)
+        .ok_or_else(|| DomainError::invalid("into", Reason::NotFound).into())
 }
 
 #[derive(Template)]
@@ -180,7 +201,12 @@ struct MergePage {
     p: MergePreview,
 }
 
-async fn merge_preview(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, Query(q): Query<IntoQuery>) -> Result<Response, PageError> {
+async fn merge_preview(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    Query(q): Query<IntoQuery>,
+) -> Result<Response, PageError> {
     let id = RequesterId(path_id(a.c(), &raw)?);
     let into_raw = q.into.unwrap_or_default();
     let preview = match find_requester(&state, &a, &into_raw).await {
@@ -234,7 +260,12 @@ async fn organisations(State(state): State<AppState>, a: Admin, Query(q): Query<
     let rows = state.desk.organisation_rows(a.principal()).await.map_err(|e| a.fail(e))?;
     let rows = rows
         .into_iter()
-        .map(|o| OrganisationListRow { id: o.organisation.id.get(), name: o.organisation.name, domain: o.domain.unwrap_or_default(), requesters: o.requesters })
+        .map(|o| OrganisationListRow {
+            id: o.organisation.id.get(),
+            name: o.organisation.name,
+            domain: o.domain.unwrap_or_default(),
+            requesters: o.requesters,
+        })
         .collect();
     Ok(page(&OrganisationsPage { c: noticed(a.c().clone(), &q), rows }).into_response())
 }
@@ -256,7 +287,13 @@ async fn new_organisation(a: Admin) -> Response {
 async fn edit_organisation(State(state): State<AppState>, a: Admin, Path(raw): Path<String>) -> Result<Response, PageError> {
     let id = OrganisationId(path_id(a.c(), &raw)?);
     let o = state.desk.organisation_row(a.principal(), id).await.map_err(|e| a.fail(e))?;
-    let p = OrganisationPage { c: a.c().clone(), id: Some(id.get()), name: o.organisation.name, domain: o.domain.unwrap_or_default(), error: None };
+    let p = OrganisationPage {
+        c: a.c().clone(),
+        id: Some(id.get()),
+        name: o.organisation.name,
+        domain: o.domain.unwrap_or_default(),
+        error: None,
+    };
     Ok(page(&p).into_response())
 }
 
@@ -268,7 +305,13 @@ async fn save_organisation(state: AppState, a: Admin, id: Option<OrganisationId>
         Ok(_) => Ok(Redirect::to("/admin/organisations?saved=1").into_response()),
         Err(e) => {
             let error = form_error(a.c(), e)?;
-            let p = OrganisationPage { c: a.c().clone(), id: id.map(|i| i.get()), name: f.get("name").into(), domain: f.get("domain").into(), error: Some(error) };
+            let p = OrganisationPage {
+                c: a.c().clone(),
+                id: id.map(|i| i.get()),
+                name: f.get("name").into(),
+                domain: f.get("domain").into(),
+                error: Some(error),
+            };
             Ok(refused(&p))
         }
     }
@@ -278,7 +321,12 @@ async fn create_organisation(State(state): State<AppState>, a: Admin, RawForm(bo
     save_organisation(state, a, None, &body).await
 }
 
-async fn update_organisation(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn update_organisation(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = OrganisationId(path_id(a.c(), &raw)?);
     save_organisation(state, a, Some(id), &body).await
 }
@@ -318,7 +366,18 @@ struct ImportPage {
 
 impl ImportPage {
     fn empty(c: Chrome) -> ImportPage {
-        ImportPage { c, refused: None, rows: Vec::new(), valid: 0, errors: 0, windows: false, csv: String::new(), applied: None, max_mb: MAX_IMPORT_BYTES / (1024 * 1024), max_rows: MAX_IMPORT_ROWS }
+        ImportPage {
+            c,
+            refused: None,
+            rows: Vec::new(),
+            valid: 0,
+            errors: 0,
+            windows: false,
+            csv: String::new(),
+            applied: None,
+            max_mb: MAX_IMPORT_BYTES / (1024 * 1024),
+            max_rows: MAX_IMPORT_ROWS,
+        }
     }
 }
 
@@ -347,7 +406,11 @@ fn report_page(a: &Admin, report: ImportReport, csv: String) -> ImportPage {
                 Ok((ImportAction::Create, _)) => ("create", c.t("people-import-create")),
                 Ok((ImportAction::Update(_), _)) => ("update", c.t("people-import-update")),
                 Err(errors) => {
-                    let says = errors.iter().map(|e| form_error(&c, ServiceError::Domain(e.clone())).map(|f| f.message).unwrap_or_default()).collect::<Vec<_>>().join(" ");
+                    let says = errors
+                        .iter()
+                        .map(|e| form_error(&c, ServiceError::Domain(e.clone())).map(|f| f.message).unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     ("error", says)
                 }
             };
