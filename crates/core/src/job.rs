@@ -20,12 +20,15 @@ crate::string_enum! {
         VerifyEmail => "mail.verify_email",
         PasswordReset => "mail.password_reset",
         AccountExists => "mail.account_exists",
+        /// An administrator invited an agent: a link to choose their password.
+        AgentInvite => "mail.agent_invite",
     }
 }
 
 impl JobKind {
     /// The kinds the outbox worker sends today (account mail).
-    pub const MAIL: &'static [JobKind] = &[JobKind::TicketLink, JobKind::VerifyEmail, JobKind::PasswordReset, JobKind::AccountExists];
+    pub const MAIL: &'static [JobKind] =
+        &[JobKind::TicketLink, JobKind::VerifyEmail, JobKind::PasswordReset, JobKind::AccountExists, JobKind::AgentInvite];
 }
 
 /// Payload of a ticket notification.
@@ -70,6 +73,7 @@ pub enum Job {
     VerifyEmail(LinkMail),
     PasswordReset(LinkMail),
     AccountExists(LinkMail),
+    AgentInvite(LinkMail),
 }
 
 /// A notification about a ticket change, enqueued in the change's transaction (the store knows
@@ -108,6 +112,7 @@ impl Job {
             Job::VerifyEmail(_) => JobKind::VerifyEmail,
             Job::PasswordReset(_) => JobKind::PasswordReset,
             Job::AccountExists(_) => JobKind::AccountExists,
+            Job::AgentInvite(_) => JobKind::AgentInvite,
         }
     }
 
@@ -117,7 +122,9 @@ impl Job {
             Job::TicketCreated(r) | Job::AgentReply(r) | Job::RequesterMessage(r) | Job::TicketChanged(r) | Job::ResolutionApproved(r) => {
                 r.serialize(s)
             }
-            Job::TicketLink(m) | Job::VerifyEmail(m) | Job::PasswordReset(m) | Job::AccountExists(m) => m.serialize(s),
+            Job::TicketLink(m) | Job::VerifyEmail(m) | Job::PasswordReset(m) | Job::AccountExists(m) | Job::AgentInvite(m) => {
+                m.serialize(s)
+            }
         }
     }
 
@@ -133,6 +140,7 @@ impl Job {
             JobKind::VerifyEmail => Job::VerifyEmail(LinkMail::deserialize(d)?),
             JobKind::PasswordReset => Job::PasswordReset(LinkMail::deserialize(d)?),
             JobKind::AccountExists => Job::AccountExists(LinkMail::deserialize(d)?),
+            JobKind::AgentInvite => Job::AgentInvite(LinkMail::deserialize(d)?),
         })
     }
 }

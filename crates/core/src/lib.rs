@@ -12,6 +12,7 @@ pub mod ids;
 pub mod job;
 pub mod number;
 pub mod org;
+pub mod people;
 pub mod permission;
 pub mod priorities;
 pub mod priority;

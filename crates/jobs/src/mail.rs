@@ -80,6 +80,7 @@ pub fn compose(job: &Job, key: &LinkKey) -> Composed {
         Job::VerifyEmail(p) => (Letter::VerifyEmail, p),
         Job::PasswordReset(p) => (Letter::PasswordReset, p),
         Job::AccountExists(p) => (Letter::AccountExists, p),
+        Job::AgentInvite(p) => (Letter::AgentInvite, p),
         other => return Composed::Unreadable(format!("the worker does not send `{}` jobs", other.kind())),
     };
     let link = match (&p.link, &p.link_base, &p.nonce) {
@@ -102,6 +103,7 @@ enum Letter {
     VerifyEmail,
     PasswordReset,
     AccountExists,
+    AgentInvite,
 }
 
 fn render(kind: Letter, p: &LinkMail, link: &str) -> OutgoingMail {
@@ -156,6 +158,19 @@ fn render(kind: Letter, p: &LinkMail, link: &str) -> OutgoingMail {
                 "Hello,\n\nTo choose a new password, open this link (it works once, for 24 hours):\n\n{link}\n\nIf you did not ask for it, ignore this message: your password stays the same.\n"
             ),
         ),
+        // `number` carries the desk's name for an invitation.
+        (Letter::AgentInvite, false) => (
+            format!("Invitación como agente: {number}"),
+            format!(
+                "Hola:\n\nUn administrador le dio acceso como agente a la mesa de ayuda de {number}. Para empezar, elija su contraseña con este enlace (sirve una sola vez, durante 7 días):\n\n{link}\n\nLuego inicie sesión con este correo en la página de agentes. Si no esperaba esta invitación, ignore este mensaje.\n"
+            ),
+        ),
+        (Letter::AgentInvite, true) => (
+            format!("Agent invitation: {number}"),
+            format!(
+                "Hello,\n\nAn administrator gave you access as an agent to the help desk of {number}. To start, choose your password with this link (it works once, for 7 days):\n\n{link}\n\nThen sign in with this address on the agents' page. If you did not expect this invitation, ignore this message.\n"
+            ),
+        ),
     };
     OutgoingMail { to: p.to.clone(), subject, text }
 }
@@ -201,6 +216,19 @@ mod tests {
         let payload = serde_json::json!({"to": "a@b.example", "link": "https://mesa/status/abc", "lang": "es"});
         let Composed::Mail(m) = compose(&job("mail.ticket_link", payload), &key()) else { panic!("composed") };
         assert!(m.text.contains("https://mesa/status/abc"));
+    }
+
+    #[test]
+    fn an_agent_is_invited_in_the_desks_language() {
+        let k = key();
+        let payload = serde_json::json!({"to": "tecnico@gob.example", "link_base": "https://mesa/agent/invite/", "nonce": "n9", "key": k.id(), "number": "UIT", "lang": "es"});
+        let Composed::Mail(m) = compose(&job("mail.agent_invite", payload.clone()), &k) else { panic!("composed") };
+        assert_eq!(m.subject, "Invitación como agente: UIT");
+        assert!(m.text.contains(&format!("https://mesa/agent/invite/{}", k.token("n9"))), "{}", m.text);
+        let mut en = payload;
+        en["lang"] = "en".into();
+        let Composed::Mail(m) = compose(&job("mail.agent_invite", en), &k) else { panic!("composed") };
+        assert_eq!(m.subject, "Agent invitation: UIT");
     }
 
     #[test]

@@ -194,6 +194,10 @@ impl Desk {
     /// The agent with their per-department access.
     pub async fn agent_principal(&self, id: tikal_core::AgentId) -> Result<Principal> {
         let agent = self.store.agent(id).await?.ok_or(ServiceError::NotFound("agent"))?;
+        // A deactivated agent is nobody: their open sessions stop working at once.
+        if !agent.active {
+            return Err(ServiceError::Forbidden);
+        }
         let access = self.store.agent_access(id).await?;
         Ok(Principal::Agent { id, name: agent.name.as_str().to_string(), access })
     }

@@ -126,7 +126,7 @@ pub(crate) async fn organisations_by_domain<C: sea_orm::ConnectionTrait>(
 
 impl Store {
     pub async fn requester_account(&self, email: &EmailAddress) -> Result<Option<RequesterAccount>> {
-        requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await?.map(to_account).transpose()
+        crate::people::requester_by_address(&self.write, email.as_str()).await?.map(to_account).transpose()
     }
 
     pub async fn requester_account_by_id(&self, id: RequesterId) -> Result<Option<RequesterAccount>> {
@@ -161,7 +161,7 @@ impl Store {
     /// The requester of an address, created without password or organisation if unknown (the
     /// holder of an address-confirmation link).
     pub async fn ensure_requester(&self, email: &EmailAddress, name: &PersonName, at: DateTime<Utc>) -> Result<RequesterId> {
-        if let Some(r) = requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.write).await? {
+        if let Some(r) = crate::people::requester_by_address(&self.write, email.as_str()).await? {
             return Ok(RequesterId(r.id));
         }
         let row = requester::ActiveModel {

@@ -358,8 +358,8 @@ async fn upsert_requesters(txn: &DatabaseTransaction, batch: &[Request]) -> Resu
     let emails: BTreeSet<&str> = batch.iter().map(|r| r.new.requester_email.as_str()).collect();
     let find = |list: Vec<&str>| requester::Entity::find().filter(requester::Column::Email.is_in(list)).all(txn);
     let mut found: BTreeMap<String, Requester> = BTreeMap::new();
-    for m in find(emails.iter().copied().collect()).await? {
-        found.insert(m.email.clone(), to_requester(m)?);
+    for (email, m) in crate::people::follow_merges(txn, find(emails.iter().copied().collect()).await?).await? {
+        found.insert(email, to_requester(m)?);
     }
     let mut missing: Vec<&Request> = Vec::new();
     for r in batch {

@@ -287,7 +287,7 @@ impl Store {
     }
 
     pub async fn requester_by_email(&self, email: &EmailAddress) -> Result<Option<Requester>> {
-        requester::Entity::find().filter(requester::Column::Email.eq(email.as_str())).one(&self.read).await?.map(to_requester).transpose()
+        crate::people::requester_by_address(&self.read, email.as_str()).await?.map(to_requester).transpose()
     }
 
     /// An organisation; requesters whose address is at `domain` join it when they first appear.

@@ -339,3 +339,17 @@ entity!(sla_target, "sla_targets", {
     first_response_minutes: i32,
     resolution_minutes: i32,
 });
+
+entity!(agent_invite, "agent_invites", {
+    #[sea_orm(primary_key, auto_increment = false)] token_hash: String,
+    agent_id: i64,
+    created_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+});
+
+entity!(requester_merge, "requester_merges", {
+    #[sea_orm(primary_key, auto_increment = false)] merged_id: i64,
+    into_id: i64,
+    created_at: i64,
+});

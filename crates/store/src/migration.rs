@@ -15,6 +15,7 @@ mod m0010_agent_bench_indexes;
 mod m0011_admin;
 mod m0012_catalog;
 mod m0013_priorities_sla;
+mod m0014_people;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_admin::Migration),
             Box::new(m0012_catalog::Migration),
             Box::new(m0013_priorities_sla::Migration),
+            Box::new(m0014_people::Migration),
         ]
     }
 }

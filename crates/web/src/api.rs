@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_catalog;
+mod admin_people;
 mod admin_priorities;
 mod catalog;
 mod desk;
@@ -33,6 +34,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin::router())
         .merge(admin_catalog::router())
         .merge(admin_priorities::router())
+        .merge(admin_people::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -108,6 +110,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin::AdminDoc::openapi());
     doc.merge(admin_catalog::Doc::openapi());
     doc.merge(admin_priorities::Doc::openapi());
+    doc.merge(admin_people::Doc::openapi());
     doc
 }
 

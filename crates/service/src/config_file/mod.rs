@@ -61,7 +61,7 @@ pub struct ImportChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportReport {
+pub struct ConfigReport {
     pub applied: bool,
     pub changes: Vec<ImportChange>,
 }
@@ -122,7 +122,7 @@ impl Desk {
     }
 
     /// Imports a configuration document; with `apply: false` only checks it and reports.
-    pub async fn import_configuration(&self, by: &Principal, text: &str, apply: bool) -> Result<ImportReport> {
+    pub async fn import_configuration(&self, by: &Principal, text: &str, apply: bool) -> Result<ConfigReport> {
         Self::admin_actor(by)?;
         if text.len() > MAX_DOCUMENT {
             return Err(ServiceError::TooLarge { what: "the configuration document".into(), limit: MAX_DOCUMENT as u64 });
@@ -133,10 +133,10 @@ impl Desk {
         }
         let dry = self.sync_document(by, &doc, false).await?;
         if !apply {
-            return Ok(ImportReport { applied: false, changes: dry });
+            return Ok(ConfigReport { applied: false, changes: dry });
         }
         self.sync_document(by, &doc, true).await?;
-        Ok(ImportReport { applied: true, changes: dry })
+        Ok(ConfigReport { applied: true, changes: dry })
     }
 
     /// One pass over the sections, in the order their references need.

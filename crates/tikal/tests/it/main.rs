@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod admin_catalog;
 mod admin_config;
+mod admin_people;
 mod admin_priorities;
 mod agent_desk;
 mod agent_desk2;

@@ -341,7 +341,7 @@ pub async fn import_configuration(
     AdminCaller(by): AdminCaller,
     params: Result<Query<ImportParams>, QueryRejection>,
     body: Result<String, axum::extract::rejection::StringRejection>,
-) -> Result<Json<tikal_service::ImportReport>, ApiError> {
+) -> Result<Json<tikal_service::ConfigReport>, ApiError> {
     let Query(p) = params?;
     let text = body.map_err(|e| ApiError::new(e.status(), "bad_body", e.body_text()))?;
     Ok(Json(state.desk.import_configuration(&by, &text, !p.dry_run.unwrap_or(true)).await?))

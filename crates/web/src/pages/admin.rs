@@ -7,6 +7,8 @@ mod audit;
 mod catalog;
 mod configuration;
 mod departments;
+mod people;
+mod people_requesters;
 mod priorities;
 mod priorities_sla;
 
@@ -32,6 +34,8 @@ pub fn router() -> Router<AppState> {
         .merge(configuration::router())
         .merge(catalog::router())
         .merge(priorities::router())
+        .merge(people::router())
+        .merge(people_requesters::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -180,6 +184,10 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/statuses", "admin-nav-statuses"),
     ("/admin/sla", "admin-nav-sla"),
     ("/admin/calendars", "admin-nav-calendars"),
+    ("/admin/agents", "admin-nav-agents"),
+    ("/admin/roles", "admin-nav-roles"),
+    ("/admin/requesters", "admin-nav-requesters"),
+    ("/admin/organisations", "admin-nav-organisations"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
 ];

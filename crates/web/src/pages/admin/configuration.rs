@@ -7,7 +7,7 @@ use axum::extract::{RawForm, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tikal_service::{ImportAction, ImportReport};
+use tikal_service::{ConfigReport, ImportAction};
 
 use super::{Admin, Fields, FormError, refused};
 use crate::AppState;
@@ -45,7 +45,7 @@ async fn export(State(state): State<AppState>, a: Admin) -> Result<Response, Pag
         .into_response())
 }
 
-fn rows(c: &Chrome, r: &ImportReport) -> Vec<(String, String, String)> {
+fn rows(c: &Chrome, r: &ConfigReport) -> Vec<(String, String, String)> {
     r.changes
         .iter()
         .map(|ch| {
