@@ -16,6 +16,7 @@ pub mod priority;
 pub mod queue;
 pub mod sla;
 pub mod status;
+pub mod template;
 pub mod thread;
 pub mod ticket;
 pub mod values;
