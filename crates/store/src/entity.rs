@@ -269,3 +269,12 @@ entity!(status, "statuses", {
     active: bool,
     created_at: i64,
 });
+
+entity!(mail_template, "mail_templates", {
+    #[sea_orm(primary_key, auto_increment = false)] kind: String,
+    #[sea_orm(primary_key, auto_increment = false)] language: String,
+    subject: String,
+    text_body: String,
+    html_body: Option<String>,
+    updated_at: i64,
+});

@@ -20,6 +20,7 @@ pub mod migration;
 mod queues;
 mod seed;
 mod statuses;
+mod templates;
 mod tickets;
 
 use std::path::Path;
@@ -46,6 +47,7 @@ pub use link_key::LinkKey;
 pub use queues::{NewView, TicketCount};
 pub use seed::{SeedEntry, SeedRequester, SeedTicket};
 pub use statuses::StatusChange;
+pub use templates::StoredTemplate;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
