@@ -198,7 +198,10 @@ impl From<TemplateError> for DomainError {
         let reason = match e.problem {
             TemplateProblem::Empty => Reason::Required,
             TemplateProblem::TooLong { max } => Reason::TooLong { max },
-            _ => Reason::Other(e.to_string()),
+            _ => Reason::Other(match e.line {
+                Some(l) => format!("line {l}: {}", e.problem),
+                None => e.problem.to_string(),
+            }),
         };
         DomainError::invalid(e.part.field(), reason)
     }
