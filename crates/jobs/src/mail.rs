@@ -3,9 +3,9 @@
 //! the requester's language with the e-mail templates (the administrator's, else the shipped
 //! ones); a template with an HTML part sends text and HTML.
 
+use lettre::message::MultiPart;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use lettre::message::MultiPart;
 use tikal_core::job::Job;
 use tikal_core::template::{Language, TemplateKind, TemplateSource, Vars};
 use tikal_service::LINK_LIFETIME;
@@ -102,11 +102,9 @@ pub fn compose(job: &Job, key: &LinkKey) -> Composed {
 /// template for the job's kind and language) or the shipped one. A link queued as a nonce is
 /// made here, with this node's link key (ADR 006).
 pub fn compose_with(job: &Job, key: &LinkKey, organisation: &str, stored: Option<&TemplateSource>) -> Composed {
-    let p = match job {
-        Job::TicketLink(p) | Job::VerifyEmail(p) | Job::PasswordReset(p) | Job::AccountExists(p) => p,
-        other => return Composed::Unreadable(format!("the worker does not send `{}` jobs", other.kind())),
-    };
-    let Some((kind, lang)) = template_of(job) else {
+    let (Some((kind, lang)), Job::TicketLink(p) | Job::VerifyEmail(p) | Job::PasswordReset(p) | Job::AccountExists(p)) =
+        (template_of(job), job)
+    else {
         return Composed::Unreadable(format!("the worker does not send `{}` jobs", job.kind()));
     };
     let link = match (&p.link, &p.link_base, &p.nonce) {
@@ -190,7 +188,9 @@ mod tests {
             text_body: "Abra {{ link }} antes de {{ expires_hours }} horas.\n{{ organisation.name }}".into(),
             html_body: Some("<p>Abra <a href=\"{{ link }}\">este enlace</a></p><script>x()</script>".into()),
         };
-        let Composed::Mail(m) = compose_with(&job("mail.password_reset", payload), &key(), "UIT", Some(&stored)) else { panic!("composed") };
+        let Composed::Mail(m) = compose_with(&job("mail.password_reset", payload), &key(), "UIT", Some(&stored)) else {
+            panic!("composed")
+        };
         assert_eq!(m.subject, "UIT: nueva contraseña");
         assert_eq!(m.text, "Abra https://mesa/password/reset/x antes de 24 horas.\nUIT");
         let html = m.html.expect("html");

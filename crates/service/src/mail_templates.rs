@@ -90,8 +90,30 @@ impl Write for Bounded {
 /// the start of one, a word of the template language, a filter or a name the template set).
 fn unknown_name(kind: TemplateKind, source: &str, line: Option<usize>) -> Option<String> {
     const WORDS: &[&str] = &[
-        "for", "in", "if", "elif", "else", "endif", "endfor", "and", "or", "not", "is", "true", "false", "none", "loop", "set", "endset",
-        "range", "dict", "namespace", "with", "endwith", "defined", "undefined",
+        "for",
+        "in",
+        "if",
+        "elif",
+        "else",
+        "endif",
+        "endfor",
+        "and",
+        "or",
+        "not",
+        "is",
+        "true",
+        "false",
+        "none",
+        "loop",
+        "set",
+        "endset",
+        "range",
+        "dict",
+        "namespace",
+        "with",
+        "endwith",
+        "defined",
+        "undefined",
     ];
     let text = source.lines().nth(line?.checked_sub(1)?)?;
     let known = |w: &str| {
@@ -149,9 +171,7 @@ fn problem_of(kind: TemplateKind, e: &minijinja::Error, source: &str) -> Templat
         K::SyntaxError | K::UnknownFilter | K::UnknownTest | K::UnknownFunction | K::TemplateNotFound | K::BadEscape => {
             TemplateProblem::Syntax(detail)
         }
-        K::UndefinedError => {
-            TemplateProblem::UnknownVariable(unknown_name(kind, source, e.line()).unwrap_or_else(|| "?".into()))
-        }
+        K::UndefinedError => TemplateProblem::UnknownVariable(unknown_name(kind, source, e.line()).unwrap_or_else(|| "?".into())),
         K::OutOfFuel => TemplateProblem::OutOfFuel,
         K::WriteFailure => TemplateProblem::OutputTooLong,
         _ => TemplateProblem::Render(detail),
@@ -205,7 +225,12 @@ pub fn check(kind: TemplateKind, lang: Language, source: TemplateSource) -> Resu
 /// Renders the mail of `kind` in `lang` with the stored template, else the default. A stored
 /// template that fails (it was valid when saved; the engine may have changed) is logged and
 /// the default is used: the mail still goes.
-pub fn render_with(kind: TemplateKind, lang: Language, stored: Option<&TemplateSource>, vars: &Vars) -> Result<RenderedMail, TemplateError> {
+pub fn render_with(
+    kind: TemplateKind,
+    lang: Language,
+    stored: Option<&TemplateSource>,
+    vars: &Vars,
+) -> Result<RenderedMail, TemplateError> {
     if let Some(s) = stored {
         match render_source(kind, s, vars) {
             Ok(m) => return Ok(m),
@@ -299,7 +324,13 @@ impl Desk {
     }
 
     /// Saves a template after checking it (see `check`); the audit log keeps before and after.
-    pub async fn save_mail_template(&self, by: &Principal, kind: TemplateKind, lang: Language, source: TemplateSource) -> Result<MailTemplate> {
+    pub async fn save_mail_template(
+        &self,
+        by: &Principal,
+        kind: TemplateKind,
+        lang: Language,
+        source: TemplateSource,
+    ) -> Result<MailTemplate> {
         Self::admin_actor(by)?;
         let source = check(kind, lang, source)?;
         let before = self.mail_template(by, kind, lang).await?;
@@ -338,7 +369,13 @@ impl Desk {
 
     /// Renders a template as typed (not saved) with the sample ticket, after the same check as
     /// saving (administrators only).
-    pub fn preview_mail_template(&self, by: &Principal, kind: TemplateKind, lang: Language, source: TemplateSource) -> Result<RenderedMail> {
+    pub fn preview_mail_template(
+        &self,
+        by: &Principal,
+        kind: TemplateKind,
+        lang: Language,
+        source: TemplateSource,
+    ) -> Result<RenderedMail> {
         Self::admin_actor(by)?;
         let source = check(kind, lang, source)?;
         Ok(render_source(kind, &source, &kind.sample(lang))?)
@@ -371,8 +408,12 @@ mod tests {
                 assert!(check(*kind, *lang, kind.default_source(*lang)).is_ok());
             }
         }
-        let m = render_source(TemplateKind::PasswordReset, &TemplateKind::PasswordReset.default_source(Language::Es), &TemplateKind::PasswordReset.sample(Language::Es))
-            .expect("renders");
+        let m = render_source(
+            TemplateKind::PasswordReset,
+            &TemplateKind::PasswordReset.default_source(Language::Es),
+            &TemplateKind::PasswordReset.sample(Language::Es),
+        )
+        .expect("renders");
         assert_eq!(m.subject, "Recuperar su contraseña");
         assert!(m.text.contains("durante 24 horas") && m.text.contains("https://mesa.example.gob/password/reset/3f9a1c"), "{}", m.text);
     }
@@ -387,12 +428,16 @@ mod tests {
         assert_eq!(e.part, TemplatePart::Subject);
         assert_eq!(e.problem, TemplateProblem::UnknownVariable("ticket.nope".into()));
         // Variables of the kind are all there, even those the sample leaves empty.
-        assert!(check(TemplateKind::Resolution, Language::Es, src("{{ ticket.number }}", "{{ confirm_url }} {{ not_solved_url }}", None)).is_ok());
+        assert!(
+            check(TemplateKind::Resolution, Language::Es, src("{{ ticket.number }}", "{{ confirm_url }} {{ not_solved_url }}", None))
+                .is_ok()
+        );
     }
 
     #[test]
     fn syntax_errors_say_where() {
-        let e = check(TemplateKind::AgentReply, Language::Es, src("Hola", "uno\ndos\n{% if agent.name %}sin cerrar", None)).expect_err("syntax");
+        let e = check(TemplateKind::AgentReply, Language::Es, src("Hola", "uno\ndos\n{% if agent.name %}sin cerrar", None))
+            .expect_err("syntax");
         assert_eq!(e.part, TemplatePart::Text);
         assert!(matches!(e.problem, TemplateProblem::Syntax(_)), "{e:?}");
         assert!(e.line.is_some());

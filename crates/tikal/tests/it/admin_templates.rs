@@ -59,7 +59,8 @@ async fn an_administrator_rewrites_the_password_reset_mail_through_the_pages() {
     // A requester with an account.
     let c = browser();
     let (_, html) = get(&c, &app, "/register").await;
-    let form = [("csrf", csrf(&html)), ("email", "ana@gob.example".into()), ("name", "Ana".into()), ("password", "la clave de siempre".into())];
+    let form =
+        [("csrf", csrf(&html)), ("email", "ana@gob.example".into()), ("name", "Ana".into()), ("password", "la clave de siempre".into())];
     c.post(app.url("/register")).form(&form).send().await.expect("register");
 
     let (_, password) = app.admin_with_password("director.ti@gob.example").await;
@@ -70,11 +71,17 @@ async fn an_administrator_rewrites_the_password_reset_mail_through_the_pages() {
     assert!(html.contains("href=\"/admin/templates\"") && html.contains("Plantillas de correo"), "in the menu: {html}");
     let (status, html) = get(&admin, &app, "/admin/templates").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Recuperar contraseña") && html.contains("id=\"tpl-password_reset-es\"") && html.contains("Encuesta de satisfacción"), "{html}");
+    assert!(
+        html.contains("Recuperar contraseña") && html.contains("id=\"tpl-password_reset-es\"") && html.contains("Encuesta de satisfacción"),
+        "{html}"
+    );
     assert!(!html.contains("Personalizada"), "every template is the default on a fresh install");
     let (status, html) = get(&admin, &app, "/admin/templates/password_reset/es").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("Recuperar su contraseña") && html.contains("{{ link }}") && html.contains("Horas durante las que sirve el enlace"), "{html}");
+    assert!(
+        html.contains("Recuperar su contraseña") && html.contains("{{ link }}") && html.contains("Horas durante las que sirve el enlace"),
+        "{html}"
+    );
     assert_eq!(get(&admin, &app, "/admin/templates/nonsense/es").await.0, StatusCode::NOT_FOUND);
     assert_eq!(get(&admin, &app, "/admin/templates/password_reset/fr").await.0, StatusCode::NOT_FOUND);
     let token = csrf(&html);
@@ -85,7 +92,10 @@ async fn an_administrator_rewrites_the_password_reset_mail_through_the_pages() {
     let (status, html) =
         post(&admin, &app, path, &[("csrf", &token), ("subject", "Nueva clave"), ("text_body", broken), ("action", "save")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
-    assert!(html.contains("id=\"form-error\"") && html.contains("Texto (línea 3)") && html.contains("no es una variable de esta plantilla"), "{html}");
+    assert!(
+        html.contains("id=\"form-error\"") && html.contains("Texto (línea 3)") && html.contains("no es una variable de esta plantilla"),
+        "{html}"
+    );
     assert!(html.contains("ticket.subject") && html.contains("value=\"Nueva clave\""), "{html}");
     // A loop that never ends in time, and a syntax error: refused too.
     let loops = "{% for a in range(1000) %}{% for b in range(1000) %}x{% endfor %}{% endfor %}";
@@ -178,7 +188,8 @@ async fn a_script_manages_templates_through_the_api() {
     assert!(names.contains(&"confirm_url") && names.contains(&"not_solved_url") && names.contains(&"ticket.number"), "{names:?}");
 
     let url = app.url("/api/v1/mail-templates/resolution/en");
-    let body = json!({"subject": "Solved: {{ ticket.subject }}", "text_body": "{{ message.text }}\nConfirm: {{ confirm_url }}", "html_body": ""});
+    let body =
+        json!({"subject": "Solved: {{ ticket.subject }}", "text_body": "{{ message.text }}\nConfirm: {{ confirm_url }}", "html_body": ""});
     let r = app.client.put(&url).bearer_auth(&app.key).json(&body).send().await.expect("put");
     assert_eq!(r.status(), StatusCode::OK);
     let t: Value = r.json().await.expect("json");
@@ -196,7 +207,8 @@ async fn a_script_manages_templates_through_the_api() {
         let e: Value = r.json().await.expect("json");
         assert!(e["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
     }
-    let r = app.client.put(&url).bearer_auth(&app.key).json(&json!({"subject": "x", "text_body": "a\n{{ nope }}"})).send().await.expect("put");
+    let r =
+        app.client.put(&url).bearer_auth(&app.key).json(&json!({"subject": "x", "text_body": "a\n{{ nope }}"})).send().await.expect("put");
     let e: Value = r.json().await.expect("json");
     assert_eq!(e["error"]["message"], "text_body: line 2: `nope` is not a variable of this template", "{e}");
     let t: Value = app.get("/api/v1/mail-templates/resolution/en").await.json().await.expect("json");
@@ -214,7 +226,10 @@ async fn a_script_manages_templates_through_the_api() {
     let r = app.client.delete(&url).bearer_auth(&app.key).send().await.expect("delete");
     assert_eq!(r.status(), StatusCode::OK);
     let t: Value = r.json().await.expect("json");
-    assert_eq!((t["customised"].as_bool(), t["subject"].as_str()), (Some(false), Some("[Ticket {{ ticket.number }}] Your request was resolved: {{ ticket.subject }}")));
+    assert_eq!(
+        (t["customised"].as_bool(), t["subject"].as_str()),
+        (Some(false), Some("[Ticket {{ ticket.number }}] Your request was resolved: {{ ticket.subject }}"))
+    );
     for missing in ["/api/v1/mail-templates/nonsense/en", "/api/v1/mail-templates/resolution/fr"] {
         assert_eq!(app.get(missing).await.status(), StatusCode::NOT_FOUND, "{missing}");
     }
