@@ -20,6 +20,7 @@ pub mod queue;
 pub mod sla;
 pub mod sla_plan;
 pub mod status;
+pub mod template;
 pub mod thread;
 pub mod ticket;
 pub mod values;

@@ -1,10 +1,15 @@
 //! Outgoing mail behind a small trait: SMTP (lettre) in production, anything in tests; and the
 //! portal's account mail (status links, password resets, address confirmation), rendered in
-//! the requester's language.
+//! the requester's language with the e-mail templates (the administrator's, else the shipped
+//! ones); a template with an HTML part sends text and HTML.
 
+use lettre::message::MultiPart;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use tikal_core::job::{Job, LinkMail};
+use tikal_core::job::Job;
+use tikal_core::template::{Language, TemplateKind, TemplateSource, Vars};
+use tikal_service::LINK_LIFETIME;
+use tikal_service::mail_templates::render_with;
 use tikal_store::LinkKey;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +29,8 @@ pub struct OutgoingMail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// An HTML alternative (already cleaned): the mail is sent as text and HTML.
+    pub html: Option<String>,
 }
 
 #[async_trait::async_trait]
@@ -50,13 +57,12 @@ impl SmtpMailer {
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
         let to = mail.to.parse::<Mailbox>().map_err(|_| MailError::Address(mail.to.clone()))?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(mail.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.text.clone())
-            .map_err(|e| MailError::Build(e.to_string()))?;
+        let builder = Message::builder().from(self.from.clone()).to(to).subject(mail.subject.clone());
+        let message = match &mail.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone())),
+            None => builder.header(ContentType::TEXT_PLAIN).body(mail.text.clone()),
+        }
+        .map_err(|e| MailError::Build(e.to_string()))?;
         self.transport.send(message).await.map_err(|e| MailError::Smtp(e.to_string()))?;
         Ok(())
     }
@@ -72,16 +78,37 @@ pub enum Composed {
     OtherKey,
 }
 
-/// Turns an account mail job into the message to send. A link queued as a nonce is made here,
-/// with this node's link key (ADR 006).
-pub fn compose(job: &Job, key: &LinkKey) -> Composed {
+/// The organisation's name in mail when none is configured.
+pub const DEFAULT_ORGANISATION: &str = "Mesa de Ayuda";
+
+/// The template an account mail job is written with, and in which language.
+pub fn template_of(job: &Job) -> Option<(TemplateKind, Language)> {
     let (kind, p) = match job {
-        Job::TicketLink(p) => (Letter::TicketLink, p),
-        Job::VerifyEmail(p) => (Letter::VerifyEmail, p),
-        Job::PasswordReset(p) => (Letter::PasswordReset, p),
-        Job::AccountExists(p) => (Letter::AccountExists, p),
-        Job::AgentInvite(p) => (Letter::AgentInvite, p),
-        other => return Composed::Unreadable(format!("the worker does not send `{}` jobs", other.kind())),
+        Job::TicketLink(p) => (TemplateKind::AccessLink, p),
+        Job::VerifyEmail(p) => (TemplateKind::ConfirmAddress, p),
+        Job::PasswordReset(p) => (TemplateKind::PasswordReset, p),
+        Job::AccountExists(p) => (TemplateKind::AccountExists, p),
+        Job::AgentInvite(p) => (TemplateKind::AgentInvite, p),
+        _ => return None,
+    };
+    Some((kind, Language::of(p.lang.as_deref())))
+}
+
+/// Turns an account mail job into the message to send, with the shipped templates.
+pub fn compose(job: &Job, key: &LinkKey) -> Composed {
+    compose_with(job, key, DEFAULT_ORGANISATION, None)
+}
+
+/// Turns an account mail job into the message to send, with `stored` (the administrator's
+/// template for the job's kind and language) or the shipped one. A link queued as a nonce is
+/// made here, with this node's link key (ADR 006).
+pub fn compose_with(job: &Job, key: &LinkKey, organisation: &str, stored: Option<&TemplateSource>) -> Composed {
+    let (
+        Some((kind, lang)),
+        Job::TicketLink(p) | Job::VerifyEmail(p) | Job::PasswordReset(p) | Job::AccountExists(p) | Job::AgentInvite(p),
+    ) = (template_of(job), job)
+    else {
+        return Composed::Unreadable(format!("the worker does not send `{}` jobs", job.kind()));
     };
     let link = match (&p.link, &p.link_base, &p.nonce) {
         (Some(link), _, _) => link.clone(),
@@ -93,86 +120,19 @@ pub fn compose(job: &Job, key: &LinkKey) -> Composed {
         }
         _ => return Composed::Unreadable("a link mail without its link".into()),
     };
-    Composed::Mail(render(kind, p, &link))
-}
-
-/// The account mails this worker writes.
-#[derive(Clone, Copy)]
-enum Letter {
-    TicketLink,
-    VerifyEmail,
-    PasswordReset,
-    AccountExists,
-    AgentInvite,
-}
-
-fn render(kind: Letter, p: &LinkMail, link: &str) -> OutgoingMail {
-    let english = p.lang.as_deref() == Some("en");
-    let number = p.number.as_deref().unwrap_or_default();
-    let (subject, text) = match (kind, english) {
-        (Letter::TicketLink, false) => (
-            format!("Acceso a su ticket {number}"),
-            format!(
-                "Hola:\n\nPidió ver el estado del ticket {number}. Ábralo con este enlace (sirve una sola vez, durante 24 horas):\n\n{link}\n\nSi no lo pidió, ignore este mensaje.\n"
-            ),
-        ),
-        (Letter::TicketLink, true) => (
-            format!("Access to your ticket {number}"),
-            format!(
-                "Hello,\n\nYou asked to see ticket {number}. Open it with this link (it works once, for 24 hours):\n\n{link}\n\nIf you did not ask for it, ignore this message.\n"
-            ),
-        ),
-        (Letter::VerifyEmail, false) => (
-            "Confirme su correo".to_string(),
-            format!(
-                "Hola:\n\nPara activar su cuenta de la mesa de ayuda, abra este enlace y escriba la contraseña que eligió (sirve una sola vez, durante 24 horas):\n\n{link}\n\nSi no creó una cuenta, ignore este mensaje: nadie podrá usar su correo.\n"
-            ),
-        ),
-        (Letter::VerifyEmail, true) => (
-            "Confirm your e-mail address".to_string(),
-            format!(
-                "Hello,\n\nTo activate your help desk account, open this link and type the password you chose (it works once, for 24 hours):\n\n{link}\n\nIf you did not create an account, ignore this message: nobody can use your address.\n"
-            ),
-        ),
-        (Letter::AccountExists, false) => (
-            "Ya tiene una cuenta".to_string(),
-            format!(
-                "Hola:\n\nAlguien intentó crear una cuenta de la mesa de ayuda con este correo, pero usted ya tiene una. Inicie sesión con su contraseña; si la olvidó, elija una nueva aquí:\n\n{link}\n\nSi no fue usted, ignore este mensaje: su cuenta no cambió.\n"
-            ),
-        ),
-        (Letter::AccountExists, true) => (
-            "You already have an account".to_string(),
-            format!(
-                "Hello,\n\nSomeone tried to create a help desk account with this address, but you already have one. Sign in with your password; if you forgot it, choose a new one here:\n\n{link}\n\nIf it was not you, ignore this message: your account has not changed.\n"
-            ),
-        ),
-        (Letter::PasswordReset, false) => (
-            "Recuperar su contraseña".to_string(),
-            format!(
-                "Hola:\n\nPara elegir una contraseña nueva, abra este enlace (sirve una sola vez, durante 24 horas):\n\n{link}\n\nSi no lo pidió, ignore este mensaje: su contraseña no cambia.\n"
-            ),
-        ),
-        (Letter::PasswordReset, true) => (
-            "Reset your password".to_string(),
-            format!(
-                "Hello,\n\nTo choose a new password, open this link (it works once, for 24 hours):\n\n{link}\n\nIf you did not ask for it, ignore this message: your password stays the same.\n"
-            ),
-        ),
-        // `number` carries the desk's name for an invitation.
-        (Letter::AgentInvite, false) => (
-            format!("Invitación como agente: {number}"),
-            format!(
-                "Hola:\n\nUn administrador le dio acceso como agente a la mesa de ayuda de {number}. Para empezar, elija su contraseña con este enlace (sirve una sola vez, durante 7 días):\n\n{link}\n\nLuego inicie sesión con este correo en la página de agentes. Si no esperaba esta invitación, ignore este mensaje.\n"
-            ),
-        ),
-        (Letter::AgentInvite, true) => (
-            format!("Agent invitation: {number}"),
-            format!(
-                "Hello,\n\nAn administrator gave you access as an agent to the help desk of {number}. To start, choose your password with this link (it works once, for 7 days):\n\n{link}\n\nThen sign in with this address on the agents' page. If you did not expect this invitation, ignore this message.\n"
-            ),
-        ),
+    let vars = Vars::new().text("link", link).text("ticket.number", p.number.clone().unwrap_or_default());
+    // An invitation carries the desk's name and lasts longer than the portal's links.
+    let vars = match kind {
+        TemplateKind::AgentInvite => vars
+            .number("expires_hours", tikal_service::INVITE_LIFETIME.num_hours())
+            .text("organisation.name", p.number.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| organisation.to_string())),
+        _ => vars.number("expires_hours", LINK_LIFETIME.num_hours()).text("organisation.name", organisation),
     };
-    OutgoingMail { to: p.to.clone(), subject, text }
+    match render_with(kind, lang, stored, &vars) {
+        Ok(m) => Composed::Mail(OutgoingMail { to: p.to.clone(), subject: m.subject, text: m.text, html: m.html }),
+        // The shipped templates render with every value (a unit test says so): unreachable.
+        Err(e) => Composed::Unreadable(format!("the {kind} template cannot be rendered: {e}")),
+    }
 }
 
 #[cfg(test)]
@@ -219,23 +179,27 @@ mod tests {
     }
 
     #[test]
-    fn an_agent_is_invited_in_the_desks_language() {
-        let k = key();
-        let payload = serde_json::json!({"to": "tecnico@gob.example", "link_base": "https://mesa/agent/invite/", "nonce": "n9", "key": k.id(), "number": "UIT", "lang": "es"});
-        let Composed::Mail(m) = compose(&job("mail.agent_invite", payload.clone()), &k) else { panic!("composed") };
-        assert_eq!(m.subject, "Invitación como agente: UIT");
-        assert!(m.text.contains(&format!("https://mesa/agent/invite/{}", k.token("n9"))), "{}", m.text);
-        let mut en = payload;
-        en["lang"] = "en".into();
-        let Composed::Mail(m) = compose(&job("mail.agent_invite", en), &k) else { panic!("composed") };
-        assert_eq!(m.subject, "Agent invitation: UIT");
-    }
-
-    #[test]
     fn an_existing_account_is_told_so_in_its_language() {
         let payload = serde_json::json!({"to": "a@b.example", "link": "https://mesa/password/forgot", "lang": "en"});
         let Composed::Mail(m) = compose(&job("mail.account_exists", payload), &key()) else { panic!("composed") };
         assert_eq!(m.subject, "You already have an account");
         assert!(m.text.contains("https://mesa/password/forgot"));
+    }
+
+    #[test]
+    fn an_administrators_template_is_used_with_its_html_part() {
+        let payload = serde_json::json!({"to": "a@b.example", "link": "https://mesa/password/reset/x", "lang": "es"});
+        let stored = TemplateSource {
+            subject: "UIT: nueva contraseña".into(),
+            text_body: "Abra {{ link }} antes de {{ expires_hours }} horas.\n{{ organisation.name }}".into(),
+            html_body: Some("<p>Abra <a href=\"{{ link }}\">este enlace</a></p><script>x()</script>".into()),
+        };
+        let Composed::Mail(m) = compose_with(&job("mail.password_reset", payload), &key(), "UIT", Some(&stored)) else {
+            panic!("composed")
+        };
+        assert_eq!(m.subject, "UIT: nueva contraseña");
+        assert_eq!(m.text, "Abra https://mesa/password/reset/x antes de 24 horas.\nUIT");
+        let html = m.html.expect("html");
+        assert!(html.contains("href=\"https://mesa/password/reset/x\"") && !html.contains("script"), "{html}");
     }
 }

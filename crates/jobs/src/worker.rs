@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tikal_core::JobKind;
 use tikal_store::{ClaimedJob, Retry, Store, StoreError};
 
-use crate::mail::{Composed, Mailer, compose};
+use crate::mail::{Composed, DEFAULT_ORGANISATION, Mailer, compose_with, template_of};
 
 /// `[mail]` settings: where outgoing mail goes.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -56,6 +56,8 @@ pub struct Worker {
     store: Store,
     mailer: Arc<dyn Mailer>,
     settings: OutboxSettings,
+    /// The organisation's name, as mail templates say it.
+    organisation: String,
 }
 
 /// What became of one claimed job.
@@ -68,7 +70,13 @@ enum Outcome {
 
 impl Worker {
     pub fn new(store: Store, mailer: Arc<dyn Mailer>, settings: OutboxSettings) -> Self {
-        Worker { store, mailer, settings }
+        Worker { store, mailer, settings, organisation: DEFAULT_ORGANISATION.to_string() }
+    }
+
+    /// The organisation's name the mail templates sign with (`[portal] organisation_name`).
+    pub fn organisation(mut self, name: impl Into<String>) -> Self {
+        self.organisation = name.into();
+        self
     }
 
     /// Does every job due at `now` once; returns how many were sent.
@@ -96,7 +104,14 @@ impl Worker {
 
     async fn do_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
         let composed = match &job.job {
-            Ok(j) => compose(j, self.store.link_key()),
+            Ok(j) => {
+                // The administrator's template, read for each mail: an edit applies at once on every node.
+                let stored = match template_of(j) {
+                    Some((kind, lang)) => self.store.mail_template(kind, lang).await?.map(|t| t.source),
+                    None => None,
+                };
+                compose_with(j, self.store.link_key(), &self.organisation, stored.as_ref())
+            }
             Err(e) => Composed::Unreadable(format!("unreadable payload: {e}")),
         };
         let mail = match composed {

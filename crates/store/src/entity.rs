@@ -353,3 +353,12 @@ entity!(requester_merge, "requester_merges", {
     into_id: i64,
     created_at: i64,
 });
+
+entity!(mail_template, "mail_templates", {
+    #[sea_orm(primary_key, auto_increment = false)] kind: String,
+    #[sea_orm(primary_key, auto_increment = false)] language: String,
+    subject: String,
+    text_body: String,
+    html_body: Option<String>,
+    updated_at: i64,
+});

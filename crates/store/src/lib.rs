@@ -23,6 +23,7 @@ mod priorities;
 mod queues;
 mod seed;
 mod statuses;
+mod templates;
 mod tickets;
 
 use std::path::Path;
@@ -50,6 +51,7 @@ pub use people::{AgentRow, MergeCounts, NewInvite, OrganisationRow, RequesterRow
 pub use queues::{NewView, TicketCount};
 pub use seed::{SeedEntry, SeedRequester, SeedTicket};
 pub use statuses::StatusChange;
+pub use templates::StoredTemplate;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -16,6 +16,7 @@ mod m0011_admin;
 mod m0012_catalog;
 mod m0013_priorities_sla;
 mod m0014_people;
+mod m0015_templates;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_catalog::Migration),
             Box::new(m0013_priorities_sla::Migration),
             Box::new(m0014_people::Migration),
+            Box::new(m0015_templates::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@ mod admin;
 mod admin_catalog;
 mod admin_people;
 mod admin_priorities;
+mod admin_templates;
 mod catalog;
 mod desk;
 mod dto;
@@ -35,6 +36,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_catalog::router())
         .merge(admin_priorities::router())
         .merge(admin_people::router())
+        .merge(admin_templates::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -111,6 +113,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_catalog::Doc::openapi());
     doc.merge(admin_priorities::Doc::openapi());
     doc.merge(admin_people::Doc::openapi());
+    doc.merge(admin_templates::Doc::openapi());
     doc
 }
 

@@ -11,6 +11,7 @@ mod people;
 mod people_requesters;
 mod priorities;
 mod priorities_sla;
+mod templates;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(priorities::router())
         .merge(people::router())
         .merge(people_requesters::router())
+        .merge(templates::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -188,6 +190,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/roles", "admin-nav-roles"),
     ("/admin/requesters", "admin-nav-requesters"),
     ("/admin/organisations", "admin-nav-organisations"),
+    ("/admin/templates", "admin-nav-templates"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
 ];
