@@ -48,6 +48,13 @@ pub const TOO_COMPLEX: &str = "is a regular expression too complex to run; simpl
 /// The reason given for text that is not a regular expression.
 pub const NOT_A_REGEX: &str = "is not a valid regular expression";
 
+/// The other reasons a rule's value is refused (pages say them in the user's language).
+pub const BAD_RANGE: &str = "the range must go from the lower priority to the higher, e.g. 1-2";
+pub const BAD_FIELD: &str = "must be written key=value with the field's key";
+pub const BAD_TAG: &str = "a tag holds letters, digits, spaces, - _ and . only";
+pub const BAD_DOMAIN: &str = "is not a valid domain, e.g. proveedor.example";
+pub const NAME_TAKEN: &str = "is used by another rule";
+
 /// The form fields errors are reported on: `condition_N` / `action_N` (1-based rows).
 const CONDITION_ROWS: [&str; MAX_CONDITIONS] =
     ["condition_1", "condition_2", "condition_3", "condition_4", "condition_5", "condition_6", "condition_7", "condition_8", "condition_9", "condition_10"];
@@ -278,7 +285,7 @@ fn priority_value(field: &'static str, raw: &str) -> Result<Priority, DomainErro
 /// A domain as `proveedor.example` (an `@` or `*.` before it is dropped).
 fn domain_value(field: &'static str, raw: &str) -> Result<String, DomainError> {
     let d = raw.trim().trim_start_matches('*').trim_start_matches('.').trim_start_matches('@').to_lowercase();
-    EmailAddress::parse(&format!("x@{d}")).map_err(|_| DomainError::invalid(field, "is not a valid domain, e.g. proveedor.example"))?;
+    EmailAddress::parse(&format!("x@{d}")).map_err(|_| DomainError::invalid(field, BAD_DOMAIN))?;
     Ok(d)
 }
 
@@ -311,15 +318,15 @@ impl Condition {
                     None => (priority_value(field, v)?, priority_value(field, v)?),
                 };
                 if lo > hi {
-                    return Err(DomainError::invalid(field, "the range must go from the lower priority to the higher, e.g. 1-2"));
+                    return Err(DomainError::invalid(field, BAD_RANGE));
                 }
                 Condition::PriorityIn(lo, hi)
             }
             ConditionKind::FieldEquals => {
-                let (key, value) = v.split_once('=').ok_or_else(|| DomainError::invalid(field, "must be written key=value"))?;
+                let (key, value) = v.split_once('=').ok_or_else(|| DomainError::invalid(field, BAD_FIELD))?;
                 let key = key.trim();
                 if !crate::fields::valid_key(key) {
-                    return Err(DomainError::invalid(field, "must be written key=value with the field's key"));
+                    return Err(DomainError::invalid(field, BAD_FIELD));
                 }
                 Condition::FieldEquals(key.to_string(), text_value(field, value)?)
             }
@@ -449,7 +456,7 @@ impl RuleAction {
 pub fn tag(field: &'static str, raw: &str) -> Result<String, DomainError> {
     let t = bounded_text(field, raw, MAX_TAG)?.to_lowercase();
     if !t.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ')) {
-        return Err(DomainError::invalid(field, "a tag holds letters, digits, spaces, - _ and . only"));
+        return Err(DomainError::invalid(field, BAD_TAG));
     }
     Ok(t)
 }

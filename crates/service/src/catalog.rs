@@ -23,6 +23,8 @@ pub struct Catalog {
     pub statuses: Vec<StatusDef>,
     /// The departments' own desk rules (next level, review of resolutions); see `desk.rs`.
     pub department_rules: Vec<(DepartmentId, tikal_core::desk::DepartmentRules)>,
+    /// Routing rules in order, inactive ones too (`rules.rs`).
+    pub routing_rules: Vec<tikal_core::routing::Rule>,
 }
 
 impl Catalog {
@@ -79,6 +81,7 @@ impl Desk {
             fields: self.store.custom_fields().await?,
             statuses: self.store.statuses().await?,
             department_rules: self.store.department_rules().await?,
+            routing_rules: self.store.routing_rules().await?,
         });
         if let Ok(mut guard) = self.caches.catalog.lock() {
             *guard = Some((version, Instant::now(), catalog.clone()));
@@ -116,6 +119,7 @@ mod tests {
             fields: vec![(None, field("global")), (Some(HelpTopicId(1)), field("padre")), (Some(HelpTopicId(3)), field("otro"))],
             statuses: vec![],
             department_rules: vec![],
+            routing_rules: vec![],
         };
         let keys = |t: Option<i64>| c.fields_for(t.and_then(|id| c.topic(HelpTopicId(id)))).into_iter().map(|f| f.key).collect::<Vec<_>>();
         assert_eq!(keys(Some(2)), vec!["global", "padre"]);

@@ -13,6 +13,7 @@ mod desk;
 mod error;
 mod principal;
 mod queues;
+mod rules;
 mod statuses;
 mod tickets;
 
@@ -27,6 +28,7 @@ pub use desk::{CANNED_VARIABLES, CollaboratorView, DeskActions, LinkedTicket, Pr
 pub use error::ServiceError;
 pub use principal::Principal;
 pub use queues::{BulkAction, BulkOutcome, BulkResult, Dashboard, DepartmentQueue, MAX_BULK, ViewInput, Views};
+pub use rules::{RoutingSample, Trial};
 pub use statuses::NewStatus;
 pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload, UploadData};
 

@@ -18,6 +18,7 @@ mod jobs;
 mod link_key;
 pub mod migration;
 mod queues;
+mod rules;
 mod seed;
 mod statuses;
 mod tickets;

@@ -1,6 +1,7 @@
 //! REST API v1: JSON over HTTP, bearer API keys, described by an OpenAPI document.
 
 mod admin;
+mod admin_rules;
 mod catalog;
 mod desk;
 mod dto;
@@ -29,6 +30,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(queues::router())
         .merge(catalog::router())
         .merge(admin::router())
+        .merge(admin_rules::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -102,6 +104,7 @@ struct ApiDoc;
 fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(admin::AdminDoc::openapi());
+    doc.merge(admin_rules::Doc::openapi());
     doc
 }
 

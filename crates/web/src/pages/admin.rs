@@ -5,6 +5,7 @@
 
 mod audit;
 mod departments;
+mod rules;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -22,6 +23,7 @@ use crate::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router())
+        .merge(rules::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -151,7 +153,9 @@ pub fn refused<T: Template>(t: &T) -> Response {
 
 /// One entry of the administration menu: its path, its label key.
 pub const SECTIONS: &[(&str, &str)] =
-    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"), ("/admin/audit", "admin-nav-audit")];
+    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"),
+    ("/admin/rules", "admin-nav-rules"),
+    ("/admin/audit", "admin-nav-audit")];
 
 /// Whether the page shown is `path` or one below it (the menu marks it).
 pub fn is_here(c: &Chrome, path: impl AsRef<str>) -> bool {

@@ -84,6 +84,8 @@ pub struct Header {
     pub spent: String,
     /// Resolved and waiting on a supervisor's approval or the requester's confirmation.
     pub awaiting: Option<String>,
+    /// Tags (set by routing rules).
+    pub tags: Vec<String>,
 }
 
 impl Header {
@@ -127,6 +129,7 @@ impl Header {
             estimate: minutes(c, t.time_estimate_minutes),
             spent: minutes(c, Some(t.time_spent_minutes)),
             awaiting: awaiting.filter(|a| !a.is_empty()),
+            tags: Vec::new(),
         }
     }
 }
