@@ -22,8 +22,8 @@ use crate::fields::{FieldValue, FieldValues};
 use crate::ids::{AgentId, DepartmentId, HelpTopicId, TeamId};
 use crate::priority::Priority;
 use crate::sla::SlaPolicy;
-use crate::ticket::Opening;
 use crate::string_enum;
+use crate::ticket::Opening;
 use crate::ticket::{Channel, TicketType};
 use crate::values::{EmailAddress, bounded_text};
 
@@ -56,8 +56,18 @@ pub const BAD_DOMAIN: &str = "is not a valid domain, e.g. proveedor.example";
 pub const NAME_TAKEN: &str = "is used by another rule";
 
 /// The form fields errors are reported on: `condition_N` / `action_N` (1-based rows).
-const CONDITION_ROWS: [&str; MAX_CONDITIONS] =
-    ["condition_1", "condition_2", "condition_3", "condition_4", "condition_5", "condition_6", "condition_7", "condition_8", "condition_9", "condition_10"];
+const CONDITION_ROWS: [&str; MAX_CONDITIONS] = [
+    "condition_1",
+    "condition_2",
+    "condition_3",
+    "condition_4",
+    "condition_5",
+    "condition_6",
+    "condition_7",
+    "condition_8",
+    "condition_9",
+    "condition_10",
+];
 const ACTION_ROWS: [&str; MAX_ACTIONS] =
     ["action_1", "action_2", "action_3", "action_4", "action_5", "action_6", "action_7", "action_8", "action_9", "action_10"];
 
@@ -482,13 +492,9 @@ impl RuleInput {
         if actions.len() > MAX_ACTIONS {
             return Err(DomainError::invalid("actions", format!("at most {MAX_ACTIONS}")));
         }
-        let conditions = conditions
-            .iter()
-            .zip(CONDITION_ROWS)
-            .map(|(c, field)| Condition::parse(field, c, refs))
-            .collect::<Result<Vec<_>, _>>()?;
-        let actions =
-            actions.iter().zip(ACTION_ROWS).map(|(c, field)| RuleAction::parse(field, c, refs)).collect::<Result<Vec<_>, _>>()?;
+        let conditions =
+            conditions.iter().zip(CONDITION_ROWS).map(|(c, field)| Condition::parse(field, c, refs)).collect::<Result<Vec<_>, _>>()?;
+        let actions = actions.iter().zip(ACTION_ROWS).map(|(c, field)| RuleAction::parse(field, c, refs)).collect::<Result<Vec<_>, _>>()?;
         Ok(Rule { id: RuleId(0), name, position: 0, active: self.active, match_all: self.match_all, stop: self.stop, conditions, actions })
     }
 }
@@ -728,7 +734,12 @@ mod tests {
     #[test]
     fn seed_004s_levels_are_expressible() {
         let rules = seed_004();
-        for (p, dept, name) in [(1, 1, "Prioridad baja a Nivel 1"), (2, 1, "Prioridad baja a Nivel 1"), (3, 2, "Prioridad media o alta a Nivel 2"), (5, 2, "Prioridad media o alta a Nivel 2")] {
+        for (p, dept, name) in [
+            (1, 1, "Prioridad baja a Nivel 1"),
+            (2, 1, "Prioridad baja a Nivel 1"),
+            (3, 2, "Prioridad media o alta a Nivel 2"),
+            (5, 2, "Prioridad media o alta a Nivel 2"),
+        ] {
             let out = evaluate(&rules, &facts(p));
             assert_eq!(out.department, Some(DepartmentId(dept)), "priority {p}");
             assert_eq!(out.names(), name);
@@ -820,7 +831,10 @@ mod tests {
     fn bad_values_are_refused_naming_the_row() {
         let tag = [("add_tag", "x")];
         assert_eq!(refused(&[("subject_matches", "(a")], &tag), DomainError::invalid("condition_1", NOT_A_REGEX));
-        assert_eq!(refused(&[("channel_is", "web"), ("subject_matches", r"(\w{50}){50}")], &tag), DomainError::invalid("condition_2", TOO_COMPLEX));
+        assert_eq!(
+            refused(&[("channel_is", "web"), ("subject_matches", r"(\w{50}){50}")], &tag),
+            DomainError::invalid("condition_2", TOO_COMPLEX)
+        );
         assert_eq!(
             refused(&[("subject_matches", &"a".repeat(MAX_PATTERN + 1))], &tag),
             DomainError::invalid("condition_1", Reason::TooLong { max: MAX_PATTERN })

@@ -145,7 +145,8 @@ impl Desk {
             Some(b) if !b.active && rule.active => AuditAction::Restore,
             Some(_) => AuditAction::Update,
         };
-        let after = Rule { id: id.unwrap_or(RuleId(0)), position: before.as_ref().map_or(rules.len() as i32 + 1, |b| b.position), ..rule.clone() };
+        let after =
+            Rule { id: id.unwrap_or(RuleId(0)), position: before.as_ref().map_or(rules.len() as i32 + 1, |b| b.position), ..rule.clone() };
         let audit = Self::audit_entry(
             by,
             action,
@@ -171,7 +172,8 @@ impl Desk {
     /// Deletes a rule.
     pub async fn delete_routing_rule(&self, by: &Principal, id: RuleId) -> Result<()> {
         let rule = self.routing_rule(by, id).await?;
-        let audit = Self::audit_entry(by, AuditAction::Delete, AdminEntity::RoutingRule, id.get(), rule.name.clone(), rule_doc(&rule), None)?;
+        let audit =
+            Self::audit_entry(by, AuditAction::Delete, AdminEntity::RoutingRule, id.get(), rule.name.clone(), rule_doc(&rule), None)?;
         Ok(self.store.delete_routing_rule(id, audit).await?)
     }
 
@@ -197,7 +199,8 @@ impl Desk {
             }
         }
         let moved = rules.iter().find(|r| r.id == id).ok_or(ServiceError::NotFound("routing rule"))?;
-        let audit = Self::audit_entry(by, AuditAction::Update, AdminEntity::RoutingRule, id.get(), moved.name.clone(), before, rule_doc(moved))?;
+        let audit =
+            Self::audit_entry(by, AuditAction::Update, AdminEntity::RoutingRule, id.get(), moved.name.clone(), before, rule_doc(moved))?;
         Ok(self.store.place_routing_rules(places, audit).await?)
     }
 

@@ -175,7 +175,12 @@ impl Desk {
         Ok(out)
     }
 
-    pub(crate) fn resolve_department(&self, catalog: &Catalog, explicit: Option<DepartmentId>, topic: Option<&HelpTopic>) -> Result<DepartmentId> {
+    pub(crate) fn resolve_department(
+        &self,
+        catalog: &Catalog,
+        explicit: Option<DepartmentId>,
+        topic: Option<&HelpTopic>,
+    ) -> Result<DepartmentId> {
         if let Some(id) = explicit {
             return catalog.department(id).map(|d| d.id).ok_or_else(|| DomainError::invalid("department_id", Reason::NotFound).into());
         }

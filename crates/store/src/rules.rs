@@ -101,7 +101,8 @@ impl Store {
         self.audited(audit, move |txn| {
             Box::pin(async move {
                 for (id, position) in places {
-                    let row = routing_rule::ActiveModel { id: Set(id.get()), position: Set(position), updated_at: Set(at), ..Default::default() };
+                    let row =
+                        routing_rule::ActiveModel { id: Set(id.get()), position: Set(position), updated_at: Set(at), ..Default::default() };
                     row.update(txn).await?;
                 }
                 Ok(((), None))

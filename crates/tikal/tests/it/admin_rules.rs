@@ -58,9 +58,10 @@ async fn seed_004s_levels_are_routing_rules_made_in_the_pages() {
     app.department("Consultoría TI (Nivel 2)").await;
     let (c, token) = admin(&app).await;
 
-    for (name, range, to) in
-        [("Prioridad baja a Nivel 1", "1-2", "Mesa de Ayuda (Nivel 1)"), ("Prioridad media o alta a Nivel 2", "3-5", "Consultoría TI (Nivel 2)")]
-    {
+    for (name, range, to) in [
+        ("Prioridad baja a Nivel 1", "1-2", "Mesa de Ayuda (Nivel 1)"),
+        ("Prioridad media o alta a Nivel 2", "3-5", "Consultoría TI (Nivel 2)"),
+    ] {
         let (status, html) = post(
             &c,
             &app,
@@ -84,7 +85,8 @@ async fn seed_004s_levels_are_routing_rules_made_in_the_pages() {
     assert!(list.contains("Prioridad entre: 1-2") && list.contains("Enviar al departamento: Mesa de Ayuda (Nivel 1)"), "{list}");
 
     // Tickets opened through the API land where seed 004 wants them, and say why.
-    for (priority, dept, rule) in [(2, "Mesa de Ayuda (Nivel 1)", "Prioridad baja a Nivel 1"), (4, "Consultoría TI (Nivel 2)", "Prioridad media o alta a Nivel 2")]
+    for (priority, dept, rule) in
+        [(2, "Mesa de Ayuda (Nivel 1)", "Prioridad baja a Nivel 1"), (4, "Consultoría TI (Nivel 2)", "Prioridad media o alta a Nivel 2")]
     {
         let t = open(
             &app,
@@ -135,12 +137,14 @@ async fn seed_004s_levels_are_routing_rules_made_in_the_pages() {
     assert_eq!(log[0]["action"], "retire");
 
     // The try-it box answers what a real opening does, and opens nothing.
-    let before: Vec<Value> = app.get("/api/v1/tickets").await.json::<Value>().await.expect("json")["tickets"].as_array().cloned().unwrap_or_default();
+    let before: Vec<Value> =
+        app.get("/api/v1/tickets").await.json::<Value>().await.expect("json")["tickets"].as_array().cloned().unwrap_or_default();
     let (status, html) =
         post(&c, &app, "/admin/rules/try", &[("csrf", &token), ("channel", "phone"), ("subject", "Correo lento"), ("priority", "4")]).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("Prioridad media o alta a Nivel 2") && html.contains("id=\"try-department\">Consultoría TI (Nivel 2)"), "{html}");
-    let after: Vec<Value> = app.get("/api/v1/tickets").await.json::<Value>().await.expect("json")["tickets"].as_array().cloned().unwrap_or_default();
+    let after: Vec<Value> =
+        app.get("/api/v1/tickets").await.json::<Value>().await.expect("json")["tickets"].as_array().cloned().unwrap_or_default();
     assert_eq!(before.len(), after.len(), "trying opens no ticket");
 }
 
@@ -165,7 +169,8 @@ async fn a_supplier_domain_is_tagged_without_auto_response_and_spam_is_rejected(
     });
     assert_eq!(app.post("/api/v1/routing-rules", &spam).await.status(), StatusCode::CREATED);
 
-    let t = open(&app, json!({"subject": "Factura de tóner", "message": "Adjuntamos", "requester": {"email": "ventas@proveedor.example"}})).await;
+    let t = open(&app, json!({"subject": "Factura de tóner", "message": "Adjuntamos", "requester": {"email": "ventas@proveedor.example"}}))
+        .await;
     assert_eq!(t["tags"], json!(["proveedor"]), "{t}");
     let plain = open(&app, json!({"subject": "Sin red", "message": "No hay red", "requester": {"email": "ana@gob.example"}})).await;
     assert_eq!(plain["tags"], json!([]));

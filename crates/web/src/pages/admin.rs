@@ -22,8 +22,7 @@ use super::{Chrome, PageError, page};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router())
-        .merge(rules::router())
+    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router()).merge(rules::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -152,10 +151,12 @@ pub fn refused<T: Template>(t: &T) -> Response {
 }
 
 /// One entry of the administration menu: its path, its label key.
-pub const SECTIONS: &[(&str, &str)] =
-    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"),
+pub const SECTIONS: &[(&str, &str)] = &[
+    ("/admin/departments", "admin-nav-departments"),
+    ("/admin/teams", "admin-nav-teams"),
     ("/admin/rules", "admin-nav-rules"),
-    ("/admin/audit", "admin-nav-audit")];
+    ("/admin/audit", "admin-nav-audit"),
+];
 
 /// Whether the page shown is `path` or one below it (the menu marks it).
 pub fn is_here(c: &Chrome, path: impl AsRef<str>) -> bool {

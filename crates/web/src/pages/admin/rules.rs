@@ -209,7 +209,13 @@ fn padded(mut rows: Vec<(String, String)>) -> Vec<(String, String)> {
     rows
 }
 
-async fn rule_page(state: &AppState, a: &Admin, id: Option<RuleId>, mut v: RuleValues, error: Option<FormError>) -> Result<RulePage, PageError> {
+async fn rule_page(
+    state: &AppState,
+    a: &Admin,
+    id: Option<RuleId>,
+    mut v: RuleValues,
+    error: Option<FormError>,
+) -> Result<RulePage, PageError> {
     let (catalog, teams, agents) = lookup_parts(state, a).await?;
     let l = Lookup { catalog: &catalog, teams: &teams, agents: &agents };
     let c = a.c().clone();
@@ -309,7 +315,12 @@ async fn update(State(state): State<AppState>, a: Admin, Path(raw): Path<String>
     save(state, a, Some(id), &body).await
 }
 
-async fn move_rule(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn move_rule(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = rule_id(a.c(), &raw)?;
     let f = Fields::parse(&body);
     a.check_form(f.get("csrf"))?;
@@ -322,7 +333,12 @@ async fn move_rule(State(state): State<AppState>, a: Admin, Path(raw): Path<Stri
     Ok(Redirect::to("/admin/rules?saved=1").into_response())
 }
 
-async fn set_active(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+async fn set_active(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
     let id = rule_id(a.c(), &raw)?;
     let f = Fields::parse(&body);
     a.check_form(f.get("csrf"))?;
@@ -406,7 +422,12 @@ fn parse_sample(s: &Sample) -> Result<RoutingSample, DomainError> {
         help_topic_id: super::opt_id("sample_topic", &s.topic)?.map(HelpTopicId),
         priority: match s.priority.as_str() {
             "" => None,
-            p => Some(p.parse::<u8>().ok().and_then(|p| Priority::try_from(p).ok()).ok_or(DomainError::invalid("sample_priority", Reason::OutOfRange { min: 1, max: 5 }))?),
+            p => Some(
+                p.parse::<u8>()
+                    .ok()
+                    .and_then(|p| Priority::try_from(p).ok())
+                    .ok_or(DomainError::invalid("sample_priority", Reason::OutOfRange { min: 1, max: 5 }))?,
+            ),
         },
     })
 }
