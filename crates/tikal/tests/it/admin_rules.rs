@@ -200,6 +200,45 @@ async fn a_supplier_domain_is_tagged_without_auto_response_and_spam_is_rejected(
     assert_eq!(e["error"]["code"], "rejected", "{e}");
     assert_eq!(count(app.get("/api/v1/tickets").await.json().await.expect("json")), before);
 
+    // Through the portal: the requester's own page never names the desk's rules, and spam is
+    // refused with a plain message next to the text, nothing opened.
+    let topic = app
+        .desk
+        .store()
+        .create_help_topic(tikal_store::NewHelpTopic {
+            name: "Impresoras".into(),
+            parent_id: None,
+            department_id: None,
+            default_priority: None,
+            default_type: None,
+        })
+        .await
+        .expect("topic")
+        .id
+        .get()
+        .to_string();
+    let portal = super::portal::register(&app, "soporte@proveedor.example", "es").await;
+    let send = |subject: &'static str| {
+        let (portal, app, topic) = (&portal, &app, topic.clone());
+        async move {
+            let (_, html) = get(portal, app, &format!("/tickets/new?topic={topic}")).await;
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", csrf(&html))
+                .text("topic", topic)
+                .text("subject", subject)
+                .text("body", "Detalle");
+            let r = portal.post(app.url("/tickets/new")).multipart(form).send().await.expect("post");
+            (r.status(), r.text().await.expect("body"))
+        }
+    };
+    let (status, html) = send("Cotización de impresoras").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Cotización de impresoras") && !html.contains("Proveedor: etiqueta") && !html.contains("Enrutado"), "{html}");
+    let (status, html) = send("Casino gratis").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("No pudimos aceptar este pedido") && !html.contains("Spam"), "{html}");
+    assert_eq!(count(app.get("/api/v1/tickets").await.json().await.expect("json")), before + 1);
+
     // Trying the same samples says the same.
     let tried: Value = app
         .post("/api/v1/routing-rules/try", &json!({"subject": "Gane la loteria", "sender": "x@spam.example"}))
