@@ -138,6 +138,9 @@ pub enum DomainError {
     AlreadyLinked,
     #[error("the department has no next level to escalate to")]
     NoNextLevel,
+    /// A routing rule refused the report (spam): no ticket was opened.
+    #[error("this report was not accepted; if it is a real request, contact the help desk another way")]
+    Rejected,
 }
 
 impl DomainError {
@@ -161,6 +164,7 @@ impl DomainError {
             DomainError::AlreadyMerged => "already_merged",
             DomainError::AlreadyLinked => "already_linked",
             DomainError::NoNextLevel => "no_next_level",
+            DomainError::Rejected => "rejected",
         }
     }
 }

@@ -35,6 +35,18 @@ impl JobKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketRef {
     pub ticket_id: TicketId,
+    /// `false` when a routing rule suppressed the requester's auto-response to a new ticket
+    /// (the agents' alert is still due).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub autoreply: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// Payload of an account mail sent to `to` in the language `lang`. A single-use link is queued
@@ -81,6 +93,8 @@ pub enum Job {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketNotice {
     Created,
+    /// A new ticket whose requester gets no auto-response (a routing rule said so).
+    CreatedWithoutAutoreply,
     AgentReply,
     RequesterMessage,
     Changed,
@@ -89,9 +103,10 @@ pub enum TicketNotice {
 
 impl TicketNotice {
     pub fn job(self, ticket_id: TicketId) -> Job {
-        let r = TicketRef { ticket_id };
+        let r = TicketRef { ticket_id, autoreply: true };
         match self {
             TicketNotice::Created => Job::TicketCreated(r),
+            TicketNotice::CreatedWithoutAutoreply => Job::TicketCreated(TicketRef { autoreply: false, ..r }),
             TicketNotice::AgentReply => Job::AgentReply(r),
             TicketNotice::RequesterMessage => Job::RequesterMessage(r),
             TicketNotice::Changed => Job::TicketChanged(r),

@@ -17,6 +17,7 @@ pub mod permission;
 pub mod priorities;
 pub mod priority;
 pub mod queue;
+pub mod routing;
 pub mod sla;
 pub mod sla_plan;
 pub mod status;

@@ -97,6 +97,8 @@ string_enum! {
         /// A collaborator was added or removed (after/before: `agent:ID` or `requester:ID`).
         CollaboratorAdded => "collaborator_added",
         CollaboratorRemoved => "collaborator_removed",
+        /// Routing rules changed the new ticket (after: the names of the rules that fired).
+        RoutedByRule => "routed_by_rule",
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Catalog {
     pub sla_plans: Vec<tikal_core::sla_plan::SlaPlan>,
     /// Business-hours calendars by name, with their holidays.
     pub calendars: Vec<tikal_core::sla_plan::Calendar>,
+    /// Routing rules in order, inactive ones too (`rules.rs`).
+    pub routing_rules: Vec<tikal_core::routing::Rule>,
 }
 
 impl Catalog {
@@ -113,6 +115,7 @@ impl Desk {
             ticket_types: self.store.ticket_types().await?,
             sla_plans: self.store.sla_plans().await?,
             calendars: self.store.calendars().await?,
+            routing_rules: self.store.routing_rules().await?,
         });
         if let Ok(mut guard) = self.caches.catalog.lock() {
             *guard = Some((version, Instant::now(), catalog.clone()));

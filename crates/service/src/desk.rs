@@ -90,6 +90,8 @@ pub struct TicketDesk {
     pub presence: Vec<PresenceView>,
     pub rules: DepartmentRules,
     pub may: DeskActions,
+    /// Tags (set by routing rules).
+    pub tags: Vec<String>,
 }
 
 /// The variables a canned response may use, documented for the people who write them.
@@ -283,6 +285,7 @@ impl Desk {
             collaborators: self.collaborators_of(&t).await?,
             time: self.time_sheet_of(&t).await?,
             presence: self.presence_of(&t).await?,
+            tags: self.store.ticket_tags(&[t.id]).await?.remove(&t.id).unwrap_or_default(),
             entries,
             attachments,
             rules,

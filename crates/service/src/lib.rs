@@ -18,6 +18,7 @@ mod people;
 mod principal;
 mod priorities;
 mod queues;
+mod rules;
 mod statuses;
 mod tickets;
 
@@ -37,6 +38,7 @@ pub use people::{INVITE_LIFETIME, ImportReport, MergePreview, REQUESTER_PAGE};
 pub use principal::Principal;
 pub use priorities::PrioritySettings;
 pub use queues::{BulkAction, BulkOutcome, BulkResult, Dashboard, DepartmentQueue, MAX_BULK, ViewInput, Views};
+pub use rules::{RoutingSample, Trial};
 pub use statuses::NewStatus;
 pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload, UploadData};
 

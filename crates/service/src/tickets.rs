@@ -66,6 +66,8 @@ pub struct OpenTicket {
     pub kind: Option<TicketType>,
     pub custom_fields: BTreeMap<String, FieldInput>,
     pub attachments: Vec<Upload>,
+    /// The address the report was sent to (e-mail only), for routing rules.
+    pub recipient: Option<EmailAddress>,
 }
 
 #[derive(Debug, Clone)]
@@ -174,7 +176,12 @@ impl Desk {
         Ok(out)
     }
 
-    fn resolve_department(&self, catalog: &Catalog, explicit: Option<DepartmentId>, topic: Option<&HelpTopic>) -> Result<DepartmentId> {
+    pub(crate) fn resolve_department(
+        &self,
+        catalog: &Catalog,
+        explicit: Option<DepartmentId>,
+        topic: Option<&HelpTopic>,
+    ) -> Result<DepartmentId> {
         if let Some(id) = explicit {
             return catalog.department(id).map(|d| d.id).ok_or_else(|| DomainError::invalid("department_id", Reason::NotFound).into());
         }
@@ -269,9 +276,11 @@ impl Desk {
         }
         let matrix = self.priority_matrix(&catalog);
         let rules = OpeningRules { matrix: &matrix, sla: &self.config.sla };
-        let opening =
+        let mut opening =
             Opening::decide(cmd.subject, cmd.channel, department_id, defaults, requested, custom_fields, rules, tikal_store::now())?;
         let body = parse_body(&cmd.body)?;
+        // Routing rules, once, for every channel (`rules.rs`).
+        let autoreply = self.route(&catalog, &mut opening, &email, cmd.recipient.as_ref(), &body).await?;
         let attachments = self.store_uploads(cmd.attachments).await?;
         let opened_by = match by {
             Principal::Requester { .. } | Principal::TicketLink { .. } => None,
@@ -279,7 +288,8 @@ impl Desk {
             staff => Some((staff.author(), staff.name().to_string())),
         };
         let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments };
-        let created = self.store.create_ticket_once(new, &self.config.number_format, &[NOTIFY_CREATED], claim).await?;
+        let notice = if autoreply { NOTIFY_CREATED } else { TicketNotice::CreatedWithoutAutoreply };
+        let created = self.store.create_ticket_once(new, &self.config.number_format, &[notice], claim).await?;
         if let Created::New(ticket, _) = &created {
             tracing::info!(number = %ticket.number, "ticket opened");
         }

@@ -497,6 +497,21 @@ async fn insert_all(
         let rows = batch.iter().zip(&tickets).flat_map(|(r, (t, who))| [message(r, t, who), created(r, t, who)]);
         thread_entry::Entity::insert_many(rows).exec_without_returning(&txn).await?;
     }
+    // What routing rules did (`tikal_core::routing`): an event naming them, and their tags.
+    let routed: Vec<_> = batch
+        .iter()
+        .zip(&tickets)
+        .filter_map(|(r, (t, _))| {
+            let names = r.new.opening.routed_by.clone()?;
+            let event = TicketEvent::new(EventKind::RoutedByRule, &Author::System, r.new.opening.at, None, Some(names));
+            Some(event_row(t.id, &event, Some("Tikal")))
+        })
+        .collect();
+    if !routed.is_empty() {
+        thread_entry::Entity::insert_many(routed).exec_without_returning(&txn).await?;
+    }
+    let tags = batch.iter().zip(&tickets).flat_map(|(r, (t, _))| r.new.opening.tags.iter().map(|tag| (t.id, tag.clone()))).collect();
+    crate::rules::insert_tags(&txn, tags).await?;
     let mut jobs = Vec::new();
     let mut keys = Vec::new();
     for (r, (t, _)) in batch.iter().zip(&tickets) {

@@ -362,3 +362,20 @@ entity!(mail_template, "mail_templates", {
     html_body: Option<String>,
     updated_at: i64,
 });
+
+entity!(routing_rule, "routing_rules", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    position: i32,
+    active: bool,
+    match_all: bool,
+    stop: bool,
+    conditions: String,
+    actions: String,
+    updated_at: i64,
+});
+
+entity!(ticket_tag, "ticket_tags", {
+    #[sea_orm(primary_key, auto_increment = false)] ticket_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)] tag: String,
+});

@@ -21,6 +21,7 @@ pub mod migration;
 mod people;
 mod priorities;
 mod queues;
+mod rules;
 mod seed;
 mod statuses;
 mod templates;

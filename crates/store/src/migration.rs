@@ -17,6 +17,7 @@ mod m0012_catalog;
 mod m0013_priorities_sla;
 mod m0014_people;
 mod m0015_templates;
+mod m0016_rules;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_priorities_sla::Migration),
             Box::new(m0014_people::Migration),
             Box::new(m0015_templates::Migration),
+            Box::new(m0016_rules::Migration),
         ]
     }
 }

@@ -313,6 +313,7 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
             kind: None,
             custom_fields,
             attachments: Vec::new(),
+            recipient: None,
         };
         let (t, _) = desk.open_ticket(&system, cmd).await?;
         // Spread the tickets over the last 60 days, newer numbers more recent; each history is

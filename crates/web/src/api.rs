@@ -4,6 +4,7 @@ mod admin;
 mod admin_catalog;
 mod admin_people;
 mod admin_priorities;
+mod admin_rules;
 mod admin_templates;
 mod catalog;
 mod desk;
@@ -37,6 +38,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_priorities::router())
         .merge(admin_people::router())
         .merge(admin_templates::router())
+        .merge(admin_rules::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -114,6 +116,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_priorities::Doc::openapi());
     doc.merge(admin_people::Doc::openapi());
     doc.merge(admin_templates::Doc::openapi());
+    doc.merge(admin_rules::Doc::openapi());
     doc
 }
 

@@ -47,7 +47,9 @@ impl IntoResponse for ApiError {
 impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         let status = match e {
-            DomainError::Invalid { .. } | DomainError::InvalidCustomField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            DomainError::Invalid { .. } | DomainError::InvalidCustomField { .. } | DomainError::Rejected => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             _ => StatusCode::CONFLICT,
         };
         ApiError::new(status, e.code(), e.to_string())

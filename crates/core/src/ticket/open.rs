@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{Channel, Ticket, TicketType};
 use crate::error::DomainError;
 use crate::fields::FieldValues;
-use crate::ids::{DepartmentId, HelpTopicId, RequesterId, TicketId};
+use crate::ids::{AgentId, DepartmentId, HelpTopicId, RequesterId, TeamId, TicketId};
 use crate::number::TicketNumber;
 use crate::priority::{Impact, Priority, PriorityMatrix, Urgency};
 use crate::sla::SlaPolicy;
@@ -45,6 +45,12 @@ pub struct Opening {
     pub response_due_at: Option<DateTime<Utc>>,
     pub resolution_due_at: Option<DateTime<Utc>>,
     pub at: DateTime<Utc>,
+    /// Set by routing rules (`routing.rs`): who and which team take it, its tags, and the
+    /// names of the rules that fired (recorded in its history).
+    pub owner_id: Option<AgentId>,
+    pub team_id: Option<TeamId>,
+    pub tags: Vec<String>,
+    pub routed_by: Option<String>,
 }
 
 /// The desk rules opening needs.
@@ -88,6 +94,10 @@ impl Opening {
             response_due_at: Some(response_due),
             resolution_due_at: Some(resolution_due),
             at,
+            owner_id: None,
+            team_id: None,
+            tags: Vec::new(),
+            routed_by: None,
         })
     }
 }
@@ -108,9 +118,9 @@ impl Ticket {
             impact: o.impact,
             urgency: o.urgency,
             status: Status::NEW,
-            owner_id: None,
+            owner_id: o.owner_id,
             responsible_id: None,
-            team_id: None,
+            team_id: o.team_id,
             custom_fields: o.custom_fields.clone(),
             time_estimate_minutes: None,
             time_spent_minutes: 0,
@@ -144,6 +154,10 @@ impl Ticket {
             response_due_at: None,
             resolution_due_at: None,
             at,
+            owner_id: None,
+            team_id: None,
+            tags: Vec::new(),
+            routed_by: None,
         };
         let number = TicketNumber::parse("000001").expect("number");
         let mut t = Ticket::open(&opening, number, RequesterId(1));

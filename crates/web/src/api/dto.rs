@@ -75,6 +75,8 @@ pub struct TicketDto {
     pub closed_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Tags (set by routing rules), in alphabetical order.
+    pub tags: Vec<String>,
 }
 
 /// Names for the ids a ticket refers to, loaded once per response (no N+1).
@@ -118,6 +120,7 @@ impl TicketDto {
             closed_at: t.closed_at.map(rfc3339),
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
+            tags: Vec::new(),
         }
     }
 }

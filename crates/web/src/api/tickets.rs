@@ -117,6 +117,7 @@ impl TryFrom<CreateTicket> for OpenTicket {
                 .map(|(k, v)| Ok((k, field_input(v)?)))
                 .collect::<Result<BTreeMap<_, _>, ApiError>>()?,
             attachments: uploads(d.attachments)?,
+            recipient: None,
         })
     }
 }
@@ -153,7 +154,9 @@ async fn render_with(desk: &Desk, tickets: &[Ticket], requesters: &[tikal_core::
     let catalog = desk.catalog().await?;
     let (departments, topics) = (&catalog.departments, &catalog.topics);
     let names = Names { departments, topics, requesters };
-    Ok(tickets.iter().map(|t| TicketDto::new(t, &names)).collect())
+    let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
+    let mut tags = desk.store().ticket_tags(&ids).await.map_err(ServiceError::from)?;
+    Ok(tickets.iter().map(|t| TicketDto { tags: tags.remove(&t.id).unwrap_or_default(), ..TicketDto::new(t, &names) }).collect())
 }
 
 pub(super) async fn render_one(desk: &Desk, t: &Ticket) -> Result<TicketDto, ApiError> {

@@ -11,6 +11,7 @@ mod people;
 mod people_requesters;
 mod priorities;
 mod priorities_sla;
+mod rules;
 mod templates;
 
 use askama::Template;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
         .merge(people::router())
         .merge(people_requesters::router())
         .merge(templates::router())
+        .merge(rules::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -191,6 +193,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/requesters", "admin-nav-requesters"),
     ("/admin/organisations", "admin-nav-organisations"),
     ("/admin/templates", "admin-nav-templates"),
+    ("/admin/rules", "admin-nav-rules"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
 ];

@@ -293,6 +293,8 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
             // guest follows the ticket with a status-check link.
             Ok((t, _)) if guest => return Ok(Redirect::to(&format!("/status?created={}", t.number)).into_response()),
             Ok((t, _)) => return Ok(Redirect::to(&format!("/tickets/{}?created=1", t.number)).into_response()),
+            // A routing rule refused it as spam: said plainly, next to the message.
+            Err(ServiceError::Domain(tikal_core::DomainError::Rejected)) => errors.push(("body".into(), v.c.t("domain-rejected"))),
             Err(ServiceError::Domain(e)) => errors.extend(v.c.lang.field_error(&e)),
             Err(ServiceError::TooLarge { what, .. }) => errors.push(("attachments".into(), too_large_message(&v.c, &state, &what))),
             Err(e) => return Err(PageError::from_service(&v.c, e)),

@@ -145,7 +145,8 @@ async fn load(state: &AppState, s: &Staff, number: &TicketNumber, typed: &Typed,
     let followers: Vec<_> = staff.iter().filter(|a| !d.collaborators.iter().any(|p| p.who == Collaborator::Agent(a.id))).cloned().collect();
     let canned_list = if can.reply { state.desk.canned_responses(s.principal()).await.map_err(fail(c))? } else { Vec::new() };
     let names = view::Names { catalog: &catalog, agents: &agents, people: &d.collaborators };
-    let h = Header::of(c, &names, &d.ticket, d.requester.as_ref());
+    let mut h = Header::of(c, &names, &d.ticket, d.requester.as_ref());
+    h.tags.clone_from(&d.tags);
     let entries = d.entries.iter().map(|e| Entry::of(c, &names, e, &d.attachments)).collect();
     let assignable = if can.assign { staff.as_slice() } else { &[] };
     let f = Forms::of(c, &names, &d.ticket, assignable, &followers, &canned_list, canned, s, typed);

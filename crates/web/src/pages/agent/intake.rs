@@ -240,6 +240,7 @@ async fn submit(State(state): State<AppState>, s: Staff, multipart: Multipart) -
                 }
                 return Ok(Redirect::to(&format!("/agent/tickets/{}?created=1", t.number)).into_response());
             }
+            Err(ServiceError::Domain(tikal_core::DomainError::Rejected)) => errors.push(("body".into(), c.t("domain-rejected"))),
             Err(ServiceError::Domain(e)) => errors.extend(c.lang.field_error(&e)),
             Err(ServiceError::TooLarge { what, .. }) => {
                 errors.push(("attachments".into(), crate::pages::portal::too_large_message(c, &state, &what)))

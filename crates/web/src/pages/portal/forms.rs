@@ -173,6 +173,7 @@ impl TicketForm {
             kind: None,
             custom_fields,
             attachments: self.uploads.clone(),
+            recipient: None,
         });
         (cmd, errors)
     }

@@ -87,6 +87,8 @@ pub struct Header {
     /// The values of its form's custom fields: (label in the agent's language, value). A
     /// retired field's value is still shown.
     pub fields: Vec<(String, String)>,
+    /// Tags (set by routing rules).
+    pub tags: Vec<String>,
 }
 
 impl Header {
@@ -131,6 +133,7 @@ impl Header {
             spent: minutes(c, Some(t.time_spent_minutes)),
             awaiting: awaiting.filter(|a| !a.is_empty()),
             fields: custom_values(c, n.catalog, &t.custom_fields),
+            tags: Vec::new(),
         }
     }
 }
