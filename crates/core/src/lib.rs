@@ -14,6 +14,7 @@ pub mod org;
 pub mod permission;
 pub mod priority;
 pub mod queue;
+pub mod settings;
 pub mod sla;
 pub mod status;
 pub mod thread;
