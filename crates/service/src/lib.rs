@@ -13,6 +13,7 @@ mod desk;
 mod error;
 mod principal;
 mod queues;
+mod settings;
 mod statuses;
 mod tickets;
 

@@ -269,3 +269,10 @@ entity!(status, "statuses", {
     active: bool,
     created_at: i64,
 });
+
+entity!(setting, "settings", {
+    #[sea_orm(primary_key, auto_increment = false)] key: String,
+    value: String,
+    data: Option<Vec<u8>>,
+    updated_at: i64,
+});

@@ -19,6 +19,7 @@ mod link_key;
 pub mod migration;
 mod queues;
 mod seed;
+mod settings;
 mod statuses;
 mod tickets;
 

@@ -13,6 +13,7 @@ mod m0008_desk;
 mod m0009_queues;
 mod m0010_agent_bench_indexes;
 mod m0011_admin;
+mod m0017_settings;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0009_queues::Migration),
             Box::new(m0010_agent_bench_indexes::Migration),
             Box::new(m0011_admin::Migration),
+            Box::new(m0017_settings::Migration),
         ]
     }
 }
