@@ -74,7 +74,7 @@ impl Desk {
     /// The settings this node read last (or the file's before any was read), without waiting:
     /// for rules checked where nothing is awaited. Every page and most use cases read the
     /// settings first, which keeps this fresh.
-    pub(crate) fn settings_now(&self) -> Arc<SiteSettings> {
+    pub fn settings_now(&self) -> Arc<SiteSettings> {
         match self.caches.settings.0.lock().ok().and_then(|g| g.as_ref().map(|(_, _, s)| s.clone())) {
             Some(s) => s,
             None => Arc::new(self.default_settings()),

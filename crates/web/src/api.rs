@@ -1,6 +1,7 @@
 //! REST API v1: JSON over HTTP, bearer API keys, described by an OpenAPI document.
 
 mod admin;
+mod admin_settings;
 mod catalog;
 mod desk;
 mod dto;
@@ -22,13 +23,15 @@ use crate::{ApiError, AppState};
 
 pub fn router(state: &AppState) -> Router<AppState> {
     // Base64 makes attachments a third larger; leave room for a few of them plus the JSON.
-    let max = state.desk.config().max_attachment_bytes;
+    // The administrator's limit (at most the ceiling) is enforced per file by the service.
+    let max = state.desk.config().max_attachment_bytes.max(u64::from(tikal_core::settings::ATTACHMENT_MB_CEILING) * 1024 * 1024);
     let body_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
     Router::new()
         .merge(tickets::router())
         .merge(queues::router())
         .merge(catalog::router())
         .merge(admin::router())
+        .merge(admin_settings::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -102,6 +105,7 @@ struct ApiDoc;
 fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(admin::AdminDoc::openapi());
+    doc.merge(admin_settings::Doc::openapi());
     doc
 }
 

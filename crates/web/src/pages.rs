@@ -40,6 +40,10 @@ pub struct Chrome {
     pub here: String,
     /// The visitor is an administrator (the workspace shows the way to `/admin`).
     pub admin: bool,
+    /// The organisation's colours (`/branding/theme/...`), when they are not the built-in ones.
+    pub theme: Option<String>,
+    /// The organisation's logo (`/branding/logo/<version>`), when one was uploaded.
+    pub logo: Option<String>,
 }
 
 impl Chrome {

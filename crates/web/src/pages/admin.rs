@@ -5,6 +5,7 @@
 
 mod audit;
 mod departments;
+mod settings;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -21,7 +22,7 @@ use super::{Chrome, PageError, page};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router())
+    Router::new().route("/admin", get(index)).merge(audit::router()).merge(departments::router()).merge(settings::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -151,7 +152,7 @@ pub fn refused<T: Template>(t: &T) -> Response {
 
 /// One entry of the administration menu: its path, its label key.
 pub const SECTIONS: &[(&str, &str)] =
-    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"), ("/admin/audit", "admin-nav-audit")];
+    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"), ("/admin/audit", "admin-nav-audit"), ("/admin/settings", "admin-nav-settings")];
 
 /// Whether the page shown is `path` or one below it (the menu marks it).
 pub fn is_here(c: &Chrome, path: impl AsRef<str>) -> bool {
