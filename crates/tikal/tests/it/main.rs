@@ -4,6 +4,7 @@
 mod abuse;
 mod accounts;
 mod admin;
+mod admin_settings;
 mod agent_desk;
 mod agent_desk2;
 mod agent_pages;
