@@ -100,7 +100,6 @@ string_enum! {
     }
 }
 
-
 /// The uploaded logo: its type and a version that changes with its bytes (for cacheable URLs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogoRef {
@@ -232,7 +231,11 @@ fn number(field: &'static str, raw: &str, min: u32, max: u32) -> Result<u32, Dom
 pub fn parse_domain(raw: &str) -> Option<String> {
     let d = raw.trim().trim_start_matches('@').trim_end_matches('.').to_ascii_lowercase();
     let labels_ok = d.split('.').all(|l| {
-        !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     });
     (d.contains('.') && d.len() <= 253 && labels_ok).then_some(d)
 }
@@ -245,8 +248,15 @@ pub fn valid_time_zone(zone: &str) -> bool {
 impl SettingsInput {
     /// Checks every value; `logo` is kept as it is.
     pub fn validate(self, logo: Option<LogoRef>) -> Result<SiteSettings, DomainError> {
+        self.validate_with_ceiling(logo, ATTACHMENT_MB_CEILING)
+    }
+
+    /// As `validate`, with the largest attachment limit allowed (an operator's file may set a
+    /// higher one than `ATTACHMENT_MB_CEILING`; the HTTP layers then make room for it).
+    pub fn validate_with_ceiling(self, logo: Option<LogoRef>, attachment_ceiling_mb: u32) -> Result<SiteSettings, DomainError> {
         let organisation_name = bounded_text("organisation_name", &self.organisation_name, MAX_ORG_NAME)?;
-        let brand_colour = Colour::parse(&self.brand_colour).ok_or_else(|| DomainError::invalid("brand_colour", "is not a #rrggbb colour"))?;
+        let brand_colour =
+            Colour::parse(&self.brand_colour).ok_or_else(|| DomainError::invalid("brand_colour", "is not a #rrggbb colour"))?;
         let brand_ink = Colour::parse(&self.brand_ink).ok_or_else(|| DomainError::invalid("brand_ink", "is not a #rrggbb colour"))?;
         // The brand colour carries the ink (header, buttons) and is itself text on white (links).
         if brand_colour.contrast(brand_ink) < MIN_CONTRAST {
@@ -287,7 +297,7 @@ impl SettingsInput {
             ticket_number_format,
             reopen_window_days: number("reopen_window_days", &self.reopen_window_days, 0, MAX_REOPEN_DAYS)?,
             auto_close_days: number("auto_close_days", &self.auto_close_days, 0, MAX_AUTO_CLOSE_DAYS)?,
-            max_attachment_mb: number("max_attachment_mb", &self.max_attachment_mb, 1, ATTACHMENT_MB_CEILING)?,
+            max_attachment_mb: number("max_attachment_mb", &self.max_attachment_mb, 1, attachment_ceiling_mb)?,
             max_attachments: number("max_attachments", &self.max_attachments, 1, MAX_FILES_CEILING)?,
             registration,
             allowed_domains,
@@ -394,6 +404,9 @@ mod tests {
         assert_eq!(field(with(|i| i.default_language = "fr".into())), "default_language");
         assert_eq!(field(with(|i| i.max_attachment_mb = "0".into())), "max_attachment_mb");
         assert_eq!(field(with(|i| i.max_attachment_mb = "65".into())), "max_attachment_mb");
+        let mut big = input();
+        big.max_attachment_mb = "100".into();
+        assert!(big.validate_with_ceiling(None, 100).is_ok(), "up to the file's own limit");
         assert_eq!(field(with(|i| i.max_attachments = "muchos".into())), "max_attachments");
         assert_eq!(field(with(|i| i.reopen_window_days = "-1".into())), "reopen_window_days");
         assert_eq!(field(with(|i| i.auto_close_days = "91".into())), "auto_close_days");

@@ -12,8 +12,8 @@ use tikal_store::{LinkToken, PendingRegistration, SessionOwner, SessionRecord, T
 
 pub use tikal_core::accounts::Refusal;
 
-use tikal_core::settings::RegistrationMode;
 use crate::{Desk, Principal, Result, ServiceError};
+use tikal_core::settings::RegistrationMode;
 
 /// A status-check link or password-reset link works once, within this time.
 pub const LINK_LIFETIME: Duration = Duration::hours(24);

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tikal_core::admin::{AdminEntity, AuditAction};
-use tikal_core::settings::{Colour, DEFAULT_AUTO_CLOSE_DAYS, Language, LogoRef, RegistrationMode, SettingsInput, SiteSettings, check_logo};
+use tikal_core::settings::{
+    ATTACHMENT_MB_CEILING, Colour, DEFAULT_AUTO_CLOSE_DAYS, Language, LogoRef, RegistrationMode, SettingsInput, SiteSettings, check_logo,
+};
 use tikal_core::{NumberFormat, ResolutionPolicy, TicketNumber};
 
 use crate::admin::json;
@@ -94,7 +96,7 @@ impl Desk {
 
     async fn load_settings(&self) -> Result<SiteSettings> {
         let defaults = self.default_settings();
-        let mut doc = serde_json::to_value(&defaults).map_err(|e| corrupt(e))?;
+        let mut doc = serde_json::to_value(&defaults).map_err(corrupt)?;
         let mut logo = None;
         for (key, value) in self.store.settings().await? {
             let Ok(value) = serde_json::from_str::<serde_json::Value>(&value) else {
@@ -114,9 +116,15 @@ impl Desk {
                 tracing::warn!(key, "a saved setting does not fit; the default applies");
             }
         }
-        let mut s: SiteSettings = serde_json::from_value(doc).map_err(|e| corrupt(e))?;
+        let mut s: SiteSettings = serde_json::from_value(doc).map_err(corrupt)?;
         s.logo = logo;
         Ok(s)
+    }
+
+    /// The largest attachment limit an administrator may set: the fixed ceiling, or the
+    /// configuration file's limit when it is higher (the HTTP layers are built with room for it).
+    pub fn attachment_ceiling_mb(&self) -> u32 {
+        self.default_settings().max_attachment_mb.max(ATTACHMENT_MB_CEILING)
     }
 
     /// The effective settings, for the administration (administrators only).
@@ -131,17 +139,15 @@ impl Desk {
     pub async fn save_settings(&self, by: &Principal, input: SettingsInput) -> Result<Arc<SiteSettings>> {
         Self::admin_actor(by)?;
         let before = self.load_settings().await?;
-        let after = input.validate(before.logo.clone())?;
-        let (old, new) = (
-            serde_json::to_value(&before).map_err(|e| corrupt(e))?,
-            serde_json::to_value(&after).map_err(|e| corrupt(e))?,
-        );
+        let after = input.validate_with_ceiling(before.logo.clone(), self.attachment_ceiling_mb())?;
+        let (old, new) = (serde_json::to_value(&before).map_err(corrupt)?, serde_json::to_value(&after).map_err(corrupt)?);
         let changed: Vec<&str> = SiteSettings::KEYS.iter().copied().filter(|k| old.get(*k) != new.get(*k)).collect();
         if changed.is_empty() {
             return self.settings().await;
         }
         let values = changed.iter().map(|k| (k.to_string(), new.get(*k).map(|v| v.to_string()), None)).collect();
-        let audit = Self::audit_entry(by, AuditAction::Update, AdminEntity::Settings, "settings", changed.join(", "), json(&before), json(&after))?;
+        let audit =
+            Self::audit_entry(by, AuditAction::Update, AdminEntity::Settings, "settings", changed.join(", "), json(&before), json(&after))?;
         self.store.save_settings(values, audit).await?;
         self.settings().await
     }

@@ -54,7 +54,8 @@ async fn save(c: &Client, app: &TestApp, token: &str, changes: &[(&str, &str)]) 
     ] {
         form.push((k.into(), text(k)));
     }
-    let domains: Vec<String> = s["allowed_domains"].as_array().into_iter().flatten().filter_map(|d| d.as_str().map(str::to_string)).collect();
+    let domains: Vec<String> =
+        s["allowed_domains"].as_array().into_iter().flatten().filter_map(|d| d.as_str().map(str::to_string)).collect();
     form.push(("allowed_domains".into(), domains.join("\n")));
     for k in ["guests_may_open", "organisation_tickets"] {
         if s[k] == true {
@@ -123,7 +124,10 @@ async fn the_organisation_and_its_language_show_on_the_portal_at_once() {
     assert!(r.text().await.expect("body").contains("lang=\"es\""));
 
     let s = settings(&app).await;
-    assert_eq!((s["organisation_name"].as_str(), s["default_language"].as_str(), s["time_zone"].as_str()), (Some("Gobierno Provincial · UIT"), Some("en"), Some("America/La_Paz")));
+    assert_eq!(
+        (s["organisation_name"].as_str(), s["default_language"].as_str(), s["time_zone"].as_str()),
+        (Some("Gobierno Provincial · UIT"), Some("en"), Some("America/La_Paz"))
+    );
     let log = audit(&app).await;
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!(log[0]["before"]["organisation_name"], "Mesa de Ayuda");
@@ -155,7 +159,8 @@ async fn registration_restricted_to_an_institutional_domain() {
             let v = browser();
             let (_, html) = get(&v, app, "/register").await;
             let t = csrf(&html);
-            post(&v, app, "/register", &[("csrf", &t), ("email", address), ("name", "Ana Pérez"), ("password", "una clave larga 123")]).await
+            post(&v, app, "/register", &[("csrf", &t), ("email", address), ("name", "Ana Pérez"), ("password", "una clave larga 123")])
+                .await
         }
     };
     let (status, html) = register("ana.perez@gmail.com").await;
@@ -188,7 +193,10 @@ async fn a_lower_attachment_limit_refuses_larger_portal_uploads() {
         .text("csrf", csrf(&html))
         .text("subject", "Problemas en el teclado")
         .text("body", "Adjunto una foto del teclado")
-        .part("attachments", reqwest::multipart::Part::bytes(vec![1u8; 2 * 1024 * 1024]).file_name("teclado.jpg").mime_str("image/jpeg").expect("mime"));
+        .part(
+            "attachments",
+            reqwest::multipart::Part::bytes(vec![1u8; 2 * 1024 * 1024]).file_name("teclado.jpg").mime_str("image/jpeg").expect("mime"),
+        );
     let r = requester.post(app.url("/tickets/new")).multipart(form).send().await.expect("post");
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let html = r.text().await.expect("body");
@@ -241,7 +249,12 @@ async fn refused_values_change_nothing() {
     assert_eq!(put(SVG.to_vec(), "image/svg+xml").await.expect("put").status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(put(SVG.to_vec(), "image/png").await.expect("put").status(), StatusCode::UNPROCESSABLE_ENTITY, "the bytes decide");
     // And bad values through the API.
-    for body in [json!({"time_zone": "Mars/Olympus"}), json!({"ticket_number_format": "{seq}{seq}"}), json!({"brand_ink": "#0b5cae"}), json!({"registration": "sometimes"})] {
+    for body in [
+        json!({"time_zone": "Mars/Olympus"}),
+        json!({"ticket_number_format": "{seq}{seq}"}),
+        json!({"brand_ink": "#0b5cae"}),
+        json!({"registration": "sometimes"}),
+    ] {
         let r = app.client.put(app.url("/api/v1/settings")).bearer_auth(&app.key).json(&body).send().await.expect("put");
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     }

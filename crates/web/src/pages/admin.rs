@@ -151,8 +151,12 @@ pub fn refused<T: Template>(t: &T) -> Response {
 }
 
 /// One entry of the administration menu: its path, its label key.
-pub const SECTIONS: &[(&str, &str)] =
-    &[("/admin/departments", "admin-nav-departments"), ("/admin/teams", "admin-nav-teams"), ("/admin/audit", "admin-nav-audit"), ("/admin/settings", "admin-nav-settings")];
+pub const SECTIONS: &[(&str, &str)] = &[
+    ("/admin/departments", "admin-nav-departments"),
+    ("/admin/teams", "admin-nav-teams"),
+    ("/admin/audit", "admin-nav-audit"),
+    ("/admin/settings", "admin-nav-settings"),
+];
 
 /// Whether the page shown is `path` or one below it (the menu marks it).
 pub fn is_here(c: &Chrome, path: impl AsRef<str>) -> bool {

@@ -55,6 +55,7 @@ struct SettingsPage {
     logo_bytes: u64,
     error: Option<FormError>,
     modes: Vec<(&'static str, String)>,
+    max_mb: u32,
 }
 
 impl SettingsPage {
@@ -80,6 +81,7 @@ async fn settings_page(state: &AppState, a: &Admin, v: Option<SettingsInput>, er
         preview,
         error,
         modes,
+        max_mb: state.desk.attachment_ceiling_mb(),
     })
 }
 

@@ -210,7 +210,8 @@ async fn submit(State(state): State<AppState>, s: Staff, multipart: Multipart) -
     let c = &s.v.c;
     let blobs = state.desk.store().blobs();
     let status = |code, key: &str| PageError::Status(Box::new(c.clone()), code, c.t(key));
-    let form = match parse_ticket_form(multipart, state.desk.settings_now().max_attachment_bytes(), blobs, |t| s.check_form(t).is_ok()).await {
+    let max = state.desk.settings_now().max_attachment_bytes();
+    let form = match parse_ticket_form(multipart, max, blobs, |t| s.check_form(t).is_ok()).await {
         Ok(form) => form,
         Err(FormError::Token) => return Err(PageError::csrf(c)),
         Err(FormError::TooLarge(name)) if name.is_empty() => return Err(status(StatusCode::PAYLOAD_TOO_LARGE, "error-form-too-large")),
