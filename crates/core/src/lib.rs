@@ -18,6 +18,7 @@ pub mod priorities;
 pub mod priority;
 pub mod queue;
 pub mod routing;
+pub mod settings;
 pub mod sla;
 pub mod sla_plan;
 pub mod status;

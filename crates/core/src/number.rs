@@ -102,6 +102,19 @@ impl NumberFormat {
         Ok(NumberFormat { parts })
     }
 
+    /// The pattern this format was parsed from (`NumberFormat::parse(&f.pattern()) == Ok(f)`).
+    pub fn pattern(&self) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => s.clone(),
+                Part::Seq { width: 1 } => "{seq}".to_string(),
+                Part::Seq { width } => format!("{{seq:{width}}}"),
+                Part::Year => "{year}".to_string(),
+            })
+            .collect()
+    }
+
     pub fn format(&self, seq: u64, year: i32) -> TicketNumber {
         let mut out = String::new();
         for p in &self.parts {
@@ -130,6 +143,10 @@ mod tests {
         let f = NumberFormat::parse("TK-{year}-{seq:5}").expect("valid");
         assert_eq!(f.format(7, 2026).as_str(), "TK-2026-00007");
         assert_eq!(NumberFormat::parse("{seq}").expect("valid").format(9, 2026).as_str(), "9");
+        for p in ["TK-{year}-{seq:5}", "{seq}", "{seq:6}", "A{seq}B"] {
+            assert_eq!(NumberFormat::parse(p).expect("valid").pattern(), p);
+        }
+        assert_eq!(NumberFormat::default().pattern(), "{seq:6}");
     }
 
     #[test]

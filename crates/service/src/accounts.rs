@@ -12,8 +12,8 @@ use tikal_store::{LinkToken, PendingRegistration, SessionOwner, SessionRecord, T
 
 pub use tikal_core::accounts::Refusal;
 
-use crate::config::Registration;
 use crate::{Desk, Principal, Result, ServiceError};
+use tikal_core::settings::RegistrationMode;
 
 /// A status-check link or password-reset link works once, within this time.
 pub const LINK_LIFETIME: Duration = Duration::hours(24);
@@ -134,17 +134,24 @@ struct NewLink<'a> {
 }
 
 impl Desk {
-    fn policy_verdict(&self, email: &EmailAddress) -> PolicyVerdict {
-        match &self.config.portal.registration {
-            Registration::Open => PolicyVerdict::Open,
-            Registration::Domains(domains) if domains.iter().any(|d| d.eq_ignore_ascii_case(email.domain())) => PolicyVerdict::ListedDomain,
-            Registration::Domains(_) => PolicyVerdict::OtherDomain,
-            Registration::StaffOnly => PolicyVerdict::Closed,
-        }
+    /// The registration policy in effect (the administrator's settings, else the file's).
+    async fn policy_verdict(&self, email: &EmailAddress) -> Result<PolicyVerdict> {
+        let s = self.settings().await?;
+        Ok(match s.registration {
+            RegistrationMode::Open => PolicyVerdict::Open,
+            RegistrationMode::Domains if s.domain_listed(email.domain()) => PolicyVerdict::ListedDomain,
+            RegistrationMode::Domains => PolicyVerdict::OtherDomain,
+            RegistrationMode::StaffOnly => PolicyVerdict::Closed,
+        })
     }
 
-    pub fn registration_allows(&self, email: &EmailAddress) -> bool {
-        matches!(self.policy_verdict(email), PolicyVerdict::Open | PolicyVerdict::ListedDomain)
+    pub async fn registration_allows(&self, email: &EmailAddress) -> Result<bool> {
+        Ok(matches!(self.policy_verdict(email).await?, PolicyVerdict::Open | PolicyVerdict::ListedDomain))
+    }
+
+    /// The organisation's default language (`es` or `en`).
+    pub(crate) async fn default_language(&self) -> Result<String> {
+        Ok(self.settings().await?.default_language.as_str().to_string())
     }
 
     /// Registers an address by the rule of `tikal_core::accounts::plan_registration`: without
@@ -160,7 +167,7 @@ impl Desk {
         base_url: &str,
         client: &str,
     ) -> Result<Registered> {
-        let verdict = self.policy_verdict(email);
+        let verdict = self.policy_verdict(email).await?;
         if !matches!(verdict, PolicyVerdict::Open | PolicyVerdict::ListedDomain) {
             return Ok(Registered::Refused(match verdict {
                 PolicyVerdict::Closed => Refusal::Closed,
@@ -200,7 +207,10 @@ impl Desk {
                 // Hashed all the same, so this answer takes as long as the one for a new address.
                 self.hasher.hash(password.to_string()).await?;
                 if self.link_allowed(email, client).await? {
-                    let lang = known.and_then(|a| a.language).unwrap_or_else(|| self.config.portal.default_language.clone());
+                    let lang = match known.and_then(|a| a.language) {
+                        Some(l) => l,
+                        None => self.default_language().await?,
+                    };
                     let payload = LinkMail {
                         to: email.as_str().to_string(),
                         link: Some(format!("{base_url}/password/forgot")),
@@ -221,7 +231,10 @@ impl Desk {
         let local = email.as_str().rsplit_once('@').map_or(email.as_str(), |(l, _)| l);
         let placeholder = PersonName::parse(local).unwrap_or_else(|_| registration.name.clone());
         let id = self.store.ensure_requester(email, &placeholder, tikal_store::now()).await?;
-        let lang = registration.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
+        let lang = match registration.language.clone() {
+            Some(l) => l,
+            None => self.default_language().await?,
+        };
         let link = NewLink { purpose: TokenPurpose::VerifyEmail, requester: id, ticket: None, registration: Some(registration) };
         let link_base = format!("{base_url}/register/confirm/");
         self.queue_link(link, LinkRequest { kind: Job::VerifyEmail, to: email, link_base, number: None, lang: &lang }).await
@@ -503,7 +516,10 @@ impl Desk {
         if !self.link_allowed(email, client).await? {
             return Ok(());
         }
-        let lang = a.language.clone().unwrap_or_else(|| self.config.portal.default_language.clone());
+        let lang = match a.language.clone() {
+            Some(l) => l,
+            None => self.default_language().await?,
+        };
         let link = NewLink { purpose: TokenPurpose::PasswordReset, requester: a.requester.id, ticket: None, registration: None };
         let mail = LinkRequest {
             kind: Job::PasswordReset,
@@ -518,7 +534,10 @@ impl Desk {
     /// The language of mail to a requester: theirs, else the organisation's default.
     async fn mail_language(&self, id: RequesterId) -> Result<String> {
         let saved = self.store.requester_account_by_id(id).await?.and_then(|a| a.language);
-        Ok(saved.unwrap_or_else(|| self.config.portal.default_language.clone()))
+        match saved {
+            Some(l) => Ok(l),
+            None => self.default_language().await,
+        }
     }
 
     /// Whether a password-reset link is live (its page shows the form; only the form uses it).

@@ -92,6 +92,7 @@ impl Catalog {
 #[derive(Debug, Default)]
 pub(crate) struct Caches {
     catalog: Mutex<Option<(u64, Instant, Arc<Catalog>)>>,
+    pub(crate) settings: crate::settings::SettingsCache,
 }
 
 impl Desk {

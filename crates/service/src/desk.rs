@@ -131,7 +131,8 @@ fn validate_template(body: &str) -> Result<()> {
 impl Desk {
     /// The resolution policy in effect in a department (its own review rule, else the desk's).
     pub(crate) fn policy_for(&self, catalog: &Catalog, department: DepartmentId) -> ResolutionPolicy {
-        self.rules_of(catalog, department).policy(self.config.resolution)
+        let policy = ResolutionPolicy { reopen_window_days: self.settings_now().reopen_window_days, ..self.config.resolution };
+        self.rules_of(catalog, department).policy(policy)
     }
 
     pub(crate) fn rules_of(&self, catalog: &Catalog, department: DepartmentId) -> DepartmentRules {

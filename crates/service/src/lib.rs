@@ -19,6 +19,7 @@ mod principal;
 mod priorities;
 mod queues;
 mod rules;
+mod settings;
 mod statuses;
 mod tickets;
 

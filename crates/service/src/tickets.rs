@@ -145,9 +145,10 @@ fn valid_content_type(ct: &str) -> bool {
 
 impl Desk {
     async fn store_uploads(&self, uploads: Vec<Upload>) -> Result<Vec<NewAttachment>> {
-        let limit = self.config.max_attachment_bytes;
-        if uploads.len() > self.config.max_attachments {
-            return Err(DomainError::invalid("attachments", format!("at most {} files per message", self.config.max_attachments)).into());
+        let settings = self.settings().await?;
+        let limit = settings.max_attachment_bytes();
+        if uploads.len() > settings.max_attachments as usize {
+            return Err(DomainError::invalid("attachments", format!("at most {} files per message", settings.max_attachments)).into());
         }
         // Check them all before storing any.
         for u in &uploads {
@@ -199,7 +200,7 @@ impl Desk {
     /// Opens a ticket for someone without an account (the portal's guest form), when the
     /// organisation allows it. The requester is found or created by the address they give.
     pub async fn open_guest_ticket(&self, cmd: OpenTicket) -> Result<(Ticket, Requester)> {
-        if !self.config.portal.guests_may_open {
+        if !self.settings().await?.guests_may_open {
             return Err(ServiceError::Forbidden);
         }
         if cmd.requester_email.is_none() {
@@ -289,7 +290,8 @@ impl Desk {
         };
         let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments };
         let notice = if autoreply { NOTIFY_CREATED } else { TicketNotice::CreatedWithoutAutoreply };
-        let created = self.store.create_ticket_once(new, &self.config.number_format, &[notice], claim).await?;
+        let format = self.settings().await?.number_format();
+        let created = self.store.create_ticket_once(new, &format, &[notice], claim).await?;
         if let Created::New(ticket, _) = &created {
             tracing::info!(number = %ticket.number, "ticket opened");
         }
@@ -299,7 +301,7 @@ impl Desk {
     /// The one authorization rule (`tikal_core::authz`), answered as the service answers:
     /// what the caller may not see is "not found", what they may see but not do is forbidden.
     pub fn allow(&self, by: &Principal, action: Action, scope: &Scope) -> Result<()> {
-        let rules = PortalRules { organisation_tickets: self.config.portal.organisation_tickets };
+        let rules = PortalRules { organisation_tickets: self.settings_now().organisation_tickets };
         authz::authorize(by.actor(), action, scope, rules).map_err(|d| match d {
             Denied::Hidden => ServiceError::NotFound("ticket"),
             Denied::Forbidden => ServiceError::Forbidden,
@@ -310,8 +312,9 @@ impl Desk {
     /// for a requester who may see their organisation's tickets and is not this one's requester.
     async fn scope(&self, by: &Principal, t: &Ticket) -> Result<Scope> {
         let scope = Scope::of(t);
+        let organisation_tickets = self.settings().await?.organisation_tickets;
         match by {
-            Principal::Requester { id, organisation: Some(_), .. } if *id != t.requester_id && self.config.portal.organisation_tickets => {
+            Principal::Requester { id, organisation: Some(_), .. } if *id != t.requester_id && organisation_tickets => {
                 let owner = self.store.requesters_by_ids(&[t.requester_id]).await?;
                 Ok(scope.with_organisation(owner.first().and_then(|r| r.organisation_id)))
             }
@@ -356,8 +359,9 @@ impl Desk {
     /// The store filter for what `by` asks and may see; `None` when nothing can match.
     async fn filter_for(&self, by: &Principal, q: &TicketQuery) -> Result<Option<TicketFilter>> {
         let mut requester_organisation = None;
+        let organisation_tickets = self.settings().await?.organisation_tickets;
         let requester = match (by, &q.requester_email) {
-            (Principal::Requester { organisation: Some(org), .. }, _) if q.organisation && self.config.portal.organisation_tickets => {
+            (Principal::Requester { organisation: Some(org), .. }, _) if q.organisation && organisation_tickets => {
                 requester_organisation = Some(*org);
                 None
             }
@@ -499,7 +503,7 @@ impl Desk {
             self.ticket(by, number).await?;
         }
         let attachments = self.store_uploads(msg.attachments).await?;
-        let policy = self.config.resolution;
+        let policy = self.resolution_policy().await?;
         let author = by.author();
         let (_, entry) = self
             .change(by, number, |t, scope, now| {

@@ -379,3 +379,10 @@ entity!(ticket_tag, "ticket_tags", {
     #[sea_orm(primary_key, auto_increment = false)] ticket_id: i64,
     #[sea_orm(primary_key, auto_increment = false)] tag: String,
 });
+
+entity!(setting, "settings", {
+    #[sea_orm(primary_key, auto_increment = false)] key: String,
+    value: String,
+    data: Option<Vec<u8>>,
+    updated_at: i64,
+});

@@ -23,6 +23,7 @@ mod priorities;
 mod queues;
 mod rules;
 mod seed;
+mod settings;
 mod statuses;
 mod templates;
 mod tickets;

@@ -18,6 +18,7 @@ mod m0013_priorities_sla;
 mod m0014_people;
 mod m0015_templates;
 mod m0016_rules;
+mod m0017_settings;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_people::Migration),
             Box::new(m0015_templates::Migration),
             Box::new(m0016_rules::Migration),
+            Box::new(m0017_settings::Migration),
         ]
     }
 }

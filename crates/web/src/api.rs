@@ -5,6 +5,7 @@ mod admin_catalog;
 mod admin_people;
 mod admin_priorities;
 mod admin_rules;
+mod admin_settings;
 mod admin_templates;
 mod catalog;
 mod desk;
@@ -27,7 +28,8 @@ use crate::{ApiError, AppState};
 
 pub fn router(state: &AppState) -> Router<AppState> {
     // Base64 makes attachments a third larger; leave room for a few of them plus the JSON.
-    let max = state.desk.config().max_attachment_bytes;
+    // The administrator's limit (at most the ceiling) is enforced per file by the service.
+    let max = state.desk.config().max_attachment_bytes.max(u64::from(tikal_core::settings::ATTACHMENT_MB_CEILING) * 1024 * 1024);
     let body_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
     Router::new()
         .merge(tickets::router())
@@ -39,6 +41,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_people::router())
         .merge(admin_templates::router())
         .merge(admin_rules::router())
+        .merge(admin_settings::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -117,6 +120,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_people::Doc::openapi());
     doc.merge(admin_templates::Doc::openapi());
     doc.merge(admin_rules::Doc::openapi());
+    doc.merge(admin_settings::Doc::openapi());
     doc
 }
 

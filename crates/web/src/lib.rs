@@ -137,8 +137,9 @@ pub fn router(state: AppState) -> Router {
         let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_string();
         tracing::info_span!("request", method = %req.method(), route, request_id = id)
     });
-    // Uploads: a few files of the largest size, plus the text fields.
-    let max = state.desk.config().max_attachment_bytes;
+    // Uploads: a few files of the largest size, plus the text fields. The administrator's
+    // limit (at most the ceiling) is enforced per file where uploads are read.
+    let max = state.desk.config().max_attachment_bytes.max(u64::from(tikal_core::settings::ATTACHMENT_MB_CEILING) * 1024 * 1024);
     let upload_limit = usize::try_from(max.saturating_mul(2).saturating_add(1024 * 1024)).unwrap_or(usize::MAX);
     let pages = pages::router()
         .layer(axum::extract::DefaultBodyLimit::max(upload_limit))

@@ -42,6 +42,10 @@ pub struct Chrome {
     pub admin: bool,
     /// The page belongs to the agent workspace or administration (its layout, not the portal's).
     pub staff: bool,
+    /// The organisation's colours (`/branding/theme/...`), when they are not the built-in ones.
+    pub theme: Option<String>,
+    /// The organisation's logo (`/branding/logo/<version>`), when one was uploaded.
+    pub logo: Option<String>,
 }
 
 impl Chrome {

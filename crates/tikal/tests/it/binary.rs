@@ -397,7 +397,8 @@ async fn the_demo_says_how_to_get_in() {
         "the agents and the administrator sign in at the workspace: {stdout}"
     );
     let key = stdout.lines().find_map(|l| l.strip_prefix("Demo API key (shown only this once): ")).expect("the key").to_string();
-    assert!(stderr.lines().count() < 40, "no line per demo ticket: {stderr}");
+    // A few lines per migration and start-up step, not one per demo ticket (there are dozens).
+    assert!(stderr.lines().count() < 70, "no line per demo ticket: {stderr}");
     assert!(!stderr.contains('\u{1b}'), "no colour codes: {stderr:?}");
 
     // The demo's clock stood still: its tickets are dated in the 60 days before --demo-now.

@@ -9,6 +9,7 @@ mod admin_config;
 mod admin_people;
 mod admin_priorities;
 mod admin_rules;
+mod admin_settings;
 mod admin_templates;
 mod agent_desk;
 mod agent_desk2;

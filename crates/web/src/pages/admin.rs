@@ -12,6 +12,7 @@ mod people_requesters;
 mod priorities;
 mod priorities_sla;
 mod rules;
+mod settings;
 mod templates;
 
 use askama::Template;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(people_requesters::router())
         .merge(templates::router())
         .merge(rules::router())
+        .merge(settings::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -194,6 +196,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/organisations", "admin-nav-organisations"),
     ("/admin/templates", "admin-nav-templates"),
     ("/admin/rules", "admin-nav-rules"),
+    ("/admin/settings", "admin-nav-settings"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
 ];

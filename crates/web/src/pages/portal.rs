@@ -90,7 +90,7 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListPar
     let closed_tab = p.tab.as_deref() == Some("closed");
     let topic = p.topic.as_deref().and_then(|t| t.parse::<i64>().ok());
     let text = p.q.clone().filter(|q| !q.trim().is_empty());
-    let org_available = desk.config().portal.organisation_tickets && matches!(by, Principal::Requester { organisation: Some(_), .. });
+    let org_available = desk.settings_now().organisation_tickets && matches!(by, Principal::Requester { organisation: Some(_), .. });
     let org_scope = org_available && p.scope.as_deref() == Some("organisation");
     let base = TicketQuery {
         text: text.clone(),
@@ -246,7 +246,7 @@ async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldEr
     let topic = form.topic.and_then(|id| catalog.topic(tikal_core::HelpTopicId(id))).filter(|t| offered(t));
     let topics = leaves.iter().map(|t| (t.id.get(), t.path(&catalog.topics), Some(t.id) == topic.map(|x| x.id))).collect();
     let fields = FieldView::for_topic(&catalog, topic, &form.fields, &errors, c.lang, Audience::Requester);
-    let config = state.desk.config();
+    let settings = state.desk.settings_now();
     Ok(NewPage {
         c,
         topics,
@@ -255,8 +255,8 @@ async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldEr
         body: form.body,
         fields,
         errors,
-        max_files: config.max_attachments,
-        max_mb: config.max_attachment_bytes / (1024 * 1024),
+        max_files: settings.max_attachments as usize,
+        max_mb: u64::from(settings.max_attachment_mb),
         guest,
         email: form.email,
         name: form.name,
@@ -266,7 +266,7 @@ async fn new_page(state: &AppState, c: Chrome, form: TicketForm, errors: FieldEr
 /// Whether this visitor opens tickets as a guest; without an account and without guest
 /// tickets, to the sign-in page.
 fn as_guest(state: &AppState, v: &Visitor) -> Result<bool, PageError> {
-    match (&v.principal, state.desk.config().portal.guests_may_open) {
+    match (&v.principal, state.desk.settings_now().guests_may_open) {
         (Some(_), _) => Ok(false),
         (None, true) => Ok(true),
         (None, false) => Err(PageError::login()),
@@ -309,7 +309,7 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
 pub(super) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
     let blobs = state.desk.store().blobs();
     let status = |code, key: &str| PageError::Status(Box::new(v.c.clone()), code, v.c.t(key));
-    match parse_ticket_form(multipart, state.desk.config().max_attachment_bytes, blobs, |t| v.check_form(t).is_ok()).await {
+    match parse_ticket_form(multipart, state.desk.settings_now().max_attachment_bytes(), blobs, |t| v.check_form(t).is_ok()).await {
         Ok(form) => Ok(form),
         Err(FormError::Token) => Err(PageError::csrf(&v.c)),
         Err(FormError::TooLarge(name)) if name.is_empty() => Err(status(StatusCode::PAYLOAD_TOO_LARGE, "error-form-too-large")),
@@ -323,7 +323,7 @@ pub(super) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipar
 }
 
 pub(super) fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
-    let mb = (state.desk.config().max_attachment_bytes / (1024 * 1024)).to_string();
+    let mb = state.desk.settings_now().max_attachment_mb.to_string();
     c.t2("error-too-large", "name", name, "mb", &mb)
 }
 
@@ -405,6 +405,7 @@ async fn ticket_page(
     let err = |e| PageError::from_service(&v.c, e);
     let (t, entries, files) = state.desk.thread(by, number).await.map_err(err)?;
     let catalog = state.desk.catalog().await.map_err(err)?;
+    let resolution = state.desk.resolution_policy().await.map_err(err)?;
     Ok(TicketPage {
         c: v.c.clone(),
         number: t.number.to_string(),
@@ -416,8 +417,8 @@ async fn ticket_page(
         topic: t.help_topic_id.and_then(|id| catalog.topic(id)).map(|x| x.path(&catalog.topics)).unwrap_or_default(),
         created: v.c.when(&t.created_at),
         entries: entries.iter().map(|e| entry_view(&v.c, &catalog, e, &files)).collect(),
-        reopen_days: state.desk.config().resolution.reopen_window_days.to_string(),
-        expired: !t.reopens_on_reply(tikal_store::now(), &state.desk.config().resolution),
+        reopen_days: resolution.reopen_window_days.to_string(),
+        expired: !t.reopens_on_reply(tikal_store::now(), &resolution),
         topic_id: t.help_topic_id.map(|id| id.get()),
         error,
         print,

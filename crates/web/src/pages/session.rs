@@ -169,6 +169,8 @@ impl Visitor {
     /// Who is visiting a page of workspace `ws`.
     pub async fn of(parts: &mut Parts, state: &AppState, ws: Workspace) -> Result<Self, PageError> {
         let policy = &state.desk.config().portal;
+        // Organisation, language, time zone and branding: the administrator's settings.
+        let site = state.desk.settings_or_defaults().await;
         let token = our_cookie(state, &parts.headers, ws.cookie()).map(str::to_string);
         let session = signed_in(state, token.as_deref(), ws).await;
         let saved_lang = match &session {
@@ -178,7 +180,7 @@ impl Visitor {
         let lang = saved_lang
             .or_else(|| our_cookie(state, &parts.headers, LANG_COOKIE).and_then(Lang::parse))
             .or_else(|| parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
-            .or_else(|| Lang::parse(&policy.default_language))
+            .or_else(|| Lang::parse(site.default_language.as_str()))
             .unwrap_or_default();
         let anonymous_csrf = || {
             parts
@@ -194,12 +196,12 @@ impl Visitor {
         };
         let c = Chrome {
             lang,
-            org: policy.organisation_name.clone(),
+            org: site.organisation_name.clone(),
             user: principal.as_ref().map(|p| p.name().to_string()),
             admin: matches!(&principal, Some(Principal::Agent { access, .. }) if access.all),
             staff: ws == Workspace::Agent,
             csrf: record.map_or_else(anonymous_csrf, |r| r.csrf_token.clone()),
-            time_zone: policy.time_zone.parse().unwrap_or(chrono_tz::UTC),
+            time_zone: site.time_zone.parse().unwrap_or(chrono_tz::UTC),
             notice: None,
             here: parts
                 .uri
@@ -207,6 +209,8 @@ impl Visitor {
                 .map(|p| p.as_str().to_string())
                 .filter(|p| parts.method == axum::http::Method::GET && p.starts_with('/'))
                 .unwrap_or_else(|| "/".into()),
+            theme: site.custom_colours().then(|| format!("/branding/theme/{}.css", site.theme_version())),
+            logo: site.logo.as_ref().map(|l| format!("/branding/logo/{}", l.version)),
         };
         if let Err(e) = session {
             return Err(PageError::from_service(&c, e));

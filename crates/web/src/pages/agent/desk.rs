@@ -190,7 +190,7 @@ async fn render(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let Loaded { h, entries, can, f, x, version, seen } = load(state, &s, number, &typed, canned.as_deref()).await?;
-    let config = state.desk.config();
+    let settings = state.desk.settings_now();
     let mut c = s.v.c;
     c.notice = notice;
     let mut resp = page(&DeskPage {
@@ -203,8 +203,8 @@ async fn render(
         f,
         x,
         errors,
-        max_files: config.max_attachments,
-        max_mb: config.max_attachment_bytes / (1024 * 1024),
+        max_files: settings.max_attachments as usize,
+        max_mb: u64::from(settings.max_attachment_mb),
     });
     *resp.status_mut() = status;
     Ok(resp)
@@ -1048,6 +1048,8 @@ mod tests {
             here: "/agent".into(),
             admin: false,
             staff: true,
+            theme: None,
+            logo: None,
         }
     }
 

@@ -168,7 +168,7 @@ async fn new_page(state: &AppState, s: &Staff, ctx: Context, form: &TicketForm, 
         }
         None => None,
     };
-    let config = state.desk.config();
+    let settings = state.desk.settings_now();
     Ok(NewPage {
         c: c.clone(),
         who: ctx.who,
@@ -190,8 +190,8 @@ async fn new_page(state: &AppState, s: &Staff, ctx: Context, form: &TicketForm, 
         body: form.body.clone(),
         fields,
         errors,
-        max_files: config.max_attachments,
-        max_mb: config.max_attachment_bytes / (1024 * 1024),
+        max_files: settings.max_attachments as usize,
+        max_mb: u64::from(settings.max_attachment_mb),
     })
 }
 
@@ -212,7 +212,8 @@ async fn submit(State(state): State<AppState>, s: Staff, multipart: Multipart) -
     let c = &s.v.c;
     let blobs = state.desk.store().blobs();
     let status = |code, key: &str| PageError::Status(Box::new(c.clone()), code, c.t(key));
-    let form = match parse_ticket_form(multipart, state.desk.config().max_attachment_bytes, blobs, |t| s.check_form(t).is_ok()).await {
+    let max = state.desk.settings_now().max_attachment_bytes();
+    let form = match parse_ticket_form(multipart, max, blobs, |t| s.check_form(t).is_ok()).await {
         Ok(form) => form,
         Err(FormError::Token) => return Err(PageError::csrf(c)),
         Err(FormError::TooLarge(name)) if name.is_empty() => return Err(status(StatusCode::PAYLOAD_TOO_LARGE, "error-form-too-large")),
