@@ -5,7 +5,7 @@ use serde::Serialize;
 use tikal_core::admin::{AdminEntity, AuditAction};
 use tikal_core::catalog::{CustomField, FieldSpec, TopicInput, move_topic};
 use tikal_core::org::HelpTopic;
-use tikal_core::{CustomFieldId, HelpTopicId};
+use tikal_core::{CustomFieldId, DomainError, HelpTopicId, Reason};
 
 use crate::admin::json;
 use crate::{Desk, Principal, Result, ServiceError};
@@ -150,6 +150,12 @@ impl Desk {
             None => None,
         };
         let input = input.validate(id, &catalog.topics, &catalog.departments)?;
+        // A plan must exist and be active, unless the topic already had it.
+        if let Some(plan) = input.sla_plan_id
+            && !catalog.sla_plans.iter().any(|p| p.id == plan && (p.active || before.as_ref().is_some_and(|b| b.sla_plan_id == Some(plan))))
+        {
+            return Err(DomainError::invalid("sla_plan_id", Reason::NotFound).into());
+        }
         let after = topic_of(id.unwrap_or(HelpTopicId(0)), &input);
         let audit = Self::audit_entry(
             by,

@@ -121,6 +121,11 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_templates::Doc::openapi());
     doc.merge(admin_rules::Doc::openapi());
     doc.merge(admin_settings::Doc::openapi());
+    // Sections may share a tag: list each once.
+    if let Some(tags) = doc.tags.as_mut() {
+        let mut seen = std::collections::BTreeSet::new();
+        tags.retain(|t| seen.insert(t.name.clone()));
+    }
     doc
 }
 

@@ -266,6 +266,7 @@ async fn the_catalogue_api_refuses_bad_values_and_changes_nothing() {
         json!({"name": "Acceso a sistemas", "parent_id": 999}),
         json!({"name": "Acceso a sistemas", "department_id": 999}),
         json!({"name": "Acceso a sistemas", "sort": -4}),
+        json!({"name": "Acceso a sistemas", "sla_plan_id": 999}),
         json!({"name": ""}),
     ] {
         let r = app.post("/api/v1/help-topics", &bad).await;

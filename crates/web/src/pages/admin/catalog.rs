@@ -226,6 +226,8 @@ struct TopicPage {
     fields: Vec<FieldLine>,
     error: Option<FormError>,
     history: String,
+    /// (id, name) of the SLA plans it may name (active ones, and the one it has).
+    sla_plans: Vec<(String, String)>,
 }
 
 impl TopicPage {
@@ -278,7 +280,13 @@ async fn topic_page(
         })
         .collect();
     let history = id.map(|i| format!("/admin/audit?entity=help_topic&id={}", i.get())).unwrap_or_default();
-    Ok(TopicPage { c, id: id.map(HelpTopicId::get), v, parents, departments, priorities, types, fields, error, history })
+    let plans = state.desk.sla_plans(a.principal()).await.map_err(|e| a.fail(e))?;
+    let sla_plans = plans
+        .iter()
+        .filter(|p| p.active || p.id.get().to_string() == v.sla_plan_id)
+        .map(|p| (p.id.get().to_string(), p.name.clone()))
+        .collect();
+    Ok(TopicPage { c, id: id.map(HelpTopicId::get), v, parents, departments, priorities, types, fields, error, history, sla_plans })
 }
 
 async fn new_topic(State(state): State<AppState>, a: Admin, Query(p): Query<ListParams>) -> Result<Response, PageError> {
