@@ -79,6 +79,27 @@ test("an administrator sets up seed 003's desk from an empty install (Spanish)",
   const rules = await api("GET", `/departments/${upat.id}/rules`);
   assert.equal(rules.review_required, true, "UPAT's solutions wait for a supervisor");
 
+  // The units' help topics: what requesters choose from, each routed to its unit.
+  for (const [name, unit, parent] of [
+    ["Problema de computadoras", "UIT"],
+    ["Problemas en el teclado", "UIT", "Problema de computadoras"],
+    ["Conectividad y redes", "UPAT"],
+    ["Incidentes de seguridad", "ACGII"],
+    ["Diseño de sistemas", "ADT"],
+  ]) {
+    await page.goto(base + "/admin/topics/new");
+    await page.fill("#name", name);
+    if (parent) await page.selectOption("#parent_id", { label: parent });
+    await page.selectOption("#department_id", { label: unit });
+    await Promise.all([page.waitForURL(/\/admin\/topics\?saved=1/), page.click("#topic-form button.primary")]);
+  }
+  assert.match(await page.textContent("#topics"), /Problemas en el teclado/);
+  await shot(page, "admin-topics-es-desktop");
+  const topics = await api("GET", "/help-topics");
+  const keyboard = topics.find((t) => t.name === "Problemas en el teclado");
+  assert.equal(keyboard.path, "Problema de computadoras / Problemas en el teclado");
+  assert.equal(keyboard.department_id, all.find((d) => d.name === "UIT").id);
+
   // A team of UPAT, with the administrator in it.
   await page.goto(base + "/admin/teams/new");
   await page.fill("#name", "Soporte en sitio");
@@ -93,6 +114,18 @@ test("an administrator sets up seed 003's desk from an empty install (Spanish)",
   assert.match(log, /Director de TI/);
   assert.match(log, /UPAT/);
   await shot(page, "admin-audit-es-desktop");
+  // The other main pages, as they look on a fresh desk.
+  for (const [path, name] of [
+    ["/admin", "admin-home-es-desktop"],
+    ["/admin/sla/1", "admin-sla-plan-es-desktop"],
+    ["/admin/templates/password_reset/es", "admin-template-es-desktop"],
+    ["/admin/rules/new", "admin-rule-es-desktop"],
+    ["/admin/settings", "admin-settings-es-desktop"],
+  ]) {
+    const r = await page.goto(base + path);
+    assert.equal(r.status(), 200, path);
+    await shot(page, name);
+  }
   await context.close();
 });
 
