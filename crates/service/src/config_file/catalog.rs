@@ -170,9 +170,9 @@ pub(super) async fn sync_topics(desk: &Desk, doc: &DeskDocument, cx: &mut Sync<'
     // Parents first: a topic is ready once its parent is on the instance or already placed.
     let mut order: Vec<Planned> = Vec::with_capacity(pending.len());
     while !pending.is_empty() {
-        let (ready, later): (Vec<_>, Vec<_>) = pending.into_iter().partition(|p| {
-            p.parent.as_ref().is_none_or(|pk| cx.topics.contains_key(pk) || order.iter().any(|o| &o.key == pk))
-        });
+        let (ready, later): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|p| p.parent.as_ref().is_none_or(|pk| cx.topics.contains_key(pk) || order.iter().any(|o| &o.key == pk)));
         if ready.is_empty() {
             let p = &later[0];
             return Err(invalid(
@@ -306,9 +306,10 @@ pub(super) async fn sync_fields(desk: &Desk, doc: &DeskDocument, cx: &mut Sync<'
         if !seen.insert(name.clone()) {
             return Err(invalid(at, "appears twice"));
         }
-        let kind = f.kind.parse::<FieldKind>().map_err(|_| {
-            invalid(&at, "kind must be text, long_text, number, select, multi_select, checkbox or date")
-        })?;
+        let kind = f
+            .kind
+            .parse::<FieldKind>()
+            .map_err(|_| invalid(&at, "kind must be text, long_text, number, select, multi_select, checkbox or date"))?;
         let required_for =
             f.required_for.parse::<RequiredFor>().map_err(|_| invalid(&at, "required_for must be none, requester or agent"))?;
         let existing = catalog.fields.iter().find(|x| x.key == name);
@@ -410,7 +411,8 @@ mod tests {
         assert_eq!(toml::from_str::<DeskDocument>(&text).expect("parse"), doc);
         // What may be left out takes the pages' defaults.
         let short: DeskDocument =
-            toml::from_str("version = 1\n[[custom_field]]\nkey = \"k\"\nkind = \"text\"\nlabel_es = \"K\"\nlabel_en = \"K\"\n").expect("parse");
+            toml::from_str("version = 1\n[[custom_field]]\nkey = \"k\"\nkind = \"text\"\nlabel_es = \"K\"\nlabel_en = \"K\"\n")
+                .expect("parse");
         assert_eq!((short.custom_fields[0].required_for.as_str(), short.custom_fields[0].active), ("none", true));
         assert!(toml::from_str::<DeskDocument>("version = 1\n[[help_topic]]\nname = \"x\"\nparentt = \"y\"\n").is_err());
     }

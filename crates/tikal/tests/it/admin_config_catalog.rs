@@ -187,7 +187,10 @@ async fn seed_003s_catalogue_is_copied_to_another_desk_through_the_configuration
         ),
         ("[[help_topic]]\nname = \"Correo institucional\"\nsla_plan = \"Oro\"\n", "no SLA plan named Oro"),
         ("[[help_topic]]\nname = \"Impresoras\"\n\n[[help_topic]]\nname = \"IMPRESORAS \"\n", "appears twice"),
-        ("[[custom_field]]\nkey = \"x\"\ntopic = \"Nada\"\nkind = \"text\"\nlabel_es = \"X\"\nlabel_en = \"X\"\n", "no help topic named Nada"),
+        (
+            "[[custom_field]]\nkey = \"x\"\ntopic = \"Nada\"\nkind = \"text\"\nlabel_es = \"X\"\nlabel_en = \"X\"\n",
+            "no help topic named Nada",
+        ),
         ("[[help_topic]]\nname = \"Redes\"\ndefault_priority = 9\n", "default_priority must be 1 to 5"),
     ] {
         let (status, body) = import(&two, &format!("version = 1\n{bad}"), false).await;
