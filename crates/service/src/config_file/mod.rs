@@ -11,16 +11,18 @@
 //! a change made by someone else between the two passes can stop the second one midway, and
 //! then what was written is in the audit log and a second import finishes the job.
 
+mod catalog;
 mod departments;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use tikal_core::org::Agent;
-use tikal_core::{AgentId, DepartmentId, DomainError, Reason};
+use tikal_core::{AgentId, DepartmentId, DomainError, HelpTopicId, Reason};
 
 use crate::{Desk, Principal, Result, ServiceError};
 
+pub use catalog::{CustomFieldEntry, HelpTopicEntry};
 pub use departments::{DepartmentEntry, TeamEntry};
 
 /// The largest document accepted (a desk's configuration is a few hundred KiB at most).
@@ -39,6 +41,10 @@ pub struct DeskDocument {
     pub departments: Vec<DepartmentEntry>,
     #[serde(default, rename = "team", skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<TeamEntry>,
+    #[serde(default, rename = "help_topic", skip_serializing_if = "Vec::is_empty")]
+    pub help_topics: Vec<HelpTopicEntry>,
+    #[serde(default, rename = "custom_field", skip_serializing_if = "Vec::is_empty")]
+    pub custom_fields: Vec<CustomFieldEntry>,
 }
 
 /// What an import did (or, in a dry run, would do) to one entity.
@@ -85,6 +91,8 @@ pub(crate) struct Sync<'a> {
     pub agents: Vec<Agent>,
     pub departments: BTreeMap<String, DepartmentId>,
     pub changes: Vec<ImportChange>,
+    /// Help topics by path key (`catalog::path_key`); `None`: a path two topics share here.
+    pub topics: BTreeMap<String, Option<HelpTopicId>>,
 }
 
 impl Sync<'_> {
@@ -114,6 +122,7 @@ impl Desk {
         Self::admin_actor(by)?;
         let mut doc = DeskDocument { version: VERSION, ..Default::default() };
         departments::export(self, &mut doc).await?;
+        catalog::export(self, &mut doc).await?;
         let body = toml::to_string_pretty(&doc).map_err(|e| ServiceError::Unsupported(format!("cannot write the document: {e}")))?;
         Ok(format!(
             "# Tikal desk configuration. Import it with a dry run first: `tikal config import FILE`,\n\
@@ -148,9 +157,12 @@ impl Desk {
             agents: self.store.agents().await?,
             departments: catalog.departments.iter().map(|d| (key(&d.name), d.id)).collect(),
             changes: Vec::new(),
+            topics: catalog::topic_paths(&catalog.topics),
         };
         departments::sync_departments(self, doc, &mut cx).await?;
         departments::sync_teams(self, doc, &mut cx).await?;
+        catalog::sync_topics(self, doc, &mut cx).await?;
+        catalog::sync_fields(self, doc, &mut cx).await?;
         Ok(cx.changes)
     }
 }
@@ -174,6 +186,7 @@ mod tests {
                 review_required: Some(true),
             }],
             teams: vec![TeamEntry { name: "Redes".into(), department: None, members: vec!["a@gob.example".into()], active: true }],
+            ..Default::default()
         };
         let text = toml::to_string_pretty(&doc).expect("toml");
         assert!(text.contains("[[department]]") && text.contains("name = \"UPAT\""), "{text}");
