@@ -194,7 +194,12 @@ pub(super) async fn sync_ticket_types(desk: &Desk, doc: &DeskDocument, cx: &mut 
         if !seen.insert(kind) {
             return Err(invalid(at, "appears twice"));
         }
-        let def = TicketTypeDef { kind, name_es: label("name_es", &t.name_es).map_err(|e| invalid(&at, e))?, name_en: label("name_en", &t.name_en).map_err(|e| invalid(&at, e))?, active: t.active };
+        let def = TicketTypeDef {
+            kind,
+            name_es: label("name_es", &t.name_es).map_err(|e| invalid(&at, e))?,
+            name_en: label("name_en", &t.name_en).map_err(|e| invalid(&at, e))?,
+            active: t.active,
+        };
         match all.iter_mut().find(|x| x.kind == kind) {
             Some(x) => *x = def.clone(),
             None => return Err(invalid(at, "is not a ticket type of this desk")),

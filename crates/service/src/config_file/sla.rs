@@ -144,7 +144,11 @@ pub(super) async fn export(desk: &Desk, doc: &mut DeskDocument) -> Result<()> {
                 .into_iter()
                 .map(|pr| {
                     let t = p.targets(pr);
-                    TargetEntry { priority: pr.level(), response_minutes: t.first_response_minutes, resolution_minutes: t.resolution_minutes }
+                    TargetEntry {
+                        priority: pr.level(),
+                        response_minutes: t.first_response_minutes,
+                        resolution_minutes: t.resolution_minutes,
+                    }
                 })
                 .collect(),
         });
@@ -267,7 +271,8 @@ pub(super) async fn sync_calendars(desk: &Desk, doc: &DeskDocument, cx: &mut Syn
 fn targets(at: &str, entries: &[TargetEntry]) -> Result<[Targets; 5]> {
     let mut out = [None; 5];
     for t in entries {
-        let i = usize::from(t.priority).checked_sub(1).filter(|i| *i < 5).ok_or_else(|| invalid(at, "a target's priority must be 1 to 5"))?;
+        let i =
+            usize::from(t.priority).checked_sub(1).filter(|i| *i < 5).ok_or_else(|| invalid(at, "a target's priority must be 1 to 5"))?;
         if out[i].is_some() {
             return Err(invalid(at, format!("the target of priority {} appears twice", t.priority)));
         }
@@ -275,7 +280,8 @@ fn targets(at: &str, entries: &[TargetEntry]) -> Result<[Targets; 5]> {
     }
     let mut all = [Targets { first_response_minutes: 0, resolution_minutes: 0 }; 5];
     for (i, t) in out.into_iter().enumerate() {
-        all[i] = t.ok_or_else(|| invalid(at, format!("needs a [[sla_plan.target]] for each priority 1-5 (priority {} is missing)", i + 1)))?;
+        all[i] =
+            t.ok_or_else(|| invalid(at, format!("needs a [[sla_plan.target]] for each priority 1-5 (priority {} is missing)", i + 1)))?;
     }
     Ok(all)
 }
@@ -391,7 +397,10 @@ resolution_minutes = 240
         assert!(p.active && p.pause_when_pending, "defaults");
         assert_eq!(p.targets[0], TargetEntry { priority: 5, response_minutes: 30, resolution_minutes: 240 });
         let again = toml::to_string_pretty(&doc).expect("toml");
-        assert!(again.contains("[calendar.hours]") && again.contains("[[calendar.holiday]]") && again.contains("[[sla_plan.target]]"), "{again}");
+        assert!(
+            again.contains("[calendar.hours]") && again.contains("[[calendar.holiday]]") && again.contains("[[sla_plan.target]]"),
+            "{again}"
+        );
         assert_eq!(toml::from_str::<DeskDocument>(&again).expect("reparse"), doc);
 
         let input = calendar_input("c", c).expect("input");

@@ -161,7 +161,10 @@ async fn priorities_statuses_calendars_and_sla_plans_travel_by_name() {
 
     // Editing the document: a holiday less, another added, Saturday mornings, a plan's target.
     let edited = doc
-        .replace("name = \"Primer Grito de Independencia\"", "name = \"Primer Grito de Independencia\"\n\n[[calendar.holiday]]\ndate = \"2025-11-03\"\nname = \"Puente\"")
+        .replace(
+            "name = \"Primer Grito de Independencia\"",
+            "name = \"Primer Grito de Independencia\"\n\n[[calendar.holiday]]\ndate = \"2025-11-03\"\nname = \"Puente\"",
+        )
         .replace("fri = \"08:00-17:00\"", "fri = \"08:00-17:00\"\nsat = \"08:00-12:00\"");
     let (status, report) = import(&two, &edited, false).await;
     assert_eq!(status, StatusCode::OK, "{report}");
@@ -174,7 +177,8 @@ async fn priorities_statuses_calendars_and_sla_plans_travel_by_name() {
 
     // Bad documents: refused with where and why; nothing changed (not even what comes first).
     let (exported, log) = (export(&two).await, audit_len(&two).await);
-    let new_calendar = "[[calendar]]\nname = \"Oficina Guayaquil\"\ntime_zone = \"America/Guayaquil\"\n[calendar.hours]\nmon = \"08:00-17:00\"\n";
+    let new_calendar =
+        "[[calendar]]\nname = \"Oficina Guayaquil\"\ntime_zone = \"America/Guayaquil\"\n[calendar.hours]\nmon = \"08:00-17:00\"\n";
     let bad_plan = plan("Nivel 2", "Oficina Guayaquil", 600, 480);
     let cases = [
         (plan("Nivel 2", "No existe", 120, 960), "no calendar named No existe"),
