@@ -16,7 +16,7 @@ use tikal_core::admin::AutoAssign;
 use tikal_core::catalog::{CustomField, FieldSpec, RequiredFor, TopicInput};
 use tikal_core::fields::FieldKind;
 use tikal_core::org::{Department, HelpTopic};
-use tikal_core::{CustomFieldId, HelpTopicId, Priority, SlaPlanId, TicketType};
+use tikal_core::{CustomFieldId, HelpTopicId, Priority, TicketType};
 
 use super::{DeskDocument, ImportAction, Sync, invalid, key};
 use crate::admin_catalog::{field_spec, topic_input};
@@ -227,7 +227,8 @@ pub(super) async fn sync_topics(desk: &Desk, doc: &DeskDocument, cx: &mut Sync<'
                         .map_err(|_| invalid(&at, "default_type must be incident, service_request, problem or major_incident"))
                 })
                 .transpose()?,
-            sla_plan_id: e.sla_plan.as_deref().map(|n| sla_plan(&catalog.sla_plans, &at, n)).transpose()?,
+            // Plans the same document creates count (synced before topics).
+            sla_plan_id: cx.sla_plan(&at, &e.sla_plan, existing.and_then(|id| catalog.topic(id)).and_then(|t| t.sla_plan_id))?,
             portal_visible: e.portal_visible,
             active: e.active,
             sort: e.sort,
@@ -269,11 +270,6 @@ pub(super) async fn sync_topics(desk: &Desk, doc: &DeskDocument, cx: &mut Sync<'
         }
     }
     Ok(())
-}
-
-/// An SLA plan by name: the document names plans, it does not create them.
-fn sla_plan(plans: &[tikal_core::sla_plan::SlaPlan], at: &str, name: &str) -> Result<SlaPlanId> {
-    plans.iter().find(|p| key(&p.name) == key(name)).map(|p| p.id).ok_or_else(|| invalid(at, format!("no SLA plan named {name}")))
 }
 
 /// Custom fields, matched by key; a field's kind (like its key) cannot change.

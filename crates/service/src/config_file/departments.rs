@@ -30,6 +30,9 @@ pub struct DepartmentEntry {
     pub next_level: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review_required: Option<bool>,
+    /// The SLA plan's name; left out: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_plan: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +72,7 @@ pub(super) async fn export(desk: &Desk, doc: &mut DeskDocument) -> Result<()> {
             active: d.active,
             next_level: name_of(rules.next_level),
             review_required: rules.review_required,
+            sla_plan: d.sla_plan_id.and_then(|p| catalog.sla_plans.iter().find(|x| x.id == p)).map(|p| p.name.clone()),
         });
     }
     for t in desk.store.teams().await? {
@@ -118,7 +122,7 @@ pub(super) async fn sync_departments(desk: &Desk, doc: &DeskDocument, cx: &mut S
             parent_id: cx.department(&at, &d.parent)?,
             manager_id: d.manager.as_deref().map(|m| cx.agent(&at, m)).transpose()?,
             email: d.email.clone().unwrap_or_default(),
-            sla_plan_id: here.and_then(|x| x.sla_plan_id),
+            sla_plan_id: cx.sla_plan(&at, &d.sla_plan, here.and_then(|x| x.sla_plan_id))?,
             auto_assign: Some(auto_assign),
             active: d.active,
         };
@@ -155,6 +159,7 @@ pub(super) async fn sync_departments(desk: &Desk, doc: &DeskDocument, cx: &mut S
                 && here.email.as_ref().map(|e| e.as_str()) == Some(input.email.trim()).filter(|e| !e.is_empty())
                 && Some(here.auto_assign) == input.auto_assign
                 && here.active == input.active
+                && here.sla_plan_id == input.sla_plan_id
                 && desk.rules_of(&catalog, id) == rules
         });
         let action = match catalog.department(id) {

@@ -13,17 +13,22 @@
 
 mod catalog;
 mod departments;
+mod priorities;
+mod sla;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use tikal_core::org::Agent;
-use tikal_core::{AgentId, DepartmentId, DomainError, HelpTopicId, Reason};
+use tikal_core::sla_plan::CalendarId;
+use tikal_core::{AgentId, DepartmentId, DomainError, HelpTopicId, Reason, SlaPlanId};
 
 use crate::{Desk, Principal, Result, ServiceError};
 
 pub use catalog::{CustomFieldEntry, HelpTopicEntry};
 pub use departments::{DepartmentEntry, TeamEntry};
+pub use priorities::{MatrixEntry, PriorityEntry, StatusEntry, TicketTypeEntry};
+pub use sla::{CalendarEntry, SlaPlanEntry};
 
 /// The largest document accepted (a desk's configuration is a few hundred KiB at most).
 pub const MAX_DOCUMENT: usize = 2 * 1024 * 1024;
@@ -45,6 +50,19 @@ pub struct DeskDocument {
     pub help_topics: Vec<HelpTopicEntry>,
     #[serde(default, rename = "custom_field", skip_serializing_if = "Vec::is_empty")]
     pub custom_fields: Vec<CustomFieldEntry>,
+    #[serde(default, rename = "priority", skip_serializing_if = "Vec::is_empty")]
+    pub priorities: Vec<PriorityEntry>,
+    /// Left out when the desk uses the configuration file's matrix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_matrix: Option<MatrixEntry>,
+    #[serde(default, rename = "ticket_type", skip_serializing_if = "Vec::is_empty")]
+    pub ticket_types: Vec<TicketTypeEntry>,
+    #[serde(default, rename = "status", skip_serializing_if = "Vec::is_empty")]
+    pub statuses: Vec<StatusEntry>,
+    #[serde(default, rename = "calendar", skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<CalendarEntry>,
+    #[serde(default, rename = "sla_plan", skip_serializing_if = "Vec::is_empty")]
+    pub sla_plans: Vec<SlaPlanEntry>,
 }
 
 /// What an import did (or, in a dry run, would do) to one entity.
@@ -93,6 +111,9 @@ pub(crate) struct Sync<'a> {
     pub changes: Vec<ImportChange>,
     /// Help topics by path key (`catalog::path_key`); `None`: a path two topics share here.
     pub topics: BTreeMap<String, Option<HelpTopicId>>,
+    /// Calendars and SLA plans by name (stand-in ids as for departments; plans with `active`).
+    pub calendars: BTreeMap<String, CalendarId>,
+    pub sla_plans: BTreeMap<String, (SlaPlanId, bool)>,
 }
 
 impl Sync<'_> {
@@ -123,6 +144,8 @@ impl Desk {
         let mut doc = DeskDocument { version: VERSION, ..Default::default() };
         departments::export(self, &mut doc).await?;
         catalog::export(self, &mut doc).await?;
+        priorities::export(self, &mut doc).await?;
+        sla::export(self, &mut doc).await?;
         let body = toml::to_string_pretty(&doc).map_err(|e| ServiceError::Unsupported(format!("cannot write the document: {e}")))?;
         Ok(format!(
             "# Tikal desk configuration. Import it with a dry run first: `tikal config import FILE`,\n\
@@ -158,7 +181,15 @@ impl Desk {
             departments: catalog.departments.iter().map(|d| (key(&d.name), d.id)).collect(),
             changes: Vec::new(),
             topics: catalog::topic_paths(&catalog.topics),
+            calendars: catalog.calendars.iter().map(|c| (key(&c.name), c.id)).collect(),
+            sla_plans: catalog.sla_plans.iter().map(|p| (key(&p.name), (p.id, p.active))).collect(),
         };
+        priorities::sync_priorities(self, doc, &mut cx).await?;
+        priorities::sync_matrix(self, doc, &mut cx).await?;
+        priorities::sync_ticket_types(self, doc, &mut cx).await?;
+        priorities::sync_statuses(self, doc, &mut cx).await?;
+        sla::sync_calendars(self, doc, &mut cx).await?;
+        sla::sync_sla_plans(self, doc, &mut cx).await?;
         departments::sync_departments(self, doc, &mut cx).await?;
         departments::sync_teams(self, doc, &mut cx).await?;
         catalog::sync_topics(self, doc, &mut cx).await?;
@@ -184,6 +215,7 @@ mod tests {
                 active: true,
                 next_level: Some("ACGII".into()),
                 review_required: Some(true),
+                sla_plan: Some("Nivel 1".into()),
             }],
             teams: vec![TeamEntry { name: "Redes".into(), department: None, members: vec!["a@gob.example".into()], active: true }],
             ..Default::default()
