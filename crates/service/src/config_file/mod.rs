@@ -12,6 +12,8 @@
 //! then what was written is in the audit log and a second import finishes the job.
 
 mod departments;
+mod rest;
+mod rest_rules;
 
 use std::collections::BTreeMap;
 
@@ -22,6 +24,8 @@ use tikal_core::{AgentId, DepartmentId, DomainError, Reason};
 use crate::{Desk, Principal, Result, ServiceError};
 
 pub use departments::{DepartmentEntry, TeamEntry};
+pub use rest::{MailTemplateEntry, OrganisationEntry, RoleEntry, SettingsEntry};
+pub use rest_rules::RoutingRuleEntry;
 
 /// The largest document accepted (a desk's configuration is a few hundred KiB at most).
 pub const MAX_DOCUMENT: usize = 2 * 1024 * 1024;
@@ -39,6 +43,17 @@ pub struct DeskDocument {
     pub departments: Vec<DepartmentEntry>,
     #[serde(default, rename = "team", skip_serializing_if = "Vec::is_empty")]
     pub teams: Vec<TeamEntry>,
+    #[serde(default, rename = "role", skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleEntry>,
+    #[serde(default, rename = "organisation", skip_serializing_if = "Vec::is_empty")]
+    pub organisations: Vec<OrganisationEntry>,
+    #[serde(default, rename = "mail_template", skip_serializing_if = "Vec::is_empty")]
+    pub mail_templates: Vec<MailTemplateEntry>,
+    #[serde(default, rename = "routing_rule", skip_serializing_if = "Vec::is_empty")]
+    pub routing_rules: Vec<RoutingRuleEntry>,
+    /// A table, not an array: `[settings]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsEntry>,
 }
 
 /// What an import did (or, in a dry run, would do) to one entity.
@@ -114,6 +129,8 @@ impl Desk {
         Self::admin_actor(by)?;
         let mut doc = DeskDocument { version: VERSION, ..Default::default() };
         departments::export(self, &mut doc).await?;
+        rest::export(self, &mut doc).await?;
+        rest_rules::export(self, &mut doc).await?;
         let body = toml::to_string_pretty(&doc).map_err(|e| ServiceError::Unsupported(format!("cannot write the document: {e}")))?;
         Ok(format!(
             "# Tikal desk configuration. Import it with a dry run first: `tikal config import FILE`,\n\
@@ -151,6 +168,11 @@ impl Desk {
         };
         departments::sync_departments(self, doc, &mut cx).await?;
         departments::sync_teams(self, doc, &mut cx).await?;
+        rest::sync_roles(self, doc, &mut cx).await?;
+        rest::sync_organisations(self, doc, &mut cx).await?;
+        rest::sync_mail_templates(self, doc, &mut cx).await?;
+        rest::sync_settings(self, doc, &mut cx).await?;
+        rest_rules::sync_rules(self, doc, &mut cx).await?;
         Ok(cx.changes)
     }
 }
@@ -174,6 +196,7 @@ mod tests {
                 review_required: Some(true),
             }],
             teams: vec![TeamEntry { name: "Redes".into(), department: None, members: vec!["a@gob.example".into()], active: true }],
+            ..Default::default()
         };
         let text = toml::to_string_pretty(&doc).expect("toml");
         assert!(text.contains("[[department]]") && text.contains("name = \"UPAT\""), "{text}");
