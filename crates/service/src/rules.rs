@@ -216,8 +216,15 @@ impl Desk {
                 continue;
             }
             let after = Rule { position: p, ..r.clone() };
-            let audit =
-                Self::audit_entry(by, AuditAction::Update, AdminEntity::RoutingRule, id.get(), r.name.clone(), rule_doc(r), rule_doc(&after))?;
+            let audit = Self::audit_entry(
+                by,
+                AuditAction::Update,
+                AdminEntity::RoutingRule,
+                id.get(),
+                r.name.clone(),
+                rule_doc(r),
+                rule_doc(&after),
+            )?;
             self.store.place_routing_rules(vec![(*id, p)], audit).await?;
         }
         Ok(())

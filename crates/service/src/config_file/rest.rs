@@ -212,11 +212,9 @@ pub(super) async fn sync_mail_templates(desk: &Desk, doc: &DeskDocument, cx: &mu
     let mut seen = BTreeSet::new();
     for t in &doc.mail_templates {
         let at = format!("mail_template {} ({})", t.kind, t.language);
-        let kind = t
-            .kind
-            .trim()
-            .parse::<TemplateKind>()
-            .map_err(|_| invalid(&at, format!("no kind named {} (the kinds are {})", t.kind, options(TemplateKind::ALL, TemplateKind::as_str))))?;
+        let kind = t.kind.trim().parse::<TemplateKind>().map_err(|_| {
+            invalid(&at, format!("no kind named {} (the kinds are {})", t.kind, options(TemplateKind::ALL, TemplateKind::as_str)))
+        })?;
         let lang = t.language.trim().parse::<Language>().map_err(|_| invalid(&at, "the language must be es or en"))?;
         if !seen.insert((kind, lang)) {
             return Err(invalid(at, "appears twice"));
@@ -276,11 +274,16 @@ pub(super) async fn sync_settings(desk: &Desk, doc: &DeskDocument, cx: &mut Sync
     if let Some(b) = s.organisation_tickets {
         input.organisation_tickets = b;
     }
-    let after = input.clone().validate_with_ceiling(current.logo.clone(), desk.attachment_ceiling_mb()).map_err(|e| invalid("settings", e))?;
+    let after =
+        input.clone().validate_with_ceiling(current.logo.clone(), desk.attachment_ceiling_mb()).map_err(|e| invalid("settings", e))?;
+    // Named by the keys that change, as the audit log names a save of the settings page.
+    let (old, new) = (serde_json::to_value(&*current).ok(), serde_json::to_value(&after).ok());
+    let value = |doc: &Option<serde_json::Value>, k: &str| doc.as_ref().and_then(|d| d.get(k).cloned());
+    let changed: Vec<&str> = SiteSettings::KEYS.iter().copied().filter(|k| value(&old, k) != value(&new, k)).collect();
     let action = if after == *current { ImportAction::Unchanged } else { ImportAction::Update };
     if cx.apply && action != ImportAction::Unchanged {
         desk.save_settings(cx.by, input).await?;
     }
-    cx.change("settings", "settings", action);
+    cx.change("settings", if changed.is_empty() { "settings".to_string() } else { changed.join(", ") }, action);
     Ok(())
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod admin_catalog;
 mod admin_config;
+mod admin_config_rest;
 mod admin_people;
 mod admin_priorities;
 mod admin_rules;
