@@ -204,6 +204,32 @@ impl Desk {
         Ok(self.store.place_routing_rules(places, audit).await?)
     }
 
+    /// Puts every rule in `order` at positions 1..n (the configuration import); each rule that
+    /// moves is one audited change, as a move on the page is.
+    pub(crate) async fn order_routing_rules(&self, by: &Principal, order: &[RuleId]) -> Result<()> {
+        Self::admin_actor(by)?;
+        let rules = self.store.routing_rules().await?;
+        for (i, id) in order.iter().enumerate() {
+            let p = i32::try_from(i + 1).unwrap_or(i32::MAX);
+            let r = rules.iter().find(|r| r.id == *id).ok_or(ServiceError::NotFound("routing rule"))?;
+            if r.position == p {
+                continue;
+            }
+            let after = Rule { position: p, ..r.clone() };
+            let audit = Self::audit_entry(
+                by,
+                AuditAction::Update,
+                AdminEntity::RoutingRule,
+                id.get(),
+                r.name.clone(),
+                rule_doc(r),
+                rule_doc(&after),
+            )?;
+            self.store.place_routing_rules(vec![(*id, p)], audit).await?;
+        }
+        Ok(())
+    }
+
     /// What the rules would do to a sample ticket; nothing is stored.
     pub async fn try_routing_rules(&self, by: &Principal, s: RoutingSample) -> Result<Trial> {
         Self::admin_actor(by)?;

@@ -14,6 +14,8 @@
 mod catalog;
 mod departments;
 mod priorities;
+mod rest;
+mod rest_rules;
 mod sla;
 
 use std::collections::BTreeMap;
@@ -28,6 +30,8 @@ use crate::{Desk, Principal, Result, ServiceError};
 pub use catalog::{CustomFieldEntry, HelpTopicEntry};
 pub use departments::{DepartmentEntry, TeamEntry};
 pub use priorities::{MatrixEntry, PriorityEntry, StatusEntry, TicketTypeEntry};
+pub use rest::{MailTemplateEntry, OrganisationEntry, RoleEntry, SettingsEntry};
+pub use rest_rules::RoutingRuleEntry;
 pub use sla::{CalendarEntry, SlaPlanEntry};
 
 /// The largest document accepted (a desk's configuration is a few hundred KiB at most).
@@ -63,6 +67,17 @@ pub struct DeskDocument {
     pub calendars: Vec<CalendarEntry>,
     #[serde(default, rename = "sla_plan", skip_serializing_if = "Vec::is_empty")]
     pub sla_plans: Vec<SlaPlanEntry>,
+    #[serde(default, rename = "role", skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleEntry>,
+    #[serde(default, rename = "organisation", skip_serializing_if = "Vec::is_empty")]
+    pub organisations: Vec<OrganisationEntry>,
+    #[serde(default, rename = "mail_template", skip_serializing_if = "Vec::is_empty")]
+    pub mail_templates: Vec<MailTemplateEntry>,
+    #[serde(default, rename = "routing_rule", skip_serializing_if = "Vec::is_empty")]
+    pub routing_rules: Vec<RoutingRuleEntry>,
+    /// A table, not an array: `[settings]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<SettingsEntry>,
 }
 
 /// What an import did (or, in a dry run, would do) to one entity.
@@ -146,6 +161,8 @@ impl Desk {
         catalog::export(self, &mut doc).await?;
         priorities::export(self, &mut doc).await?;
         sla::export(self, &mut doc).await?;
+        rest::export(self, &mut doc).await?;
+        rest_rules::export(self, &mut doc).await?;
         let body = toml::to_string_pretty(&doc).map_err(|e| ServiceError::Unsupported(format!("cannot write the document: {e}")))?;
         Ok(format!(
             "# Tikal desk configuration. Import it with a dry run first: `tikal config import FILE`,\n\
@@ -194,6 +211,11 @@ impl Desk {
         departments::sync_teams(self, doc, &mut cx).await?;
         catalog::sync_topics(self, doc, &mut cx).await?;
         catalog::sync_fields(self, doc, &mut cx).await?;
+        rest::sync_roles(self, doc, &mut cx).await?;
+        rest::sync_organisations(self, doc, &mut cx).await?;
+        rest::sync_mail_templates(self, doc, &mut cx).await?;
+        rest::sync_settings(self, doc, &mut cx).await?;
+        rest_rules::sync_rules(self, doc, &mut cx).await?;
         Ok(cx.changes)
     }
 }

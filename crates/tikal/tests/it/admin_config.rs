@@ -162,3 +162,25 @@ async fn the_command_line_exports_and_imports_with_a_dry_run_first() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no department named Z"));
 }
+
+#[tokio::test]
+async fn one_document_creates_a_unit_its_topic_and_the_rule_that_names_them() {
+    let app = TestApp::spawn().await;
+    let doc = "version = 1\n\
+        [[department]]\nname = \"ACGII\"\n\
+        [[help_topic]]\nname = \"Incidentes de seguridad\"\ndepartment = \"ACGII\"\n\
+        [[help_topic]]\nname = \"Correo sospechoso\"\nparent = \"Incidentes de seguridad\"\ndepartment = \"ACGII\"\n\
+        [[routing_rule]]\nname = \"Seguridad a ACGII\"\n\
+        [[routing_rule.condition]]\nkind = \"topic_under\"\nvalue = \"Incidentes de seguridad\"\n\
+        [[routing_rule.action]]\nkind = \"set_topic\"\nvalue = \"Incidentes de seguridad / Correo sospechoso\"\n\
+        [[routing_rule.action]]\nkind = \"set_department\"\nvalue = \"ACGII\"\n";
+    let (status, report) = import(&app, doc, true).await;
+    assert_eq!(status, StatusCode::OK, "the dry run finds what the document itself creates: {report}");
+    let (status, report) = import(&app, doc, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let exported = app.get("/api/v1/configuration").await.text().await.expect("text");
+    assert!(exported.contains("value = \"Incidentes de seguridad / Correo sospechoso\""), "{exported}");
+    let (_, again) = import(&app, doc, true).await;
+    let changes = again["changes"].as_array().expect("changes");
+    assert!(changes.iter().all(|c| c["action"] == "unchanged" || c["action"] == "not_in_document"), "{again}");
+}

@@ -7,6 +7,7 @@ mod admin;
 mod admin_catalog;
 mod admin_config;
 mod admin_config_catalog;
+mod admin_config_rest;
 mod admin_config_sla;
 mod admin_people;
 mod admin_priorities;
