@@ -56,8 +56,10 @@ pub struct Worker {
     store: Store,
     mailer: Arc<dyn Mailer>,
     settings: OutboxSettings,
-    /// The organisation's name, as mail templates say it.
+    /// The organisation's name, as mail templates say it (when no desk is given).
     organisation: String,
+    /// The desk whose settings name the organisation (an administrator may rename it).
+    desk: Option<tikal_service::Desk>,
 }
 
 /// What became of one claimed job.
@@ -70,7 +72,14 @@ enum Outcome {
 
 impl Worker {
     pub fn new(store: Store, mailer: Arc<dyn Mailer>, settings: OutboxSettings) -> Self {
-        Worker { store, mailer, settings, organisation: DEFAULT_ORGANISATION.to_string() }
+        Worker { store, mailer, settings, organisation: DEFAULT_ORGANISATION.to_string(), desk: None }
+    }
+
+    /// Signs mail with the name the desk's settings hold (`/admin/settings`, else the file's),
+    /// read when mail is sent, so a rename applies at once.
+    pub fn desk(mut self, desk: tikal_service::Desk) -> Self {
+        self.desk = Some(desk);
+        self
     }
 
     /// The organisation's name the mail templates sign with (`[portal] organisation_name`).
@@ -110,7 +119,11 @@ impl Worker {
                     Some((kind, lang)) => self.store.mail_template(kind, lang).await?.map(|t| t.source),
                     None => None,
                 };
-                compose_with(j, self.store.link_key(), &self.organisation, stored.as_ref())
+                let organisation = match &self.desk {
+                    Some(d) => d.settings().await.map(|s| s.organisation_name.clone()).unwrap_or_else(|_| self.organisation.clone()),
+                    None => self.organisation.clone(),
+                };
+                compose_with(j, self.store.link_key(), &organisation, stored.as_ref())
             }
             Err(e) => Composed::Unreadable(format!("unreadable payload: {e}")),
         };

@@ -83,7 +83,11 @@ pub fn worker(settings: &Settings, desk: &Desk) -> Result<Option<Worker>, Startu
         return Ok(None);
     };
     let mailer = SmtpMailer::new(&mail.smtp_url, &mail.from).map_err(|e| StartupError::Mail(e.to_string()))?;
-    Ok(Some(Worker::new(desk.store().clone(), Arc::new(mailer), settings.outbox).organisation(settings.portal.organisation_name.clone())))
+    Ok(Some(
+        Worker::new(desk.store().clone(), Arc::new(mailer), settings.outbox)
+            .organisation(settings.portal.organisation_name.clone())
+            .desk(desk.clone()),
+    ))
 }
 
 /// Serves on `listener` (and runs the outbox worker) until `shutdown` resolves; in-flight

@@ -175,6 +175,22 @@ async fn an_administrator_rewrites_the_password_reset_mail_through_the_pages() {
     // Restoring again changes nothing and records nothing.
     post(&admin, &app, &format!("{path}/restore"), &[("csrf", &token)]).await;
     assert_eq!(audit(&app).await.len(), 2);
+
+    // A worker given the desk signs with the name the administrator saved, at once.
+    let r = app
+        .client
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&serde_json::json!({"organisation_name": "Gobierno Autónomo — UIT"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(r.status(), StatusCode::OK);
+    forgot(&app, "ana@gob.example").await;
+    worker(&app, &sink.url()).desk(app.desk.clone()).run_due(tikal_store::now()).await.expect("worker");
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 3);
+    assert!(messages.iter().map(|m| decoded(m)).any(|m| m.contains("Gobierno Aut") && m.contains("UIT")), "{messages:?}");
 }
 
 #[tokio::test]
