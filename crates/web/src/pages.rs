@@ -66,6 +66,30 @@ impl Chrome {
         catalog.status(key).map_or_else(|| key.to_string(), |d| d.name(self.lang.code()).to_string())
     }
 
+    /// "5 · Crítica": a priority's level and the name the desk gave it in this language (the
+    /// shipped name when the desk has not named it).
+    pub fn priority(&self, catalog: &tikal_service::Catalog, p: tikal_core::Priority) -> String {
+        let name = catalog
+            .priority_levels
+            .iter()
+            .find(|l| l.priority == p)
+            .map(|l| l.name(self.lang.code()).to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| self.t(&format!("desk-priority-{}", p.level())));
+        format!("{} · {name}", p.level())
+    }
+
+    /// A ticket type's name as the desk configured it in this language (`key` as stored).
+    pub fn ticket_type(&self, catalog: &tikal_service::Catalog, key: &str) -> String {
+        catalog
+            .ticket_types
+            .iter()
+            .find(|t| t.kind.as_str() == key)
+            .map(|t| t.name(self.lang.code()).to_string())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| self.t(&format!("desk-type-{key}")))
+    }
+
     /// A date and time in the organisation's time zone.
     pub fn when(&self, t: &DateTime<Utc>) -> String {
         let local = t.with_timezone(&self.time_zone);

@@ -184,6 +184,9 @@ async fn an_administrator_configures_seed_004s_desk_through_the_pages() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a type no longer offered");
     let (_, html) = get(&c, &app, "/agent/tickets/new").await;
     assert!(html.contains("<option value=\"incident\"") && !html.contains("<option value=\"problem\""), "{html}");
+    // The queue's filters say the names the desk gave, and leave out no type (old tickets keep theirs).
+    let (_, html) = get(&c, &app, "/agent/tickets").await;
+    assert!(html.contains("5 · Crítica") && html.contains(">Problema<"), "{html}");
     refused(
         &c,
         &app,

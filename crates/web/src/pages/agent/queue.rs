@@ -254,15 +254,10 @@ fn filter_form(c: &Chrome, catalog: &Catalog, agents: &[Agent], access: Option<&
         .extend(catalog.statuses.iter().map(|d| choice(d.status.as_str(), d.name(lang), one_status.as_deref() == Some(d.status.as_str()))));
     let one_priority = (filter.priorities.len() == 1).then(|| filter.priorities[0]);
     let mut priorities = vec![choice("", c.t("queue-any"), filter.priorities.is_empty())];
-    priorities.extend(
-        Priority::ALL
-            .iter()
-            .rev()
-            .map(|p| choice(p.level().to_string(), c.t(&format!("queue-priority-{}", p.level())), one_priority == Some(*p))),
-    );
+    priorities.extend(Priority::ALL.iter().rev().map(|p| choice(p.level().to_string(), c.priority(catalog, *p), one_priority == Some(*p))));
     let one_type = (filter.types.len() == 1).then(|| filter.types[0]);
     let mut types = vec![choice("", c.t("queue-any"), filter.types.is_empty())];
-    types.extend(TicketType::ALL.iter().map(|t| choice(t.as_str(), c.t(&format!("queue-type-{}", t.as_str())), one_type == Some(*t))));
+    types.extend(TicketType::ALL.iter().map(|t| choice(t.as_str(), c.ticket_type(catalog, t.as_str()), one_type == Some(*t))));
     let one_channel = (filter.channels.len() == 1).then(|| filter.channels[0]);
     let mut channels = vec![choice("", c.t("queue-any"), filter.channels.is_empty())];
     channels.extend(

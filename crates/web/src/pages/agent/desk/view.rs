@@ -43,14 +43,6 @@ impl Names<'_> {
     }
 }
 
-pub fn priority(c: &Chrome, p: Priority) -> String {
-    format!("{} · {}", p.level(), c.t(&format!("desk-priority-{}", p.level())))
-}
-
-fn kind(c: &Chrome, k: &str) -> String {
-    c.t(&format!("desk-type-{k}"))
-}
-
 fn minutes(c: &Chrome, m: Option<u32>) -> String {
     match m {
         Some(m) => c.t1("desk-minutes", "n", &m.to_string()),
@@ -112,13 +104,13 @@ impl Header {
             requester_email: requester.map(|r| r.email.as_str().to_string()).unwrap_or_default(),
             status: c.status(n.catalog, t.status.as_str()),
             category: t.status.category().as_str(),
-            priority: priority(c, t.priority),
+            priority: c.priority(n.catalog, t.priority),
             priority_level: t.priority.level(),
             impact_urgency: match (t.impact, t.urgency) {
                 (Some(i), Some(u)) => c.t2("desk-impact-urgency-value", "impact", &level3(c, i.level()), "urgency", &level3(c, u.level())),
                 _ => c.t("desk-none"),
             },
-            kind: kind(c, t.kind.as_str()),
+            kind: c.ticket_type(n.catalog, t.kind.as_str()),
             topic: n.topic(c, t.help_topic_id.map(|i| i.get().to_string()).as_deref()),
             department: n.department(Some(&t.department_id.get().to_string())),
             owner: n.agent(c, owner.as_deref()),
@@ -234,10 +226,12 @@ fn event_values(c: &Chrome, n: &Names<'_>, k: EventKind, before: Option<&str>, a
                 v.map_or_else(|| c.t("desk-none"), |w| collaborator_words(c, n, w))
             }
             EventKind::HelpTopicChanged => n.topic(c, v),
-            EventKind::TypeChanged => v.map(|k| kind(c, k)).unwrap_or_default(),
-            EventKind::PriorityChanged => {
-                v.and_then(|p| p.parse::<u8>().ok()).and_then(|p| Priority::try_from(p).ok()).map(|p| priority(c, p)).unwrap_or_default()
-            }
+            EventKind::TypeChanged => v.map(|k| c.ticket_type(n.catalog, k)).unwrap_or_default(),
+            EventKind::PriorityChanged => v
+                .and_then(|p| p.parse::<u8>().ok())
+                .and_then(|p| Priority::try_from(p).ok())
+                .map(|p| c.priority(n.catalog, p))
+                .unwrap_or_default(),
             EventKind::EstimateChanged | EventKind::TimeLogged => minutes(c, v.and_then(|m| m.parse().ok())),
             _ => v.map_or_else(|| c.t("desk-none"), str::to_string),
         }
@@ -605,13 +599,16 @@ impl Forms {
             note: typed.note.clone().unwrap_or_default(),
             statuses: opts(statuses, &pick(&typed.status, t.status.as_str().to_string())),
             priorities: opts(
-                Priority::ALL.iter().map(|p| (p.level().to_string(), priority(c, *p))),
+                Priority::ALL.iter().map(|p| (p.level().to_string(), c.priority(n.catalog, *p))),
                 &pick(&typed.priority, t.priority.level().to_string()),
             ),
             impacts: levels3(&pick(&typed.impact, id(t.impact.map(|i: Impact| i64::from(i.level()))))),
             urgencies: levels3(&pick(&typed.urgency, id(t.urgency.map(|u: Urgency| i64::from(u.level()))))),
             kinds: opts(
-                TicketType::ALL.iter().map(|k| (k.as_str().to_string(), kind(c, k.as_str()))),
+                TicketType::ALL
+                    .iter()
+                    .filter(|k| **k == t.kind || n.catalog.ticket_types.iter().all(|d| d.kind != **k || d.active))
+                    .map(|k| (k.as_str().to_string(), c.ticket_type(n.catalog, k.as_str()))),
                 &pick(&typed.kind, t.kind.as_str().to_string()),
             ),
             topics: opts(std::iter::once(none.clone()).chain(topics), &pick(&typed.topic, id(t.help_topic_id.map(|x| x.get())))),
