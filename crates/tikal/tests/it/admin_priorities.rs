@@ -173,6 +173,9 @@ async fn an_administrator_configures_seed_004s_desk_through_the_pages() {
     let r = c.post(app.url("/admin/priorities")).form(&ok).send().await.expect("post");
     let html = r.text().await.expect("body");
     assert!(html.contains("Cambios guardados") && html.contains("value=\"Crítica\"") && html.contains("#b91c1c"), "{html}");
+    // The colours reach every page of the workspace through a stylesheet (no inline styles).
+    let css = reqwest::get(app.url("/branding/priorities.css")).await.expect("css").text().await.expect("text");
+    assert!(css.contains(".prio-5 { border-left: .35em solid #b91c1c;"), "{css}");
 
     // Ticket types: "problem" is no longer offered.
     let (status, html) = get(&c, &app, "/admin/types").await;

@@ -23,6 +23,27 @@ pub fn router() -> Router<AppState> {
         .route("/admin/statuses", get(statuses).post(create_status))
         .route("/admin/statuses/{key}", get(edit_status).post(change_status))
         .merge(super::priorities_sla::router())
+        .route("/branding/priorities.css", get(priority_colours))
+}
+
+/// The priorities' colours as a stylesheet (the site's policy allows no inline style): a bar
+/// beside each priority in queues, the dashboard and the desk, and the swatches of the
+/// administration page. Public and short-lived in caches, so a change shows within a minute.
+async fn priority_colours(State(state): State<AppState>) -> Response {
+    let levels = match state.desk.catalog().await {
+        Ok(c) => c.priority_levels.clone(),
+        Err(_) => Vec::new(),
+    };
+    let mut css = String::new();
+    for l in &levels {
+        // Colours are validated `#rrggbb` on save: nothing else can reach the stylesheet.
+        let (n, colour) = (l.priority.level(), l.colour.as_str());
+        css.push_str(&format!(
+            ".prio-{n} {{ border-left: .35em solid {colour}; padding-left: .4em; }}\n.prio-swatch-{n} {{ background: {colour}; }}\n"
+        ));
+    }
+    ([(axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"), (axum::http::header::CACHE_CONTROL, "public, max-age=60")], css)
+        .into_response()
 }
 
 /// Reasons of this section said in the user's language (the core says them in English).
