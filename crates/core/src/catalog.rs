@@ -416,19 +416,7 @@ mod tests {
     use super::*;
 
     fn topic(id: i64, name: &str, parent: Option<i64>) -> HelpTopic {
-        HelpTopic {
-            id: HelpTopicId(id),
-            name: name.into(),
-            parent_id: parent.map(HelpTopicId),
-            department_id: None,
-            default_priority: None,
-            default_type: None,
-            active: true,
-            portal_visible: true,
-            sla_plan_id: None,
-            description: String::new(),
-            sort: 0,
-        }
+        HelpTopic::named(HelpTopicId(id), name, parent.map(HelpTopicId))
     }
 
     fn dept(id: i64, active: bool) -> Department {

@@ -53,6 +53,24 @@ pub struct HelpTopic {
 }
 
 impl HelpTopic {
+    /// An active topic with only a name and a place in the tree, every default left unset (a
+    /// starting point: the administration sets the rest).
+    pub fn named(id: HelpTopicId, name: &str, parent: Option<HelpTopicId>) -> HelpTopic {
+        HelpTopic {
+            id,
+            name: name.into(),
+            parent_id: parent,
+            department_id: None,
+            default_priority: None,
+            default_type: None,
+            active: true,
+            portal_visible: true,
+            sla_plan_id: None,
+            description: String::new(),
+            sort: 0,
+        }
+    }
+
     /// "Parent / Child" path for display, given the whole catalogue.
     pub fn path(&self, all: &[HelpTopic]) -> String {
         let mut names = vec![self.name.as_str()];
@@ -97,19 +115,7 @@ mod tests {
     use super::*;
 
     fn topic(id: i64, name: &str, parent: Option<i64>) -> HelpTopic {
-        HelpTopic {
-            id: HelpTopicId(id),
-            name: name.into(),
-            parent_id: parent.map(HelpTopicId),
-            department_id: None,
-            default_priority: None,
-            default_type: None,
-            active: true,
-            portal_visible: true,
-            sla_plan_id: None,
-            description: String::new(),
-            sort: 0,
-        }
+        HelpTopic::named(HelpTopicId(id), name, parent.map(HelpTopicId))
     }
 
     #[test]

@@ -131,19 +131,7 @@ mod tests {
     use tikal_core::fields::FieldKind;
 
     fn topic(id: i64, parent: Option<i64>) -> HelpTopic {
-        HelpTopic {
-            id: HelpTopicId(id),
-            name: format!("t{id}"),
-            parent_id: parent.map(HelpTopicId),
-            department_id: None,
-            default_priority: None,
-            default_type: None,
-            active: true,
-            portal_visible: true,
-            sla_plan_id: None,
-            description: String::new(),
-            sort: 0,
-        }
+        HelpTopic::named(HelpTopicId(id), &format!("t{id}"), parent.map(HelpTopicId))
     }
 
     fn field(key: &str, topic: Option<i64>) -> CustomField {

@@ -276,24 +276,7 @@ pub(super) async fn sync_topics(desk: &Desk, doc: &DeskDocument, cx: &mut Sync<'
 pub(super) async fn sync_fields(desk: &Desk, doc: &DeskDocument, cx: &mut Sync<'_>) -> Result<()> {
     let catalog = desk.catalog().await?;
     // The topics as the document leaves them: only whether each exists matters to a field.
-    let topics: Vec<HelpTopic> = cx
-        .topics
-        .values()
-        .flatten()
-        .map(|&id| HelpTopic {
-            id,
-            name: String::new(),
-            parent_id: None,
-            department_id: None,
-            default_priority: None,
-            default_type: None,
-            active: true,
-            portal_visible: true,
-            sla_plan_id: None,
-            description: String::new(),
-            sort: 0,
-        })
-        .collect();
+    let topics: Vec<HelpTopic> = cx.topics.values().flatten().map(|&id| HelpTopic::named(id, "", None)).collect();
     let mut all = catalog.fields.clone();
     let mut seen = BTreeSet::new();
     for (i, f) in doc.custom_fields.iter().enumerate() {
@@ -416,19 +399,7 @@ mod tests {
     #[test]
     fn topic_paths_ignore_case_and_spacing_and_know_when_two_topics_share_one() {
         assert_eq!(path_key(" Problema de computadoras/problemas EN el teclado "), "problema de computadoras / problemas en el teclado");
-        let t = |id: i64, name: &str, parent: Option<i64>| HelpTopic {
-            id: HelpTopicId(id),
-            name: name.into(),
-            parent_id: parent.map(HelpTopicId),
-            department_id: None,
-            default_priority: None,
-            default_type: None,
-            active: true,
-            portal_visible: true,
-            sla_plan_id: None,
-            description: String::new(),
-            sort: 0,
-        };
+        let t = |id: i64, name: &str, parent: Option<i64>| HelpTopic::named(HelpTopicId(id), name, parent.map(HelpTopicId));
         let all = vec![t(1, "Correo", None), t(2, "Outlook", Some(1)), t(3, "Correo / Outlook", None), t(4, "Impresoras", None)];
         let map = topic_paths(&all);
         assert_eq!(map.get("correo"), Some(&Some(HelpTopicId(1))));

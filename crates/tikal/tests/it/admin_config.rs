@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use tikal_testkit::web::{agent_sign_in, browser, csrf, get, post};
 use tikal_testkit::{TestApp, fresh_database_url};
 
-async fn import(app: &TestApp, doc: &str, dry_run: bool) -> (StatusCode, Value) {
+/// Posts a configuration document (a dry run unless `dry_run` is false); status and JSON.
+pub async fn import(app: &TestApp, doc: &str, dry_run: bool) -> (StatusCode, Value) {
     let r = app
         .client
         .post(app.url(&format!("/api/v1/configuration?dry_run={dry_run}")))

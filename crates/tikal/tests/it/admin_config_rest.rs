@@ -6,18 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tikal_testkit::TestApp;
 
-async fn import(app: &TestApp, doc: &str, dry_run: bool) -> (StatusCode, Value) {
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/configuration?dry_run={dry_run}")))
-        .bearer_auth(&app.key)
-        .header("content-type", "application/toml")
-        .body(doc.to_string())
-        .send()
-        .await
-        .expect("post");
-    (r.status(), r.json().await.expect("json"))
-}
+use super::admin_config::import;
 
 async fn put(app: &TestApp, path: &str, body: &Value) -> StatusCode {
     let r = app.client.put(app.url(path)).bearer_auth(&app.key).json(body).send().await.expect("put");
