@@ -38,7 +38,8 @@ pub fn router() -> Router<AppState> {
 )]
 pub struct AdminDoc;
 
-fn id_of(path: Result<Path<i64>, PathRejection>, what: &'static str) -> Result<i64, ApiError> {
+/// A positive id from the path; anything else is "not found" (ids cannot be probed).
+pub(super) fn id_of(path: Result<Path<i64>, PathRejection>, what: &str) -> Result<i64, ApiError> {
     match path {
         Ok(Path(id)) if id > 0 => Ok(id),
         _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))),

@@ -16,6 +16,7 @@ use tikal_core::{CustomFieldId, DepartmentId, DomainError, HelpTopicId, Priority
 use utoipa::{OpenApi, ToSchema};
 
 use super::AdminCaller;
+use super::admin::id_of;
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -34,13 +35,6 @@ pub fn router() -> Router<AppState> {
 pub struct Doc;
 
 const TAG: &str = "catalogue administration";
-
-fn id_of(path: Result<Path<i64>, PathRejection>, what: &'static str) -> Result<i64, ApiError> {
-    match path {
-        Ok(Path(id)) if id > 0 => Ok(id),
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))),
-    }
-}
 
 fn yes() -> bool {
     true

@@ -16,6 +16,7 @@ use tikal_store::{AgentRow, OrganisationRow, RequesterRow, RoleRow};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use super::AdminCaller;
+use super::admin::id_of;
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -42,13 +43,6 @@ pub fn router() -> Router<AppState> {
     tags((name = "people", description = "Agents, roles, requesters and organisations (administrators and full-access keys); every change is in the audit log"))
 )]
 pub struct Doc;
-
-fn id_of(path: Result<Path<i64>, PathRejection>, what: &'static str) -> Result<i64, ApiError> {
-    match path {
-        Ok(Path(id)) if id > 0 => Ok(id),
-        _ => Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))),
-    }
-}
 
 fn yes() -> bool {
     true

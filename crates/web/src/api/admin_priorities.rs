@@ -17,6 +17,7 @@ use tikal_store::StatusChange;
 use utoipa::{OpenApi, ToSchema};
 
 use super::AdminCaller;
+use super::admin::id_of;
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -48,13 +49,6 @@ pub struct Doc;
 
 fn not_found(what: &str) -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
-}
-
-fn id_of(path: Result<Path<i64>, PathRejection>, what: &str) -> Result<i64, ApiError> {
-    match path {
-        Ok(Path(id)) if id > 0 => Ok(id),
-        _ => Err(not_found(what)),
-    }
 }
 
 fn yes() -> bool {

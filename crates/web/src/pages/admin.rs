@@ -123,6 +123,11 @@ impl Fields {
     }
 }
 
+/// An id from the path; anything else is "not found".
+pub fn path_id(c: &Chrome, raw: &str) -> Result<i64, PageError> {
+    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| PageError::not_found(c))
+}
+
 /// An optional id from a form: "" is none; anything else must be a positive number.
 pub fn opt_id(field: &'static str, v: &str) -> Result<Option<i64>, DomainError> {
     match v.trim() {

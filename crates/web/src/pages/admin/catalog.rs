@@ -13,6 +13,7 @@ use tikal_core::org::{Department, HelpTopic};
 use tikal_core::{CustomFieldId, DepartmentId, DomainError, HelpTopicId, Priority, Reason, SlaPlanId, TicketType};
 use tikal_service::{ServiceError, field_spec, topic_input};
 
+use super::path_id;
 use super::{Admin, Fields, FormError, refused};
 use crate::AppState;
 use crate::pages::{Chrome, PageError, page};
@@ -26,10 +27,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/fields", get(fields).post(create_field))
         .route("/admin/fields/new", get(new_field))
         .route("/admin/fields/{id}", get(edit_field).post(update_field))
-}
-
-fn path_id(c: &Chrome, raw: &str) -> Result<i64, PageError> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| PageError::not_found(c))
 }
 
 /// A refused catalogue form, said in the user's language: the field's label and the reason

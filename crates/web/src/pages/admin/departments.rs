@@ -10,6 +10,7 @@ use tikal_core::desk::DepartmentRules;
 use tikal_core::org::{Agent, Department, Team};
 use tikal_core::{AgentId, DepartmentId, SlaPlanId, TeamId};
 
+use super::path_id;
 use super::{Admin, Fields, FormError, refused};
 use crate::AppState;
 use crate::pages::{Chrome, PageError, page};
@@ -22,11 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams", get(teams).post(create_team))
         .route("/admin/teams/new", get(new_team))
         .route("/admin/teams/{id}", get(edit_team).post(update_team))
-}
-
-/// An id from the path; anything else is "not found".
-fn path_id(c: &Chrome, raw: &str) -> Result<i64, PageError> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| PageError::not_found(c))
 }
 
 struct DepartmentRow {

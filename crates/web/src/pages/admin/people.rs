@@ -15,6 +15,7 @@ use tikal_core::{AgentId, DepartmentId, DomainError, Reason, RoleId};
 use tikal_service::ServiceError;
 use tikal_store::{AgentRow, RoleRow, SessionOwner};
 
+use super::path_id;
 use super::{Admin, Fields, FormError, refused};
 use crate::AppState;
 use crate::pages::agent::AgentVisitor;
@@ -32,11 +33,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/roles/{id}", get(edit_role).post(update_role))
         .route("/admin/roles/{id}/delete", post(delete_role))
         .route("/agent/invite/{token}", get(invite_form).post(invite_submit))
-}
-
-/// An id from the path; anything else is "not found".
-pub(super) fn path_id(c: &Chrome, raw: &str) -> Result<i64, PageError> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| PageError::not_found(c))
 }
 
 /// A refused change as a message for its form: this section's own refusals (`Reason::Other`

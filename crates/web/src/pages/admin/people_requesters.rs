@@ -10,7 +10,8 @@ use tikal_core::people::{Encoding, ImportAction, ImportError, MAX_IMPORT_BYTES, 
 use tikal_core::{DomainError, OrganisationId, Reason, RequesterId};
 use tikal_service::{ImportReport, MergePreview, REQUESTER_PAGE, ServiceError};
 
-use super::people::{ListQuery, form_error, noticed, path_id};
+use super::path_id;
+use super::people::{ListQuery, form_error, noticed};
 use super::{Admin, Fields, FormError, refused};
 use crate::AppState;
 use crate::pages::{Chrome, PageError, page};

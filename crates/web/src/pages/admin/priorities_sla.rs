@@ -13,6 +13,7 @@ use tikal_core::sla_plan::{
 };
 use tikal_core::{DomainError, SlaPlanId};
 
+use super::path_id;
 use super::priorities::{Saved, form_error, with_notice};
 use super::{Admin, Fields, FormError, refused};
 use crate::AppState;
@@ -28,10 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/admin/calendars/{id}", get(edit_calendar).post(update_calendar))
         .route("/admin/calendars/{id}/holidays", post(add_holiday))
         .route("/admin/calendars/{id}/holidays/{holiday}/delete", post(remove_holiday))
-}
-
-fn path_id(c: &Chrome, raw: &str) -> Result<i64, PageError> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| PageError::not_found(c))
 }
 
 fn weekday_key(i: usize) -> String {
