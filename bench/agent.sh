@@ -16,7 +16,12 @@
 #   dashboard         /agent (counts from the maintained counters)
 #   reply             POST /api/v1/tickets/{n}/messages {"kind": "reply"} by the desk's API key,
 #                     spread over the 50 tickets of the first page of "mine"
-# Targets: queue p99 < 50 ms, desk p99 < 30 ms, dashboard p99 < 50 ms, reply p99 < 30 ms.
+#   admin_*           administration pages (issue #8) as the administrator `tikal admin create`
+#                     made: departments (with their ticket totals from the counters), the first
+#                     page of requesters, a requester search, agents, the audit log, the
+#                     configuration file (GET /api/v1/configuration by the API key)
+# Targets: queue p99 < 50 ms, desk p99 < 30 ms, dashboard p99 < 50 ms, reply p99 < 30 ms,
+# administration pages p99 < 50 ms.
 #
 # Environment:
 #   TIKAL_BENCH_PG          PostgreSQL server URL without database (default postgres://postgres@127.0.0.1:5432)
@@ -125,11 +130,25 @@ measure() {
   local db=$1 name=$2 line
   shift 2
   log "$db: $name"
-  line=$(TIKAL_BENCH_KEY="$KEY" TIKAL_BENCH_COOKIE="tikal_agent=$AGENT_COOKIE" "$DRIVER" --url "http://127.0.0.1:$PORT" \
+  line=$(TIKAL_BENCH_KEY="$KEY" TIKAL_BENCH_COOKIE="tikal_agent=$COOKIE" "$DRIVER" --url "http://127.0.0.1:$PORT" \
     --concurrency "$CONCURRENCY" --requests "$REQUESTS" --warmup 20 --max-seconds "$MAX_SECONDS" "$@") ||
     die "$db: $name failed"
   log "$line"
   printf '{"database":"%s","name":"%s","result":%s}\n' "$db" "$name" "$line" >>"$WORK/agent.jsonl"
+}
+
+# sign_in DB BASE EMAIL: signs in at /agent/login (the form token from the page, its cookie
+# `tikal_csrf` with it) and prints the `tikal_agent` session cookie.
+sign_in() {
+  local db=$1 base=$2 email=$3 jar="$WORK/$1-cookies" html csrf cookie
+  rm -f "$jar"
+  html=$(curl -fsS -c "$jar" -b "$jar" "$base/agent/login")
+  csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$html" | head -n 1)
+  curl -fsS -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" --data-urlencode "email=$email" \
+    --data-urlencode "password=$AGENT_PASSWORD" "$base/agent/login"
+  cookie=$(awk '$6 == "tikal_agent" {print $7}' "$jar")
+  [[ -n $cookie ]] || die "$db: could not sign in as $email"
+  echo "$cookie"
 }
 
 # The href of the element with id="next-page" in an HTML page on stdin (unescaped), or nothing.
@@ -200,15 +219,8 @@ bench_database() {
   }
   local base="http://127.0.0.1:$PORT"
 
-  # Sign in: the form token from the page (its cookie `tikal_csrf` goes with it).
-  local jar="$WORK/$db-cookies" html csrf
-  rm -f "$jar"
-  html=$(curl -fsS -c "$jar" -b "$jar" "$base/agent/login")
-  csrf=$(sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' <<<"$html" | head -n 1)
-  curl -fsS -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" --data-urlencode "email=$AGENT" \
-    --data-urlencode "password=$AGENT_PASSWORD" "$base/agent/login"
-  AGENT_COOKIE=$(awk '$6 == "tikal_agent" {print $7}' "$jar")
-  [[ -n $AGENT_COOKIE ]] || die "$db: could not sign in as $AGENT"
+  AGENT_COOKIE=$(sign_in "$db" "$base" "$AGENT")
+  COOKIE=$AGENT_COOKIE
   local get=(curl -fsS -b "tikal_agent=$AGENT_COOKIE")
 
   # The deep page: follow "next" 20 times from the default queue.
@@ -239,6 +251,22 @@ print(",".join(seen[:50]))')
   measure "$db" desk --scenario get --path "/agent/tickets/$first"
   measure "$db" dashboard --scenario get --path "/agent"
   measure "$db" reply --scenario reply --tickets "$numbers"
+
+  # Administration, as an administrator (made once, kept with the seeded database).
+  if ! grep -q '^ADMIN=' "$state"; then
+    printf '%s\n' "$AGENT_PASSWORD" |
+      "$TIKAL" admin create --email admin.bench@tikal.example --name "Administración" --password-stdin "${where[@]}" >/dev/null
+    echo "ADMIN=admin.bench@tikal.example" >>"$state"
+  fi
+  COOKIE=$(sign_in "$db" "$base" admin.bench@tikal.example)
+  curl -fsS -b "tikal_agent=$COOKIE" "$base/admin/requesters?q=torres" | grep -q '/admin/requesters/' ||
+    log "$db: warning: the requester search found no one"
+  measure "$db" admin_departments --scenario get --path "/admin/departments"
+  measure "$db" admin_requesters --scenario get --path "/admin/requesters"
+  measure "$db" admin_requester_search --scenario get --path "/admin/requesters?q=torres"
+  measure "$db" admin_agents --scenario get --path "/admin/agents"
+  measure "$db" admin_audit --scenario get --path "/admin/audit"
+  measure "$db" admin_config_export --scenario get --path "/api/v1/configuration"
   log "$db: server peak RSS $(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status" 2>/dev/null || echo unknown)"
   stop_server
 }

@@ -93,6 +93,9 @@ impl Catalog {
 pub(crate) struct Caches {
     catalog: Mutex<Option<(u64, Instant, Arc<Catalog>)>>,
     pub(crate) settings: crate::settings::SettingsCache,
+    /// What this node last recorded of an agent's presence on a ticket (by agent and ticket
+    /// number), and when (see `Desk::touch_presence`).
+    pub(crate) presence: Mutex<std::collections::HashMap<(tikal_core::AgentId, String), (tikal_core::desk::Activity, Instant)>>,
 }
 
 impl Desk {

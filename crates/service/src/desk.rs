@@ -128,6 +128,10 @@ fn validate_template(body: &str) -> Result<()> {
     render_template(body, &sample).map(|_| ())
 }
 
+/// How long a node's record of an agent's presence on a ticket stands before it writes again
+/// (well within `PRESENCE_TTL`, and under the desk's 20-second presence poll).
+const PRESENCE_REFRESH: std::time::Duration = std::time::Duration::from_secs(15);
+
 impl Desk {
     /// The resolution policy in effect in a department (its own review rule, else the desk's).
     pub(crate) fn policy_for(&self, catalog: &Catalog, department: DepartmentId) -> ResolutionPolicy {
@@ -569,10 +573,29 @@ impl Desk {
 
     /// Says that this agent is viewing or replying to the ticket now (the page repeats it while
     /// open). Kept in the database, so every node sees it.
+    ///
+    /// A node records the same agent, ticket and activity at most every `PRESENCE_REFRESH`
+    /// (a change of activity is recorded at once; with several nodes, what one node shows may
+    /// lag another's write by that long):
+    /// presence lasts a minute, so a page reloaded sooner needs no durable write (on SQLite
+    /// each is an fsync, which made the desk page's slowest loads under load).
     pub async fn touch_presence(&self, by: &Principal, number: &TicketNumber, activity: Activity) -> Result<()> {
         let agent = agent_of(by).ok_or(ServiceError::Forbidden)?;
+        let key = (agent, number.to_string());
+        let fresh = |at: &std::time::Instant| at.elapsed() < PRESENCE_REFRESH;
+        if self.caches.presence.lock().is_ok_and(|m| m.get(&key).is_some_and(|(a, at)| *a == activity && fresh(at))) {
+            return Ok(());
+        }
         let (t, _) = self.visible(by, number).await?;
-        Ok(self.store.touch_presence(t.id, agent, activity, tikal_store::now()).await?)
+        self.store.touch_presence(t.id, agent, activity, tikal_store::now()).await?;
+        if let Ok(mut m) = self.caches.presence.lock() {
+            // Bounded: entries past their use go once the map grows.
+            if m.len() >= 10_000 {
+                m.retain(|_, (_, at)| fresh(at));
+            }
+            m.insert(key, (activity, std::time::Instant::now()));
+        }
+        Ok(())
     }
 
     /// The agents on the ticket within the last minute, the most recent first (the caller

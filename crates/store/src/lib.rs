@@ -51,7 +51,7 @@ pub use jobs::{ClaimedJob, JobInfo, JobState, NewJob, Retry};
 pub use link_key::LinkKey;
 pub use people::{AgentRow, MergeCounts, NewInvite, OrganisationRow, RequesterRow, RoleRow};
 pub use queues::{NewView, TicketCount};
-pub use seed::{SeedEntry, SeedRequester, SeedTicket};
+pub use seed::{SeedEntry, SeedIndexes, SeedRequester, SeedTicket};
 pub use statuses::StatusChange;
 pub use templates::StoredTemplate;
 pub use tickets::{AttachmentMeta, NewAttachment, NewEntry, NewTicket, TicketChange, TicketFilter, TimeLog};

@@ -20,6 +20,12 @@
 //!   statement and creates the trigger again from the text stored in `sqlite_master`. It is
 //!   one transaction: other connections never see the table without its trigger, and a
 //!   failed batch leaves both as they were.
+//! - **SQLite, into an empty database:** keeping a dozen secondary indexes of `tickets` and
+//!   `thread_entries` up to date row by row was half the seed's time. `bench_seed_start` drops
+//!   them (keeping their `CREATE INDEX` text) when the tables are empty, and `bench_seed_done`
+//!   builds each again in one sorted pass. A seed stopped halfway leaves a benchmark database
+//!   without those indexes: seed again into a new one. A database that already holds tickets
+//!   keeps its indexes.
 //! - **PostgreSQL:** `synchronous_commit = off` for the batch's transaction; the counters'
 //!   statement trigger already folds each multi-row insert into one upsert per bucket.
 
@@ -132,6 +138,10 @@ impl From<Option<i64>> for Cell {
         v.map_or(Cell::NoInt, Cell::Int)
     }
 }
+
+/// The index definitions a seed dropped, to build again when it is done.
+#[derive(Debug, Default)]
+pub struct SeedIndexes(Vec<String>);
 
 fn sqlx_err(e: sqlx::Error) -> StoreError {
     StoreError::from(DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e))))
@@ -309,13 +319,68 @@ impl Store {
         }
     }
 
-    /// After the last batch: on PostgreSQL, gathers the planner's statistics of the tables the
-    /// seed filled (autovacuum would, minutes later; until then plans are guesses: an agent's
-    /// queue took 100 ms instead of 1 ms at a million tickets). SQLite plans well without them.
-    pub async fn bench_seed_done(&self) -> Result<()> {
+    /// The names of a table's indexes, sorted (for checks: a seed leaves them as it found them).
+    pub async fn index_names(&self, table: &str) -> Result<Vec<String>> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let sql = match self.backend() {
+            DbBackend::Postgres => "SELECT indexname AS name FROM pg_indexes WHERE tablename = $1 ORDER BY 1",
+            _ => "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 ORDER BY 1",
+        };
+        let rows = self.read.query_all_raw(Statement::from_sql_and_values(self.backend(), sql, [table.into()])).await?;
+        rows.iter().map(|r| r.try_get::<String>("", "name").map_err(StoreError::from)).collect()
+    }
+
+    /// Before the first batch: on SQLite, when no ticket exists yet, drops the secondary
+    /// indexes of `tickets` and `thread_entries` and returns their definitions for
+    /// `bench_seed_done` (see the module's notes). Unique indexes stay: they are constraints.
+    pub async fn bench_seed_start(&self) -> Result<SeedIndexes> {
+        if self.backend() == DbBackend::Postgres {
+            return Ok(SeedIndexes(Vec::new()));
+        }
+        let pool = self.write.get_sqlite_connection_pool();
+        let mut txn = pool.begin().await.map_err(sqlx_err)?;
+        let empty: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM tickets)").fetch_one(&mut *txn).await.map_err(sqlx_err)?;
+        if !empty {
+            return Ok(SeedIndexes(Vec::new()));
+        }
+        let defs: Vec<(String, String)> = sqlx::query_as(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('tickets', 'thread_entries') \
+             AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'",
+        )
+        .fetch_all(&mut *txn)
+        .await
+        .map_err(sqlx_err)?;
+        for (name, _) in &defs {
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP INDEX \"{}\"", name.replace('"', "\"\""))))
+                .execute(&mut *txn)
+                .await
+                .map_err(sqlx_err)?;
+        }
+        txn.commit().await.map_err(sqlx_err)?;
+        Ok(SeedIndexes(defs.into_iter().map(|(_, sql)| sql).collect()))
+    }
+
+    /// After the last batch: builds again the indexes `bench_seed_start` dropped; on
+    /// PostgreSQL, gathers the planner's statistics of the tables the seed filled (autovacuum
+    /// would, minutes later; until then plans are guesses: an agent's queue took 100 ms instead
+    /// of 1 ms at a million tickets). SQLite plans well without them.
+    pub async fn bench_seed_done(&self, dropped: SeedIndexes) -> Result<()> {
         if self.backend() == DbBackend::Postgres {
             let pool = self.write.get_postgres_connection_pool();
             sqlx::raw_sql("ANALYZE tickets, thread_entries, requesters, ticket_counts").execute(pool).await.map_err(sqlx_err)?;
+        } else if !dropped.0.is_empty() {
+            let pool = self.write.get_sqlite_connection_pool();
+            let mut conn = pool.acquire().await.map_err(sqlx_err)?;
+            sqlx::raw_sql("PRAGMA cache_size = -262144").execute(&mut *conn).await.map_err(sqlx_err)?;
+            let mut built = Ok(());
+            for sql in dropped.0 {
+                built = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut *conn).await.map(|_| ()).map_err(sqlx_err);
+                if built.is_err() {
+                    break;
+                }
+            }
+            sqlx::raw_sql("PRAGMA cache_size = -2000").execute(&mut *conn).await.map_err(sqlx_err)?;
+            built?;
         }
         Ok(())
     }

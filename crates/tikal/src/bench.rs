@@ -523,13 +523,14 @@ pub async fn seed(desk: &Desk, opts: &SeedOptions, mut progress: impl FnMut(u64,
         generator.per_department
     });
     let format = desk.config().number_format.clone();
+    let dropped = store.bench_seed_start().await?;
     let mut done = 0u64;
     while let Some(batch) = rx.recv().await {
         store.bench_seed(&batch, &format).await?;
         done += batch.len() as u64;
         progress(done, total);
     }
-    store.bench_seed_done().await?;
+    store.bench_seed_done(dropped).await?;
     let per_department = making.await.map_err(|e| StartupError::Service(DomainError::invalid("tickets", e.to_string()).into()))?;
     let busiest_department = per_department.iter().max_by_key(|(_, n)| **n).map_or(depts[0], |(d, _)| *d);
     Ok(SeedReport {

@@ -56,8 +56,16 @@ async fn page(app: &TestApp, query: &str) -> Value {
 #[tokio::test]
 async fn seeds_a_realistic_desk_the_api_lists_and_refuses_to_seed_twice() {
     let app = TestApp::spawn().await;
+    let indexes = |app: &TestApp| {
+        let store = app.desk.store().clone();
+        async move { (store.index_names("tickets").await.expect("indexes"), store.index_names("thread_entries").await.expect("indexes")) }
+    };
+    let before = indexes(&app).await;
     let out = seed(&app, &["--tickets", &TICKETS.to_string()]);
     assert!(out.status.success(), "seed: {}", String::from_utf8_lossy(&out.stderr));
+    // The indexes a seed into an empty database drops while it writes are all built again.
+    assert_eq!(indexes(&app).await, before);
+    assert!(before.0.len() > 10, "{before:?}");
     let printed = String::from_utf8_lossy(&out.stdout).to_string();
     let field = |name: &str| {
         printed.lines().find_map(|l| l.strip_prefix(&format!("{name}\t"))).unwrap_or_else(|| panic!("{name} in {printed}")).to_string()
