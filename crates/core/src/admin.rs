@@ -55,6 +55,19 @@ string_enum! {
     }
 }
 
+impl AuditAction {
+    /// What saving an entity is, from whether it was active before (`None`: it did not exist)
+    /// and whether it is after: a creation, a retirement, a restoration or an update.
+    pub fn of_save(active_before: Option<bool>, active_after: bool) -> AuditAction {
+        match active_before {
+            None => AuditAction::Create,
+            Some(true) if !active_after => AuditAction::Retire,
+            Some(false) if active_after => AuditAction::Restore,
+            Some(_) => AuditAction::Update,
+        }
+    }
+}
+
 /// Who made an administrative change, as recorded (names stay readable after a rename).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuditActor {
@@ -284,6 +297,15 @@ mod tests {
         assert!(i.clone().validate(None, &[]).is_err());
         i.email = " Soporte@Ejemplo.gob.ec ".into();
         assert_eq!(i.validate(None, &[]).map(|s| s.email.map(|e| e.as_str().to_string())), Ok(Some("soporte@ejemplo.gob.ec".into())));
+    }
+
+    #[test]
+    fn a_save_is_a_creation_retirement_restoration_or_update() {
+        assert_eq!(AuditAction::of_save(None, false), AuditAction::Create);
+        assert_eq!(AuditAction::of_save(Some(true), false), AuditAction::Retire);
+        assert_eq!(AuditAction::of_save(Some(false), true), AuditAction::Restore);
+        assert_eq!(AuditAction::of_save(Some(true), true), AuditAction::Update);
+        assert_eq!(AuditAction::of_save(Some(false), false), AuditAction::Update);
     }
 
     #[test]

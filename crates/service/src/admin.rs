@@ -217,12 +217,7 @@ impl Desk {
             auto_assign: settings.auto_assign,
             active: settings.active,
         };
-        let action = match &before {
-            None => AuditAction::Create,
-            Some(b) if b.active && !settings.active => AuditAction::Retire,
-            Some(b) if !b.active && settings.active => AuditAction::Restore,
-            Some(_) => AuditAction::Update,
-        };
+        let action = AuditAction::of_save(before.as_ref().map(|b| b.active), settings.active);
         let audit = Self::audit_entry(
             by,
             action,
@@ -288,12 +283,7 @@ impl Desk {
         if input.members.iter().any(|m| !agents.iter().any(|a| a.id == *m)) {
             return Err(DomainError::invalid("members", Reason::NotFound).into());
         }
-        let action = match &before {
-            None => AuditAction::Create,
-            Some(b) if b.active && !input.active => AuditAction::Retire,
-            Some(b) if !b.active && input.active => AuditAction::Restore,
-            Some(_) => AuditAction::Update,
-        };
+        let action = AuditAction::of_save(before.as_ref().map(|b| b.active), input.active);
         let audit = Self::audit_entry(
             by,
             action,

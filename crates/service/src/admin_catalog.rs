@@ -119,15 +119,6 @@ pub fn topic_input(t: &HelpTopic) -> TopicInput {
     }
 }
 
-fn action(before: Option<bool>, after: bool) -> AuditAction {
-    match before {
-        None => AuditAction::Create,
-        Some(true) if !after => AuditAction::Retire,
-        Some(false) if after => AuditAction::Restore,
-        Some(_) => AuditAction::Update,
-    }
-}
-
 impl Desk {
     /// Every help topic, retired ones too (administrators only).
     pub async fn help_topics_for_admin(&self, by: &Principal) -> Result<Vec<HelpTopic>> {
@@ -159,7 +150,7 @@ impl Desk {
         let after = topic_of(id.unwrap_or(HelpTopicId(0)), &input);
         let audit = Self::audit_entry(
             by,
-            action(before.as_ref().map(|b| b.active), input.active),
+            AuditAction::of_save(before.as_ref().map(|b| b.active), input.active),
             AdminEntity::HelpTopic,
             id.map(HelpTopicId::get).unwrap_or_default(),
             after.path(&catalog.topics),
@@ -207,7 +198,7 @@ impl Desk {
         let spec = spec.validate(id, &catalog.fields, &catalog.topics)?;
         let audit = Self::audit_entry(
             by,
-            action(before.as_ref().map(|b| b.active), spec.active),
+            AuditAction::of_save(before.as_ref().map(|b| b.active), spec.active),
             AdminEntity::CustomField,
             id.map(CustomFieldId::get).unwrap_or_default(),
             format!("{} ({})", spec.label_es, spec.key),

@@ -187,12 +187,7 @@ impl Desk {
             roles: self.store.role_rows().await?.iter().map(|r| r.id).collect(),
         };
         let s = input.validate(id, &ctx)?;
-        let action = match &before {
-            None => AuditAction::Create,
-            Some(b) if b.agent.active && !s.active => AuditAction::Retire,
-            Some(b) if !b.agent.active && s.active => AuditAction::Restore,
-            Some(_) => AuditAction::Update,
-        };
+        let action = AuditAction::of_save(before.as_ref().map(|b| b.agent.active), s.active);
         let before_doc = match &before {
             Some(b) => self.agent_doc(b.agent.email.as_str(), b.agent.name.as_str(), b.agent.is_admin, b.agent.active, &b.grants).await?,
             None => None,

@@ -174,11 +174,7 @@ impl Desk {
         let all = self.catalog().await?.ticket_types.clone();
         let before = all.iter().find(|t| t.kind == kind).cloned().ok_or(ServiceError::NotFound("ticket type"))?;
         let def = TicketTypeDef::validate(kind, name_es, name_en, active, &all)?;
-        let action = match (before.active, def.active) {
-            (true, false) => AuditAction::Retire,
-            (false, true) => AuditAction::Restore,
-            _ => AuditAction::Update,
-        };
+        let action = AuditAction::of_save(Some(before.active), def.active);
         let audit =
             Self::audit_entry(by, action, AdminEntity::TicketType, kind.as_str(), def.name_es.clone(), type_doc(&before), type_doc(&def))?;
         self.store.save_ticket_type(def.clone(), audit).await?;
@@ -206,12 +202,7 @@ impl Desk {
         };
         let calendars: Vec<CalendarId> = catalog.calendars.iter().map(|c| c.id).collect();
         let input = input.validate(id, &catalog.sla_plans, &calendars)?;
-        let action = match &before {
-            None => AuditAction::Create,
-            Some(b) if b.active && !input.active => AuditAction::Retire,
-            Some(b) if !b.active && input.active => AuditAction::Restore,
-            Some(_) => AuditAction::Update,
-        };
+        let action = AuditAction::of_save(before.as_ref().map(|b| b.active), input.active);
         let audit = Self::audit_entry(
             by,
             action,

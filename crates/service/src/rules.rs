@@ -139,12 +139,7 @@ impl Desk {
         if rules.iter().any(|r| Some(r.id) != id && r.name.to_lowercase() == folded) {
             return Err(DomainError::invalid("name", routing::NAME_TAKEN).into());
         }
-        let action = match &before {
-            None => AuditAction::Create,
-            Some(b) if b.active && !rule.active => AuditAction::Retire,
-            Some(b) if !b.active && rule.active => AuditAction::Restore,
-            Some(_) => AuditAction::Update,
-        };
+        let action = AuditAction::of_save(before.as_ref().map(|b| b.active), rule.active);
         let after =
             Rule { id: id.unwrap_or(RuleId(0)), position: before.as_ref().map_or(rules.len() as i32 + 1, |b| b.position), ..rule.clone() };
         let audit = Self::audit_entry(

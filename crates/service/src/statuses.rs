@@ -98,11 +98,7 @@ impl Desk {
         after.name_en = change.name_en.clone().unwrap_or(after.name_en);
         after.position = change.position.unwrap_or(after.position);
         after.active = change.active.unwrap_or(after.active);
-        let action = match (before.active, after.active) {
-            (true, false) => AuditAction::Retire,
-            (false, true) => AuditAction::Restore,
-            _ => AuditAction::Update,
-        };
+        let action = AuditAction::of_save(Some(before.active), after.active);
         let audit = Self::audit_entry(
             by,
             action,

@@ -3,11 +3,8 @@
 //! with a per-row report, organisations; refused values change nothing; audit entries; and
 //! all of it refused to non-administrators.
 
-use std::sync::Arc;
-
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tikal_jobs::{SmtpMailer, Worker};
 use tikal_testkit::web::{agent_sign_in, browser, csrf, get, post};
 use tikal_testkit::{SmtpSink, TestApp};
 
@@ -78,19 +75,7 @@ async fn audit_len(app: &TestApp) -> usize {
     app.desk.audit_log(&tikal_service::Principal::System, &Default::default()).await.expect("audit").len()
 }
 
-/// The link in a delivered message (quoted-printable may wrap long lines).
-fn link_in(message: &str, path: &str) -> String {
-    let body = message.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
-    let start = body.find("http://").expect("a link");
-    let link: String = body[start..].chars().take_while(|c| !c.is_whitespace()).collect();
-    assert!(link.contains(path), "{link}");
-    link
-}
-
-fn worker(app: &TestApp, url: &str) -> Worker {
-    let mailer = Arc::new(SmtpMailer::new(url, "Mesa de Ayuda <mesa@gob.example>").expect("mailer"));
-    Worker::new(app.desk.store().clone(), mailer, tikal_jobs::OutboxSettings::default())
-}
+use crate::mail::{link_in, worker};
 
 #[tokio::test]
 async fn people_administration_is_for_administrators_only() {

@@ -18,7 +18,7 @@ fn csrf(html: &str) -> String {
 }
 
 /// The link in a delivered message (quoted-printable may wrap long lines).
-fn link_in(message: &str, path: &str) -> String {
+pub fn link_in(message: &str, path: &str) -> String {
     let body = message.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
     let start = body.find("http://").expect("a link");
     let link: String = body[start..].chars().take_while(|c| !c.is_whitespace()).collect();
@@ -26,7 +26,8 @@ fn link_in(message: &str, path: &str) -> String {
     link
 }
 
-fn worker(app: &TestApp, url: &str) -> Worker {
+/// An outbox worker delivering to the SMTP sink at `url`.
+pub fn worker(app: &TestApp, url: &str) -> Worker {
     let mailer = Arc::new(SmtpMailer::new(url, "Mesa de Ayuda <mesa@gob.example>").expect("mailer"));
     Worker::new(app.desk.store().clone(), mailer, tikal_jobs::OutboxSettings::default())
 }
