@@ -20,6 +20,37 @@ pub async fn import(app: &TestApp, doc: &str, dry_run: bool) -> (StatusCode, Val
     (r.status(), r.json().await.expect("json"))
 }
 
+/// The desk's configuration document, exported through the API.
+pub async fn export(app: &TestApp) -> String {
+    let r = app.get("/api/v1/configuration").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    r.text().await.expect("text")
+}
+
+/// How many entries the audit log holds (up to 500).
+pub async fn audit_len(app: &TestApp) -> usize {
+    let log: Vec<Value> = app.get("/api/v1/audit-log?limit=500").await.json().await.expect("json");
+    log.len()
+}
+
+/// An import report's changes as (entity, name, action).
+pub fn actions(report: &Value) -> Vec<(String, String, String)> {
+    report["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
+            (s("entity"), s("name"), s("action"))
+        })
+        .collect()
+}
+
+/// PUTs JSON with the desk's API key; the status.
+pub async fn put(app: &TestApp, path: &str, body: &Value) -> StatusCode {
+    app.client.put(app.url(path)).bearer_auth(&app.key).json(body).send().await.expect("PUT").status()
+}
+
 #[tokio::test]
 async fn a_desk_is_copied_to_another_through_its_configuration_file() {
     // The first desk: seed 004's two levels and a team.

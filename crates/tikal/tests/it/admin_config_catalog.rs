@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tikal_testkit::TestApp;
 
-use super::admin_config::import;
+use super::admin_config::{audit_len, import};
 
 /// The (entity, name, action) of each change a report lists for topics and fields.
 fn changes(report: &Value) -> Vec<(String, String, String)> {
@@ -33,11 +33,6 @@ fn catalogue_of(doc: &str) -> Vec<String> {
         .collect();
     blocks.sort();
     blocks
-}
-
-async fn audit_len(app: &TestApp) -> usize {
-    let log: Vec<Value> = app.get("/api/v1/audit-log?limit=500").await.json().await.expect("json");
-    log.len()
 }
 
 async fn created(app: &TestApp, path: &str, body: Value) -> Value {

@@ -6,34 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tikal_testkit::TestApp;
 
-use super::admin_config::import;
-
-async fn put(app: &TestApp, path: &str, body: &Value) -> StatusCode {
-    app.client.put(app.url(path)).bearer_auth(&app.key).json(body).send().await.expect("PUT").status()
-}
-
-async fn export(app: &TestApp) -> String {
-    let r = app.get("/api/v1/configuration").await;
-    assert_eq!(r.status(), StatusCode::OK);
-    r.text().await.expect("text")
-}
-
-async fn audit_len(app: &TestApp) -> usize {
-    let log: Vec<Value> = app.get("/api/v1/audit-log?limit=500").await.json().await.expect("json");
-    log.len()
-}
-
-fn actions(report: &Value) -> Vec<(String, String, String)> {
-    report["changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .map(|c| {
-            let s = |k: &str| c[k].as_str().unwrap_or_default().to_string();
-            (s("entity"), s("name"), s("action"))
-        })
-        .collect()
-}
+use super::admin_config::{actions, audit_len, export, import, put};
 
 /// A plan's five targets with priority 3's as given.
 fn plan(name: &str, calendar: &str, response_3: u32, resolution_3: u32) -> String {
