@@ -35,4 +35,6 @@ id_type!(
     AttachmentId,
     CustomFieldId,
     SlaPlanId,
+    MailAccountId,
+    InboundMailId,
 );

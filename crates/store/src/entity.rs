@@ -386,3 +386,66 @@ entity!(setting, "settings", {
     data: Option<Vec<u8>>,
     updated_at: i64,
 });
+
+entity!(mail_account, "mail_accounts", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    protocol: String,
+    host: String,
+    port: i32,
+    security: String,
+    username: String,
+    password_secret: String,
+    address: Option<String>,
+    folder: Option<String>,
+    after_import: String,
+    move_to: Option<String>,
+    poll_seconds: i32,
+    department_id: Option<i64>,
+    help_topic_id: Option<i64>,
+    active: bool,
+    locked_until: Option<i64>,
+    last_polled_at: Option<i64>,
+    last_error: Option<String>,
+    updated_at: i64,
+});
+
+entity!(mail_inbound, "mail_inbound", {
+    #[sea_orm(primary_key)] id: i64,
+    account_id: Option<i64>,
+    remote_key: Option<String>,
+    message_id: Option<String>,
+    sha256: String,
+    size: i64,
+    status: String,
+    reason: Option<String>,
+    sender: Option<String>,
+    subject: Option<String>,
+    ticket_id: Option<i64>,
+    entry_id: Option<i64>,
+    attempts: i32,
+    received_at: i64,
+    processed_at: Option<i64>,
+});
+
+entity!(mail_message_id, "mail_message_ids", {
+    #[sea_orm(primary_key, auto_increment = false)] message_id: String,
+    ticket_id: i64,
+    entry_id: Option<i64>,
+    outbound: bool,
+    created_at: i64,
+});
+
+entity!(mail_autoreply, "mail_autoreplies", {
+    #[sea_orm(primary_key)] id: i64,
+    address: String,
+    sent_at: i64,
+});
+
+// The requester columns of the mail channel, apart so the requester rows written elsewhere
+// need not name them.
+entity!(requester_mail, "requesters", {
+    #[sea_orm(primary_key)] id: i64,
+    mail_bounced_at: Option<i64>,
+    mail_bounce_reason: Option<String>,
+});

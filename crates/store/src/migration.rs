@@ -19,6 +19,7 @@ mod m0014_people;
 mod m0015_templates;
 mod m0016_rules;
 mod m0017_settings;
+mod m0018_mail;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_templates::Migration),
             Box::new(m0016_rules::Migration),
             Box::new(m0017_settings::Migration),
+            Box::new(m0018_mail::Migration),
         ]
     }
 }
