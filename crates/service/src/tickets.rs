@@ -288,7 +288,7 @@ impl Desk {
             _ if !on_behalf => None,
             staff => Some((staff.author(), staff.name().to_string())),
         };
-        let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments };
+        let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments, mail };
         let notice = if autoreply { NOTIFY_CREATED } else { TicketNotice::CreatedWithoutAutoreply };
         let format = self.settings().await?.number_format();
         let created = self.store.create_ticket_once(new, &format, &[notice], claim).await?;

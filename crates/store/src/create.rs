@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use chrono::Datelike;
 use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{
+use sea_orm::{QuerySelect, QueryOrder, 
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryTrait, Set,
     Statement, TransactionTrait,
 };
@@ -512,6 +512,21 @@ async fn insert_all(
     }
     let tags = batch.iter().zip(&tickets).flat_map(|(r, (t, _))| r.new.opening.tags.iter().map(|tag| (t.id, tag.clone()))).collect();
     crate::rules::insert_tags(&txn, tags).await?;
+    for (r, (t, _)) in batch.iter().zip(&tickets) {
+        if let Some(origin) = &r.new.mail {
+            // The opening message's entry, for the link back to the original mail.
+            let entry = thread_entry::Entity::find()
+                .select_only()
+                .column(thread_entry::Column::Id)
+                .filter(thread_entry::Column::TicketId.eq(t.id.get()))
+                .filter(thread_entry::Column::Kind.eq(EntryKind::Message.as_str()))
+                .order_by_asc(thread_entry::Column::Id)
+                .into_tuple::<i64>()
+                .one(&txn)
+                .await?;
+            crate::mail_in::write_origin(&txn, origin, t.id, entry.map(EntryId)).await?;
+        }
+    }
     let mut jobs = Vec::new();
     let mut keys = Vec::new();
     for (r, (t, _)) in batch.iter().zip(&tickets) {
