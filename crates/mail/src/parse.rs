@@ -26,17 +26,66 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Inbound, ParseError> {
     if content_type_lines(raw) > limits.max_parts.saturating_mul(2).saturating_add(8) {
         return Err(ParseError::TooManyParts { max: limits.max_parts });
     }
+    let message = read(raw)?;
+    if count_parts(&message) > limits.max_parts {
+        return Err(ParseError::TooManyParts { max: limits.max_parts });
+    }
+    if let Some(repaired) = with_guessed_boundary(&message, raw)
+        && let Ok(fixed) = read(&repaired)
+        && count_parts(&fixed) <= limits.max_parts
+    {
+        return Ok(build(&fixed, &repaired, limits));
+    }
+    Ok(build(&message, raw, limits))
+}
+
+/// mail-parser over `raw`, refusing what has no header at all.
+fn read(raw: &[u8]) -> Result<Message<'_>, ParseError> {
     // mail-parser is written not to panic but carries debug assertions on broken structure;
     // a panic in a third-party parser must not take the intake worker down with it.
     let message = catch_unwind(AssertUnwindSafe(|| MessageParser::default().parse(raw))).ok().flatten().ok_or(ParseError::Unreadable)?;
     if message.parts.first().is_none_or(|root| root.headers.is_empty()) {
         return Err(ParseError::Unreadable);
     }
-    if count_parts(&message) > limits.max_parts {
-        return Err(ParseError::TooManyParts { max: limits.max_parts });
-    }
+    Ok(message)
+}
 
-    let body = Body::collect(&message, raw);
+/// A copy of `raw` whose top-level multipart Content-Type gets the boundary it forgot, when
+/// the body shows one ("--token" on a line of its own, seen at least twice).
+fn with_guessed_boundary(message: &Message<'_>, raw: &[u8]) -> Option<Vec<u8>> {
+    let root = message.parts.first()?;
+    let content_type = root.content_type()?;
+    if !content_type.ctype().eq_ignore_ascii_case("multipart")
+        || content_type.attribute("boundary").is_some()
+        || matches!(root.body, PartType::Multipart(_))
+    {
+        return None;
+    }
+    let body = raw.get(root.offset_body as usize..)?;
+    let body = String::from_utf8_lossy(body);
+    let boundary = body.lines().find_map(|line| {
+        let token = line.trim_end().strip_prefix("--")?;
+        let token = token.strip_suffix("--").unwrap_or(token);
+        let valid = (1..=70).contains(&token.len()) && token.chars().all(|c| c.is_ascii_alphanumeric() || "'()+_,-./:=?".contains(c));
+        let opening = format!("--{token}");
+        let seen = body.lines().filter(|l| l.starts_with(&opening)).count();
+        (valid && seen >= 2).then(|| token.to_owned())
+    })?;
+    let header = root.headers.iter().find(|h| h.name == HeaderName::ContentType)?;
+    // Append the parameter to the header value, before its line ending.
+    let mut end = header.offset_end as usize;
+    while end > header.offset_start as usize && raw.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+        end -= 1;
+    }
+    let mut repaired = Vec::with_capacity(raw.len() + boundary.len() + 16);
+    repaired.extend_from_slice(raw.get(..end)?);
+    repaired.extend_from_slice(format!("; boundary=\"{boundary}\"").as_bytes());
+    repaired.extend_from_slice(raw.get(end..)?);
+    Some(repaired)
+}
+
+fn build(message: &Message<'_>, raw: &[u8], limits: &Limits) -> Inbound {
+    let body = Body::collect(message, raw);
     let mut text = body.text();
     truncate_chars(&mut text, limits.max_text_chars);
 
@@ -48,7 +97,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Inbound, ParseError> {
         reply_to: message.reply_to().and_then(|a| addresses(a).into_iter().next()),
         to: message.to().map(addresses).unwrap_or_default(),
         cc: message.cc().map(addresses).unwrap_or_default(),
-        delivered_to: delivered_to(&message, raw),
+        delivered_to: delivered_to(message, raw),
         subject: message.subject().unwrap_or_default().trim().to_owned(),
         date: message.date().filter(|d| d.is_valid()).map(|d| d.to_timestamp()),
         text,
@@ -57,9 +106,9 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<Inbound, ParseError> {
         automatic: None,
         bounce: None,
     };
-    inbound.bounce = bounce::detect(&message, &inbound);
-    inbound.automatic = if inbound.bounce.is_some() { Some(Automatic::Bounce) } else { automatic::detect(&message, raw) };
-    Ok(inbound)
+    inbound.bounce = bounce::detect(message, &inbound);
+    inbound.automatic = if inbound.bounce.is_some() { Some(Automatic::Bounce) } else { automatic::detect(message, raw) };
+    inbound
 }
 
 /// Lines starting with `Content-Type`, case-insensitive.
@@ -204,7 +253,11 @@ impl<'m> Body<'m> {
                 }
             }
             PartType::Multipart(_) => {}
-            PartType::Text(text) if is_body(part, &mime, "text/plain") => out.push(Segment { plain: Some(text.to_string()), html: None }),
+            // A multipart whose boundary could not be found: mail-parser hands over its
+            // body as text, and the sender's words are better shown raw than lost.
+            PartType::Text(text) if is_body(part, &mime, "text/plain") || mime.starts_with("multipart/") => {
+                out.push(Segment { plain: Some(text.to_string()), html: None })
+            }
             PartType::Html(html) if is_body(part, &mime, "text/html") => out.push(Segment { plain: None, html: Some(html.to_string()) }),
             _ => self.attachment(part, mime),
         }
@@ -346,6 +399,7 @@ fn sanitize_html(html: &str) -> String {
     }
     ammonia::Builder::default()
         .add_url_schemes(["cid"])
+        .add_clean_content_tags(["title"])
         .attribute_filter(|element, attribute, value| {
             if element == "img" && attribute == "src" {
                 let is_cid = value.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("cid:"));
