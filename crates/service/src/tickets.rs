@@ -10,11 +10,20 @@ use tikal_core::org::{HelpTopic, Requester};
 use tikal_core::values::parse_body;
 use tikal_core::*;
 use tikal_store::{
-    AttachmentMeta, Created, IdempotencyClaim, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog,
+    AttachmentMeta, Created, IdempotencyClaim, MailOrigin, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog,
 };
 use tracing::instrument;
 
 use crate::{Catalog, Desk, Principal, Result, ServiceError};
+
+/// How a ticket is being opened besides its content: once per `Idempotency-Key`, from an
+/// e-mail (marked imported with it), without the requester's auto-response.
+#[derive(Debug, Default)]
+pub(crate) struct Via {
+    pub claim: Option<IdempotencyClaim>,
+    pub mail: Option<MailOrigin>,
+    pub no_autoreply: bool,
+}
 
 /// An uploaded file, as received.
 #[derive(Debug, Clone)]
@@ -206,21 +215,21 @@ impl Desk {
         if cmd.requester_email.is_none() {
             return Err(DomainError::invalid("email", Reason::Required).into());
         }
-        self.opened(self.open(&Principal::System, cmd, false, None).await?)
+        self.opened(self.open(&Principal::System, cmd, false, Via::default()).await?)
     }
 
     /// Opens a ticket from any channel. Returns the ticket and its requester (found or created
     /// by e-mail).
     #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
     pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<(Ticket, Requester)> {
-        self.opened(self.open(by, cmd, true, None).await?)
+        self.opened(self.open(by, cmd, true, Via::default()).await?)
     }
 
     /// Opens a ticket exactly once per `Idempotency-Key`: the key is recorded in the ticket's
     /// transaction, and a key already used answers what its first request did (`Earlier`).
     #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
     pub async fn open_ticket_once(&self, by: &Principal, cmd: OpenTicket, claim: IdempotencyClaim) -> Result<Created> {
-        self.open(by, cmd, true, Some(claim)).await
+        self.open(by, cmd, true, Via { claim: Some(claim), ..Via::default() }).await
     }
 
     fn opened(&self, c: Created) -> Result<(Ticket, Requester)> {
@@ -232,7 +241,7 @@ impl Desk {
 
     /// `on_behalf`: staff registering a report (a phone call, an API client) is recorded as who
     /// opened it; otherwise the requester is.
-    async fn open(&self, by: &Principal, cmd: OpenTicket, on_behalf: bool, claim: Option<IdempotencyClaim>) -> Result<Created> {
+    pub(crate) async fn open(&self, by: &Principal, cmd: OpenTicket, on_behalf: bool, via: Via) -> Result<Created> {
         let catalog = self.catalog().await?;
         // Requesters (the portal, a guest, a ticket link) fill the requester's form; staff
         // registering a report fill the agents' (see `tikal_core::catalog::RequiredFor`).
@@ -288,10 +297,10 @@ impl Desk {
             _ if !on_behalf => None,
             staff => Some((staff.author(), staff.name().to_string())),
         };
-        let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments, mail };
-        let notice = if autoreply { NOTIFY_CREATED } else { TicketNotice::CreatedWithoutAutoreply };
+        let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments, mail: via.mail };
+        let notice = if autoreply && !via.no_autoreply { NOTIFY_CREATED } else { TicketNotice::CreatedWithoutAutoreply };
         let format = self.settings().await?.number_format();
-        let created = self.store.create_ticket_once(new, &format, &[notice], claim).await?;
+        let created = self.store.create_ticket_once(new, &format, &[notice], via.claim).await?;
         if let Created::New(ticket, _) = &created {
             tracing::info!(number = %ticket.number, "ticket opened");
         }
@@ -481,7 +490,7 @@ impl Desk {
             Some(seen) => Some(self.check_seen(by, number, seen).await?),
             None => None,
         };
-        let result = self.post_unchecked(by, number, msg, seen_version).await;
+        let result = self.post_unchecked(by, number, msg, seen_version, None).await;
         match (result, last_seen) {
             // Something was written between the check and the save: say what is newest now.
             (Err(ServiceError::Domain(DomainError::ThreadChanged { .. })), Some(seen)) => {
@@ -491,7 +500,14 @@ impl Desk {
         }
     }
 
-    async fn post_unchecked(&self, by: &Principal, number: &TicketNumber, msg: PostMessage, seen_version: Option<u64>) -> Result<EntryId> {
+    pub(crate) async fn post_unchecked(
+        &self,
+        by: &Principal,
+        number: &TicketNumber,
+        msg: PostMessage,
+        seen_version: Option<u64>,
+        mail: Option<MailOrigin>,
+    ) -> Result<EntryId> {
         let body = parse_body(&msg.body)?;
         let kind = match (by, msg.kind) {
             (Principal::Requester { .. } | Principal::TicketLink { .. }, _) => EntryKind::Message,
@@ -531,7 +547,7 @@ impl Desk {
                     body: body.clone(),
                     attachments: attachments.clone(),
                 };
-                Ok(Change { events, entry: Some(entry), jobs, ..Default::default() })
+                Ok(Change { events, entry: Some(entry), jobs, mail: mail.clone(), ..Default::default() })
             })
             .await?;
         entry.ok_or(ServiceError::NotFound("entry"))

@@ -11,10 +11,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::*;
 use tikal_core::mail_intake::InboundStatus;
-use tikal_core::{EmailAddress, EntryId, InboundMailId, MailAccountId, TicketId};
+use tikal_core::{DepartmentId, EmailAddress, EntryId, HelpTopicId, InboundMailId, MailAccountId, TicketId};
 
 use crate::convert::{micros, opt_time, time};
-use crate::entity::{mail_autoreply, mail_inbound, mail_message_id, requester_mail};
+use crate::entity::{department, mail_account, mail_autoreply, mail_inbound, mail_message_id, requester_mail};
 use crate::{Result, Store, StoreError};
 
 /// A message as received, before it is processed.
@@ -277,6 +277,22 @@ impl Store {
             Some(r) => Ok(opt_time(r.mail_bounced_at)?.map(|at| (at, r.mail_bounce_reason))),
             None => Ok(None),
         }
+    }
+
+    /// The desk's own addresses (mailboxes and departments), lower-cased: mail from them is
+    /// the desk talking to itself.
+    pub async fn own_addresses(&self) -> Result<HashSet<String>> {
+        let accounts: Vec<Option<String>> =
+            mail_account::Entity::find().select_only().column(mail_account::Column::Address).into_tuple().all(&self.read).await?;
+        let departments: Vec<Option<String>> =
+            department::Entity::find().select_only().column(department::Column::Email).into_tuple().all(&self.read).await?;
+        Ok(accounts.into_iter().chain(departments).flatten().map(|a| a.trim().to_lowercase()).filter(|a| !a.is_empty()).collect())
+    }
+
+    /// Where an account's new tickets go (department, help topic).
+    pub async fn account_routing(&self, id: MailAccountId) -> Result<(Option<DepartmentId>, Option<HelpTopicId>)> {
+        let row = mail_account::Entity::find_by_id(id.get()).one(&self.read).await?.ok_or(StoreError::NotFound("mail account"))?;
+        Ok((row.department_id.map(DepartmentId), row.help_topic_id.map(HelpTopicId)))
     }
 
     /// The blobs inbound messages keep (the housekeeping's orphan purge leaves them).
