@@ -5,17 +5,10 @@
 use libfuzzer_sys::fuzz_target;
 use tikal_mail::{Limits, SubjectTag, new_text, parse};
 
-const MARKERS: [&str; 2] = [
-    "## Responda por encima de esta línea ##",
-    "## Reply above this line ##",
-];
+const MARKERS: [&str; 2] = ["## Responda por encima de esta línea ##", "## Reply above this line ##"];
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits {
-        max_bytes: 1 << 20,
-        max_parts: 64,
-        max_text_chars: 10_000,
-    };
+    let limits = Limits { max_bytes: 1 << 20, max_parts: 64, max_text_chars: 10_000 };
     if let Ok(message) = parse(data, &limits) {
         assert!(message.text.chars().count() <= limits.max_text_chars);
         assert!(message.attachments.len() <= limits.max_parts);
