@@ -18,6 +18,12 @@
 //! and the subject tag), check DKIM/SPF, or scan attachments. The caller stores the raw bytes
 //! before calling [`parse`], so a message this crate cannot read is never lost.
 //!
+//! Text from HTML-only mail is html2text's plain rendering: paragraphs and lists kept, links
+//! as numbered references listed at the end, `**bold**` and `# headings` marked as in Markdown.
+//! Damaged input is parsed as far as it goes: a multipart that forgot its boundary parameter is
+//! re-read with the boundary its body shows, a base64 attachment cut short is decoded up to the
+//! cut, and parts left outside the MIME tree by a truncation are still kept.
+//!
 //! HTML policy: scripts, styles, forms, event handlers and unknown URL schemes are removed by
 //! ammonia's defaults; links keep `rel="noopener noreferrer"`. Images keep only `cid:` sources
 //! (the web layer rewrites them to the stored inline attachment); remote (`http:`/`https:`)
@@ -38,7 +44,9 @@ pub use tag::{SubjectTag, TagError};
 pub struct Limits {
     /// Raw size above which the message is refused before parsing.
     pub max_bytes: usize,
-    /// MIME parts (all levels, nested messages included) above which it is refused.
+    /// MIME parts (all levels, nested messages included) above which it is refused. Before
+    /// parsing, a message with more than twice as many `Content-Type` lines (plus a margin) is
+    /// refused too: that bounds the parser's nesting without parsing first.
     pub max_parts: usize,
     /// Characters of [`Inbound::text`] kept; the rest is cut.
     pub max_text_chars: usize,

@@ -44,10 +44,19 @@ fn read(raw: &[u8]) -> Result<Message<'_>, ParseError> {
     // mail-parser is written not to panic but carries debug assertions on broken structure;
     // a panic in a third-party parser must not take the intake worker down with it.
     let message = catch_unwind(AssertUnwindSafe(|| MessageParser::default().parse(raw))).ok().flatten().ok_or(ParseError::Unreadable)?;
-    if message.parts.first().is_none_or(|root| root.headers.is_empty()) {
+    let readable = message.parts.first().is_some_and(|root| root.headers.iter().any(|h| is_field_name(&h.name)));
+    if !readable {
         return Err(ParseError::Unreadable);
     }
     Ok(message)
+}
+
+/// mail-parser takes a header from almost any bytes; a real one has an RFC 5322 field name.
+fn is_field_name(name: &HeaderName<'_>) -> bool {
+    match name {
+        HeaderName::Other(name) => !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':'),
+        _ => true,
+    }
 }
 
 /// A copy of `raw` whose top-level multipart Content-Type gets the boundary it forgot, when
@@ -253,6 +262,15 @@ impl<'m> Body<'m> {
                 }
             }
             PartType::Multipart(_) => {}
+            // A multipart whose boundary could not be found or guessed: its raw body is the
+            // best text there is.
+            _ if mime.starts_with("multipart/") => {
+                let raw = self.raw.get(part.offset_body as usize..part.offset_end as usize).unwrap_or_default();
+                let text = String::from_utf8_lossy(raw);
+                if !text.trim().is_empty() {
+                    out.push(Segment { plain: Some(text.into_owned()), html: None });
+                }
+            }
             // A multipart whose boundary could not be found: mail-parser hands over its
             // body as text, and the sender's words are better shown raw than lost.
             PartType::Text(text) if is_body(part, &mime, "text/plain") || mime.starts_with("multipart/") => {
@@ -304,7 +322,7 @@ impl<'m> Body<'m> {
                 let subject = nested.subject().map(|s| format!("{}.eml", s.trim())).filter(|s| s.len() > ".eml".len());
                 (data, "message/rfc822".to_owned(), subject)
             }
-            PartType::Text(text) | PartType::Html(text) => (text.as_bytes().to_vec(), mime, None),
+            PartType::Text(text) | PartType::Html(text) => (recovered_bytes(part, text), mime, None),
             PartType::Binary(bytes) | PartType::InlineBinary(bytes) => (bytes.to_vec(), mime, None),
         };
         let given = name.or_else(|| part.attachment_name().map(str::to_owned));
@@ -341,6 +359,21 @@ impl<'m> Body<'m> {
         let htmls: Vec<&str> = self.segments.iter().filter_map(|s| s.html.as_deref()).collect();
         (!htmls.is_empty()).then(|| sanitize_html(&join(htmls.into_iter(), "\n")))
     }
+}
+
+/// The bytes of a part mail-parser gave as text. When it could not decode a base64 part (a
+/// message cut short, no closing boundary) it hands over the encoded text: decode what is there.
+fn recovered_bytes(part: &MessagePart<'_>, text: &str) -> Vec<u8> {
+    let base64 = part.content_transfer_encoding().is_some_and(|e| e.trim().eq_ignore_ascii_case("base64"));
+    if part.is_encoding_problem && base64 {
+        let clean: Vec<u8> = text.bytes().filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')).collect();
+        // A cut in the middle of a group leaves 1 to 3 extra characters: drop them.
+        let whole = clean.len() - clean.len() % 4;
+        if let Some(decoded) = mail_parser::decoders::base64::base64_decode(clean.get(..whole).unwrap_or_default()) {
+            return decoded;
+        }
+    }
+    text.as_bytes().to_vec()
 }
 
 /// A text part is body (not an attachment) unless it is marked as one or carries a file name.

@@ -50,7 +50,7 @@ impl SubjectTag {
     }
 
     /// The subject for display: every tag removed, then any leading "Re:", "RE:", "Fwd:",
-    /// "RV:", "Fw:", "AW:", "SV:"… (also "Re[2]:"), and spaces tidied.
+    /// "RV:", "Fw:", "AW:", "SV:"… (also `Re[2]:`), and spaces tidied.
     pub fn strip(&self, subject: &str) -> String {
         let mut rest = subject.to_owned();
         while let Some((start, _, end)) = self.find_span(&rest) {
