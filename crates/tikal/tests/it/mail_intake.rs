@@ -207,3 +207,51 @@ async fn the_mta_pipe_prints_the_ticket_number() {
     assert!(String::from_utf8_lossy(&junk.stderr).contains("quarantine"));
     assert!(app.desk.ticket(&Principal::System, &n).await.is_ok());
 }
+
+/// The quarantine page and the API: administrators only; a message posted over HTTP is
+/// imported; one that was refused by the registration policy is processed again once the
+/// policy admits its sender.
+#[tokio::test]
+async fn administrators_see_the_quarantine_download_originals_and_process_them_again() {
+    use tikal_testkit::web::{agent_sign_in, browser, csrf, get, post};
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    crate::admin::assert_admin_only(
+        &app,
+        &["/admin/inbound", "/admin/inbound/1/raw"],
+        &["/admin/inbound/1/process"],
+        &[("GET", "/api/v1/mail/inbound"), ("POST", "/api/v1/mail/inbound"), ("POST", "/api/v1/mail/inbound/1/process")],
+    )
+    .await;
+
+    // Only the organisation's domain may open tickets: a stranger's mail is set aside.
+    let r = app.client.put(app.url("/api/v1/settings")).bearer_auth(&app.key)
+        .json(&serde_json::json!({"registration": "domains", "allowed_domains": ["gob.example"]})).send().await.expect("put");
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+    let raw = message("vecino@externo.example", "Wifi de la biblioteca", "q1@externo.example", None, "", "No conecta.");
+    let r = app.client.post(app.url("/api/v1/mail/inbound")).bearer_auth(&app.key).header("content-type", "message/rfc822").body(raw.clone()).send().await.expect("post");
+    let out: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(out["outcome"], "ignored", "{out}");
+
+    let (admin, password) = app.admin_with_password("directora.ti@gob.example").await;
+    let _ = admin;
+    let c = browser();
+    agent_sign_in(&c, &app, "directora.ti@gob.example", &password).await;
+    let (status, html) = get(&c, &app, "/admin/inbound?status=ignored").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(html.contains("vecino@externo.example") && html.contains("Wifi de la biblioteca"), "{html}");
+    let listed: Vec<serde_json::Value> = app.client.get(app.url("/api/v1/mail/inbound?status=ignored")).bearer_auth(&app.key).send().await.expect("list").json().await.expect("json");
+    let id = listed[0]["id"].as_i64().expect("id");
+    let download = c.get(app.url(&format!("/admin/inbound/{id}/raw"))).send().await.expect("raw");
+    assert_eq!(download.headers()["content-type"], "message/rfc822");
+    assert_eq!(download.bytes().await.expect("bytes").as_ref(), raw.as_slice());
+
+    // The policy opens; processing again imports it.
+    let r = app.client.put(app.url("/api/v1/settings")).bearer_auth(&app.key).json(&serde_json::json!({"registration": "open"})).send().await.expect("put");
+    assert!(r.status().is_success());
+    let (status, page) = post(&c, &app, &format!("/admin/inbound/{id}/process"), &[("csrf", &csrf(&html))]).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(page.contains("se abrió el ticket") || page.contains("ticket opened"), "{page}");
+    let again: serde_json::Value = app.client.post(app.url(&format!("/api/v1/mail/inbound/{id}/process"))).bearer_auth(&app.key).send().await.expect("post").json().await.expect("json");
+    assert_eq!(again["outcome"], "duplicate", "processed once: {again}");
+}

@@ -7,6 +7,7 @@ mod audit;
 mod catalog;
 mod configuration;
 mod departments;
+mod inbound;
 mod people;
 mod people_requesters;
 mod priorities;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
         .merge(templates::router())
         .merge(rules::router())
         .merge(settings::router())
+        .merge(inbound::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -201,6 +203,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/organisations", "admin-nav-organisations"),
     ("/admin/templates", "admin-nav-templates"),
     ("/admin/rules", "admin-nav-rules"),
+    ("/admin/inbound", "admin-nav-inbound"),
     ("/admin/settings", "admin-nav-settings"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
