@@ -9,7 +9,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder, Set, Statement,
     TransactionTrait, Value,
 };
-use tikal_core::{Job, JobKind, TicketId, TicketNotice};
+use tikal_core::{EntryId, Job, JobKind, TicketId, TicketNotice};
 
 use crate::convert::{micros, time};
 use crate::entity::job;
@@ -94,16 +94,22 @@ pub(crate) fn job_row(job: &Job, at: DateTime<Utc>) -> Result<job::ActiveModel> 
     })
 }
 
-/// The job row of a ticket notification.
-pub(crate) fn ticket_job(j: NewJob, ticket_id: TicketId, at: DateTime<Utc>) -> Result<job::ActiveModel> {
-    job_row(&j.job(ticket_id), at)
+/// The job row of a ticket notification about a change that wrote `entry` (if any).
+pub(crate) fn ticket_job(j: NewJob, ticket_id: TicketId, entry: Option<EntryId>, at: DateTime<Utc>) -> Result<job::ActiveModel> {
+    job_row(&j.job_for(ticket_id, entry), at)
 }
 
-pub(crate) async fn insert_jobs(txn: &DatabaseTransaction, ticket_id: TicketId, jobs: &[NewJob], at: DateTime<Utc>) -> Result<()> {
+pub(crate) async fn insert_jobs(
+    txn: &DatabaseTransaction,
+    ticket_id: TicketId,
+    entry: Option<EntryId>,
+    jobs: &[NewJob],
+    at: DateTime<Utc>,
+) -> Result<()> {
     if jobs.is_empty() {
         return Ok(());
     }
-    let rows = jobs.iter().map(|j| ticket_job(*j, ticket_id, at)).collect::<Result<Vec<_>>>()?;
+    let rows = jobs.iter().map(|j| ticket_job(*j, ticket_id, entry, at)).collect::<Result<Vec<_>>>()?;
     job::Entity::insert_many(rows).exec_without_returning(txn).await?;
     Ok(())
 }
