@@ -156,7 +156,10 @@ pub enum TicketNotice {
     Changed,
     ResolutionApproved,
     Assigned(AgentId),
-    Transferred { to: DepartmentId, by: Option<AgentId> },
+    Transferred {
+        to: DepartmentId,
+        by: Option<AgentId>,
+    },
     Resolved,
     Closed,
 }

@@ -67,9 +67,7 @@ pub fn change_notices(events: &[crate::TicketEvent], ticket: &Ticket, actor: &Au
     match ticket.status.category() {
         // Told once the solution is final: at once, or when a supervisor approves it.
         StateCategory::Resolved if ticket.resolution_approved && (status_changed || approved) => out.push(TicketNotice::Resolved),
-        StateCategory::Closed if status_changed => {
-            out.push(if approved { TicketNotice::ResolutionApproved } else { TicketNotice::Closed })
-        }
+        StateCategory::Closed if status_changed => out.push(if approved { TicketNotice::ResolutionApproved } else { TicketNotice::Closed }),
         _ => {}
     }
     out
@@ -119,10 +117,9 @@ pub fn deliveries(job: &Job, a: &Audience<'_>) -> Vec<Delivery> {
         Job::AgentReply(_) => requester.into_iter().chain(copies).map(with(TemplateKind::AgentReply)).collect(),
         Job::Assigned(r) => vec![Delivery { to: Recipient::Agent(r.agent_id), template: TemplateKind::Assignment }],
         // To the new department the ticket is a new one in its queue: the new-ticket alert.
-        Job::Transferred(r) => department()
-            .filter(|to| r.by.is_none_or(|by| *to != Recipient::Agent(by)))
-            .map(with(TemplateKind::NewTicketAlert))
-            .collect(),
+        Job::Transferred(r) => {
+            department().filter(|to| r.by.is_none_or(|by| *to != Recipient::Agent(by))).map(with(TemplateKind::NewTicketAlert)).collect()
+        }
         Job::Resolved(_) => requester.map(with(TemplateKind::Resolution)).into_iter().collect(),
         Job::Closed(_) | Job::ResolutionApproved(_) => requester.map(with(TemplateKind::SatisfactionSurvey)).into_iter().collect(),
         Job::RequesterMessage(_)

@@ -195,7 +195,21 @@ impl Store {
     /// Marks a job done. Fails with `LeaseLost` if the caller no longer holds its lease (it
     /// ran out and another worker claimed the job).
     pub async fn complete_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<()> {
-        let res = job::Entity::update_many()
+        self.finish_job(job, None, now).await
+    }
+
+    /// Marks a job done with a note for operators (what it did not send, and why), kept in
+    /// its `last_error`.
+    pub async fn complete_job_noting(&self, job: &ClaimedJob, note: &str, now: DateTime<Utc>) -> Result<()> {
+        self.finish_job(job, Some(truncate(note)), now).await
+    }
+
+    async fn finish_job(&self, job: &ClaimedJob, note: Option<String>, now: DateTime<Utc>) -> Result<()> {
+        let mut update = job::Entity::update_many();
+        if let Some(note) = note {
+            update = update.col_expr(job::Column::LastError, Expr::value(note));
+        }
+        let res = update
             .col_expr(job::Column::DoneAt, Expr::value(micros(now)))
             .col_expr(job::Column::LockedUntil, Expr::value(Option::<i64>::None))
             .col_expr(job::Column::LeaseToken, Expr::value(Option::<String>::None))
