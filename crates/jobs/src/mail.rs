@@ -154,7 +154,7 @@ impl Mailer for SmtpMailer {
 /// An account mail job made ready to send.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Composed {
-    Mail(OutgoingMail),
+    Mail(Box<OutgoingMail>),
     /// Not a mail this worker sends, or a payload it cannot use: retrying will not help.
     Unreadable(String),
     /// Queued by a node with another link key: this node cannot make its link.
@@ -212,7 +212,13 @@ pub fn compose_with(job: &Job, key: &LinkKey, organisation: &str, stored: Option
         _ => vars.number("expires_hours", LINK_LIFETIME.num_hours()).text("organisation.name", organisation),
     };
     match render_with(kind, lang, stored, &vars) {
-        Ok(m) => Composed::Mail(OutgoingMail { to: p.to.clone(), subject: m.subject, text: m.text, html: m.html, ..Default::default() }),
+        Ok(m) => Composed::Mail(Box::new(OutgoingMail {
+            to: p.to.clone(),
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            ..Default::default()
+        })),
         // The shipped templates render with every value (a unit test says so): unreachable.
         Err(e) => Composed::Unreadable(format!("the {kind} template cannot be rendered: {e}")),
     }

@@ -94,10 +94,7 @@ impl Received {
         let head = self.raw.split("\n\n").next().unwrap_or_default();
         let unfolded = head.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ");
         let prefix = format!("{}:", name.to_ascii_lowercase());
-        unfolded
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with(&prefix))
-            .map(|l| decode_words(l[prefix.len()..].trim()))
+        unfolded.lines().find(|l| l.to_ascii_lowercase().starts_with(&prefix)).map(|l| decode_words(l[prefix.len()..].trim()))
     }
 
     fn to(&self) -> String {
@@ -421,7 +418,8 @@ async fn a_refused_address_sets_the_job_aside_and_a_server_that_is_down_is_retri
     let reply = PostMessage { kind: EntryKind::Reply, body: "Vamos a revisarla.".into(), attachments: Vec::new() };
     d.app.desk.post_message(&d.ana, &number, reply).await.expect("reply");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port");
-    let down: Arc<dyn Mailer> = Arc::new(SmtpMailer::new(&format!("smtp://127.0.0.1:{closed}"), "Mesa <mesa@gob.example>").expect("mailer"));
+    let down: Arc<dyn Mailer> =
+        Arc::new(SmtpMailer::new(&format!("smtp://127.0.0.1:{closed}"), "Mesa <mesa@gob.example>").expect("mailer"));
     let now = tikal_store::now();
     assert_eq!(notifier(&d.app, down).run_due(now).await.expect("worker"), 0);
     let waiting: Vec<_> = store.outbox().await.expect("outbox").into_iter().filter(|j| j.kind == "notify.agent_reply").collect();
