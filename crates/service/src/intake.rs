@@ -70,7 +70,7 @@ pub struct IntakeConfig {
 
 impl Default for IntakeConfig {
     fn default() -> Self {
-        IntakeConfig { subject_tag: "[#{number}]".into(), autoreplies_per_hour: 5, max_message_bytes: 30 * 1024 * 1024 }
+        IntakeConfig { subject_tag: tikal_core::notice::SUBJECT_TAG.into(), autoreplies_per_hour: 5, max_message_bytes: 30 * 1024 * 1024 }
     }
 }
 
@@ -325,7 +325,7 @@ impl Desk {
             return self.ignore(origin.inbound, "the sender is unknown and the registration policy does not admit their address", None).await;
         }
         let since = tikal_store::now() - chrono::Duration::hours(1);
-        let sent = self.store.autoreplies_since(facts.sender.as_str(), since).await?;
+        let sent = u32::try_from(self.store.autoreplies_since(facts.sender.as_str(), since).await?).unwrap_or(u32::MAX);
         let quiet = mail_intake::autoresponse(mail.automatic.is_some(), false, sent, self.config.intake.autoreplies_per_hour).is_err();
         let (department_id, help_topic_id) = match account {
             Some(a) => self.store.account_routing(a).await?,

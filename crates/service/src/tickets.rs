@@ -6,6 +6,7 @@ use bytes::Bytes;
 use tikal_core::authz::{self, Action, Denied, PortalRules, Scope};
 use tikal_core::catalog::Audience;
 use tikal_core::fields::{self, FieldInput};
+use tikal_core::notice;
 use tikal_core::org::{HelpTopic, Requester};
 use tikal_core::values::parse_body;
 use tikal_core::*;
@@ -128,11 +129,6 @@ pub struct Listing {
     pub cursor: Option<tikal_core::queue::Cursor>,
 }
 
-const NOTIFY_CREATED: NewJob = TicketNotice::Created;
-const NOTIFY_REPLY: NewJob = TicketNotice::AgentReply;
-const NOTIFY_MESSAGE: NewJob = TicketNotice::RequesterMessage;
-const NOTIFY_CHANGED: NewJob = TicketNotice::Changed;
-const NOTIFY_APPROVED: NewJob = TicketNotice::ResolutionApproved;
 pub(crate) const STALE_RETRIES: usize = 3;
 
 fn sanitize_filename(name: &str) -> String {
@@ -297,10 +293,11 @@ impl Desk {
             _ if !on_behalf => None,
             staff => Some((staff.author(), staff.name().to_string())),
         };
+        // Who is told by mail (`tikal_core::notice`), queued with the ticket.
+        let notices: Vec<NewJob> = notice::opening_notices(autoreply && !via.no_autoreply, opening.owner_id, &by.author());
         let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments, mail: via.mail };
-        let notice = if autoreply && !via.no_autoreply { NOTIFY_CREATED } else { TicketNotice::CreatedWithoutAutoreply };
         let format = self.settings().await?.number_format();
-        let created = self.store.create_ticket_once(new, &format, &[notice], via.claim).await?;
+        let created = self.store.create_ticket_once(new, &format, &notices, via.claim).await?;
         if let Created::New(ticket, _) = &created {
             tracing::info!(number = %ticket.number, "ticket opened");
         }
@@ -526,20 +523,23 @@ impl Desk {
                 if seen_version.is_some_and(|v| v != t.version) {
                     return Err(DomainError::ThreadChanged { latest: 0 }.into());
                 }
-                let (events, jobs) = match kind {
+                let events = match kind {
                     EntryKind::Reply => {
                         self.allow(by, Action::Reply, scope)?;
-                        (t.record_agent_reply(&author, now, &policy), vec![NOTIFY_REPLY])
+                        t.record_agent_reply(&author, now, &policy)
                     }
                     EntryKind::Note => {
                         self.allow(by, Action::Note, scope)?;
-                        (Vec::new(), Vec::new())
+                        Vec::new()
                     }
                     _ => {
                         self.allow(by, Action::RequesterMessage, scope)?;
-                        (t.record_requester_message(&author, now, &policy)?, vec![NOTIFY_MESSAGE])
+                        t.record_requester_message(&author, now, &policy)?
                     }
                 };
+                // The entry's notice, and those of what it changed (a reply that reopens...).
+                let mut jobs: Vec<NewJob> = notice::entry_notice(kind).into_iter().collect();
+                jobs.extend(notice::change_notices(&events, t, &author));
                 let entry = NewEntry {
                     kind,
                     author: author.clone(),
@@ -566,7 +566,8 @@ impl Desk {
                     self.allow(by, action, scope)?;
                 }
                 let events = t.apply(update.clone(), &by.author(), now, &policy, matrix)?;
-                Ok(Change { events, entry: None, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
+                let jobs = notice::change_notices(&events, t, &by.author());
+                Ok(Change { events, entry: None, jobs, ..Default::default() })
             })
             .await?;
         Ok(t)
@@ -630,9 +631,9 @@ impl Desk {
                         }
                     }
                 };
-                // An approval that closes the ticket tells the requester.
-                let closed = events.iter().any(|e| e.kind == EventKind::StatusChanged && t.status.category() == StateCategory::Closed);
-                let jobs = if closed && action == ResolutionAction::Approve { vec![NOTIFY_APPROVED] } else { vec![NOTIFY_CHANGED] };
+                // An approval that closes the ticket sends the survey; one awaiting the
+                // requester's confirmation asks for it (`tikal_core::notice`).
+                let jobs = notice::change_notices(&events, t, &author);
                 Ok(Change { events, entry: None, jobs, ..Default::default() })
             })
             .await?;

@@ -531,7 +531,7 @@ async fn insert_all(
     let mut keys = Vec::new();
     for (r, (t, _)) in batch.iter().zip(&tickets) {
         for j in &r.jobs {
-            jobs.push(crate::jobs::ticket_job(*j, t.id, r.new.opening.at)?);
+            jobs.push(crate::jobs::ticket_job(*j, t.id, None, r.new.opening.at)?);
         }
         if let Some(c) = &r.claim {
             keys.push(idempotency::claim_row(c, t.id, micros(r.new.opening.at)));

@@ -14,7 +14,7 @@ use tikal_core::mail_intake::InboundStatus;
 use tikal_core::{DepartmentId, EmailAddress, EntryId, HelpTopicId, InboundMailId, MailAccountId, TicketId};
 
 use crate::convert::{micros, opt_time, time};
-use crate::entity::{department, mail_account, mail_autoreply, mail_inbound, mail_message_id, requester_mail};
+use crate::entity::{department, mail_account, mail_inbound, mail_message_id, requester_mail};
 use crate::{Result, Store, StoreError};
 
 /// A message as received, before it is processed.
@@ -234,16 +234,6 @@ impl Store {
             .one(&self.write)
             .await?;
         Ok(row.map(|r| TicketId(r.ticket_id)))
-    }
-
-    /// How many auto-responses went to `address` since `since`.
-    pub async fn autoreplies_since(&self, address: &str, since: DateTime<Utc>) -> Result<u32> {
-        let n = mail_autoreply::Entity::find()
-            .filter(mail_autoreply::Column::Address.eq(address.to_lowercase()))
-            .filter(mail_autoreply::Column::SentAt.gte(micros(since)))
-            .count(&self.read)
-            .await?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
     /// Flags the requesters at these addresses: mail to them bounced.

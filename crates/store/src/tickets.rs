@@ -317,7 +317,7 @@ pub(crate) async fn write_change(txn: &DatabaseTransaction, t: &Ticket, change: 
         };
         time_entry::Entity::insert(row).exec_without_returning(txn).await?;
     }
-    insert_jobs(txn, t.id, &change.jobs, t.updated_at).await?;
+    insert_jobs(txn, t.id, entry_id, &change.jobs, t.updated_at).await?;
     if let Some(origin) = &change.mail {
         crate::mail_in::write_origin(txn, origin, t.id, entry_id).await?;
     }

@@ -26,6 +26,7 @@ mod binary;
 mod desk;
 mod mail;
 mod mail_intake;
+mod mail_notify;
 mod operations;
 mod outbox;
 mod portal;
