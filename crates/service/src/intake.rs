@@ -74,8 +74,14 @@ impl Default for IntakeConfig {
     }
 }
 
-/// The lines our notifications put above the quoted history (the templates' markers).
-pub const REPLY_MARKERS: &[&str] = &["## Responda por encima de esta línea ##", "## Reply above this line ##"];
+/// The lines our notifications put above the quoted history (`template::reply_marker`), and
+/// their words alone (a client that rewrote the dashes).
+pub const REPLY_MARKERS: &[&str] = &[
+    "— Responda por encima de esta línea —",
+    "— Reply above this line —",
+    "Responda por encima de esta línea",
+    "Reply above this line",
+];
 
 /// Copied addresses made collaborators of a new ticket, at most.
 const MAX_CC: usize = 20;

@@ -72,15 +72,18 @@ async fn replies_thread_by_reference_and_by_tag_but_a_guessed_number_opens_nothi
     let from = "Sofía Martín <sofia.martin@gob.example>";
     let n = opened(&app, message(from, "La VPN no abre la intranet", "m1@gob.example", None, "", "No conecta desde casa.")).await;
 
-    let reply = format!("Sigue igual.\r\n\r\nEl lun, 3 mar 2025 a las 10:15, Mesa de Ayuda escribió:\r\n> ## Responda por encima de esta línea ##\r\n> Hola");
+    let reply = format!("Sigue igual.\r\n\r\nEl lun, 3 mar 2025 a las 10:15, Mesa de Ayuda escribió:\r\n> — Responda por encima de esta línea —\r\n> Hola");
     let r = ingest(&app, message("sofia.martin@gob.example", "Re: La VPN", "m2@gob.example", Some("m1@gob.example"), "", &reply)).await;
     assert_eq!(r, Ingested::Added(n.clone()));
     let msgs = bodies(&entries(&app, &n).await, EntryKind::Message);
     assert_eq!(msgs.last().map(String::as_str), Some("Sigue igual."), "the quoted history is cut");
 
     let tagged = format!("Re: [#{n}] La VPN");
-    let r = ingest(&app, message(from, &tagged, "m3@gob.example", None, "", "Ya funciona, gracias.")).await;
+    let above = "Ya funciona, gracias.\r\n\r\n— Responda por encima de esta línea —\r\nHola Sofía: hemos reiniciado la VPN.";
+    let r = ingest(&app, message(from, &tagged, "m3@gob.example", None, "", above)).await;
     assert_eq!(r, Ingested::Added(n.clone()), "the requester's tag threads");
+    let msgs = bodies(&entries(&app, &n).await, EntryKind::Message);
+    assert_eq!(msgs.last().map(String::as_str), Some("Ya funciona, gracias."), "cut at our marker");
 
     let stranger = ingest(&app, message("otro@externo.example", &tagged, "m4@externo.example", None, "", "Quiero ver ese ticket")).await;
     let Ingested::Opened(other) = stranger else { panic!("a stranger's tag opens their own ticket: {stranger:?}") };
