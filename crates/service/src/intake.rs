@@ -7,10 +7,10 @@
 
 use bytes::Bytes;
 use tikal_core::authz::Action;
+use tikal_core::desk::{Collaborator, LinkKind};
 use tikal_core::mail_intake::{self, Candidate, InboundStatus, SenderRole, Threading};
 use tikal_core::org::Requester;
 use tikal_core::thread::{EventKind, TicketEvent};
-use tikal_core::desk::{Collaborator, LinkKind};
 use tikal_core::*;
 use tikal_mail::{Inbound, Limits, SubjectTag};
 use tikal_store::{InboundMail, MailOrigin, NewInbound, Recorded, TicketChange as Change};
@@ -76,12 +76,8 @@ impl Default for IntakeConfig {
 
 /// The lines our notifications put above the quoted history (`template::reply_marker`), and
 /// their words alone (a client that rewrote the dashes).
-pub const REPLY_MARKERS: &[&str] = &[
-    "— Responda por encima de esta línea —",
-    "— Reply above this line —",
-    "Responda por encima de esta línea",
-    "Reply above this line",
-];
+pub const REPLY_MARKERS: &[&str] =
+    &["— Responda por encima de esta línea —", "— Reply above this line —", "Responda por encima de esta línea", "Reply above this line"];
 
 /// Copied addresses made collaborators of a new ticket, at most.
 const MAX_CC: usize = 20;
@@ -141,7 +137,12 @@ impl Desk {
     }
 
     /// Inbound messages for the administration, newest first.
-    pub async fn inbound_mail(&self, by: &Principal, status: Option<InboundStatus>, before: Option<InboundMailId>) -> Result<Vec<InboundMail>> {
+    pub async fn inbound_mail(
+        &self,
+        by: &Principal,
+        status: Option<InboundStatus>,
+        before: Option<InboundMailId>,
+    ) -> Result<Vec<InboundMail>> {
         Desk::admin_actor(by)?;
         Ok(self.store.inbound_list(status, before, 50).await?)
     }
@@ -286,7 +287,8 @@ impl Desk {
         {
             self.add_collaborator(&Principal::System, &ticket.number, Collaborator::Requester(requester.id)).await?;
         }
-        let by = Principal::Requester { id: requester.id, name: requester.name.as_str().to_string(), organisation: requester.organisation_id };
+        let by =
+            Principal::Requester { id: requester.id, name: requester.name.as_str().to_string(), organisation: requester.organisation_id };
         let msg = self.post_of(mail, EntryKind::Message, true).await?;
         match self.post_unchecked(&by, &ticket.number, msg, None, Some(origin.clone())).await {
             Ok(_) => Ok(Ingested::Added(ticket.number)),
@@ -328,7 +330,9 @@ impl Desk {
     ) -> Result<Ingested> {
         let known = self.store.requester_by_email(&facts.sender).await?.is_some();
         if !known && !self.registration_allows(&facts.sender).await? {
-            return self.ignore(origin.inbound, "the sender is unknown and the registration policy does not admit their address", None).await;
+            return self
+                .ignore(origin.inbound, "the sender is unknown and the registration policy does not admit their address", None)
+                .await;
         }
         let since = tikal_store::now() - chrono::Duration::hours(1);
         let sent = u32::try_from(self.store.autoreplies_since(facts.sender.as_str(), since).await?).unwrap_or(u32::MAX);
@@ -403,7 +407,11 @@ impl Desk {
                 continue;
             }
             let content_type = if part.content_type.contains('/') { part.content_type.clone() } else { "application/octet-stream".into() };
-            attachments.push(Upload { filename: part.filename.clone(), content_type, data: UploadData::Memory(Bytes::from(part.data.clone())) });
+            attachments.push(Upload {
+                filename: part.filename.clone(),
+                content_type,
+                data: UploadData::Memory(Bytes::from(part.data.clone())),
+            });
         }
         if !left_out.is_empty() {
             body.push_str(&format!(
@@ -423,7 +431,9 @@ impl Desk {
         self.store.flag_bounced(&failed, &detail, now).await?;
         let ids: Vec<String> = bounce.original_message_id.iter().chain(&mail.in_reply_to).chain(&mail.references).cloned().collect();
         let Some(t) = self.store.ticket_of_message_ids(&ids).await? else {
-            self.store.set_inbound_outcome(origin.inbound, InboundStatus::Imported, Some("delivery failure of no known ticket".into()), None).await?;
+            self.store
+                .set_inbound_outcome(origin.inbound, InboundStatus::Imported, Some("delivery failure of no known ticket".into()), None)
+                .await?;
             return Ok(Ingested::DeliveryFailure(None));
         };
         let number = self.store.ticket_by_id(t).await?.ok_or(ServiceError::NotFound("ticket"))?.number;

@@ -35,7 +35,7 @@ pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};
 pub use config_file::{ConfigReport, DeskDocument, ImportAction, ImportChange, MAX_DOCUMENT};
 pub use desk::{CANNED_VARIABLES, CollaboratorView, DeskActions, LinkedTicket, PresenceView, TicketDesk, TimeSheet};
 pub use error::ServiceError;
-pub use intake::{IntakeConfig, Ingested, MailSource, REPLY_MARKERS};
+pub use intake::{Ingested, IntakeConfig, MailSource, REPLY_MARKERS};
 pub use mail_templates::{MailTemplate, RenderedMail};
 pub use people::{INVITE_LIFETIME, ImportReport, MergePreview, REQUESTER_PAGE};
 pub use principal::Principal;

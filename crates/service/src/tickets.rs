@@ -11,7 +11,8 @@ use tikal_core::org::{HelpTopic, Requester};
 use tikal_core::values::parse_body;
 use tikal_core::*;
 use tikal_store::{
-    AttachmentMeta, Created, IdempotencyClaim, MailOrigin, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog,
+    AttachmentMeta, Created, IdempotencyClaim, MailOrigin, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change,
+    TicketFilter, TimeLog,
 };
 use tracing::instrument;
 

@@ -16,9 +16,9 @@ use std::time::Duration;
 
 use chrono::Datelike;
 use sea_orm::sea_query::{OnConflict, Query};
-use sea_orm::{QuerySelect, QueryOrder, 
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryTrait, Set,
-    Statement, TransactionTrait,
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
 };
 use tikal_core::org::Requester;
 use tikal_core::*;

@@ -180,7 +180,13 @@ impl Store {
 
     /// Records what became of a message that went into no ticket change (quarantined, ignored,
     /// a duplicate), or a ticket it was attached to outside a change (a bounce's event).
-    pub async fn set_inbound_outcome(&self, id: InboundMailId, status: InboundStatus, reason: Option<String>, ticket: Option<TicketId>) -> Result<()> {
+    pub async fn set_inbound_outcome(
+        &self,
+        id: InboundMailId,
+        status: InboundStatus,
+        reason: Option<String>,
+        ticket: Option<TicketId>,
+    ) -> Result<()> {
         mail_inbound::Entity::update_many()
             .col_expr(mail_inbound::Column::Status, Expr::value(status.as_str()))
             .col_expr(mail_inbound::Column::Reason, Expr::value(bounded(reason)))

@@ -72,7 +72,9 @@ async fn replies_thread_by_reference_and_by_tag_but_a_guessed_number_opens_nothi
     let from = "Sofía Martín <sofia.martin@gob.example>";
     let n = opened(&app, message(from, "La VPN no abre la intranet", "m1@gob.example", None, "", "No conecta desde casa.")).await;
 
-    let reply = format!("Sigue igual.\r\n\r\nEl lun, 3 mar 2025 a las 10:15, Mesa de Ayuda escribió:\r\n> — Responda por encima de esta línea —\r\n> Hola");
+    let reply = String::from(
+        "Sigue igual.\r\n\r\nEl lun, 3 mar 2025 a las 10:15, Mesa de Ayuda escribió:\r\n> — Responda por encima de esta línea —\r\n> Hola",
+    );
     let r = ingest(&app, message("sofia.martin@gob.example", "Re: La VPN", "m2@gob.example", Some("m1@gob.example"), "", &reply)).await;
     assert_eq!(r, Ingested::Added(n.clone()));
     let msgs = bodies(&entries(&app, &n).await, EntryKind::Message);
@@ -125,13 +127,13 @@ async fn automatic_mail_gets_no_auto_response_and_bounces_flag_the_address() {
     assert_ne!(n, auto);
 
     // A report about mail to Luis that references his ticket's message.
-    let dsn = format!(
+    let dsn = String::from(
         "From: MAILER-DAEMON@gob.example\r\nTo: soporte@gob.example\r\nSubject: Undelivered Mail Returned to Sender\r\n\
          Message-ID: <dsn1@gob.example>\r\nReferences: <b1@gob.example>\r\nMIME-Version: 1.0\r\n\
          Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n\
          Content-Type: text/plain\r\n\r\nNo se pudo entregar.\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n\
          Reporting-MTA: dns; mx.gob.example\r\n\r\nFinal-Recipient: rfc822; luis@gob.example\r\nAction: failed\r\n\
-         Status: 5.2.2\r\nDiagnostic-Code: smtp; 552 Mailbox full\r\n--B--\r\n"
+         Status: 5.2.2\r\nDiagnostic-Code: smtp; 552 Mailbox full\r\n--B--\r\n",
     );
     assert_eq!(ingest(&app, dsn.into_bytes()).await, Ingested::DeliveryFailure(Some(n.clone())));
     let thread = entries(&app, &n).await;
@@ -151,7 +153,8 @@ async fn a_reply_long_after_closing_opens_a_linked_ticket() {
     let n = opened(&app, message("eva@gob.example", "Alta en el sistema", "c1@gob.example", None, "", "Necesito acceso.")).await;
     let closed = app.patch(&format!("/api/v1/tickets/{n}"), &serde_json::json!({"status": "closed"})).await;
     assert!(closed.status().is_success());
-    let r = ingest(&app, message("eva@gob.example", "Re: Alta", "c2@gob.example", Some("c1@gob.example"), "", "Otra vez sin acceso.")).await;
+    let r =
+        ingest(&app, message("eva@gob.example", "Re: Alta", "c2@gob.example", Some("c1@gob.example"), "", "Otra vez sin acceso.")).await;
     let Ingested::Opened(new) = r else { panic!("a new ticket: {r:?}") };
     let links = app.desk.links(&Principal::System, &new).await.expect("links");
     assert!(links.iter().any(|l| l.ticket.number == n), "linked to the closed one");
@@ -228,11 +231,25 @@ async fn administrators_see_the_quarantine_download_originals_and_process_them_a
     .await;
 
     // Only the organisation's domain may open tickets: a stranger's mail is set aside.
-    let r = app.client.put(app.url("/api/v1/settings")).bearer_auth(&app.key)
-        .json(&serde_json::json!({"registration": "domains", "allowed_domains": ["gob.example"]})).send().await.expect("put");
+    let r = app
+        .client
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&serde_json::json!({"registration": "domains", "allowed_domains": ["gob.example"]}))
+        .send()
+        .await
+        .expect("put");
     assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
     let raw = message("vecino@externo.example", "Wifi de la biblioteca", "q1@externo.example", None, "", "No conecta.");
-    let r = app.client.post(app.url("/api/v1/mail/inbound")).bearer_auth(&app.key).header("content-type", "message/rfc822").body(raw.clone()).send().await.expect("post");
+    let r = app
+        .client
+        .post(app.url("/api/v1/mail/inbound"))
+        .bearer_auth(&app.key)
+        .header("content-type", "message/rfc822")
+        .body(raw.clone())
+        .send()
+        .await
+        .expect("post");
     let out: serde_json::Value = r.json().await.expect("json");
     assert_eq!(out["outcome"], "ignored", "{out}");
 
@@ -243,18 +260,43 @@ async fn administrators_see_the_quarantine_download_originals_and_process_them_a
     let (status, html) = get(&c, &app, "/admin/inbound?status=ignored").await;
     assert_eq!(status, reqwest::StatusCode::OK);
     assert!(html.contains("vecino@externo.example") && html.contains("Wifi de la biblioteca"), "{html}");
-    let listed: Vec<serde_json::Value> = app.client.get(app.url("/api/v1/mail/inbound?status=ignored")).bearer_auth(&app.key).send().await.expect("list").json().await.expect("json");
+    let listed: Vec<serde_json::Value> = app
+        .client
+        .get(app.url("/api/v1/mail/inbound?status=ignored"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
     let id = listed[0]["id"].as_i64().expect("id");
     let download = c.get(app.url(&format!("/admin/inbound/{id}/raw"))).send().await.expect("raw");
     assert_eq!(download.headers()["content-type"], "message/rfc822");
     assert_eq!(download.bytes().await.expect("bytes").as_ref(), raw.as_slice());
 
     // The policy opens; processing again imports it.
-    let r = app.client.put(app.url("/api/v1/settings")).bearer_auth(&app.key).json(&serde_json::json!({"registration": "open"})).send().await.expect("put");
+    let r = app
+        .client
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&serde_json::json!({"registration": "open"}))
+        .send()
+        .await
+        .expect("put");
     assert!(r.status().is_success());
     let (status, page) = post(&c, &app, &format!("/admin/inbound/{id}/process"), &[("csrf", &csrf(&html))]).await;
     assert_eq!(status, reqwest::StatusCode::OK);
     assert!(page.contains("se abrió el ticket") || page.contains("ticket opened"), "{page}");
-    let again: serde_json::Value = app.client.post(app.url(&format!("/api/v1/mail/inbound/{id}/process"))).bearer_auth(&app.key).send().await.expect("post").json().await.expect("json");
+    let again: serde_json::Value = app
+        .client
+        .post(app.url(&format!("/api/v1/mail/inbound/{id}/process")))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(again["outcome"], "duplicate", "processed once: {again}");
 }

@@ -361,7 +361,10 @@ async fn a_bouncing_address_gets_no_automatic_mail_but_replies_still_go() {
     run(&d.app, &d.sink).await;
     let store = d.app.desk.store();
     let rosa = EmailAddress::parse(ROSA).expect("email");
-    assert_eq!(store.flag_bounced(std::slice::from_ref(&rosa), "550 5.1.1 buzón inexistente", tikal_store::now()).await.expect("bounce"), 1);
+    assert_eq!(
+        store.flag_bounced(std::slice::from_ref(&rosa), "550 5.1.1 buzón inexistente", tikal_store::now()).await.expect("bounce"),
+        1
+    );
     let second = open(&d, ROSA).await;
     run(&d.app, &d.sink).await;
     let all = received(&d.sink);

@@ -96,7 +96,11 @@ fn dto(m: InboundMail) -> InboundDto {
 /// before anything else: every answer but an error means it is kept.
 #[utoipa::path(post, path = "/mail/inbound", tag = "mail", request_body(content = String, content_type = "message/rfc822"),
     responses((status = 200, body = IngestedDto), (status = 403), (status = 413), (status = 503)))]
-pub async fn ingest(State(state): State<AppState>, AdminCaller(_by): AdminCaller, body: Result<Bytes, BytesRejection>) -> Result<Json<IngestedDto>, ApiError> {
+pub async fn ingest(
+    State(state): State<AppState>,
+    AdminCaller(_by): AdminCaller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<IngestedDto>, ApiError> {
     let raw = body.map_err(|r| match r.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the message is larger than 30 MiB"),
         _ => r.into(),
@@ -117,7 +121,11 @@ pub struct ListParams {
 
 /// Inbound messages, newest first, 50 a page.
 #[utoipa::path(get, path = "/mail/inbound", tag = "mail", params(ListParams), responses((status = 200, body = [InboundDto]), (status = 403)))]
-pub async fn list(State(state): State<AppState>, AdminCaller(by): AdminCaller, Query(p): Query<ListParams>) -> Result<Json<Vec<InboundDto>>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    AdminCaller(by): AdminCaller,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Vec<InboundDto>>, ApiError> {
     let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(s.parse::<InboundStatus>().map_err(|_| DomainError::invalid("status", Reason::NotAnOption))?),
         None => None,
@@ -129,7 +137,11 @@ pub async fn list(State(state): State<AppState>, AdminCaller(by): AdminCaller, Q
 /// Process a stored message again (after fixing what kept it in quarantine).
 #[utoipa::path(post, path = "/mail/inbound/{id}/process", tag = "mail", params(("id" = i64, Path)),
     responses((status = 200, body = IngestedDto), (status = 403), (status = 404)))]
-pub async fn process(State(state): State<AppState>, AdminCaller(by): AdminCaller, path: Result<Path<i64>, PathRejection>) -> Result<Json<IngestedDto>, ApiError> {
+pub async fn process(
+    State(state): State<AppState>,
+    AdminCaller(by): AdminCaller,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Json<IngestedDto>, ApiError> {
     let id = match path {
         Ok(Path(id)) if id > 0 => InboundMailId(id),
         _ => return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "inbound mail not found")),
