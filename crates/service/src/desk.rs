@@ -91,6 +91,10 @@ pub struct TicketDesk {
     pub may: DeskActions,
     /// Tags (set by routing rules).
     pub tags: Vec<String>,
+    /// The entries that came in by mail (their original can be downloaded).
+    pub by_mail: std::collections::HashSet<EntryId>,
+    /// When mail to the requester last bounced, and why.
+    pub requester_bounce: Option<(chrono::DateTime<chrono::Utc>, Option<String>)>,
 }
 
 /// The variables a canned response may use, documented for the people who write them.
@@ -283,7 +287,10 @@ impl Desk {
             log_time: ok(Action::LogTime),
         };
         let (entries, attachments) = self.combined_thread(&t, true).await?;
+        let messages: Vec<EntryId> = entries.iter().filter(|e| matches!(e.kind, EntryKind::Message | EntryKind::Reply)).map(|e| e.id).collect();
         Ok(TicketDesk {
+            by_mail: self.store.entries_by_mail(&messages).await?,
+            requester_bounce: self.store.requester_bounce(t.requester_id).await?,
             requester: self.store.requesters_by_ids(&[t.requester_id]).await?.pop(),
             latest_entry: entries.last().map(|e| e.id),
             solution: self.store.solution(t.id).await?,

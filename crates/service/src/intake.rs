@@ -136,15 +136,25 @@ impl Desk {
         self.process(row.id, row.account, &row.sha256, tikal_mail::parse(&raw, &limits)).await
     }
 
-    /// Inbound messages for the administration, newest first.
+    /// Inbound messages for the administration, newest first, with the numbers of their
+    /// tickets.
     pub async fn inbound_mail(
         &self,
         by: &Principal,
         status: Option<InboundStatus>,
         before: Option<InboundMailId>,
-    ) -> Result<Vec<InboundMail>> {
+    ) -> Result<Vec<(InboundMail, Option<TicketNumber>)>> {
         Desk::admin_actor(by)?;
-        Ok(self.store.inbound_list(status, before, 50).await?)
+        let rows = self.store.inbound_list(status, before, 50).await?;
+        let ids: Vec<TicketId> = rows.iter().filter_map(|r| r.ticket).collect();
+        let numbers = self.store.ticket_numbers(&ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let n = r.ticket.and_then(|t| numbers.get(&t).cloned());
+                (r, n)
+            })
+            .collect())
     }
 
     /// One stored message and its raw bytes (the administration's download).
@@ -153,6 +163,20 @@ impl Desk {
         let row = self.store.inbound(id).await?.ok_or(ServiceError::NotFound("inbound mail"))?;
         let raw = self.store.blobs().get(&row.sha256).await?;
         Ok((row, raw))
+    }
+
+    /// The original of a thread entry that came by mail, for staff who may see the ticket's
+    /// internal side (the whole message, headers and quoted history included).
+    pub async fn original_mail(&self, by: &Principal, number: &TicketNumber, entry: EntryId) -> Result<Bytes> {
+        let (t, scope) = self.visible(by, number).await?;
+        self.allow(by, Action::ViewInternal, &scope)?;
+        let row = self.store.inbound_of_entry(entry).await?.ok_or(ServiceError::NotFound("original mail"))?;
+        let mut tickets = self.store.merged_from(t.id).await?;
+        tickets.push(t.id);
+        if !row.ticket.is_some_and(|id| tickets.contains(&id)) {
+            return Err(ServiceError::NotFound("original mail"));
+        }
+        Ok(self.store.blobs().get(&row.sha256).await?)
     }
 
     async fn outcome_of(&self, row: &InboundMail) -> Result<Ingested> {

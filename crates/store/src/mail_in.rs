@@ -275,6 +275,27 @@ impl Store {
         }
     }
 
+    /// Which of these entries came in by mail (their original can be downloaded).
+    pub async fn entries_by_mail(&self, entries: &[EntryId]) -> Result<HashSet<EntryId>> {
+        let mut out = HashSet::new();
+        for chunk in entries.chunks(500) {
+            let rows: Vec<Option<i64>> = mail_inbound::Entity::find()
+                .select_only()
+                .column(mail_inbound::Column::EntryId)
+                .filter(mail_inbound::Column::EntryId.is_in(chunk.iter().map(|e| e.get())))
+                .into_tuple()
+                .all(&self.read)
+                .await?;
+            out.extend(rows.into_iter().flatten().map(EntryId));
+        }
+        Ok(out)
+    }
+
+    /// The message an entry came in.
+    pub async fn inbound_of_entry(&self, entry: EntryId) -> Result<Option<InboundMail>> {
+        mail_inbound::Entity::find().filter(mail_inbound::Column::EntryId.eq(entry.get())).one(&self.read).await?.map(to_inbound).transpose()
+    }
+
     /// The desk's own addresses (mailboxes and departments), lower-cased: mail from them is
     /// the desk talking to itself.
     pub async fn own_addresses(&self) -> Result<HashSet<String>> {

@@ -352,6 +352,26 @@ impl Store {
         Ok(self.to_tickets(row.into_iter().collect()).await?.pop())
     }
 
+    /// The numbers of these tickets, in one query (lists that name tickets by id).
+    pub async fn ticket_numbers(&self, ids: &[TicketId]) -> Result<std::collections::HashMap<TicketId, TicketNumber>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let rows: Vec<(i64, String)> = ticket::Entity::find()
+                .select_only()
+                .column(ticket::Column::Id)
+                .column(ticket::Column::Number)
+                .filter(ticket::Column::Id.is_in(chunk.iter().map(|t| t.get())))
+                .into_tuple()
+                .all(&self.read)
+                .await?;
+            for (id, number) in rows {
+                let number = TicketNumber::parse(&number).map_err(|_| StoreError::Corrupt(format!("ticket number {number}")))?;
+                out.insert(TicketId(id), number);
+            }
+        }
+        Ok(out)
+    }
+
     /// Rows to tickets, with their statuses resolved.
     pub(crate) async fn to_tickets(&self, rows: Vec<ticket::Model>) -> Result<Vec<Ticket>> {
         let statuses = self.status_map(rows.iter().map(|m| m.status.as_str())).await?;

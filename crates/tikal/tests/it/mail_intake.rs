@@ -169,15 +169,15 @@ async fn unreadable_or_refused_mail_waits_in_quarantine_and_can_be_processed_aga
     let admin = Principal::System;
     let held = app.desk.inbound_mail(&admin, Some(InboundStatus::Quarantined), None).await.expect("list");
     assert_eq!(held.len(), 1);
-    let (row, raw) = app.desk.inbound_raw(&admin, held[0].id).await.expect("raw");
+    let (row, raw) = app.desk.inbound_raw(&admin, held[0].0.id).await.expect("raw");
     assert_eq!(raw.as_ref(), corpus("no_from.eml").as_slice(), "the original is kept byte for byte");
     assert!(row.reason.is_some());
     let agent = app.agent("curioso@gob.example", "agent", &[mesa]).await;
     assert!(app.desk.inbound_mail(&agent, None, None).await.is_err(), "administrators only");
 
     // Reprocessing something still unreadable keeps it in quarantine; nothing is lost.
-    assert!(matches!(app.desk.reprocess_mail(&admin, held[0].id).await.expect("again"), Ingested::Quarantined(_)));
-    assert!(app.desk.reprocess_mail(&agent, held[0].id).await.is_err());
+    assert!(matches!(app.desk.reprocess_mail(&admin, held[0].0.id).await.expect("again"), Ingested::Quarantined(_)));
+    assert!(app.desk.reprocess_mail(&agent, held[0].0.id).await.is_err());
 }
 
 /// `tikal mail ingest` as Postfix's pipe runs it: the number on standard output, 0 when kept.

@@ -21,3 +21,5 @@ inbound-done-delivery_failure = It was a delivery failure report
 inbound-done-ignored = Processed, but ignored again (see the reason)
 inbound-done-quarantined = Still in quarantine (see the reason)
 desk-event-delivery_failed = Mail could not be delivered
+desk-original-mail = Original e-mail
+desk-address-bounces = Address bounces

@@ -21,3 +21,5 @@ inbound-done-delivery_failure = Era un aviso de entrega fallida
 inbound-done-ignored = Procesado, pero se descartó de nuevo (vea el motivo)
 inbound-done-quarantined = Sigue en cuarentena (vea el motivo)
 desk-event-delivery_failed = No se pudo entregar el correo
+desk-original-mail = Correo original
+desk-address-bounces = Su dirección rebota

@@ -68,6 +68,8 @@ pub struct InboundDto {
     pub sender: Option<String>,
     pub subject: Option<String>,
     pub message_id: Option<String>,
+    /// The number of that ticket.
+    pub ticket_number: Option<String>,
     /// The mailbox it was fetched from (none: piped or posted).
     pub account_id: Option<i64>,
     pub size: u64,
@@ -76,7 +78,7 @@ pub struct InboundDto {
     pub processed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-fn dto(m: InboundMail) -> InboundDto {
+fn dto((m, number): (InboundMail, Option<tikal_core::TicketNumber>)) -> InboundDto {
     InboundDto {
         id: m.id.get(),
         status: m.status.as_str().into(),
@@ -87,6 +89,7 @@ fn dto(m: InboundMail) -> InboundDto {
         account_id: m.account.map(|a| a.get()),
         size: m.size,
         ticket_id: m.ticket.map(|t| t.get()),
+        ticket_number: number.map(|n| n.to_string()),
         received_at: m.received_at,
         processed_at: m.processed_at,
     }

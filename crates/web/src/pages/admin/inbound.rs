@@ -64,13 +64,10 @@ async fn list(State(state): State<AppState>, a: Admin, Query(p): Query<Params>) 
     let c = a.c().clone();
     let status = p.status.as_deref().and_then(|s| s.parse::<InboundStatus>().ok());
     let rows = state.desk.inbound_mail(a.principal(), status, p.before.map(InboundMailId)).await.map_err(|e| a.fail(e))?;
-    let next = (rows.len() == PAGE).then(|| rows.last().map_or(0, |r| r.id.get()));
+    let next = (rows.len() == PAGE).then(|| rows.last().map_or(0, |(r, _)| r.id.get()));
     let mut view = Vec::with_capacity(rows.len());
-    for r in rows {
-        let ticket = match r.ticket {
-            Some(t) => state.desk.store().ticket_by_id(t).await.map_err(|e| a.fail(e.into()))?.map(|t| t.number.to_string()),
-            None => None,
-        };
+    for (r, ticket) in rows {
+        let ticket = ticket.map(|n| n.to_string());
         view.push(Row {
             id: r.id.get(),
             when: c.when(&r.received_at),

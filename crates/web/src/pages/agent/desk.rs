@@ -38,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/agent/tickets/{number}", get(show))
         .route("/agent/tickets/{number}/print", get(print))
         .route("/agent/tickets/{number}/attachments/{id}", get(attachment))
+        .route("/agent/tickets/{number}/mail/{entry}", get(original_mail))
         .route("/agent/tickets/{number}/reply", post(reply))
         .route("/agent/tickets/{number}/note", post(note))
         .route("/agent/tickets/{number}/properties", post(properties))
@@ -147,7 +148,12 @@ async fn load(state: &AppState, s: &Staff, number: &TicketNumber, typed: &Typed,
     let names = view::Names { catalog: &catalog, agents: &agents, people: &d.collaborators };
     let mut h = Header::of(c, &names, &d.ticket, d.requester.as_ref());
     h.tags.clone_from(&d.tags);
-    let entries = d.entries.iter().map(|e| Entry::of(c, &names, e, &d.attachments)).collect();
+    h.bounced = d.requester_bounce.as_ref().map(|(at, why)| format!("{} {}", c.when(at), why.as_deref().unwrap_or_default()).trim().to_string());
+    let entries = d
+        .entries
+        .iter()
+        .map(|e| Entry { by_mail: d.by_mail.contains(&e.id), ..Entry::of(c, &names, e, &d.attachments) })
+        .collect();
     let assignable = if can.assign { staff.as_slice() } else { &[] };
     let f = Forms::of(c, &names, &d.ticket, assignable, &followers, &canned_list, canned, s, typed);
     let x = Extras::of(
@@ -319,6 +325,21 @@ async fn attachment(State(state): State<AppState>, s: Staff, Path((raw, id)): Pa
         HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
     );
     if let Ok(d) = HeaderValue::from_str(&format!("attachment; filename*=UTF-8''{}", view::urlencode(&meta.filename))) {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));
+    Ok(resp)
+}
+
+/// The original message an entry came in, as a download (never shown inline).
+async fn original_mail(State(state): State<AppState>, s: Staff, Path((raw, entry)): Path<(String, i64)>) -> Result<Response, PageError> {
+    let number = number_of(&s, &raw)?;
+    let data = state.desk.original_mail(s.principal(), &number, tikal_core::EntryId(entry)).await.map_err(fail(&s.v.c))?;
+    let disposition = format!("attachment; filename=\"{number}-{entry}.eml\"");
+    let mut resp = data.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("message/rfc822"));
+    if let Ok(d) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'"));

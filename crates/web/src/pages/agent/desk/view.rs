@@ -81,6 +81,8 @@ pub struct Header {
     pub fields: Vec<(String, String)>,
     /// Tags (set by routing rules).
     pub tags: Vec<String>,
+    /// Mail to the requester bounced: when, and the report's words.
+    pub bounced: Option<String>,
 }
 
 impl Header {
@@ -126,6 +128,7 @@ impl Header {
             awaiting: awaiting.filter(|a| !a.is_empty()),
             fields: custom_values(c, n.catalog, &t.custom_fields),
             tags: Vec::new(),
+            bounced: None,
         }
     }
 }
@@ -171,6 +174,8 @@ pub struct Entry {
     pub change: Option<(String, String)>,
     pub reason: Option<String>,
     pub files: Vec<(i64, String, String)>,
+    /// It came by mail: its original can be downloaded.
+    pub by_mail: bool,
 }
 
 impl Entry {
@@ -210,6 +215,7 @@ impl Entry {
             change,
             reason: e.reason.clone(),
             files,
+            by_mail: false,
         }
     }
 }
