@@ -275,6 +275,8 @@ pub fn pop3_remote_key(uidl: &str) -> String {
 string_enum! {
     /// A step of a connection test, in the order they run.
     pub enum ProbeStep {
+        /// Reading the stored password (sealed with the desk's secret key).
+        Secret => "secret",
         Connect => "connect",
         Tls => "tls",
         Greeting => "greeting",

@@ -128,14 +128,25 @@ impl Store {
 
     /// Takes the account for fetching until `until`, if it is active and no node holds it
     /// (one conditional UPDATE: of several nodes asking at once, one gets it). The returned
-    /// instant is the lease, to give back to `release_mail_account`.
-    pub async fn claim_mail_account(&self, id: MailAccountId, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Option<i64>> {
+    /// instant is the lease, to give back to `release_mail_account`. `polled_at`: the last
+    /// poll the caller saw; if another node polled since, the account is not due any more.
+    pub async fn claim_mail_account(
+        &self,
+        id: MailAccountId,
+        polled_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
         // Microseconds of jitter tell two nodes' leases apart even when their clocks agree.
         let lease = micros(until) + i64::from(rand::random::<u16>());
         let res = mail_account::Entity::update_many()
             .col_expr(mail_account::Column::LockedUntil, Expr::value(lease))
             .filter(mail_account::Column::Id.eq(id.get()))
             .filter(mail_account::Column::Active.eq(true))
+            .filter(match polled_at {
+                Some(t) => mail_account::Column::LastPolledAt.eq(micros(t)),
+                None => mail_account::Column::LastPolledAt.is_null(),
+            })
             .filter(Condition::any().add(mail_account::Column::LockedUntil.is_null()).add(mail_account::Column::LockedUntil.lt(micros(now))))
             .exec(&self.write)
             .await?;
