@@ -6,6 +6,7 @@ mod admin_people;
 mod admin_priorities;
 mod admin_rules;
 mod admin_settings;
+mod admin_mail;
 mod admin_templates;
 mod catalog;
 mod desk;
@@ -40,6 +41,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_priorities::router())
         .merge(admin_people::router())
         .merge(admin_templates::router())
+        .merge(admin_mail::router())
         .merge(admin_rules::router())
         .merge(admin_settings::router())
         .merge(desk::router())
@@ -119,6 +121,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_priorities::Doc::openapi());
     doc.merge(admin_people::Doc::openapi());
     doc.merge(admin_templates::Doc::openapi());
+    doc.merge(admin_mail::Doc::openapi());
     doc.merge(admin_rules::Doc::openapi());
     doc.merge(admin_settings::Doc::openapi());
     // Sections may share a tag: list each once.

@@ -7,6 +7,7 @@ mod audit;
 mod catalog;
 mod configuration;
 mod departments;
+mod mail;
 mod people;
 mod people_requesters;
 mod priorities;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(people::router())
         .merge(people_requesters::router())
         .merge(templates::router())
+        .merge(mail::router())
         .merge(rules::router())
         .merge(settings::router())
 }
@@ -200,6 +202,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/requesters", "admin-nav-requesters"),
     ("/admin/organisations", "admin-nav-organisations"),
     ("/admin/templates", "admin-nav-templates"),
+    ("/admin/mail", "admin-nav-mail"),
     ("/admin/rules", "admin-nav-rules"),
     ("/admin/settings", "admin-nav-settings"),
     ("/admin/configuration", "admin-nav-configuration"),
