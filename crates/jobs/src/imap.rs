@@ -29,7 +29,7 @@ pub async fn open(account: &MailAccount, password: &str, tls: &MailTls, deadline
         Ok(Err((e, _))) => return Err(Failure::new(ProbeStep::Login, e)),
         Err(_) => return Err(Failure::new(ProbeStep::Login, "timed out")),
     };
-    let mailbox = within(deadline, ProbeStep::Folder, session.select(quoted(account.folder()))).await?;
+    let mailbox = within(deadline, ProbeStep::Folder, session.select(account.folder())).await?;
     Ok((session, mailbox))
 }
 
@@ -42,11 +42,6 @@ async fn greeting(client: &mut async_imap::Client<MailStream>, deadline: Instant
             other => Err(Failure::new(ProbeStep::Greeting, format!("{other:?}"))),
         },
     }
-}
-
-/// A mailbox name as an IMAP quoted string (validated names hold no quotes or backslashes).
-fn quoted(name: &str) -> String {
-    format!("\"{name}\"")
 }
 
 /// The UIDs to look at: unread ones when mail is marked seen after import (read mail was
@@ -84,12 +79,12 @@ pub async fn after_import(session: &mut Session, account: &MailAccount, uid: u32
     match account.after_import {
         AfterImport::MarkSeen => store_flag(session, &set, "\\Seen", deadline).await,
         AfterImport::Move => {
-            let to = quoted(account.move_to.as_deref().unwrap_or("Archive"));
+            let to = account.move_to.as_deref().unwrap_or("Archive");
             let caps = within(deadline, ProbeStep::Mailbox, session.capabilities()).await?;
             if caps.has_str("MOVE") {
-                within(deadline, ProbeStep::Mailbox, session.uid_mv(&set, &to)).await
+                within(deadline, ProbeStep::Mailbox, session.uid_mv(&set, to)).await
             } else {
-                within(deadline, ProbeStep::Mailbox, session.uid_copy(&set, &to)).await?;
+                within(deadline, ProbeStep::Mailbox, session.uid_copy(&set, to)).await?;
                 store_flag(session, &set, "\\Deleted", deadline).await?;
                 expunge(session, &set, caps.has_str("UIDPLUS"), deadline).await
             }

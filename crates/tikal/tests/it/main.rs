@@ -25,6 +25,7 @@ mod bench_seed;
 mod binary;
 mod desk;
 mod mail;
+mod mail_accounts;
 mod operations;
 mod outbox;
 mod portal;
