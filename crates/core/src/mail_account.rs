@@ -147,7 +147,9 @@ impl MailAccountInput {
         let host = host(&self.host)?;
         let port = match self.port {
             None => self.protocol.default_port(self.security),
-            Some(p) => u16::try_from(p).ok().filter(|p| *p > 0).ok_or(DomainError::invalid("port", Reason::OutOfRange { min: 1, max: 65535 }))?,
+            Some(p) => {
+                u16::try_from(p).ok().filter(|p| *p > 0).ok_or(DomainError::invalid("port", Reason::OutOfRange { min: 1, max: 65535 }))?
+            }
         };
         if self.protocol == Protocol::Pop3 && self.security == Security::StartTls {
             return Err(DomainError::invalid("security", "POP3 accounts use TLS or no protection"));

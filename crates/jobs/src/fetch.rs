@@ -134,7 +134,13 @@ impl Fetcher {
         }
     }
 
-    async fn imap_messages(&self, session: &mut imap::Session, account: &MailAccount, validity: u32, until: Instant) -> Result<usize, FetchError> {
+    async fn imap_messages(
+        &self,
+        session: &mut imap::Session,
+        account: &MailAccount,
+        validity: u32,
+        until: Instant,
+    ) -> Result<usize, FetchError> {
         let uids = imap::candidates(session, account.after_import).await?;
         let keys: Vec<String> = uids.iter().map(|u| imap_remote_key(validity, *u)).collect();
         let known = self.store.known_remote_keys(account.id, &keys).await?;
@@ -195,7 +201,9 @@ impl Fetcher {
     async fn oversized(&self, account: &MailAccount, key: String, size: u64, limit: u64) -> Result<(), StoreError> {
         tracing::warn!(account = account.id.get(), remote_key = %key, size, "message too large to fetch; left on the server");
         let reason = format!("too large: {size} bytes (the limit is {limit}); left on the server");
-        self.store.record_oversized_mail(OversizedMessage { account: account.id, remote_key: key, size, reason, at: tikal_store::now() }).await
+        self.store
+            .record_oversized_mail(OversizedMessage { account: account.id, remote_key: key, size, reason, at: tikal_store::now() })
+            .await
     }
 
     /// Polls every `every` until `shutdown` resolves. A poll in progress then finishes the

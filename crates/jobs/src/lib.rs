@@ -16,7 +16,7 @@ mod worker;
 
 pub use fetch::{Fetcher, Intake, PollReport};
 pub use housekeeping::housekeeping;
+pub use mail::{MailError, Mailer, OutgoingMail, SmtpMailer};
 pub use net::MailTls;
 pub use probe::{ServerProbe, smtp_mailer_for};
-pub use mail::{MailError, Mailer, OutgoingMail, SmtpMailer};
 pub use worker::{MailSettings, OutboxSettings, Worker};

@@ -105,7 +105,8 @@ pub enum MailStream {
 impl MailStream {
     /// Connects to `host:port` (step `Connect`) and, with `tls`, shakes hands (step `Tls`).
     pub async fn connect(host: &str, port: u16, tls: Option<&MailTls>, deadline: Instant) -> Result<MailStream, Failure> {
-        let tcp = within(deadline, ProbeStep::Connect, TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port))).await?;
+        let tcp =
+            within(deadline, ProbeStep::Connect, TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port))).await?;
         match tls {
             None => Ok(MailStream::Plain(tcp)),
             Some(t) => Ok(MailStream::Tls(Box::new(within(deadline, ProbeStep::Tls, t.wrap(tcp, host)).await?))),

@@ -40,15 +40,17 @@ pub struct Listed {
 pub async fn listing(session: &mut Session) -> Result<Vec<Listed>, Failure> {
     let deadline = Instant::now() + OPERATION;
     let sizes: HashMap<usize, u64> = match within(deadline, ProbeStep::Mailbox, session.list(None)).await? {
-        ListResponse::Multiple(list) => list
-            .items()
-            .iter()
-            .filter_map(|s| Some((s.counter().value().ok()?, u64::try_from(s.size().value().ok()?).ok()?)))
-            .collect(),
-        ListResponse::Single(s) => s.counter().value().ok().into_iter().filter_map(|n| Some((n, u64::try_from(s.size().value().ok()?).ok()?))).collect(),
+        ListResponse::Multiple(list) => {
+            list.items().iter().filter_map(|s| Some((s.counter().value().ok()?, u64::try_from(s.size().value().ok()?).ok()?))).collect()
+        }
+        ListResponse::Single(s) => {
+            s.counter().value().ok().into_iter().filter_map(|n| Some((n, u64::try_from(s.size().value().ok()?).ok()?))).collect()
+        }
     };
     let ids: Vec<(usize, String)> = match within(deadline, ProbeStep::Mailbox, session.uidl(None)).await? {
-        UidlResponse::Multiple(u) => u.items().iter().filter_map(|i| Some((i.index().value().ok()?, i.id().as_str_lossy().into_owned()))).collect(),
+        UidlResponse::Multiple(u) => {
+            u.items().iter().filter_map(|i| Some((i.index().value().ok()?, i.id().as_str_lossy().into_owned()))).collect()
+        }
         UidlResponse::Single(i) => i.index().value().ok().map(|n| (n, i.id().as_str_lossy().into_owned())).into_iter().collect(),
     };
     let mut out: Vec<Listed> =

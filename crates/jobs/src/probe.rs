@@ -76,14 +76,19 @@ fn smtp_step(e: &lettre::transport::smtp::Error) -> ProbeStep {
     }
 }
 
-fn smtp_transport(account: &MailAccount, password: &str, timeout: Option<Duration>) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+fn smtp_transport(
+    account: &MailAccount,
+    password: &str,
+    timeout: Option<Duration>,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
     let params = || TlsParameters::new(account.host.clone()).map_err(|e| MailError::Url(e.to_string()));
     let tls = match account.security {
         Security::Tls => Tls::Wrapper(params()?),
         Security::StartTls => Tls::Required(params()?),
         Security::None => Tls::None,
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(account.host.clone()).port(account.port).tls(tls).timeout(timeout);
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(account.host.clone()).port(account.port).tls(tls).timeout(timeout);
     if !account.username.is_empty() {
         builder = builder.credentials(Credentials::new(account.username.clone(), password.to_string()));
     }
@@ -106,7 +111,9 @@ pub fn smtp_mailer_for(account: &MailAccount, password: &str) -> Result<SmtpMail
 /// Percent-encodes a URL user or password part (everything but unreserved characters).
 fn encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
         .collect()
 }
 

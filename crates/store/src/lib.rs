@@ -17,12 +17,12 @@ mod error;
 mod idempotency;
 mod jobs;
 mod link_key;
+mod mail_accounts;
 pub mod migration;
 mod people;
 mod priorities;
 mod queues;
 mod rules;
-mod mail_accounts;
 mod secret_key;
 mod seed;
 mod settings;
@@ -52,9 +52,9 @@ pub use idempotency::{IdempotencyClaim, IdempotentRecord, IdempotentResponse};
 pub use jobs::{ClaimedJob, JobInfo, JobState, NewJob, Retry};
 pub use link_key::LinkKey;
 pub use mail_accounts::{KnownMessage, OversizedMessage};
-pub use secret_key::{SecretKey, SecretKeyBytes};
 pub use people::{AgentRow, MergeCounts, NewInvite, OrganisationRow, RequesterRow, RoleRow};
 pub use queues::{NewView, TicketCount};
+pub use secret_key::{SecretKey, SecretKeyBytes};
 pub use seed::{SeedEntry, SeedIndexes, SeedRequester, SeedTicket};
 pub use statuses::StatusChange;
 pub use templates::StoredTemplate;
@@ -135,7 +135,17 @@ impl Store {
             let read = Database::connect(sqlite_options(url, SqliteRole::Read, options.sqlite_synchronous)).await?;
             let write = Database::connect(sqlite_options(url, SqliteRole::Write, options.sqlite_synchronous)).await?;
             let creator = create::Creator::start(write.clone());
-            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator, status_book: Default::default(), link_key, secret_key, options })
+            Ok(Store {
+                read,
+                write,
+                blobs,
+                catalog_version: Arc::default(),
+                creator,
+                status_book: Default::default(),
+                link_key,
+                secret_key,
+                options,
+            })
         } else {
             let mut opt = ConnectOptions::new(url.to_string());
             opt.max_connections(16).min_connections(1).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);

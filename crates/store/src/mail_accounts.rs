@@ -147,7 +147,9 @@ impl Store {
                 Some(t) => mail_account::Column::LastPolledAt.eq(micros(t)),
                 None => mail_account::Column::LastPolledAt.is_null(),
             })
-            .filter(Condition::any().add(mail_account::Column::LockedUntil.is_null()).add(mail_account::Column::LockedUntil.lt(micros(now))))
+            .filter(
+                Condition::any().add(mail_account::Column::LockedUntil.is_null()).add(mail_account::Column::LockedUntil.lt(micros(now))),
+            )
             .exec(&self.write)
             .await?;
         Ok((res.rows_affected == 1).then_some(lease))

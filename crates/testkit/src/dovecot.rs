@@ -93,7 +93,11 @@ impl Dovecot {
         );
         let config = d.join("dovecot.conf");
         std::fs::write(&config, conf).expect("config");
-        let status = Command::new(binary("dovecot")).arg("-c").arg(&config).status().expect("dovecot (scripts/test installs dovecot-imapd and dovecot-pop3d)");
+        let status = Command::new(binary("dovecot"))
+            .arg("-c")
+            .arg(&config)
+            .status()
+            .expect("dovecot (scripts/test installs dovecot-imapd and dovecot-pop3d)");
         assert!(status.success(), "dovecot did not start: {}", std::fs::read_to_string(d.join("dovecot.log")).unwrap_or_default());
         let server = Dovecot { imap_port, pop3_port, tls: secure, config, _dir: dir };
         for _ in 0..400 {

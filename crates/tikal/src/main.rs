@@ -279,7 +279,8 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
     };
     // How to run `tikal` on this same database, for the commands `serve` suggests.
     let tikal_cmd = command_line(cli.common.config.as_deref(), cli.common.data_dir.as_deref(), cli.common.database_url.is_some());
-    let overrides = Overrides { listen, data_dir: cli.common.data_dir, database_url: cli.common.database_url, secret_key: cli.common.secret_key };
+    let overrides =
+        Overrides { listen, data_dir: cli.common.data_dir, database_url: cli.common.database_url, secret_key: cli.common.secret_key };
     let settings = Settings::load(cli.common.config.as_deref(), overrides)?;
     let log_filter = init_logging(&settings.log_format);
     match cli.command {

@@ -127,7 +127,8 @@ impl Settings {
             s.secret_key = Some(v);
         }
         if let Some(k) = &s.secret_key {
-            tikal_store::SecretKeyBytes::parse_base64(k).map_err(|why| SettingsError::Desk(tikal_core::DomainError::invalid("secret_key", why)))?;
+            tikal_store::SecretKeyBytes::parse_base64(k)
+                .map_err(|why| SettingsError::Desk(tikal_core::DomainError::invalid("secret_key", why)))?;
         }
         // Validate the desk rules now, not at the first ticket.
         s.desk.clone().into_config()?;

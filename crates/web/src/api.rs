@@ -2,11 +2,11 @@
 
 mod admin;
 mod admin_catalog;
+mod admin_mail;
 mod admin_people;
 mod admin_priorities;
 mod admin_rules;
 mod admin_settings;
-mod admin_mail;
 mod admin_templates;
 mod catalog;
 mod desk;

@@ -114,12 +114,7 @@ impl MigrationTrait for Migration {
         .await?;
         index(m, "mail_message_ids_ticket", "mail_message_ids", &["ticket_id", "created_at"], false).await?;
         m.create_table(
-            Table::create()
-                .table("mail_autoreplies")
-                .col(big_pk_auto("id"))
-                .col(text("address"))
-                .col(big_integer("sent_at"))
-                .take(),
+            Table::create().table("mail_autoreplies").col(big_pk_auto("id")).col(text("address")).col(big_integer("sent_at")).take(),
         )
         .await?;
         index(m, "mail_autoreplies_address", "mail_autoreplies", &["address", "sent_at"], false).await?;

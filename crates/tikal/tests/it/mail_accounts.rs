@@ -48,7 +48,13 @@ async fn only_administrators_manage_mail_accounts() {
         &app,
         &["/admin/mail", "/admin/mail/new", "/admin/mail/1"],
         &["/admin/mail", "/admin/mail/1", "/admin/mail/1/test"],
-        &[("GET", "/api/v1/mail-accounts"), ("POST", "/api/v1/mail-accounts"), ("GET", "/api/v1/mail-accounts/1"), ("PUT", "/api/v1/mail-accounts/1"), ("POST", "/api/v1/mail-accounts/1/test")],
+        &[
+            ("GET", "/api/v1/mail-accounts"),
+            ("POST", "/api/v1/mail-accounts"),
+            ("GET", "/api/v1/mail-accounts/1"),
+            ("PUT", "/api/v1/mail-accounts/1"),
+            ("POST", "/api/v1/mail-accounts/1/test"),
+        ],
     )
     .await;
 }
@@ -61,7 +67,10 @@ async fn the_password_is_sealed_and_never_shown() {
                       "username": "soporte", "password": secret, "address": "soporte@uni.example"});
     let created = create(&app, body.clone()).await;
     assert!(!created.to_string().contains(secret), "not in the answer: {created}");
-    assert_eq!((created["port"].as_u64(), created["folder"].as_str(), created["password_set"].as_bool()), (Some(993), Some("INBOX"), Some(true)));
+    assert_eq!(
+        (created["port"].as_u64(), created["folder"].as_str(), created["password_set"].as_bool()),
+        (Some(993), Some("INBOX"), Some(true))
+    );
     let id = id_of(&created);
 
     // Stored sealed: not the text, and it opens with the desk's key only.
@@ -77,7 +86,14 @@ async fn the_password_is_sealed_and_never_shown() {
     let mut again = body.clone();
     again["password"] = json!("");
     again["active"] = json!(false);
-    let r = app.client.put(app.url(&format!("/api/v1/mail-accounts/{}", id.get()))).bearer_auth(&app.key).json(&again).send().await.expect("put");
+    let r = app
+        .client
+        .put(app.url(&format!("/api/v1/mail-accounts/{}", id.get())))
+        .bearer_auth(&app.key)
+        .json(&again)
+        .send()
+        .await
+        .expect("put");
     assert_eq!(r.status(), StatusCode::OK);
     let replaced: Value = r.json().await.expect("json");
     assert_eq!(replaced["active"], false);
@@ -101,8 +117,23 @@ async fn the_password_is_sealed_and_never_shown() {
 
     // A refused form is shown again in Spanish, without the password typed.
     let token = csrf(&html);
-    let (status, html) = post(&c, &app, "/admin/mail", &[("csrf", &token), ("name", "Otra"), ("protocol", "imap"), ("host", "mail.uni.example"),
-        ("security", "tls"), ("username", "otra"), ("password", "tecleada-123"), ("poll_seconds", "5"), ("active", "on")]).await;
+    let (status, html) = post(
+        &c,
+        &app,
+        "/admin/mail",
+        &[
+            ("csrf", &token),
+            ("name", "Otra"),
+            ("protocol", "imap"),
+            ("host", "mail.uni.example"),
+            ("security", "tls"),
+            ("username", "otra"),
+            ("password", "tecleada-123"),
+            ("poll_seconds", "5"),
+            ("active", "on"),
+        ],
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("Revisar cada") && !html.contains("tecleada-123"), "{html}");
 }
@@ -144,7 +175,8 @@ async fn the_connection_test_names_the_step_that_failed() {
     let (_, password) = app.admin_with_password("admin.prueba@uni.example").await;
     let c = browser();
     let html = agent_sign_in(&c, &app, "admin.prueba@uni.example", &password).await;
-    let bad = app.desk.mail_accounts(&Principal::System).await.expect("accounts").into_iter().find(|a| a.name == "Clave mala").expect("account");
+    let bad =
+        app.desk.mail_accounts(&Principal::System).await.expect("accounts").into_iter().find(|a| a.name == "Clave mala").expect("account");
     let (status, html) = post(&c, &app, &format!("/admin/mail/{}/test", bad.id.get()), &[("csrf", &csrf(&html))]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Inicio de sesión rechazado: ") && html.contains("Authentication failed"), "{html}");
@@ -160,9 +192,7 @@ async fn tls_is_checked_against_the_trusted_roots() {
     let server = Dovecot::start_with_tls(&[(USER, PASSWORD)]).await;
     let (imaps, pop3s, cert) = server.tls.clone().expect("tls");
     let app = TestApp::spawn().await;
-    let body = |name: &str, protocol: &str, port: u16| {
-        json!({"name": name, "protocol": protocol, "host": "localhost", "port": port, "security": "tls", "username": USER, "password": PASSWORD})
-    };
+    let body = |name: &str, protocol: &str, port: u16| json!({"name": name, "protocol": protocol, "host": "localhost", "port": port, "security": "tls", "username": USER, "password": PASSWORD});
     let imap = create(&app, body("IMAPS", "imap", imaps)).await;
     let pop = create(&app, body("POP3S", "pop3", pop3s)).await;
     let starttls = create(&app, body("STARTTLS", "imap", server.imap_port)).await;

@@ -208,6 +208,8 @@ pub async fn test(
     let id = MailAccountId(id_of(path, "mail account")?);
     Ok(Json(match state.desk.test_mail_account(&by, id).await? {
         ProbeOutcome::Passed { messages } => MailTestDto { ok: true, step: None, detail: None, messages },
-        ProbeOutcome::Failed { step, detail } => MailTestDto { ok: false, step: Some(step.to_string()), detail: Some(detail), messages: None },
+        ProbeOutcome::Failed { step, detail } => {
+            MailTestDto { ok: false, step: Some(step.to_string()), detail: Some(detail), messages: None }
+        }
     }))
 }

@@ -288,7 +288,9 @@ async fn update(State(state): State<AppState>, a: Admin, Path(raw): Path<String>
 /// What a test found, said in the user's language (the server's own words as they came).
 pub fn describe(c: &Chrome, outcome: &ProbeOutcome) -> (bool, String) {
     match outcome {
-        ProbeOutcome::Passed { messages: Some(n) } => (true, format!("{} {}", c.t("admin-mail-test-passed"), c.lang.t_with("admin-mail-test-messages", &[("count", (*n).into())]))),
+        ProbeOutcome::Passed { messages: Some(n) } => {
+            (true, format!("{} {}", c.t("admin-mail-test-passed"), c.lang.t_with("admin-mail-test-messages", &[("count", (*n).into())])))
+        }
         ProbeOutcome::Passed { messages: None } => (true, c.t("admin-mail-test-passed")),
         ProbeOutcome::Failed { step, detail } => (false, format!("{}: {detail}", c.t(&format!("admin-mail-step-{step}")))),
     }
