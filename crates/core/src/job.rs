@@ -5,17 +5,28 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::TicketId;
+use crate::{AgentId, DepartmentId, EntryId, TicketId};
 
 crate::string_enum! {
-    /// Every kind of job. `notify.*` wait for the e-mail channel milestone; `mail.*` are sent now.
+    /// Every kind of job: `notify.*` are mail about a ticket (`tikal_jobs::notify`), `mail.*`
+    /// account mail.
     pub enum JobKind {
         TicketCreated => "notify.ticket_created",
         AgentReply => "notify.agent_reply",
+        /// Queued by requesters' messages; no mail is sent for it yet (no template).
         RequesterMessage => "notify.requester_message",
+        /// Queued by older versions for any change; sends nothing.
         TicketChanged => "notify.ticket_changed",
         /// A supervisor approved the solution and the ticket closed: the requester is told.
         ResolutionApproved => "notify.resolution_approved",
+        /// A ticket was assigned to an agent: the agent is told.
+        Assigned => "notify.assigned",
+        /// A ticket moved to another department (transfer or escalation): its agents are told.
+        Transferred => "notify.transferred",
+        /// A ticket was resolved: the requester is asked to confirm.
+        Resolved => "notify.resolved",
+        /// A ticket closed (other than by an approval): the requester gets the survey.
+        Closed => "notify.closed",
         TicketLink => "mail.ticket_link",
         VerifyEmail => "mail.verify_email",
         PasswordReset => "mail.password_reset",
@@ -26,9 +37,22 @@ crate::string_enum! {
 }
 
 impl JobKind {
-    /// The kinds the outbox worker sends today (account mail).
+    /// The account mail kinds.
     pub const MAIL: &'static [JobKind] =
         &[JobKind::TicketLink, JobKind::VerifyEmail, JobKind::PasswordReset, JobKind::AccountExists, JobKind::AgentInvite];
+
+    /// The ticket notification kinds.
+    pub const NOTIFY: &'static [JobKind] = &[
+        JobKind::TicketCreated,
+        JobKind::AgentReply,
+        JobKind::RequesterMessage,
+        JobKind::TicketChanged,
+        JobKind::ResolutionApproved,
+        JobKind::Assigned,
+        JobKind::Transferred,
+        JobKind::Resolved,
+        JobKind::Closed,
+    ];
 }
 
 /// Payload of a ticket notification.
@@ -39,6 +63,32 @@ pub struct TicketRef {
     /// (the agents' alert is still due).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub autoreply: bool,
+    /// The entry the notice carries (an agent's reply); absent in rows of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_id: Option<EntryId>,
+}
+
+impl TicketRef {
+    pub fn new(ticket_id: TicketId) -> TicketRef {
+        TicketRef { ticket_id, autoreply: true, entry_id: None }
+    }
+}
+
+/// Payload of an assignment notice: the agent the ticket was given to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignedRef {
+    pub ticket_id: TicketId,
+    pub agent_id: AgentId,
+}
+
+/// Payload of a transfer notice: the department the ticket went to, and the agent who moved
+/// it (not told of their own move).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRef {
+    pub ticket_id: TicketId,
+    pub department_id: DepartmentId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<AgentId>,
 }
 
 fn yes() -> bool {
@@ -81,6 +131,10 @@ pub enum Job {
     RequesterMessage(TicketRef),
     TicketChanged(TicketRef),
     ResolutionApproved(TicketRef),
+    Assigned(AssignedRef),
+    Transferred(TransferRef),
+    Resolved(TicketRef),
+    Closed(TicketRef),
     TicketLink(LinkMail),
     VerifyEmail(LinkMail),
     PasswordReset(LinkMail),
@@ -89,28 +143,46 @@ pub enum Job {
 }
 
 /// A notification about a ticket change, enqueued in the change's transaction (the store knows
-/// the ticket id only once it has written the row).
+/// the ticket id, and the id of the entry the change writes, only once it has written them).
+/// Which notices a change queues is decided by `crate::notice`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TicketNotice {
     Created,
     /// A new ticket whose requester gets no auto-response (a routing rule said so).
     CreatedWithoutAutoreply,
+    /// An agent's public reply: the entry the change writes.
     AgentReply,
     RequesterMessage,
     Changed,
     ResolutionApproved,
+    Assigned(AgentId),
+    Transferred {
+        to: DepartmentId,
+        by: Option<AgentId>,
+    },
+    Resolved,
+    Closed,
 }
 
 impl TicketNotice {
     pub fn job(self, ticket_id: TicketId) -> Job {
-        let r = TicketRef { ticket_id, autoreply: true };
+        self.job_for(ticket_id, None)
+    }
+
+    /// The job of this notice about `ticket_id`, whose change wrote `entry` (if any).
+    pub fn job_for(self, ticket_id: TicketId, entry: Option<EntryId>) -> Job {
+        let r = TicketRef::new(ticket_id);
         match self {
             TicketNotice::Created => Job::TicketCreated(r),
             TicketNotice::CreatedWithoutAutoreply => Job::TicketCreated(TicketRef { autoreply: false, ..r }),
-            TicketNotice::AgentReply => Job::AgentReply(r),
-            TicketNotice::RequesterMessage => Job::RequesterMessage(r),
+            TicketNotice::AgentReply => Job::AgentReply(TicketRef { entry_id: entry, ..r }),
+            TicketNotice::RequesterMessage => Job::RequesterMessage(TicketRef { entry_id: entry, ..r }),
             TicketNotice::Changed => Job::TicketChanged(r),
             TicketNotice::ResolutionApproved => Job::ResolutionApproved(r),
+            TicketNotice::Assigned(agent_id) => Job::Assigned(AssignedRef { ticket_id, agent_id }),
+            TicketNotice::Transferred { to, by } => Job::Transferred(TransferRef { ticket_id, department_id: to, by }),
+            TicketNotice::Resolved => Job::Resolved(r),
+            TicketNotice::Closed => Job::Closed(r),
         }
     }
 }
@@ -123,6 +195,10 @@ impl Job {
             Job::RequesterMessage(_) => JobKind::RequesterMessage,
             Job::TicketChanged(_) => JobKind::TicketChanged,
             Job::ResolutionApproved(_) => JobKind::ResolutionApproved,
+            Job::Assigned(_) => JobKind::Assigned,
+            Job::Transferred(_) => JobKind::Transferred,
+            Job::Resolved(_) => JobKind::Resolved,
+            Job::Closed(_) => JobKind::Closed,
             Job::TicketLink(_) => JobKind::TicketLink,
             Job::VerifyEmail(_) => JobKind::VerifyEmail,
             Job::PasswordReset(_) => JobKind::PasswordReset,
@@ -134,9 +210,15 @@ impl Job {
     /// Serialises the payload alone (the kind is stored beside it).
     pub fn serialize_payload<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
-            Job::TicketCreated(r) | Job::AgentReply(r) | Job::RequesterMessage(r) | Job::TicketChanged(r) | Job::ResolutionApproved(r) => {
-                r.serialize(s)
-            }
+            Job::TicketCreated(r)
+            | Job::AgentReply(r)
+            | Job::RequesterMessage(r)
+            | Job::TicketChanged(r)
+            | Job::ResolutionApproved(r)
+            | Job::Resolved(r)
+            | Job::Closed(r) => r.serialize(s),
+            Job::Assigned(a) => a.serialize(s),
+            Job::Transferred(t) => t.serialize(s),
             Job::TicketLink(m) | Job::VerifyEmail(m) | Job::PasswordReset(m) | Job::AccountExists(m) | Job::AgentInvite(m) => {
                 m.serialize(s)
             }
@@ -151,6 +233,10 @@ impl Job {
             JobKind::RequesterMessage => Job::RequesterMessage(TicketRef::deserialize(d)?),
             JobKind::TicketChanged => Job::TicketChanged(TicketRef::deserialize(d)?),
             JobKind::ResolutionApproved => Job::ResolutionApproved(TicketRef::deserialize(d)?),
+            JobKind::Assigned => Job::Assigned(AssignedRef::deserialize(d)?),
+            JobKind::Transferred => Job::Transferred(TransferRef::deserialize(d)?),
+            JobKind::Resolved => Job::Resolved(TicketRef::deserialize(d)?),
+            JobKind::Closed => Job::Closed(TicketRef::deserialize(d)?),
             JobKind::TicketLink => Job::TicketLink(LinkMail::deserialize(d)?),
             JobKind::VerifyEmail => Job::VerifyEmail(LinkMail::deserialize(d)?),
             JobKind::PasswordReset => Job::PasswordReset(LinkMail::deserialize(d)?),
@@ -174,5 +260,30 @@ mod tests {
         }
         assert!(JobKind::MAIL.iter().all(|k| k.as_str().starts_with("mail.")));
         assert_eq!(TicketNotice::Changed.job(TicketId(4)).kind(), JobKind::TicketChanged);
+        assert!(JobKind::NOTIFY.iter().all(|k| k.as_str().starts_with("notify.")));
+        assert_eq!(JobKind::NOTIFY.len() + JobKind::MAIL.len(), JobKind::ALL.len(), "every kind is in one set");
+    }
+
+    #[test]
+    fn notices_carry_their_entry_and_agent() {
+        let json = |j: &Job| {
+            let mut out = Vec::new();
+            j.serialize_payload(&mut serde_json::Serializer::new(&mut out)).expect("json");
+            String::from_utf8(out).expect("utf-8")
+        };
+        let reply = TicketNotice::AgentReply.job_for(TicketId(4), Some(EntryId(9)));
+        assert_eq!(json(&reply), r#"{"ticket_id":4,"entry_id":9}"#);
+        assert_eq!(json(&TicketNotice::Created.job_for(TicketId(4), Some(EntryId(1)))), r#"{"ticket_id":4}"#);
+        let assigned = TicketNotice::Assigned(AgentId(3)).job(TicketId(4));
+        assert_eq!(json(&assigned), r#"{"ticket_id":4,"agent_id":3}"#);
+        let moved = TicketNotice::Transferred { to: DepartmentId(2), by: None }.job(TicketId(4));
+        assert_eq!(json(&moved), r#"{"ticket_id":4,"department_id":2}"#);
+        for job in [reply, assigned, moved, TicketNotice::Closed.job(TicketId(4))] {
+            let back = Job::deserialize_payload(job.kind(), &mut serde_json::Deserializer::from_str(&json(&job))).expect("read back");
+            assert_eq!(back, job);
+        }
+        // A reply queued by an older version has no entry: still readable.
+        let old = Job::deserialize_payload(JobKind::AgentReply, &mut serde_json::Deserializer::from_str(r#"{"ticket_id":4}"#));
+        assert_eq!(old.expect("old row"), Job::AgentReply(TicketRef::new(TicketId(4))));
     }
 }

@@ -11,6 +11,8 @@ pub mod fields;
 pub mod ids;
 pub mod job;
 pub mod mail_account;
+pub mod mail_intake;
+pub mod notice;
 pub mod number;
 pub mod org;
 pub mod people;

@@ -341,6 +341,8 @@ impl TemplateKind {
     }
 
     /// The template shipped with Tikal, used while an administrator has not written their own.
+    /// Subjects carry no ticket tag: every mail about a ticket gets `[#number]` in front when
+    /// it is sent (`crate::notice::tagged_subject`).
     pub fn default_source(self, lang: Language) -> TemplateSource {
         let (subject, text) = default_text(self, lang);
         TemplateSource { subject: subject.to_string(), text_body: text.to_string(), html_body: None }
@@ -360,59 +362,59 @@ fn default_text(kind: TemplateKind, lang: Language) -> (&'static str, &'static s
     use TemplateKind::*;
     match (kind, lang) {
         (NewTicketAutoreply, Es) => (
-            "[Ticket {{ ticket.number }}] Recibimos su pedido: {{ ticket.subject }}",
+            "Recibimos su pedido: {{ ticket.subject }}",
             "— Responda por encima de esta línea —\n\nEstimado/a {{ requester.name }}:\n\nRecibimos su pedido y lo registramos con el número {{ ticket.number }}. El departamento {{ ticket.department }} lo atenderá según su prioridad ({{ ticket.priority }}).\n\nAsunto: {{ ticket.subject }}\n\n{{ message.text }}\n\nPuede ver su estado y agregar información aquí:\n{{ ticket.url }}\n\nSi responde a este correo, su mensaje se agrega al ticket.\n\nAtentamente,\n{{ organisation.name }}\n",
         ),
         (NewTicketAutoreply, En) => (
-            "[Ticket {{ ticket.number }}] We received your request: {{ ticket.subject }}",
+            "We received your request: {{ ticket.subject }}",
             "— Reply above this line —\n\nDear {{ requester.name }},\n\nWe received your request and registered it as number {{ ticket.number }}. The {{ ticket.department }} department will handle it according to its priority ({{ ticket.priority }}).\n\nSubject: {{ ticket.subject }}\n\n{{ message.text }}\n\nYou can follow it and add information here:\n{{ ticket.url }}\n\nIf you reply to this mail, your message is added to the ticket.\n\nKind regards,\n{{ organisation.name }}\n",
         ),
         (NewTicketAlert, Es) => (
-            "[Ticket {{ ticket.number }}] Nuevo ticket en {{ ticket.department }}: {{ ticket.subject }}",
+            "Nuevo ticket en {{ ticket.department }}: {{ ticket.subject }}",
             "— Responda por encima de esta línea —\n\nLlegó un ticket nuevo a {{ ticket.department }}.\n\nNúmero: {{ ticket.number }}\nAsunto: {{ ticket.subject }}\nPrioridad: {{ ticket.priority }}\nSolicitante: {{ requester.name }} <{{ requester.email }}>\n\n{{ message.text }}\n\nÁbralo en la mesa de ayuda:\n{{ ticket.url }}\n",
         ),
         (NewTicketAlert, En) => (
-            "[Ticket {{ ticket.number }}] New ticket in {{ ticket.department }}: {{ ticket.subject }}",
+            "New ticket in {{ ticket.department }}: {{ ticket.subject }}",
             "— Reply above this line —\n\nA new ticket arrived in {{ ticket.department }}.\n\nNumber: {{ ticket.number }}\nSubject: {{ ticket.subject }}\nPriority: {{ ticket.priority }}\nRequester: {{ requester.name }} <{{ requester.email }}>\n\n{{ message.text }}\n\nOpen it in the help desk:\n{{ ticket.url }}\n",
         ),
         (Assignment, Es) => (
-            "[Ticket {{ ticket.number }}] Se le asignó: {{ ticket.subject }}",
+            "Se le asignó: {{ ticket.subject }}",
             "— Responda por encima de esta línea —\n\n{{ agent.name }}:\n\nSe le asignó el ticket {{ ticket.number }} de {{ requester.name }}.\n\nAsunto: {{ ticket.subject }}\nDepartamento: {{ ticket.department }}\nPrioridad: {{ ticket.priority }}\nEstado: {{ ticket.status }}\n\nÁbralo en la mesa de ayuda:\n{{ ticket.url }}\n",
         ),
         (Assignment, En) => (
-            "[Ticket {{ ticket.number }}] Assigned to you: {{ ticket.subject }}",
+            "Assigned to you: {{ ticket.subject }}",
             "— Reply above this line —\n\n{{ agent.name }},\n\nTicket {{ ticket.number }} from {{ requester.name }} was assigned to you.\n\nSubject: {{ ticket.subject }}\nDepartment: {{ ticket.department }}\nPriority: {{ ticket.priority }}\nStatus: {{ ticket.status }}\n\nOpen it in the help desk:\n{{ ticket.url }}\n",
         ),
         (AgentReply, Es) => (
-            "[Ticket {{ ticket.number }}] Respuesta a su pedido: {{ ticket.subject }}",
+            "Respuesta a su pedido: {{ ticket.subject }}",
             "— Responda por encima de esta línea —\n\nEstimado/a {{ requester.name }}:\n\n{{ agent.name }} respondió a su ticket {{ ticket.number }}:\n\n{{ message.text }}\n\nEstado actual: {{ ticket.status }}\nVea el ticket completo aquí:\n{{ ticket.url }}\n\nAtentamente,\n{{ organisation.name }}\n",
         ),
         (AgentReply, En) => (
-            "[Ticket {{ ticket.number }}] Reply to your request: {{ ticket.subject }}",
+            "Reply to your request: {{ ticket.subject }}",
             "— Reply above this line —\n\nDear {{ requester.name }},\n\n{{ agent.name }} replied to your ticket {{ ticket.number }}:\n\n{{ message.text }}\n\nCurrent status: {{ ticket.status }}\nSee the whole ticket here:\n{{ ticket.url }}\n\nKind regards,\n{{ organisation.name }}\n",
         ),
         (Resolution, Es) => (
-            "[Ticket {{ ticket.number }}] Su pedido fue resuelto: {{ ticket.subject }}",
+            "Su pedido fue resuelto: {{ ticket.subject }}",
             "— Responda por encima de esta línea —\n\nEstimado/a {{ requester.name }}:\n\n{{ agent.name }} resolvió su ticket {{ ticket.number }}:\n\n{{ message.text }}\n\nSi el problema quedó resuelto, confírmelo aquí:\n{{ confirm_url }}\n\nSi no se resolvió, díganoslo aquí y el ticket vuelve a abrirse:\n{{ not_solved_url }}\n\nAtentamente,\n{{ organisation.name }}\n",
         ),
         (Resolution, En) => (
-            "[Ticket {{ ticket.number }}] Your request was resolved: {{ ticket.subject }}",
+            "Your request was resolved: {{ ticket.subject }}",
             "— Reply above this line —\n\nDear {{ requester.name }},\n\n{{ agent.name }} resolved your ticket {{ ticket.number }}:\n\n{{ message.text }}\n\nIf the problem is solved, confirm it here:\n{{ confirm_url }}\n\nIf it is not, tell us here and the ticket opens again:\n{{ not_solved_url }}\n\nKind regards,\n{{ organisation.name }}\n",
         ),
         (SatisfactionSurvey, Es) => (
-            "[Ticket {{ ticket.number }}] ¿Cómo lo atendimos?",
+            "¿Cómo lo atendimos?",
             "— Responda por encima de esta línea —\n\nEstimado/a {{ requester.name }}:\n\nSu ticket {{ ticket.number }} ({{ ticket.subject }}) fue cerrado. Nos ayuda a mejorar si nos cuenta cómo lo atendimos; le tomará un minuto:\n{{ survey_url }}\n\nGracias,\n{{ organisation.name }}\n",
         ),
         (SatisfactionSurvey, En) => (
-            "[Ticket {{ ticket.number }}] How did we do?",
+            "How did we do?",
             "— Reply above this line —\n\nDear {{ requester.name }},\n\nYour ticket {{ ticket.number }} ({{ ticket.subject }}) was closed. Telling us how we served you helps us improve; it takes a minute:\n{{ survey_url }}\n\nThank you,\n{{ organisation.name }}\n",
         ),
         (OverdueAlert, Es) => (
-            "[Ticket {{ ticket.number }}] Vencido: {{ ticket.subject }}",
+            "Vencido: {{ ticket.subject }}",
             "— Responda por encima de esta línea —\n\n{{ agent.name }}:\n\nEl ticket {{ ticket.number }} de {{ requester.name }} debía atenderse hasta {{ ticket.due_at }} y sigue pendiente.\n\nAsunto: {{ ticket.subject }}\nDepartamento: {{ ticket.department }}\nPrioridad: {{ ticket.priority }}\nEstado: {{ ticket.status }}\n\nÁbralo en la mesa de ayuda:\n{{ ticket.url }}\n",
         ),
         (OverdueAlert, En) => (
-            "[Ticket {{ ticket.number }}] Overdue: {{ ticket.subject }}",
+            "Overdue: {{ ticket.subject }}",
             "— Reply above this line —\n\n{{ agent.name }},\n\nTicket {{ ticket.number }} from {{ requester.name }} was due by {{ ticket.due_at }} and is still pending.\n\nSubject: {{ ticket.subject }}\nDepartment: {{ ticket.department }}\nPriority: {{ ticket.priority }}\nStatus: {{ ticket.status }}\n\nOpen it in the help desk:\n{{ ticket.url }}\n",
         ),
         (PasswordReset, Es) => (

@@ -99,6 +99,9 @@ string_enum! {
         CollaboratorRemoved => "collaborator_removed",
         /// Routing rules changed the new ticket (after: the names of the rules that fired).
         RoutedByRule => "routed_by_rule",
+        /// Mail about the ticket could not be delivered (after: the addresses and the report's
+        /// status and diagnostic).
+        DeliveryFailed => "delivery_failed",
     }
 }
 

@@ -235,3 +235,13 @@ impl Fetcher {
         }
     }
 }
+
+/// The desk's own intake: the message is stored raw, then parsed into a ticket or a reply
+/// (or kept as a duplicate, ignored or quarantined — stored all the same).
+#[async_trait::async_trait]
+impl Intake for tikal_service::Desk {
+    async fn ingest(&self, account: MailAccountId, remote_key: String, raw: Bytes) -> Result<(), String> {
+        let source = tikal_service::MailSource::Account { id: account, remote_key };
+        self.ingest_mail(source, raw).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}

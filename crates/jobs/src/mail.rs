@@ -3,8 +3,8 @@
 //! the requester's language with the e-mail templates (the administrator's, else the shipped
 //! ones); a template with an HTML part sends text and HTML.
 
-use lettre::message::MultiPart;
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tikal_core::job::Job;
 use tikal_core::template::{Language, TemplateKind, TemplateSource, Vars};
@@ -20,22 +20,57 @@ pub enum MailError {
     Url(String),
     #[error("message: {0}")]
     Build(String),
+    /// The server is unreachable or said "try later" (4xx): worth retrying.
     #[error("SMTP: {0}")]
     Smtp(String),
+    /// The server refused the mail for good (5xx: no such mailbox...).
+    #[error("refused by the SMTP server: {0}")]
+    Refused(String),
 }
 
+impl MailError {
+    /// Whether trying again cannot help: the address or the message is wrong, or the server
+    /// said no for good.
+    pub fn is_permanent(&self) -> bool {
+        !matches!(self, MailError::Smtp(_))
+    }
+}
+
+/// A file sent with a mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailAttachment {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutgoingMail {
     pub to: String,
     pub subject: String,
     pub text: String,
     /// An HTML alternative (already cleaned): the mail is sent as text and HTML.
     pub html: Option<String>,
+    /// The sender (`Name <address>`); `None`: the mailer's configured one.
+    pub from: Option<String>,
+    pub reply_to: Option<String>,
+    /// Our own Message-ID, with angle brackets; `None`: the mailer makes one up.
+    pub message_id: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub references: Vec<String>,
+    /// The `Auto-Submitted` header (RFC 3834): `auto-replied`, `auto-generated`.
+    pub auto_submitted: Option<String>,
+    pub attachments: Vec<MailAttachment>,
 }
 
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError>;
+
+    /// The configured sender's address (its host names our Message-IDs), if the mailer has one.
+    fn sender(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Sends through an SMTP server given as a URL: `smtp://host:port` (plain, e.g. a local relay),
@@ -53,25 +88,73 @@ impl SmtpMailer {
     }
 }
 
-#[async_trait::async_trait]
-impl Mailer for SmtpMailer {
-    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
-        let to = mail.to.parse::<Mailbox>().map_err(|_| MailError::Address(mail.to.clone()))?;
-        let builder = Message::builder().from(self.from.clone()).to(to).subject(mail.subject.clone());
-        let message = match &mail.html {
+fn mailbox(address: &str) -> Result<Mailbox, MailError> {
+    address.parse::<Mailbox>().map_err(|_| MailError::Address(address.to_string()))
+}
+
+/// The message lettre sends for `mail`, from `default_from` unless it names its own sender.
+pub fn build_message(mail: &OutgoingMail, default_from: &Mailbox) -> Result<Message, MailError> {
+    let from = match &mail.from {
+        Some(f) => mailbox(f)?,
+        None => default_from.clone(),
+    };
+    let mut builder = Message::builder().from(from).to(mailbox(&mail.to)?).subject(mail.subject.clone());
+    if let Some(r) = &mail.reply_to {
+        builder = builder.reply_to(mailbox(r)?);
+    }
+    if let Some(id) = &mail.message_id {
+        builder = builder.message_id(Some(id.clone()));
+    }
+    if let Some(id) = &mail.in_reply_to {
+        builder = builder.in_reply_to(id.clone());
+    }
+    if !mail.references.is_empty() {
+        builder = builder.references(mail.references.join(" "));
+    }
+    if let Some(a) = &mail.auto_submitted {
+        builder = builder.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), a.clone()));
+    }
+    let build = |e: lettre::error::Error| MailError::Build(e.to_string());
+    if mail.attachments.is_empty() {
+        return match &mail.html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone())),
             None => builder.header(ContentType::TEXT_PLAIN).body(mail.text.clone()),
         }
-        .map_err(|e| MailError::Build(e.to_string()))?;
-        self.transport.send(message).await.map_err(|e| MailError::Smtp(e.to_string()))?;
-        Ok(())
+        .map_err(build);
+    }
+    let mut mixed = match &mail.html {
+        Some(html) => MultiPart::mixed().multipart(MultiPart::alternative_plain_html(mail.text.clone(), html.clone())),
+        None => MultiPart::mixed().singlepart(SinglePart::plain(mail.text.clone())),
+    };
+    for a in &mail.attachments {
+        // A type stored with the file that lettre cannot read goes as plain bytes.
+        let ct = ContentType::parse(&a.content_type)
+            .unwrap_or_else(|_| ContentType::parse("application/octet-stream").unwrap_or(ContentType::TEXT_PLAIN));
+        mixed = mixed.singlepart(Attachment::new(a.filename.clone()).body(a.data.clone(), ct));
+    }
+    builder.multipart(mixed).map_err(build)
+}
+
+#[async_trait::async_trait]
+impl Mailer for SmtpMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        let message = build_message(mail, &self.from)?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_permanent() => Err(MailError::Refused(e.to_string())),
+            Err(e) => Err(MailError::Smtp(e.to_string())),
+        }
+    }
+
+    fn sender(&self) -> Option<String> {
+        Some(self.from.email.to_string())
     }
 }
 
 /// An account mail job made ready to send.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Composed {
-    Mail(OutgoingMail),
+    Mail(Box<OutgoingMail>),
     /// Not a mail this worker sends, or a payload it cannot use: retrying will not help.
     Unreadable(String),
     /// Queued by a node with another link key: this node cannot make its link.
@@ -129,7 +212,13 @@ pub fn compose_with(job: &Job, key: &LinkKey, organisation: &str, stored: Option
         _ => vars.number("expires_hours", LINK_LIFETIME.num_hours()).text("organisation.name", organisation),
     };
     match render_with(kind, lang, stored, &vars) {
-        Ok(m) => Composed::Mail(OutgoingMail { to: p.to.clone(), subject: m.subject, text: m.text, html: m.html }),
+        Ok(m) => Composed::Mail(Box::new(OutgoingMail {
+            to: p.to.clone(),
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            ..Default::default()
+        })),
         // The shipped templates render with every value (a unit test says so): unreachable.
         Err(e) => Composed::Unreadable(format!("the {kind} template cannot be rendered: {e}")),
     }

@@ -9,6 +9,7 @@ use tikal_core::JobKind;
 use tikal_store::{ClaimedJob, Retry, Store, StoreError};
 
 use crate::mail::{Composed, DEFAULT_ORGANISATION, Mailer, compose_with, template_of};
+use crate::notify::NotifySettings;
 
 /// `[mail]` settings: where outgoing mail goes.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -46,33 +47,46 @@ const LEASE_SECONDS: i64 = 120;
 const BATCH: u32 = 20;
 
 /// Back-off after a failed attempt: 30 s, 1 min, 2 min ... at most an hour.
-fn retry_delay(attempts: i32) -> chrono::Duration {
+pub(crate) fn retry_delay(attempts: i32) -> chrono::Duration {
     let exp = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
     chrono::Duration::seconds((30_i64 << exp).min(3600))
 }
 
 #[derive(Clone)]
 pub struct Worker {
-    store: Store,
-    mailer: Arc<dyn Mailer>,
-    settings: OutboxSettings,
+    pub(crate) store: Store,
+    pub(crate) mailer: Arc<dyn Mailer>,
+    pub(crate) settings: OutboxSettings,
     /// The organisation's name, as mail templates say it (when no desk is given).
-    organisation: String,
-    /// The desk whose settings name the organisation (an administrator may rename it).
-    desk: Option<tikal_service::Desk>,
+    pub(crate) organisation: String,
+    /// The desk whose settings name the organisation and its language (an administrator may
+    /// change them).
+    pub(crate) desk: Option<tikal_service::Desk>,
+    /// Ticket notifications are sent only when set (their links need the public address).
+    notify: Option<NotifySettings>,
 }
 
 /// What became of one claimed job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
+pub(crate) enum Outcome {
+    /// Done, with at least one mail sent.
     Sent,
+    /// Done with nothing to send (nobody to tell, or already sent).
+    Done,
     Retry,
     Dead,
 }
 
 impl Worker {
+    /// A worker that sends account mail (`mail.*`); `notify` adds ticket notifications.
     pub fn new(store: Store, mailer: Arc<dyn Mailer>, settings: OutboxSettings) -> Self {
-        Worker { store, mailer, settings, organisation: DEFAULT_ORGANISATION.to_string(), desk: None }
+        Worker { store, mailer, settings, organisation: DEFAULT_ORGANISATION.to_string(), desk: None, notify: None }
+    }
+
+    /// Sends the ticket notifications too (`notify.*`), with links under `settings.public_url`.
+    pub fn notify(mut self, settings: NotifySettings) -> Self {
+        self.notify = Some(settings);
+        self
     }
 
     /// Signs mail with the name the desk's settings hold (`/admin/settings`, else the file's),
@@ -88,19 +102,24 @@ impl Worker {
         self
     }
 
-    /// Does every job due at `now` once; returns how many were sent.
+    /// Does every job due at `now` once; returns how many sent mail (a notification to
+    /// several people counts once).
     pub async fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut sent = 0;
         let lease = chrono::Duration::seconds(LEASE_SECONDS);
+        let kinds: Vec<JobKind> = match self.notify {
+            Some(_) => JobKind::MAIL.iter().chain(JobKind::NOTIFY).copied().collect(),
+            None => JobKind::MAIL.to_vec(),
+        };
         loop {
-            let jobs = self.store.claim_jobs(JobKind::MAIL, now, lease, BATCH, self.settings.max_attempts).await?;
+            let jobs = self.store.claim_jobs(&kinds, now, lease, BATCH, self.settings.max_attempts).await?;
             if jobs.is_empty() {
                 return Ok(sent);
             }
             for job in jobs {
                 match self.do_job(&job, now).await {
                     Ok(Outcome::Sent) => sent += 1,
-                    Ok(Outcome::Retry | Outcome::Dead) => {}
+                    Ok(Outcome::Done | Outcome::Retry | Outcome::Dead) => {}
                     // Another worker holds the job now (this lease ran out): its result is theirs.
                     Err(StoreError::LeaseLost) => {
                         tracing::warn!(job = job.id, kind = %job.kind, "lease lost; the job was left to its new holder")
@@ -112,6 +131,11 @@ impl Worker {
     }
 
     async fn do_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
+        if let (Ok(j), Some(settings)) = (&job.job, &self.notify)
+            && JobKind::NOTIFY.contains(&job.kind)
+        {
+            return self.send_notice(job, j, settings, now).await;
+        }
         let composed = match &job.job {
             Ok(j) => {
                 // The administrator's template, read for each mail: an edit applies at once on every node.

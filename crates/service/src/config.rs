@@ -18,6 +18,7 @@ pub struct DeskConfig {
     pub portal: PortalPolicy,
     /// Outgoing mail is configured: new accounts confirm their address before signing in.
     pub verify_email: bool,
+    pub intake: crate::intake::IntakeConfig,
 }
 
 impl Default for DeskConfig {
@@ -32,6 +33,7 @@ impl Default for DeskConfig {
             default_department: None,
             portal: PortalPolicy::default(),
             verify_email: false,
+            intake: crate::intake::IntakeConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use tikal_core::authz::{self, Action, Scope};
 use tikal_core::desk::{
     self as rules, Activity, CannedOwner, CannedText, Collaborator, DepartmentRules, LinkKind, StoredLink, collaborator_event, link_events,
 };
+use tikal_core::notice;
 use tikal_core::org::{Agent, Requester};
 use tikal_core::*;
 use tikal_store::{AttachmentMeta, CannedFilter, CannedRow, DeskWrite, SolutionRow, TicketChange as Change, TimeEntryRow};
@@ -15,8 +16,6 @@ use tracing::instrument;
 
 use crate::tickets::STALE_RETRIES;
 use crate::{Catalog, Desk, Listing, Principal, Result, ServiceError};
-
-const NOTIFY_CHANGED: TicketNotice = TicketNotice::Changed;
 
 /// A link as the desk shows it: the other ticket (when the caller may see it) and the kind
 /// seen from this ticket.
@@ -216,7 +215,8 @@ impl Desk {
             .change(by, number, |t, scope, now| {
                 self.allow(by, Action::Transfer, scope)?;
                 let events = t.transfer(to, reason, false, &by.author(), now)?;
-                Ok(Change { events, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
+                let jobs = notice::change_notices(&events, t, &by.author());
+                Ok(Change { events, jobs, ..Default::default() })
             })
             .await?;
         Ok(t)
@@ -231,7 +231,8 @@ impl Desk {
                 self.allow(by, Action::Escalate, scope)?;
                 let next = self.rules_of(&catalog, t.department_id).next_level.ok_or(DomainError::NoNextLevel)?;
                 let events = t.transfer(next, reason, true, &by.author(), now)?;
-                Ok(Change { events, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
+                let jobs = notice::change_notices(&events, t, &by.author());
+                Ok(Change { events, jobs, ..Default::default() })
             })
             .await?;
         Ok(t)
@@ -252,7 +253,8 @@ impl Desk {
             let policy = self.policy_for(&catalog, t.department_id);
             let (body, events) = t.resolve(to.clone(), solution, &by.author(), now, &policy)?;
             let write = DeskWrite::Solution { ticket: t.id, body, author: by.author(), author_name: by.name().to_string() };
-            Ok((Change { events, jobs: vec![NOTIFY_CHANGED], ..Default::default() }, write))
+            let jobs = notice::change_notices(&events, t, &by.author());
+            Ok((Change { events, jobs, ..Default::default() }, write))
         })
         .await
     }
@@ -332,8 +334,12 @@ impl Desk {
                 let policy = self.policy_for(&catalog, m.department_id);
                 let (mine, theirs) = m.merge_into(s, &by.author(), now, &policy)?;
                 let write = DeskWrite::Merge { merged: m.id, survivor: s.id };
-                let ch = |events| Change { events, jobs: vec![NOTIFY_CHANGED], ..Default::default() };
-                Ok((ch(mine), ch(theirs), write))
+                // A merge closes the merged ticket quietly (`tikal_core::notice`).
+                let ch = |events: Vec<TicketEvent>, t: &Ticket| {
+                    let jobs = notice::change_notices(&events, t, &by.author());
+                    Change { events, jobs, ..Default::default() }
+                };
+                Ok((ch(mine, m), ch(theirs, s), write))
             })
             .await
             .map_err(|e| match e {

@@ -6,15 +6,26 @@ use bytes::Bytes;
 use tikal_core::authz::{self, Action, Denied, PortalRules, Scope};
 use tikal_core::catalog::Audience;
 use tikal_core::fields::{self, FieldInput};
+use tikal_core::notice;
 use tikal_core::org::{HelpTopic, Requester};
 use tikal_core::values::parse_body;
 use tikal_core::*;
 use tikal_store::{
-    AttachmentMeta, Created, IdempotencyClaim, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change, TicketFilter, TimeLog,
+    AttachmentMeta, Created, IdempotencyClaim, MailOrigin, NewAttachment, NewEntry, NewJob, NewTicket, TicketChange as Change,
+    TicketFilter, TimeLog,
 };
 use tracing::instrument;
 
 use crate::{Catalog, Desk, Principal, Result, ServiceError};
+
+/// How a ticket is being opened besides its content: once per `Idempotency-Key`, from an
+/// e-mail (marked imported with it), without the requester's auto-response.
+#[derive(Debug, Default)]
+pub(crate) struct Via {
+    pub claim: Option<IdempotencyClaim>,
+    pub mail: Option<MailOrigin>,
+    pub no_autoreply: bool,
+}
 
 /// An uploaded file, as received.
 #[derive(Debug, Clone)]
@@ -119,11 +130,6 @@ pub struct Listing {
     pub cursor: Option<tikal_core::queue::Cursor>,
 }
 
-const NOTIFY_CREATED: NewJob = TicketNotice::Created;
-const NOTIFY_REPLY: NewJob = TicketNotice::AgentReply;
-const NOTIFY_MESSAGE: NewJob = TicketNotice::RequesterMessage;
-const NOTIFY_CHANGED: NewJob = TicketNotice::Changed;
-const NOTIFY_APPROVED: NewJob = TicketNotice::ResolutionApproved;
 pub(crate) const STALE_RETRIES: usize = 3;
 
 fn sanitize_filename(name: &str) -> String {
@@ -206,21 +212,21 @@ impl Desk {
         if cmd.requester_email.is_none() {
             return Err(DomainError::invalid("email", Reason::Required).into());
         }
-        self.opened(self.open(&Principal::System, cmd, false, None).await?)
+        self.opened(self.open(&Principal::System, cmd, false, Via::default()).await?)
     }
 
     /// Opens a ticket from any channel. Returns the ticket and its requester (found or created
     /// by e-mail).
     #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
     pub async fn open_ticket(&self, by: &Principal, cmd: OpenTicket) -> Result<(Ticket, Requester)> {
-        self.opened(self.open(by, cmd, true, None).await?)
+        self.opened(self.open(by, cmd, true, Via::default()).await?)
     }
 
     /// Opens a ticket exactly once per `Idempotency-Key`: the key is recorded in the ticket's
     /// transaction, and a key already used answers what its first request did (`Earlier`).
     #[instrument(skip_all, fields(channel = %cmd.channel), err(level = "debug"))]
     pub async fn open_ticket_once(&self, by: &Principal, cmd: OpenTicket, claim: IdempotencyClaim) -> Result<Created> {
-        self.open(by, cmd, true, Some(claim)).await
+        self.open(by, cmd, true, Via { claim: Some(claim), ..Via::default() }).await
     }
 
     fn opened(&self, c: Created) -> Result<(Ticket, Requester)> {
@@ -232,7 +238,7 @@ impl Desk {
 
     /// `on_behalf`: staff registering a report (a phone call, an API client) is recorded as who
     /// opened it; otherwise the requester is.
-    async fn open(&self, by: &Principal, cmd: OpenTicket, on_behalf: bool, claim: Option<IdempotencyClaim>) -> Result<Created> {
+    pub(crate) async fn open(&self, by: &Principal, cmd: OpenTicket, on_behalf: bool, via: Via) -> Result<Created> {
         let catalog = self.catalog().await?;
         // Requesters (the portal, a guest, a ticket link) fill the requester's form; staff
         // registering a report fill the agents' (see `tikal_core::catalog::RequiredFor`).
@@ -288,10 +294,11 @@ impl Desk {
             _ if !on_behalf => None,
             staff => Some((staff.author(), staff.name().to_string())),
         };
-        let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments };
-        let notice = if autoreply { NOTIFY_CREATED } else { TicketNotice::CreatedWithoutAutoreply };
+        // Who is told by mail (`tikal_core::notice`), queued with the ticket.
+        let notices: Vec<NewJob> = notice::opening_notices(autoreply && !via.no_autoreply, opening.owner_id, &by.author());
+        let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments, mail: via.mail };
         let format = self.settings().await?.number_format();
-        let created = self.store.create_ticket_once(new, &format, &[notice], claim).await?;
+        let created = self.store.create_ticket_once(new, &format, &notices, via.claim).await?;
         if let Created::New(ticket, _) = &created {
             tracing::info!(number = %ticket.number, "ticket opened");
         }
@@ -481,7 +488,7 @@ impl Desk {
             Some(seen) => Some(self.check_seen(by, number, seen).await?),
             None => None,
         };
-        let result = self.post_unchecked(by, number, msg, seen_version).await;
+        let result = self.post_unchecked(by, number, msg, seen_version, None).await;
         match (result, last_seen) {
             // Something was written between the check and the save: say what is newest now.
             (Err(ServiceError::Domain(DomainError::ThreadChanged { .. })), Some(seen)) => {
@@ -491,7 +498,14 @@ impl Desk {
         }
     }
 
-    async fn post_unchecked(&self, by: &Principal, number: &TicketNumber, msg: PostMessage, seen_version: Option<u64>) -> Result<EntryId> {
+    pub(crate) async fn post_unchecked(
+        &self,
+        by: &Principal,
+        number: &TicketNumber,
+        msg: PostMessage,
+        seen_version: Option<u64>,
+        mail: Option<MailOrigin>,
+    ) -> Result<EntryId> {
         let body = parse_body(&msg.body)?;
         let kind = match (by, msg.kind) {
             (Principal::Requester { .. } | Principal::TicketLink { .. }, _) => EntryKind::Message,
@@ -510,20 +524,23 @@ impl Desk {
                 if seen_version.is_some_and(|v| v != t.version) {
                     return Err(DomainError::ThreadChanged { latest: 0 }.into());
                 }
-                let (events, jobs) = match kind {
+                let events = match kind {
                     EntryKind::Reply => {
                         self.allow(by, Action::Reply, scope)?;
-                        (t.record_agent_reply(&author, now, &policy), vec![NOTIFY_REPLY])
+                        t.record_agent_reply(&author, now, &policy)
                     }
                     EntryKind::Note => {
                         self.allow(by, Action::Note, scope)?;
-                        (Vec::new(), Vec::new())
+                        Vec::new()
                     }
                     _ => {
                         self.allow(by, Action::RequesterMessage, scope)?;
-                        (t.record_requester_message(&author, now, &policy)?, vec![NOTIFY_MESSAGE])
+                        t.record_requester_message(&author, now, &policy)?
                     }
                 };
+                // The entry's notice, and those of what it changed (a reply that reopens...).
+                let mut jobs: Vec<NewJob> = notice::entry_notice(kind).into_iter().collect();
+                jobs.extend(notice::change_notices(&events, t, &author));
                 let entry = NewEntry {
                     kind,
                     author: author.clone(),
@@ -531,7 +548,7 @@ impl Desk {
                     body: body.clone(),
                     attachments: attachments.clone(),
                 };
-                Ok(Change { events, entry: Some(entry), jobs, ..Default::default() })
+                Ok(Change { events, entry: Some(entry), jobs, mail: mail.clone(), ..Default::default() })
             })
             .await?;
         entry.ok_or(ServiceError::NotFound("entry"))
@@ -550,7 +567,8 @@ impl Desk {
                     self.allow(by, action, scope)?;
                 }
                 let events = t.apply(update.clone(), &by.author(), now, &policy, matrix)?;
-                Ok(Change { events, entry: None, jobs: vec![NOTIFY_CHANGED], ..Default::default() })
+                let jobs = notice::change_notices(&events, t, &by.author());
+                Ok(Change { events, entry: None, jobs, ..Default::default() })
             })
             .await?;
         Ok(t)
@@ -614,9 +632,9 @@ impl Desk {
                         }
                     }
                 };
-                // An approval that closes the ticket tells the requester.
-                let closed = events.iter().any(|e| e.kind == EventKind::StatusChanged && t.status.category() == StateCategory::Closed);
-                let jobs = if closed && action == ResolutionAction::Approve { vec![NOTIFY_APPROVED] } else { vec![NOTIFY_CHANGED] };
+                // An approval that closes the ticket sends the survey; one awaiting the
+                // requester's confirmation asks for it (`tikal_core::notice`).
+                let jobs = notice::change_notices(&events, t, &author);
                 Ok(Change { events, entry: None, jobs, ..Default::default() })
             })
             .await?;

@@ -190,13 +190,13 @@ impl BlobStore {
 }
 
 impl Store {
-    /// Deletes blobs that no attachment refers to and that were written before `before` (the
+    /// Deletes blobs that no attachment or inbound message refers to and that were written before `before` (the
     /// grace period keeps the blob of an upload whose ticket is being saved right now). A blob
     /// is written before its row, so a failed or refused request can leave one behind.
     pub async fn purge_orphan_blobs(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let mut removed = self.blobs.purge_incoming(before).await?;
         for chunk in self.blobs.older_than(before).await?.chunks(500) {
-            let used: std::collections::HashSet<String> = attachment::Entity::find()
+            let mut used: std::collections::HashSet<String> = attachment::Entity::find()
                 .select_only()
                 .column(attachment::Column::Sha256)
                 .filter(attachment::Column::Sha256.is_in(chunk.iter().cloned()))
@@ -205,6 +205,7 @@ impl Store {
                 .await?
                 .into_iter()
                 .collect();
+            used.extend(self.inbound_blobs(chunk).await?);
             for id in chunk.iter().filter(|id| !used.contains(*id)) {
                 self.blobs.delete(id).await?;
                 removed += 1;

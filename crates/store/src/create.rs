@@ -17,8 +17,8 @@ use std::time::Duration;
 use chrono::Datelike;
 use sea_orm::sea_query::{OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryTrait, Set,
-    Statement, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Set, Statement, TransactionTrait,
 };
 use tikal_core::org::Requester;
 use tikal_core::*;
@@ -512,11 +512,26 @@ async fn insert_all(
     }
     let tags = batch.iter().zip(&tickets).flat_map(|(r, (t, _))| r.new.opening.tags.iter().map(|tag| (t.id, tag.clone()))).collect();
     crate::rules::insert_tags(&txn, tags).await?;
+    for (r, (t, _)) in batch.iter().zip(&tickets) {
+        if let Some(origin) = &r.new.mail {
+            // The opening message's entry, for the link back to the original mail.
+            let entry = thread_entry::Entity::find()
+                .select_only()
+                .column(thread_entry::Column::Id)
+                .filter(thread_entry::Column::TicketId.eq(t.id.get()))
+                .filter(thread_entry::Column::Kind.eq(EntryKind::Message.as_str()))
+                .order_by_asc(thread_entry::Column::Id)
+                .into_tuple::<i64>()
+                .one(&txn)
+                .await?;
+            crate::mail_in::write_origin(&txn, origin, t.id, entry.map(EntryId)).await?;
+        }
+    }
     let mut jobs = Vec::new();
     let mut keys = Vec::new();
     for (r, (t, _)) in batch.iter().zip(&tickets) {
         for j in &r.jobs {
-            jobs.push(crate::jobs::ticket_job(*j, t.id, r.new.opening.at)?);
+            jobs.push(crate::jobs::ticket_job(*j, t.id, None, r.new.opening.at)?);
         }
         if let Some(c) = &r.claim {
             keys.push(idempotency::claim_row(c, t.id, micros(r.new.opening.at)));

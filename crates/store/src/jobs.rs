@@ -9,7 +9,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder, Set, Statement,
     TransactionTrait, Value,
 };
-use tikal_core::{Job, JobKind, TicketId, TicketNotice};
+use tikal_core::{EntryId, Job, JobKind, TicketId, TicketNotice};
 
 use crate::convert::{micros, time};
 use crate::entity::job;
@@ -94,16 +94,22 @@ pub(crate) fn job_row(job: &Job, at: DateTime<Utc>) -> Result<job::ActiveModel> 
     })
 }
 
-/// The job row of a ticket notification.
-pub(crate) fn ticket_job(j: NewJob, ticket_id: TicketId, at: DateTime<Utc>) -> Result<job::ActiveModel> {
-    job_row(&j.job(ticket_id), at)
+/// The job row of a ticket notification about a change that wrote `entry` (if any).
+pub(crate) fn ticket_job(j: NewJob, ticket_id: TicketId, entry: Option<EntryId>, at: DateTime<Utc>) -> Result<job::ActiveModel> {
+    job_row(&j.job_for(ticket_id, entry), at)
 }
 
-pub(crate) async fn insert_jobs(txn: &DatabaseTransaction, ticket_id: TicketId, jobs: &[NewJob], at: DateTime<Utc>) -> Result<()> {
+pub(crate) async fn insert_jobs(
+    txn: &DatabaseTransaction,
+    ticket_id: TicketId,
+    entry: Option<EntryId>,
+    jobs: &[NewJob],
+    at: DateTime<Utc>,
+) -> Result<()> {
     if jobs.is_empty() {
         return Ok(());
     }
-    let rows = jobs.iter().map(|j| ticket_job(*j, ticket_id, at)).collect::<Result<Vec<_>>>()?;
+    let rows = jobs.iter().map(|j| ticket_job(*j, ticket_id, entry, at)).collect::<Result<Vec<_>>>()?;
     job::Entity::insert_many(rows).exec_without_returning(txn).await?;
     Ok(())
 }
@@ -189,7 +195,21 @@ impl Store {
     /// Marks a job done. Fails with `LeaseLost` if the caller no longer holds its lease (it
     /// ran out and another worker claimed the job).
     pub async fn complete_job(&self, job: &ClaimedJob, now: DateTime<Utc>) -> Result<()> {
-        let res = job::Entity::update_many()
+        self.finish_job(job, None, now).await
+    }
+
+    /// Marks a job done with a note for operators (what it did not send, and why), kept in
+    /// its `last_error`.
+    pub async fn complete_job_noting(&self, job: &ClaimedJob, note: &str, now: DateTime<Utc>) -> Result<()> {
+        self.finish_job(job, Some(truncate(note)), now).await
+    }
+
+    async fn finish_job(&self, job: &ClaimedJob, note: Option<String>, now: DateTime<Utc>) -> Result<()> {
+        let mut update = job::Entity::update_many();
+        if let Some(note) = note {
+            update = update.col_expr(job::Column::LastError, Expr::value(note));
+        }
+        let res = update
             .col_expr(job::Column::DoneAt, Expr::value(micros(now)))
             .col_expr(job::Column::LockedUntil, Expr::value(Option::<i64>::None))
             .col_expr(job::Column::LeaseToken, Expr::value(Option::<String>::None))

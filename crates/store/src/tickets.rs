@@ -29,6 +29,8 @@ pub struct NewTicket {
     /// Who registered it, when not the requester (an operator taking a phone call, an API key).
     pub opened_by: Option<(Author, String)>,
     pub attachments: Vec<NewAttachment>,
+    /// The e-mail it was opened by: marked imported in the ticket's transaction.
+    pub mail: Option<crate::MailOrigin>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +51,8 @@ pub struct TicketChange {
     pub entry: Option<NewEntry>,
     pub logged: Option<TimeLog>,
     pub jobs: Vec<NewJob>,
+    /// The e-mail the entry came in: marked imported in the change's transaction.
+    pub mail: Option<crate::MailOrigin>,
 }
 
 #[derive(Debug, Clone)]
@@ -313,7 +317,10 @@ pub(crate) async fn write_change(txn: &DatabaseTransaction, t: &Ticket, change: 
         };
         time_entry::Entity::insert(row).exec_without_returning(txn).await?;
     }
-    insert_jobs(txn, t.id, &change.jobs, t.updated_at).await?;
+    insert_jobs(txn, t.id, entry_id, &change.jobs, t.updated_at).await?;
+    if let Some(origin) = &change.mail {
+        crate::mail_in::write_origin(txn, origin, t.id, entry_id).await?;
+    }
     Ok(entry_id)
 }
 

@@ -291,6 +291,7 @@ pub fn new_ticket(email: &str, subject: &str, dept: tikal_core::DepartmentId, ch
         body: format!("cuerpo de {subject}"),
         opened_by: None,
         attachments: Vec::new(),
+        mail: None,
     }
 }
 

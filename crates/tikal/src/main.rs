@@ -18,6 +18,7 @@ use tracing_subscriber::{EnvFilter, Registry, reload};
 mod agent_cli;
 mod bench_cli;
 mod config_cli;
+mod mail_cli;
 mod status_cli;
 
 #[derive(Parser)]
@@ -107,6 +108,11 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: config_cli::ConfigCommand,
+    },
+    /// The e-mail channel: `mail ingest` imports one message piped by the MTA.
+    Mail {
+        #[command(subcommand)]
+        command: mail_cli::MailCommand,
     },
     /// Print the OpenAPI document of the REST API.
     Openapi,
@@ -229,12 +235,37 @@ enum ApiKeyCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The MTA reads this command's exit code, so it answers its own (`mail_cli`).
+    if let Command::Mail { .. } = &cli.command {
+        return mail(cli).await;
+    }
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tikal: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn mail(cli: Cli) -> ExitCode {
+    let overrides =
+        Overrides { listen: None, data_dir: cli.common.data_dir, database_url: cli.common.database_url, secret_key: cli.common.secret_key };
+    let desk = match Settings::load(cli.common.config.as_deref(), overrides) {
+        Ok(settings) => {
+            init_logging(&settings.log_format);
+            startup::open_desk(&settings).await
+        }
+        Err(e) => Err(e.into()),
+    };
+    match (desk, cli.command) {
+        (Ok(desk), Command::Mail { command }) => mail_cli::run(&desk, command).await,
+        (Err(e), _) => {
+            eprintln!("tikal: {e}");
+            // A desk that cannot start now may start later: the MTA keeps the message.
+            ExitCode::from(75)
+        }
+        (Ok(_), _) => ExitCode::FAILURE,
     }
 }
 
@@ -306,7 +337,9 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             }
             let worker = startup::worker(&settings, &desk)?;
             println!("Tikal is running at {url}");
-            startup::run(desk, settings.http.clone(), listener, startup::Background { worker, fetcher: None }, shutdown_signal()).await
+            // The poller hands what it fetches to the desk's own intake.
+            let fetcher = Some(startup::fetcher(&desk, std::sync::Arc::new(desk.clone()))?);
+            startup::run(desk, settings.http.clone(), listener, startup::Background { worker, fetcher }, shutdown_signal()).await
         }
         Command::Migrate => {
             startup::open_desk(&settings).await?;
@@ -401,6 +434,8 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             }
             Ok(())
         }
+        // Answered by `mail` before `run`.
+        Command::Mail { .. } => Ok(()),
         Command::Openapi => {
             println!("{}", tikal_web::openapi_json());
             Ok(())

@@ -77,7 +77,8 @@ pub fn browser_url(addr: SocketAddr) -> String {
     format!("http://{}/", SocketAddr::new(ip, addr.port()))
 }
 
-/// The outbox worker for the configured mail server, if any.
+/// The outbox worker for the configured mail server, if any: account mail and ticket
+/// notifications, with links to `[portal] public_url`.
 pub fn worker(settings: &Settings, desk: &Desk) -> Result<Option<Worker>, StartupError> {
     let Some(mail) = &settings.mail else {
         tracing::info!("no [mail] configured: mail waits in the outbox");
@@ -87,7 +88,8 @@ pub fn worker(settings: &Settings, desk: &Desk) -> Result<Option<Worker>, Startu
     Ok(Some(
         Worker::new(desk.store().clone(), Arc::new(mailer), settings.outbox)
             .organisation(settings.portal.organisation_name.clone())
-            .desk(desk.clone()),
+            .desk(desk.clone())
+            .notify(tikal_jobs::NotifySettings { public_url: settings.portal.public_url.clone() }),
     ))
 }
 

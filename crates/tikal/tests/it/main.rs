@@ -26,6 +26,8 @@ mod binary;
 mod desk;
 mod mail;
 mod mail_accounts;
+mod mail_intake;
+mod mail_notify;
 mod operations;
 mod outbox;
 mod portal;

@@ -7,6 +7,7 @@ mod audit;
 mod catalog;
 mod configuration;
 mod departments;
+mod inbound;
 mod mail;
 mod people;
 mod people_requesters;
@@ -44,6 +45,7 @@ pub fn router() -> Router<AppState> {
         .merge(mail::router())
         .merge(rules::router())
         .merge(settings::router())
+        .merge(inbound::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -204,6 +206,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/templates", "admin-nav-templates"),
     ("/admin/mail", "admin-nav-mail"),
     ("/admin/rules", "admin-nav-rules"),
+    ("/admin/inbound", "admin-nav-inbound"),
     ("/admin/settings", "admin-nav-settings"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),

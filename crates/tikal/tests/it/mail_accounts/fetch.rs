@@ -181,3 +181,30 @@ async fn pop3_keeps_or_deletes_after_import() {
     assert!(server.messages("borrar", PASSWORD, "INBOX").await.is_empty(), "deleted after import");
     assert_eq!(recorder.stored.load(Ordering::SeqCst), 4);
 }
+
+#[tokio::test]
+async fn fetched_mail_becomes_a_ticket_through_the_desk_intake() {
+    let server = Dovecot::start(&[(USER, PASSWORD)]).await;
+    server.append(USER, PASSWORD, "INBOX", &message("impresora-del-tercer-piso")).await;
+    let app = TestApp::spawn().await;
+    let dept = app.department("Soporte TI").await;
+    let mut body = imap_body("Buzón", &server, USER, PASSWORD);
+    body["department_id"] = json!(dept.get());
+    let id = id_of(&create(&app, body).await);
+    let f = Fetcher::new(app.desk.store().clone(), Arc::new(app.desk.clone()), MailTls::public().expect("tls"));
+    assert_eq!(poll(&f, &app, id).await, Some(Ok(1)));
+    let tickets: serde_json::Value = app.get("/api/v1/tickets").await.json().await.expect("json");
+    assert!(tickets.to_string().contains("impresora-del-tercer-piso"), "a ticket from the mail: {tickets}");
+    assert!(server.messages(USER, PASSWORD, "INBOX").await.iter().all(|m| m.seen));
+    // Polled again (the message unread again by hand): known, not imported twice.
+    let mut s = server.session(USER, PASSWORD).await;
+    s.select("INBOX").await.expect("select");
+    let _: Vec<_> = futures::TryStreamExt::try_collect(s.store("1", "-FLAGS (\\Seen)").await.expect("store")).await.expect("store");
+    let _ = s.logout().await;
+    assert_eq!(poll(&f, &app, id).await, Some(Ok(0)));
+    let again: serde_json::Value = app.get("/api/v1/tickets").await.json().await.expect("json");
+    assert_eq!(
+        again.to_string().matches("impresora-del-tercer-piso").count(),
+        tickets.to_string().matches("impresora-del-tercer-piso").count()
+    );
+}

@@ -1,0 +1,302 @@
+//! Mail intake end to end on the real database: raw messages in (the service the pollers call,
+//! and `tikal mail ingest` as an MTA pipes), tickets and thread entries out; each message
+//! imported once; what cannot be imported kept in quarantine.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use tikal_core::mail_intake::InboundStatus;
+use tikal_core::thread::EventKind;
+use tikal_core::{EntryKind, TicketNumber};
+use tikal_service::{Ingested, MailSource, Principal};
+use tikal_testkit::TestApp;
+
+/// A message as a mail client writes it.
+fn message(from: &str, subject: &str, id: &str, in_reply_to: Option<&str>, extra: &str, body: &str) -> Vec<u8> {
+    let reply = in_reply_to.map(|r| format!("In-Reply-To: <{r}>\r\nReferences: <{r}>\r\n")).unwrap_or_default();
+    format!(
+        "From: {from}\r\nTo: Mesa de Ayuda <soporte@gob.example>\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\n{reply}{extra}\
+         Date: Mon, 3 Mar 2025 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+fn corpus(name: &str) -> Vec<u8> {
+    let path = format!("{}/../../tests/mail/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+async fn ingest(app: &TestApp, raw: Vec<u8>) -> Ingested {
+    app.desk.ingest_mail(MailSource::Pipe, raw.into()).await.expect("ingest")
+}
+
+async fn opened(app: &TestApp, raw: Vec<u8>) -> TicketNumber {
+    match ingest(app, raw).await {
+        Ingested::Opened(n) => n,
+        other => panic!("expected a new ticket, got {other:?}"),
+    }
+}
+
+async fn entries(app: &TestApp, n: &TicketNumber) -> Vec<tikal_core::thread::ThreadEntry> {
+    app.desk.thread(&Principal::System, n).await.expect("thread").1
+}
+
+fn bodies(entries: &[tikal_core::thread::ThreadEntry], kind: EntryKind) -> Vec<String> {
+    entries.iter().filter(|e| e.kind == kind).filter_map(|e| e.body.clone()).collect()
+}
+
+#[tokio::test]
+async fn a_new_mail_opens_a_ticket_once_with_its_accents_and_files() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let raw = corpus("es_latin1_qp.eml");
+    let n = opened(&app, raw.clone()).await;
+    let (t, thread, files) = app.desk.thread(&Principal::System, &n).await.expect("thread");
+    assert_eq!(t.channel, tikal_core::Channel::Email);
+    let first = bodies(&thread, EntryKind::Message).remove(0);
+    assert!(first.chars().any(|c| "áéíóúñ".contains(c)), "accents decoded: {first}");
+    assert!(files.is_empty());
+    // The MTA retries, a second account holds the same message: one ticket.
+    assert_eq!(ingest(&app, raw).await, Ingested::Duplicate(Some(n.clone())));
+
+    let with_file = corpus("attachment_rfc2231_filename.eml");
+    let n2 = opened(&app, with_file).await;
+    let (_, _, files) = app.desk.thread(&Principal::System, &n2).await.expect("thread");
+    assert!(files.iter().any(|f| f.filename.contains("año")), "RFC 2231 name kept: {files:?}");
+}
+
+#[tokio::test]
+async fn replies_thread_by_reference_and_by_tag_but_a_guessed_number_opens_nothing() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let from = "Sofía Martín <sofia.martin@gob.example>";
+    let n = opened(&app, message(from, "La VPN no abre la intranet", "m1@gob.example", None, "", "No conecta desde casa.")).await;
+
+    let reply = String::from(
+        "Sigue igual.\r\n\r\nEl lun, 3 mar 2025 a las 10:15, Mesa de Ayuda escribió:\r\n> — Responda por encima de esta línea —\r\n> Hola",
+    );
+    let r = ingest(&app, message("sofia.martin@gob.example", "Re: La VPN", "m2@gob.example", Some("m1@gob.example"), "", &reply)).await;
+    assert_eq!(r, Ingested::Added(n.clone()));
+    let msgs = bodies(&entries(&app, &n).await, EntryKind::Message);
+    assert_eq!(msgs.last().map(String::as_str), Some("Sigue igual."), "the quoted history is cut");
+
+    let tagged = format!("Re: [#{n}] La VPN");
+    let above = "Ya funciona, gracias.\r\n\r\n— Responda por encima de esta línea —\r\nHola Sofía: hemos reiniciado la VPN.";
+    let r = ingest(&app, message(from, &tagged, "m3@gob.example", None, "", above)).await;
+    assert_eq!(r, Ingested::Added(n.clone()), "the requester's tag threads");
+    let msgs = bodies(&entries(&app, &n).await, EntryKind::Message);
+    assert_eq!(msgs.last().map(String::as_str), Some("Ya funciona, gracias."), "cut at our marker");
+
+    let stranger = ingest(&app, message("otro@externo.example", &tagged, "m4@externo.example", None, "", "Quiero ver ese ticket")).await;
+    let Ingested::Opened(other) = stranger else { panic!("a stranger's tag opens their own ticket: {stranger:?}") };
+    assert_ne!(other, n);
+    assert_eq!(bodies(&entries(&app, &n).await, EntryKind::Message).len(), 3, "nothing of the stranger's in Sofía's ticket");
+}
+
+#[tokio::test]
+async fn an_agent_answers_by_mail_only_where_they_may() {
+    let app = TestApp::spawn().await;
+    let mesa = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let redes = app.department("Redes y Comunicaciones").await;
+    app.agent("tecnico@gob.example", "agent", &[mesa]).await;
+    app.agent("ajeno@gob.example", "agent", &[redes]).await;
+    let n = opened(&app, message("ana@gob.example", "Impresora sin tóner", "p1@gob.example", None, "", "La del piso 3.")).await;
+    let t = app.desk.ticket(&Principal::System, &n).await.expect("ticket");
+    assert_eq!(t.department_id, mesa, "the first department takes tickets that name none");
+    let answer = message("tecnico@gob.example", "Re: Impresora", "p2@gob.example", Some("p1@gob.example"), "", "Cambiamos el tóner hoy.");
+    assert_eq!(ingest(&app, answer).await, Ingested::Added(n.clone()));
+    let thread = entries(&app, &n).await;
+    let reply = thread.iter().find(|e| e.kind == EntryKind::Reply).expect("the agent's reply");
+    assert_eq!(reply.body.as_deref(), Some("Cambiamos el tóner hoy."));
+
+    let outsider = message("ajeno@gob.example", "Re: Impresora", "p3@gob.example", Some("p1@gob.example"), "", "Yo lo veo.");
+    assert!(matches!(ingest(&app, outsider).await, Ingested::Quarantined(_)));
+    assert_eq!(bodies(&entries(&app, &n).await, EntryKind::Reply).len(), 1);
+}
+
+#[tokio::test]
+async fn automatic_mail_gets_no_auto_response_and_bounces_flag_the_address() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let n = opened(&app, message("luis@gob.example", "Correo lleno", "b1@gob.example", None, "", "No recibo correos.")).await;
+    let auto = opened(&app, corpus("auto_reply_out_of_office.eml")).await;
+    let jobs = app.desk.store().outbox().await.expect("outbox");
+    let created: Vec<_> = jobs.iter().filter(|j| j.kind == "notify.ticket_created").collect();
+    assert_eq!(created.len(), 2);
+    assert!(created.iter().any(|j| j.payload.contains("\"autoreply\":false")), "the auto-reply gets none: {created:?}");
+    assert_ne!(n, auto);
+
+    // A report about mail to Luis that references his ticket's message.
+    let dsn = String::from(
+        "From: MAILER-DAEMON@gob.example\r\nTo: soporte@gob.example\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Message-ID: <dsn1@gob.example>\r\nReferences: <b1@gob.example>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n--B\r\n\
+         Content-Type: text/plain\r\n\r\nNo se pudo entregar.\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n\
+         Reporting-MTA: dns; mx.gob.example\r\n\r\nFinal-Recipient: rfc822; luis@gob.example\r\nAction: failed\r\n\
+         Status: 5.2.2\r\nDiagnostic-Code: smtp; 552 Mailbox full\r\n--B--\r\n",
+    );
+    assert_eq!(ingest(&app, dsn.into_bytes()).await, Ingested::DeliveryFailure(Some(n.clone())));
+    let thread = entries(&app, &n).await;
+    let failure = thread.iter().find(|e| e.event == Some(EventKind::DeliveryFailed)).expect("recorded on the ticket");
+    assert!(failure.after.as_deref().is_some_and(|a| a.contains("luis@gob.example") && a.contains("5.2.2")), "{failure:?}");
+    let luis = app.desk.store().requester_holding(&tikal_core::EmailAddress::parse("luis@gob.example").expect("email")).await;
+    let bounced = app.desk.store().requester_bounce(luis.expect("read").expect("luis")).await.expect("bounce");
+    assert!(bounced.is_some(), "the address is flagged");
+}
+
+#[tokio::test]
+async fn a_reply_long_after_closing_opens_a_linked_ticket() {
+    let app =
+        TestApp::spawn_with(|s| s.desk.resolution = Some(tikal_core::ResolutionPolicy { reopen_window_days: 0, ..Default::default() }))
+            .await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let n = opened(&app, message("eva@gob.example", "Alta en el sistema", "c1@gob.example", None, "", "Necesito acceso.")).await;
+    let closed = app.patch(&format!("/api/v1/tickets/{n}"), &serde_json::json!({"status": "closed"})).await;
+    assert!(closed.status().is_success());
+    let r =
+        ingest(&app, message("eva@gob.example", "Re: Alta", "c2@gob.example", Some("c1@gob.example"), "", "Otra vez sin acceso.")).await;
+    let Ingested::Opened(new) = r else { panic!("a new ticket: {r:?}") };
+    let links = app.desk.links(&Principal::System, &new).await.expect("links");
+    assert!(links.iter().any(|l| l.ticket.number == n), "linked to the closed one");
+}
+
+#[tokio::test]
+async fn unreadable_or_refused_mail_waits_in_quarantine_and_can_be_processed_again() {
+    let app = TestApp::spawn().await;
+    let mesa = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let r = ingest(&app, corpus("no_from.eml")).await;
+    assert!(matches!(r, Ingested::Quarantined(_)), "{r:?}");
+    let admin = Principal::System;
+    let held = app.desk.inbound_mail(&admin, Some(InboundStatus::Quarantined), None).await.expect("list");
+    assert_eq!(held.len(), 1);
+    let (row, raw) = app.desk.inbound_raw(&admin, held[0].id).await.expect("raw");
+    assert_eq!(raw.as_ref(), corpus("no_from.eml").as_slice(), "the original is kept byte for byte");
+    assert!(row.reason.is_some());
+    let agent = app.agent("curioso@gob.example", "agent", &[mesa]).await;
+    assert!(app.desk.inbound_mail(&agent, None, None).await.is_err(), "administrators only");
+
+    // Reprocessing something still unreadable keeps it in quarantine; nothing is lost.
+    assert!(matches!(app.desk.reprocess_mail(&admin, held[0].id).await.expect("again"), Ingested::Quarantined(_)));
+    assert!(app.desk.reprocess_mail(&agent, held[0].id).await.is_err());
+}
+
+/// `tikal mail ingest` as Postfix's pipe runs it: the number on standard output, 0 when kept.
+#[tokio::test]
+async fn the_mta_pipe_prints_the_ticket_number() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let (dir, db) = (app.dir.path().to_path_buf(), app.database_url.clone());
+    let run = move |raw: Vec<u8>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tikal"))
+            .args(["mail", "ingest"])
+            .env("TIKAL_DATA_DIR", &dir)
+            .env("TIKAL_DATABASE_URL", &db)
+            .env("TIKAL_LOG", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn tikal");
+        child.stdin.take().expect("stdin").write_all(&raw).expect("write");
+        child.wait_with_output().expect("wait")
+    };
+    let out = tokio::task::spawn_blocking(move || {
+        let first = message("rosa@gob.example", "Teclado roto", "k1@gob.example", None, "", "Se rompió la tecla Ñ.");
+        (run(first.clone()), run(first), run(b"\x00\x01 no es un correo".to_vec()))
+    });
+    let (a, b, junk) = out.await.expect("join");
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let number = String::from_utf8_lossy(&a.stdout).trim().to_string();
+    let n = TicketNumber::parse(&number).expect("a ticket number");
+    assert_eq!(String::from_utf8_lossy(&b.stdout).trim(), number, "a retried pipe answers the same ticket");
+    assert!(junk.status.success(), "unreadable mail is kept, not bounced");
+    assert!(String::from_utf8_lossy(&junk.stderr).contains("quarantine"));
+    assert!(app.desk.ticket(&Principal::System, &n).await.is_ok());
+}
+
+/// The quarantine page and the API: administrators only; a message posted over HTTP is
+/// imported; one that was refused by the registration policy is processed again once the
+/// policy admits its sender.
+#[tokio::test]
+async fn administrators_see_the_quarantine_download_originals_and_process_them_again() {
+    use tikal_testkit::web::{agent_sign_in, browser, csrf, get, post};
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    crate::admin::assert_admin_only(
+        &app,
+        &["/admin/inbound", "/admin/inbound/1/raw"],
+        &["/admin/inbound/1/process"],
+        &[("GET", "/api/v1/mail/inbound"), ("POST", "/api/v1/mail/inbound"), ("POST", "/api/v1/mail/inbound/1/process")],
+    )
+    .await;
+
+    // Only the organisation's domain may open tickets: a stranger's mail is set aside.
+    let r = app
+        .client
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&serde_json::json!({"registration": "domains", "allowed_domains": ["gob.example"]}))
+        .send()
+        .await
+        .expect("put");
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+    let raw = message("vecino@externo.example", "Wifi de la biblioteca", "q1@externo.example", None, "", "No conecta.");
+    let r = app
+        .client
+        .post(app.url("/api/v1/mail/inbound"))
+        .bearer_auth(&app.key)
+        .header("content-type", "message/rfc822")
+        .body(raw.clone())
+        .send()
+        .await
+        .expect("post");
+    let out: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(out["outcome"], "ignored", "{out}");
+
+    let (admin, password) = app.admin_with_password("directora.ti@gob.example").await;
+    let _ = admin;
+    let c = browser();
+    agent_sign_in(&c, &app, "directora.ti@gob.example", &password).await;
+    let (status, html) = get(&c, &app, "/admin/inbound?status=ignored").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(html.contains("vecino@externo.example") && html.contains("Wifi de la biblioteca"), "{html}");
+    let listed: Vec<serde_json::Value> = app
+        .client
+        .get(app.url("/api/v1/mail/inbound?status=ignored"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let id = listed[0]["id"].as_i64().expect("id");
+    let download = c.get(app.url(&format!("/admin/inbound/{id}/raw"))).send().await.expect("raw");
+    assert_eq!(download.headers()["content-type"], "message/rfc822");
+    assert_eq!(download.bytes().await.expect("bytes").as_ref(), raw.as_slice());
+
+    // The policy opens; processing again imports it.
+    let r = app
+        .client
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&serde_json::json!({"registration": "open"}))
+        .send()
+        .await
+        .expect("put");
+    assert!(r.status().is_success());
+    let (status, page) = post(&c, &app, &format!("/admin/inbound/{id}/process"), &[("csrf", &csrf(&html))]).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(page.contains("se abrió el ticket") || page.contains("ticket opened"), "{page}");
+    let again: serde_json::Value = app
+        .client
+        .post(app.url(&format!("/api/v1/mail/inbound/{id}/process")))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .expect("post")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["outcome"], "duplicate", "processed once: {again}");
+}
