@@ -10,6 +10,7 @@ pub mod error;
 pub mod fields;
 pub mod ids;
 pub mod job;
+pub mod mail_account;
 pub mod mail_intake;
 pub mod notice;
 pub mod number;

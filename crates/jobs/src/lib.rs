@@ -12,12 +12,20 @@
 //! notices are not sent to addresses that bounce; an address refused for good sets the job
 //! aside as dead; a server that is down is retried with back-off; a mail is never sent twice.
 
+mod fetch;
 mod housekeeping;
+pub mod imap;
 pub mod mail;
+pub mod net;
 pub mod notify;
+pub mod pop3;
+mod probe;
 mod worker;
 
+pub use fetch::{Fetcher, Intake, PollReport};
 pub use housekeeping::housekeeping;
 pub use mail::{MailAttachment, MailError, Mailer, OutgoingMail, SmtpMailer};
+pub use net::MailTls;
 pub use notify::NotifySettings;
+pub use probe::{ServerProbe, smtp_mailer_for};
 pub use worker::{MailSettings, OutboxSettings, Worker};

@@ -14,6 +14,7 @@ mod config_file;
 mod desk;
 mod error;
 mod intake;
+pub mod mail_accounts;
 pub mod mail_templates;
 mod people;
 mod principal;
@@ -36,6 +37,7 @@ pub use config_file::{ConfigReport, DeskDocument, ImportAction, ImportChange, MA
 pub use desk::{CANNED_VARIABLES, CollaboratorView, DeskActions, LinkedTicket, PresenceView, TicketDesk, TimeSheet};
 pub use error::ServiceError;
 pub use intake::{Ingested, IntakeConfig, MailSource, REPLY_MARKERS};
+pub use mail_accounts::{MailProbe, PROBE_TIMEOUT};
 pub use mail_templates::{MailTemplate, RenderedMail};
 pub use people::{INVITE_LIFETIME, ImportReport, MergePreview, REQUESTER_PAGE};
 pub use principal::Principal;
@@ -59,11 +61,13 @@ pub struct Desk {
     caches: Arc<catalog::Caches>,
     /// Bounds password hashing (memory and CPU) for this desk.
     hasher: Arc<auth::Hasher>,
+    /// Tries e-mail accounts' settings against their servers (set by the binary).
+    mail_probe: Option<Arc<dyn MailProbe>>,
 }
 
 impl Desk {
     pub fn new(store: Store, config: DeskConfig) -> Self {
-        Desk { store, config: Arc::new(config), caches: Arc::default(), hasher: Arc::default() }
+        Desk { store, config: Arc::new(config), caches: Arc::default(), hasher: Arc::default(), mail_probe: None }
     }
 
     pub fn store(&self) -> &Store {

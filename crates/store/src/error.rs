@@ -26,6 +26,12 @@ pub enum StoreError {
     /// The link key file of the data directory cannot be read or created.
     #[error("link key file: {0}")]
     LinkKey(String),
+    /// The secret key (configured, or the data directory's `secret.key`) cannot be had.
+    #[error("secret key: {0}")]
+    SecretKey(String),
+    /// A stored secret was sealed under another key, or is damaged.
+    #[error("cannot decrypt: the secret key changed")]
+    Undecryptable,
 }
 
 impl From<DbErr> for StoreError {

@@ -17,6 +17,7 @@ mod error;
 mod idempotency;
 mod jobs;
 mod link_key;
+mod mail_accounts;
 mod mail_in;
 mod mail_out;
 pub mod migration;
@@ -24,6 +25,7 @@ mod people;
 mod priorities;
 mod queues;
 mod rules;
+mod secret_key;
 mod seed;
 mod settings;
 mod statuses;
@@ -51,10 +53,12 @@ pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotentRecord, IdempotentResponse};
 pub use jobs::{ClaimedJob, JobInfo, JobState, NewJob, Retry};
 pub use link_key::LinkKey;
+pub use mail_accounts::{KnownMessage, OversizedMessage};
 pub use mail_in::{InboundMail, MailOrigin, NewInbound, Recorded};
 pub use mail_out::{MailRecipient, MessageIdRow};
 pub use people::{AgentRow, MergeCounts, NewInvite, OrganisationRow, RequesterRow, RoleRow};
 pub use queues::{NewView, TicketCount};
+pub use secret_key::{SecretKey, SecretKeyBytes};
 pub use seed::{SeedEntry, SeedIndexes, SeedRequester, SeedTicket};
 pub use statuses::StatusChange;
 pub use templates::StoredTemplate;
@@ -81,11 +85,14 @@ pub struct StoreOptions {
     pub sqlite_synchronous: SqliteSync,
     /// How long done outbox jobs are kept before housekeeping deletes them.
     pub keep_done_jobs: chrono::Duration,
+    /// The key e-mail account passwords are encrypted with (`TIKAL_SECRET_KEY`); without it,
+    /// `secret.key` in the data directory.
+    pub secret_key: Option<SecretKeyBytes>,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { sqlite_synchronous: SqliteSync::Full, keep_done_jobs: chrono::Duration::days(7) }
+        StoreOptions { sqlite_synchronous: SqliteSync::Full, keep_done_jobs: chrono::Duration::days(7), secret_key: None }
     }
 }
 
@@ -103,6 +110,7 @@ pub struct Store {
     creator: create::Creator,
     status_book: statuses::StatusBook,
     link_key: LinkKey,
+    secret_key: SecretKey,
     options: StoreOptions,
 }
 
@@ -126,11 +134,22 @@ impl Store {
     pub async fn connect_with(url: &str, data_dir: &Path, options: StoreOptions) -> Result<Store> {
         let blobs = BlobStore::open(&data_dir.join("attachments"))?;
         let link_key = LinkKey::open(data_dir)?;
+        let secret_key = SecretKey::new(data_dir, options.secret_key);
         if is_sqlite(url) {
             let read = Database::connect(sqlite_options(url, SqliteRole::Read, options.sqlite_synchronous)).await?;
             let write = Database::connect(sqlite_options(url, SqliteRole::Write, options.sqlite_synchronous)).await?;
             let creator = create::Creator::start(write.clone());
-            Ok(Store { read, write, blobs, catalog_version: Arc::default(), creator, status_book: Default::default(), link_key, options })
+            Ok(Store {
+                read,
+                write,
+                blobs,
+                catalog_version: Arc::default(),
+                creator,
+                status_book: Default::default(),
+                link_key,
+                secret_key,
+                options,
+            })
         } else {
             let mut opt = ConnectOptions::new(url.to_string());
             opt.max_connections(16).min_connections(1).connect_timeout(Duration::from_secs(10)).sqlx_logging(false);
@@ -144,6 +163,7 @@ impl Store {
                 creator,
                 status_book: Default::default(),
                 link_key,
+                secret_key,
                 options,
             })
         }
@@ -168,6 +188,11 @@ impl Store {
     /// The secret that turns a queued link's nonce into the link's token.
     pub fn link_key(&self) -> &LinkKey {
         &self.link_key
+    }
+
+    /// The key e-mail account passwords are sealed with.
+    pub fn secret_key(&self) -> &SecretKey {
+        &self.secret_key
     }
 
     /// Applies pending migrations; safe to run on every start and from several nodes (the

@@ -4,6 +4,9 @@
 
 use std::path::Path;
 
+mod dovecot;
+pub use dovecot::{Dovecot, Left};
+
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -69,7 +72,7 @@ impl TestApp {
             let shutdown = async {
                 let _ = rx.await;
             };
-            tikal::startup::run(server_desk, http, listener, None, shutdown).await.expect("server");
+            tikal::startup::run(server_desk, http, listener, Default::default(), shutdown).await.expect("server");
         });
         let key = desk.create_api_key("tests").await.expect("api key");
         TestApp { base, key, client: reqwest::Client::new(), desk, dir, database_url: url, shutdown: Some(tx), server: Some(server) }

@@ -41,6 +41,10 @@ struct Common {
     /// Database URL: sqlite://... (default: tikal.db in the data directory) or postgres://...
     #[arg(long, env = "TIKAL_DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
+    /// The key e-mail account passwords are encrypted with (32 bytes, base64). Give every
+    /// node the same; without it, `secret.key` in the data directory is used.
+    #[arg(long, env = "TIKAL_SECRET_KEY", global = true, hide_env_values = true)]
+    secret_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -245,7 +249,8 @@ async fn main() -> ExitCode {
 }
 
 async fn mail(cli: Cli) -> ExitCode {
-    let overrides = Overrides { listen: None, data_dir: cli.common.data_dir, database_url: cli.common.database_url };
+    let overrides =
+        Overrides { listen: None, data_dir: cli.common.data_dir, database_url: cli.common.database_url, secret_key: cli.common.secret_key };
     let desk = match Settings::load(cli.common.config.as_deref(), overrides) {
         Ok(settings) => {
             init_logging(&settings.log_format);
@@ -305,7 +310,8 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
     };
     // How to run `tikal` on this same database, for the commands `serve` suggests.
     let tikal_cmd = command_line(cli.common.config.as_deref(), cli.common.data_dir.as_deref(), cli.common.database_url.is_some());
-    let overrides = Overrides { listen, data_dir: cli.common.data_dir, database_url: cli.common.database_url };
+    let overrides =
+        Overrides { listen, data_dir: cli.common.data_dir, database_url: cli.common.database_url, secret_key: cli.common.secret_key };
     let settings = Settings::load(cli.common.config.as_deref(), overrides)?;
     let log_filter = init_logging(&settings.log_format);
     match cli.command {
@@ -331,7 +337,9 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             }
             let worker = startup::worker(&settings, &desk)?;
             println!("Tikal is running at {url}");
-            startup::run(desk, settings.http.clone(), listener, worker, shutdown_signal()).await
+            // The poller hands what it fetches to the desk's own intake.
+            let fetcher = Some(startup::fetcher(&desk, std::sync::Arc::new(desk.clone()))?);
+            startup::run(desk, settings.http.clone(), listener, startup::Background { worker, fetcher }, shutdown_signal()).await
         }
         Command::Migrate => {
             startup::open_desk(&settings).await?;

@@ -30,6 +30,11 @@ pub struct Settings {
     pub http: tikal_web::HttpSettings,
     pub database: DatabaseSettings,
     pub outbox: tikal_jobs::OutboxSettings,
+    /// The key e-mail account passwords are encrypted with: 32 bytes in base64
+    /// (`TIKAL_SECRET_KEY`). Unset: `secret.key` in the data directory. Several nodes must
+    /// share one.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<String>,
 }
 
 /// `[database]` settings.
@@ -54,6 +59,7 @@ impl Default for Settings {
             http: tikal_web::HttpSettings::default(),
             database: DatabaseSettings::default(),
             outbox: tikal_jobs::OutboxSettings::default(),
+            secret_key: None,
         }
     }
 }
@@ -90,6 +96,7 @@ pub struct Overrides {
     pub listen: Option<SocketAddr>,
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
+    pub secret_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +122,13 @@ impl Settings {
         }
         if let Some(v) = o.database_url.filter(|u| !u.is_empty()) {
             s.database_url = Some(v);
+        }
+        if let Some(v) = o.secret_key.filter(|k| !k.is_empty()) {
+            s.secret_key = Some(v);
+        }
+        if let Some(k) = &s.secret_key {
+            tikal_store::SecretKeyBytes::parse_base64(k)
+                .map_err(|why| SettingsError::Desk(tikal_core::DomainError::invalid("secret_key", why)))?;
         }
         // Validate the desk rules now, not at the first ticket.
         s.desk.clone().into_config()?;
@@ -142,7 +156,12 @@ impl Settings {
 
     /// How to open the store: `[database]`, and how long `[outbox]` keeps done jobs.
     pub fn store_options(&self) -> tikal_store::StoreOptions {
-        tikal_store::StoreOptions { sqlite_synchronous: self.database.sqlite_synchronous, keep_done_jobs: self.outbox.keep_done() }
+        tikal_store::StoreOptions {
+            sqlite_synchronous: self.database.sqlite_synchronous,
+            keep_done_jobs: self.outbox.keep_done(),
+            // Checked by `load`; a key that does not parse here was never loaded.
+            secret_key: self.secret_key.as_deref().and_then(|k| tikal_store::SecretKeyBytes::parse_base64(k).ok()),
+        }
     }
 
     pub fn database_url(&self) -> String {

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tikal_jobs::{SmtpMailer, Worker};
+use tikal_jobs::{Fetcher, Intake, MailTls, ServerProbe, SmtpMailer, Worker};
 use tikal_service::Desk;
 use tikal_store::Store;
 use tikal_web::AppState;
@@ -38,7 +38,8 @@ pub async fn open_desk(settings: &Settings) -> Result<Desk, StartupError> {
     let mut config = settings.desk.clone().into_config().map_err(crate::settings::SettingsError::from)?;
     config.portal = settings.portal.clone();
     config.verify_email = settings.mail.is_some();
-    Ok(Desk::new(store, config))
+    let tls = MailTls::public().map_err(StartupError::Mail)?;
+    Ok(Desk::new(store, config).with_mail_probe(Arc::new(ServerProbe::new(tls))))
 }
 
 /// The names of the first department and help topic, in the organisation's language.
@@ -92,21 +93,45 @@ pub fn worker(settings: &Settings, desk: &Desk) -> Result<Option<Worker>, Startu
     ))
 }
 
-/// Serves on `listener` (and runs the outbox worker) until `shutdown` resolves; in-flight
-/// requests finish first.
+/// The mail poller: fetches from the e-mail accounts of `/admin/mail` into `intake`.
+pub fn fetcher(desk: &Desk, intake: Arc<dyn Intake>) -> Result<Fetcher, StartupError> {
+    Ok(Fetcher::new(desk.store().clone(), intake, MailTls::public().map_err(StartupError::Mail)?))
+}
+
+/// What runs beside the HTTP server until shutdown.
+#[derive(Default)]
+pub struct Background {
+    /// The outbox worker (mail out).
+    pub worker: Option<Worker>,
+    /// The mail poller (mail in).
+    pub fetcher: Option<Fetcher>,
+}
+
+/// How often the poller looks for accounts whose interval has passed.
+const POLL_EVERY: Duration = Duration::from_secs(10);
+
+/// Serves on `listener` (and runs the outbox worker and the mail poller) until `shutdown`
+/// resolves; in-flight requests finish first, and a poll in progress gives its lease back.
 pub async fn run(
     desk: Desk,
     http: tikal_web::HttpSettings,
     listener: TcpListener,
-    worker: Option<Worker>,
+    background: Background,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
+    let Background { worker, fetcher } = background;
     let state = AppState::new(desk.clone(), tikal_web::install_metrics(), http);
     tracing::info!(address = %listener.local_addr()?, "tikal is listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = worker.map(|w| {
         let mut stopped = stopped.clone();
         tokio::spawn(w.run(Duration::from_secs(5), async move {
+            let _ = stopped.changed().await;
+        }))
+    });
+    let poller = fetcher.map(|f| {
+        let mut stopped = stopped.clone();
+        tokio::spawn(f.run(POLL_EVERY, async move {
             let _ = stopped.changed().await;
         }))
     });
@@ -121,6 +146,9 @@ pub async fn run(
     .await?;
     if let Some(j) = jobs {
         let _ = j.await;
+    }
+    if let Some(p) = poller {
+        let _ = p.await;
     }
     let _ = housekeeping.await;
     desk.store().clone().close().await;

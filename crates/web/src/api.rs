@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_catalog;
+mod admin_mail;
 mod admin_people;
 mod admin_priorities;
 mod admin_rules;
@@ -41,6 +42,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_priorities::router())
         .merge(admin_people::router())
         .merge(admin_templates::router())
+        .merge(admin_mail::router())
         .merge(admin_rules::router())
         .merge(admin_settings::router())
         .merge(mail_in::router())
@@ -121,6 +123,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_priorities::Doc::openapi());
     doc.merge(admin_people::Doc::openapi());
     doc.merge(admin_templates::Doc::openapi());
+    doc.merge(admin_mail::Doc::openapi());
     doc.merge(admin_rules::Doc::openapi());
     doc.merge(admin_settings::Doc::openapi());
     doc.merge(mail_in::Doc::openapi());

@@ -25,6 +25,7 @@ mod bench_seed;
 mod binary;
 mod desk;
 mod mail;
+mod mail_accounts;
 mod mail_intake;
 mod mail_notify;
 mod operations;

@@ -8,6 +8,7 @@ mod catalog;
 mod configuration;
 mod departments;
 mod inbound;
+mod mail;
 mod people;
 mod people_requesters;
 mod priorities;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .merge(people::router())
         .merge(people_requesters::router())
         .merge(templates::router())
+        .merge(mail::router())
         .merge(rules::router())
         .merge(settings::router())
         .merge(inbound::router())
@@ -202,6 +204,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/requesters", "admin-nav-requesters"),
     ("/admin/organisations", "admin-nav-organisations"),
     ("/admin/templates", "admin-nav-templates"),
+    ("/admin/mail", "admin-nav-mail"),
     ("/admin/rules", "admin-nav-rules"),
     ("/admin/inbound", "admin-nav-inbound"),
     ("/admin/settings", "admin-nav-settings"),

@@ -1,0 +1,56 @@
+# Administration: e-mail accounts
+admin-nav-mail = E-mail accounts
+admin-nav-mail-hint = The mailboxes tickets are fetched from (IMAP, POP3) and the servers mail is sent through (SMTP).
+admin-mail-lead = Mail that arrives in these mailboxes becomes tickets and replies. Passwords are stored encrypted and are never shown again.
+admin-mail-new = New e-mail account
+admin-mail-none = No e-mail accounts yet.
+admin-mail-server = Server
+admin-mail-last-polled = Last checked
+admin-mail-last-error = Last error
+admin-mail-inactive = Inactive
+admin-field-protocol = Kind
+admin-field-host = Server
+admin-field-port = Port
+admin-field-security = Security
+admin-field-username = User name
+admin-field-address = Mailbox address
+admin-field-folder = Folder
+admin-field-after_import = After import
+admin-field-move_to = Move to folder
+admin-field-poll_seconds = Check every (seconds)
+admin-field-help_topic_id = Help topic
+admin-mail-protocol-imap = IMAP (fetch)
+admin-mail-protocol-pop3 = POP3 (fetch)
+admin-mail-protocol-smtp = SMTP (send)
+admin-mail-protocol-hint = IMAP and POP3 accounts are checked for new mail; SMTP accounts send it.
+admin-mail-security-tls = TLS
+admin-mail-security-starttls = STARTTLS
+admin-mail-security-none = None (local server only)
+admin-mail-port-hint = Empty: the usual port (IMAP 993/143, POP3 995/110, SMTP 465/587/25).
+admin-mail-password-set = set
+admin-mail-password-keep = Leave empty to keep it.
+admin-mail-password-hint = Stored encrypted with the desk's secret key.
+admin-mail-address-hint = The address people write to (required for SMTP: mail is sent from it).
+admin-mail-fetching = Fetching (IMAP and POP3)
+admin-mail-folder-hint = IMAP only; INBOX when empty.
+admin-mail-after-mark_seen = Mark as read (POP3: keep on the server)
+admin-mail-after-move = Move to a folder (IMAP)
+admin-mail-after-delete = Delete from the server
+admin-mail-after-hint = Done only once the message is stored in the help desk; until then it stays as it was.
+admin-mail-poll-hint = At least 30 seconds.
+admin-mail-active-hint = An inactive account is neither checked nor used; its settings are kept.
+admin-mail-test = Test the connection
+admin-mail-test-hint = Connects, signs in and opens the folder with the saved settings (at most 10 seconds).
+admin-mail-test-passed = The connection works.
+admin-mail-test-messages = { $count ->
+    [one] One message is waiting.
+   *[other] { $count } messages are waiting.
+}
+admin-mail-step-secret = The stored password cannot be read
+admin-mail-step-connect = Cannot connect to the server
+admin-mail-step-tls = The secure connection (TLS) failed
+admin-mail-step-greeting = The server did not greet as expected
+admin-mail-step-login = Sign-in refused
+admin-mail-step-folder = The folder cannot be opened
+admin-mail-step-mailbox = The mailbox cannot be read
+admin-mail-step-send = Sending failed

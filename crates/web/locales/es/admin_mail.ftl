@@ -1,0 +1,56 @@
+# Administración: cuentas de correo
+admin-nav-mail = Cuentas de correo
+admin-nav-mail-hint = Los buzones de los que se recogen tickets (IMAP, POP3) y los servidores por los que se envía el correo (SMTP).
+admin-mail-lead = El correo que llega a estos buzones se convierte en tickets y respuestas. Las contraseñas se guardan cifradas y no se vuelven a mostrar.
+admin-mail-new = Nueva cuenta de correo
+admin-mail-none = Todavía no hay cuentas de correo.
+admin-mail-server = Servidor
+admin-mail-last-polled = Última revisión
+admin-mail-last-error = Último error
+admin-mail-inactive = Inactiva
+admin-field-protocol = Tipo
+admin-field-host = Servidor
+admin-field-port = Puerto
+admin-field-security = Seguridad
+admin-field-username = Usuario
+admin-field-address = Dirección del buzón
+admin-field-folder = Carpeta
+admin-field-after_import = Después de importar
+admin-field-move_to = Mover a la carpeta
+admin-field-poll_seconds = Revisar cada (segundos)
+admin-field-help_topic_id = Tema de ayuda
+admin-mail-protocol-imap = IMAP (recoger)
+admin-mail-protocol-pop3 = POP3 (recoger)
+admin-mail-protocol-smtp = SMTP (enviar)
+admin-mail-protocol-hint = Las cuentas IMAP y POP3 se revisan en busca de correo nuevo; las SMTP lo envían.
+admin-mail-security-tls = TLS
+admin-mail-security-starttls = STARTTLS
+admin-mail-security-none = Ninguna (solo servidor local)
+admin-mail-port-hint = Vacío: el puerto habitual (IMAP 993/143, POP3 995/110, SMTP 465/587/25).
+admin-mail-password-set = guardada
+admin-mail-password-keep = Déjela vacía para conservarla.
+admin-mail-password-hint = Se guarda cifrada con la clave secreta de la mesa.
+admin-mail-address-hint = La dirección a la que escribe la gente (obligatoria para SMTP: el correo sale desde ella).
+admin-mail-fetching = Recogida (IMAP y POP3)
+admin-mail-folder-hint = Solo IMAP; INBOX si se deja vacía.
+admin-mail-after-mark_seen = Marcar como leído (POP3: dejar en el servidor)
+admin-mail-after-move = Mover a una carpeta (IMAP)
+admin-mail-after-delete = Borrar del servidor
+admin-mail-after-hint = Se hace solo cuando el mensaje ya está guardado en la mesa de ayuda; hasta entonces queda como estaba.
+admin-mail-poll-hint = Al menos 30 segundos.
+admin-mail-active-hint = Una cuenta inactiva no se revisa ni se usa; su configuración se conserva.
+admin-mail-test = Probar la conexión
+admin-mail-test-hint = Se conecta, inicia sesión y abre la carpeta con la configuración guardada (10 segundos como máximo).
+admin-mail-test-passed = La conexión funciona.
+admin-mail-test-messages = { $count ->
+    [one] Hay un mensaje esperando.
+   *[other] Hay { $count } mensajes esperando.
+}
+admin-mail-step-secret = No se puede leer la contraseña guardada
+admin-mail-step-connect = No se puede conectar con el servidor
+admin-mail-step-tls = Falló la conexión segura (TLS)
+admin-mail-step-greeting = El servidor no saludó como se esperaba
+admin-mail-step-login = Inicio de sesión rechazado
+admin-mail-step-folder = No se puede abrir la carpeta
+admin-mail-step-mailbox = No se puede leer el buzón
+admin-mail-step-send = Falló el envío
