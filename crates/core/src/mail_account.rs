@@ -154,8 +154,13 @@ impl MailAccountInput {
         if self.protocol == Protocol::Pop3 && self.security == Security::StartTls {
             return Err(DomainError::invalid("security", "POP3 accounts use TLS or no protection"));
         }
-        let username = bounded_text("username", &self.username, 320)?;
-        let password = self.password.filter(|p| !p.is_empty());
+        // An SMTP relay on the local network often takes mail without signing in.
+        let relay = self.protocol == Protocol::Smtp && self.username.trim().is_empty();
+        let username = if relay { String::new() } else { bounded_text("username", &self.username, 320)? };
+        let password = match self.password.filter(|p| !p.is_empty()) {
+            None if relay => Some(String::new()),
+            p => p,
+        };
         match &password {
             None if !has_password => return Err(DomainError::invalid("password", Reason::Required)),
             Some(p) if p.chars().count() > 1024 => return Err(DomainError::invalid("password", Reason::TooLong { max: 1024 })),

@@ -12,6 +12,7 @@
 //! notices are not sent to addresses that bounce; an address refused for good sets the job
 //! aside as dead; a server that is down is retried with back-off; a mail is never sent twice.
 
+mod account_mailer;
 mod fetch;
 mod housekeeping;
 pub mod imap;
@@ -22,6 +23,7 @@ pub mod pop3;
 mod probe;
 mod worker;
 
+pub use account_mailer::AccountMailer;
 pub use fetch::{Fetcher, Intake, PollReport};
 pub use housekeeping::housekeeping;
 pub use mail::{MailAttachment, MailError, Mailer, OutgoingMail, SmtpMailer};

@@ -71,6 +71,11 @@ pub trait Mailer: Send + Sync {
     fn sender(&self) -> Option<String> {
         None
     }
+
+    /// Whether it can send now; the worker claims nothing while it cannot.
+    async fn ready(&self) -> bool {
+        true
+    }
 }
 
 /// Sends through an SMTP server given as a URL: `smtp://host:port` (plain, e.g. a local relay),

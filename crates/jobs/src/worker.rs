@@ -106,6 +106,9 @@ impl Worker {
     /// several people counts once).
     pub async fn run_due(&self, now: DateTime<Utc>) -> Result<usize, StoreError> {
         let mut sent = 0;
+        if !self.mailer.ready().await {
+            return Ok(0);
+        }
         let lease = chrono::Duration::seconds(LEASE_SECONDS);
         let kinds: Vec<JobKind> = match self.notify {
             Some(_) => JobKind::MAIL.iter().chain(JobKind::NOTIFY).copied().collect(),

@@ -79,12 +79,14 @@ pub fn browser_url(addr: SocketAddr) -> String {
 
 /// The outbox worker for the configured mail server, if any: account mail and ticket
 /// notifications, with links to `[portal] public_url`.
+/// It sends through the active SMTP account of `/admin/mail`, else `[mail]`; with neither,
+/// mail waits in the outbox until one is configured.
 pub fn worker(settings: &Settings, desk: &Desk) -> Result<Option<Worker>, StartupError> {
-    let Some(mail) = &settings.mail else {
-        tracing::info!("no [mail] configured: mail waits in the outbox");
-        return Ok(None);
+    let fallback: Option<Arc<dyn tikal_jobs::Mailer>> = match &settings.mail {
+        Some(mail) => Some(Arc::new(SmtpMailer::new(&mail.smtp_url, &mail.from).map_err(|e| StartupError::Mail(e.to_string()))?)),
+        None => None,
     };
-    let mailer = SmtpMailer::new(&mail.smtp_url, &mail.from).map_err(|e| StartupError::Mail(e.to_string()))?;
+    let mailer = tikal_jobs::AccountMailer::new(desk.clone(), fallback);
     Ok(Some(
         Worker::new(desk.store().clone(), Arc::new(mailer), settings.outbox)
             .organisation(settings.portal.organisation_name.clone())

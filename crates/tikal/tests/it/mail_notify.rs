@@ -475,3 +475,30 @@ async fn a_worker_that_stops_mid_job_never_makes_anyone_get_a_mail_twice() {
     assert_eq!(agents, 1, "the alert in doubt is not sent again; the other goes");
     assert!(d.app.desk.store().outbox().await.expect("outbox").is_empty(), "done");
 }
+
+/// With no `[mail]` in the file, the outbox sends through the SMTP account an administrator
+/// configured; until there is one, nothing is claimed and mail waits without using attempts.
+#[tokio::test]
+async fn notifications_go_out_through_the_configured_smtp_account() {
+    let sink = SmtpSink::start().await;
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let mailer = std::sync::Arc::new(tikal_jobs::AccountMailer::new(app.desk.clone(), None));
+    let worker = tikal_jobs::Worker::new(app.desk.store().clone(), mailer, tikal_jobs::OutboxSettings::default())
+        .desk(app.desk.clone())
+        .notify(tikal_jobs::NotifySettings { public_url: "http://127.0.0.1:8080".into() });
+    app.open_ticket("El proyector del aula 5 no enciende", "rosa@gob.example").await;
+    assert_eq!(worker.run_due(tikal_store::now()).await.expect("run"), 0, "no way to send yet");
+    let jobs = app.desk.store().outbox().await.expect("outbox");
+    assert!(jobs.iter().all(|j| j.attempts == 0), "nothing used up: {jobs:?}");
+
+    let port: u16 = sink.url().rsplit(':').next().and_then(|p| p.parse().ok()).expect("sink port");
+    let body = serde_json::json!({"name": "Salida", "protocol": "smtp", "host": "127.0.0.1", "port": port, "security": "none",
+        "username": "", "password": "", "address": "soporte@gob.example"});
+    let r = app.post("/api/v1/mail-accounts", &body).await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap_or_default());
+    assert!(worker.run_due(tikal_store::now()).await.expect("run") > 0);
+    let sent = sink.messages();
+    assert!(!sent.is_empty());
+    assert!(sent.iter().all(|m| m.contains("soporte@gob.example")), "from the account's address: {sent:?}");
+}
