@@ -23,6 +23,7 @@ pub mod queue;
 pub mod routing;
 pub mod settings;
 pub mod sla;
+pub mod sla_clock;
 pub mod sla_plan;
 pub mod status;
 pub mod template;

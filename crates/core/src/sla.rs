@@ -1,5 +1,5 @@
-//! Due times from response and resolution targets per priority. This is the plain 24x7 clock;
-//! business hours and pauses come with the SLA feature.
+//! Due times from response and resolution targets per priority. This is the plain 24x7 clock
+//! tickets open with today; business hours and pauses are [`crate::sla_clock`].
 
 use chrono::{DateTime, Duration, Utc};
 

@@ -3,8 +3,8 @@
 //! whether waiting on the requester pauses it. Calendars: a time zone, working hours per
 //! weekday, holidays (one-off or every year).
 //!
-//! This is configuration only: the business-hours clock and escalations that read it are
-//! their own feature.
+//! This is configuration only: the business-hours clock that reads it (due times, pauses, the
+//! state of each target) is [`crate::sla_clock`].
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
@@ -110,7 +110,7 @@ pub fn validate_targets(targets: &[Targets; 5]) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// An SLA plan: what the clock (its own feature) will hold tickets to.
+/// An SLA plan: what the clock ([`crate::sla_clock`]) holds tickets to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlaPlan {
     pub id: SlaPlanId,
