@@ -239,3 +239,19 @@ pub async fn security_headers(req: axum::extract::Request, next: axum::middlewar
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     resp
 }
+
+/// A file of a thread entry as the pages list it; pictures are also shown in the thread (a
+/// mail's inline images among them). SVG is not: it can carry script.
+pub struct FileView {
+    pub id: i64,
+    pub name: String,
+    pub size: String,
+    pub image: bool,
+}
+
+impl FileView {
+    pub fn of(a: &tikal_store::AttachmentMeta) -> FileView {
+        let image = matches!(a.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp");
+        FileView { id: a.id.get(), name: a.filename.clone(), size: format!("{} KB", a.size.div_ceil(1024)), image }
+    }
+}

@@ -300,3 +300,33 @@ async fn administrators_see_the_quarantine_download_originals_and_process_them_a
         .expect("json");
     assert_eq!(again["outcome"], "duplicate", "processed once: {again}");
 }
+
+/// On the agent desk: a mail's inline picture shows in the thread, the original message can be
+/// downloaded by staff of the ticket (and only them), and a bouncing address is marked.
+#[tokio::test]
+async fn the_desk_shows_inline_pictures_and_offers_the_original() {
+    use tikal_testkit::web::{agent_sign_in, browser, get};
+    let app = TestApp::spawn().await;
+    let mesa = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let redes = app.department("Redes y Comunicaciones").await;
+    let raw = corpus("inline_image_cid.eml");
+    let n = opened(&app, raw.clone()).await;
+    let (_, password) = app.agent_with_password("operador@gob.example", "agent", &[mesa]).await;
+    let c = browser();
+    agent_sign_in(&c, &app, "operador@gob.example", &password).await;
+    let (status, page) = get(&c, &app, &format!("/agent/tickets/{n}")).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(page.contains("class=\"inline-image\""), "the picture is shown: {page}");
+    let entry = entries(&app, &n).await.into_iter().find(|e| e.kind == EntryKind::Message).expect("message").id;
+    let link = format!("/agent/tickets/{n}/mail/{entry}");
+    assert!(page.contains(&link), "the original is offered");
+    let original = c.get(app.url(&link)).send().await.expect("original");
+    assert_eq!(original.headers()["content-type"], "message/rfc822");
+    assert_eq!(original.bytes().await.expect("bytes").as_ref(), raw.as_slice());
+
+    let (_, other) = app.agent_with_password("redes@gob.example", "agent", &[redes]).await;
+    let c2 = browser();
+    agent_sign_in(&c2, &app, "redes@gob.example", &other).await;
+    let refused = c2.get(app.url(&link)).send().await.expect("refused");
+    assert_eq!(refused.status(), reqwest::StatusCode::NOT_FOUND, "another department's agent learns nothing");
+}

@@ -334,7 +334,7 @@ struct EntryView {
     when: String,
     text: String,
     event: bool,
-    files: Vec<(i64, String, String)>,
+    files: Vec<crate::pages::FileView>,
 }
 
 #[derive(Template)]
@@ -362,7 +362,7 @@ fn entry_view(c: &Chrome, catalog: &Catalog, e: &ThreadEntry, files: &[Attachmen
     let files = files
         .iter()
         .filter(|a| a.entry_id == Some(e.id))
-        .map(|a| (a.id.get(), a.filename.clone(), format!("{} KB", a.size.div_ceil(1024))))
+        .map(crate::pages::FileView::of)
         .collect();
     let mine = matches!(e.author, tikal_core::Author::Requester(_));
     let who = if mine { e.author_name.clone().unwrap_or_default() } else { c.t("ticket-by-agent") };

@@ -173,7 +173,7 @@ pub struct Entry {
     /// An event's change: before and after, said in words.
     pub change: Option<(String, String)>,
     pub reason: Option<String>,
-    pub files: Vec<(i64, String, String)>,
+    pub files: Vec<crate::pages::FileView>,
     /// It came by mail: its original can be downloaded.
     pub by_mail: bool,
 }
@@ -183,7 +183,7 @@ impl Entry {
         let files = files
             .iter()
             .filter(|a| a.entry_id == Some(e.id))
-            .map(|a| (a.id.get(), a.filename.clone(), format!("{} KB", a.size.div_ceil(1024))))
+            .map(crate::pages::FileView::of)
             .collect();
         let who = match &e.author {
             Author::System => "Tikal".to_string(),
