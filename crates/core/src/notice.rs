@@ -8,17 +8,15 @@ use crate::template::TemplateKind;
 use crate::{AgentId, Author, EntryKind, EventKind, RequesterId, StateCategory, Ticket, TicketNumber};
 
 /// The tag put in the subject of every mail about a ticket, by which a reply is threaded back
-/// to it when its headers are lost: `[#000042]`.
-pub fn subject_tag(number: &TicketNumber) -> String {
-    SUBJECT_TAG.replace("{number}", number.as_str())
+/// to it when its headers are lost: `format` is the setting (`[#{number}]` by default,
+/// `crate::settings::DEFAULT_SUBJECT_TAG`), which the intake looks for too.
+pub fn subject_tag(format: &str, number: &TicketNumber) -> String {
+    format.replace("{number}", number.as_str())
 }
 
-/// The ticket tag in subjects: what the notifications write and the intake looks for.
-pub const SUBJECT_TAG: &str = "[#{number}]";
-
 /// `subject` with the ticket's tag in front, unless the template already wrote it.
-pub fn tagged_subject(subject: &str, number: &TicketNumber) -> String {
-    let tag = subject_tag(number);
+pub fn tagged_subject(subject: &str, format: &str, number: &TicketNumber) -> String {
+    let tag = subject_tag(format, number);
     if subject.contains(&tag) { subject.to_string() } else { format!("{tag} {subject}") }
 }
 
@@ -188,9 +186,11 @@ mod tests {
     #[test]
     fn the_tag_is_put_in_front_once() {
         let n = TicketNumber::parse("000042").expect("number");
-        assert_eq!(subject_tag(&n), "[#000042]");
-        assert_eq!(tagged_subject("La impresora del piso 3 no imprime", &n), "[#000042] La impresora del piso 3 no imprime");
-        assert_eq!(tagged_subject("Re: [#000042] Impresora", &n), "Re: [#000042] Impresora");
+        let tag = crate::settings::DEFAULT_SUBJECT_TAG;
+        assert_eq!(subject_tag(tag, &n), "[#000042]");
+        assert_eq!(tagged_subject("La impresora del piso 3 no imprime", tag, &n), "[#000042] La impresora del piso 3 no imprime");
+        assert_eq!(tagged_subject("Re: [#000042] Impresora", tag, &n), "Re: [#000042] Impresora");
+        assert_eq!(tagged_subject("Impresora", "[UIT {number}]", &n), "[UIT 000042] Impresora");
     }
 
     #[test]

@@ -123,6 +123,13 @@ pub struct SiteSettings {
     pub reopen_window_days: u32,
     /// Days a resolved ticket waits for the requester's confirmation before it closes (0: never).
     pub auto_close_days: u32,
+    /// The ticket tag in mail subjects, with `{number}` once (`[#{number}]`): written by the
+    /// notifications and looked for by the intake.
+    #[serde(default = "default_subject_tag")]
+    pub mail_subject_tag: String,
+    /// Auto-responses one address gets per hour at most (a loop brake; 0: none to mail).
+    #[serde(default = "default_autoreplies")]
+    pub autoreplies_per_hour: u32,
     pub max_attachment_mb: u32,
     pub max_attachments: u32,
     pub registration: RegistrationMode,
@@ -146,6 +153,8 @@ impl SiteSettings {
         "ticket_number_format",
         "reopen_window_days",
         "auto_close_days",
+        "mail_subject_tag",
+        "autoreplies_per_hour",
         "max_attachment_mb",
         "max_attachments",
         "registration",
@@ -189,6 +198,8 @@ impl SiteSettings {
             ticket_number_format: self.ticket_number_format.clone(),
             reopen_window_days: self.reopen_window_days.to_string(),
             auto_close_days: self.auto_close_days.to_string(),
+            mail_subject_tag: self.mail_subject_tag.clone(),
+            autoreplies_per_hour: self.autoreplies_per_hour.to_string(),
             max_attachment_mb: self.max_attachment_mb.to_string(),
             max_attachments: self.max_attachments.to_string(),
             registration: self.registration.as_str().into(),
@@ -210,6 +221,8 @@ pub struct SettingsInput {
     pub ticket_number_format: String,
     pub reopen_window_days: String,
     pub auto_close_days: String,
+    pub mail_subject_tag: String,
+    pub autoreplies_per_hour: String,
     pub max_attachment_mb: String,
     pub max_attachments: String,
     pub registration: String,
@@ -217,6 +230,35 @@ pub struct SettingsInput {
     pub allowed_domains: String,
     pub guests_may_open: bool,
     pub organisation_tickets: bool,
+}
+
+/// The default ticket tag in mail subjects.
+pub const DEFAULT_SUBJECT_TAG: &str = "[#{number}]";
+/// Auto-responses per address and hour by default.
+pub const DEFAULT_AUTOREPLIES: u32 = 5;
+const MAX_AUTOREPLIES: u32 = 100;
+
+fn default_subject_tag() -> String {
+    DEFAULT_SUBJECT_TAG.into()
+}
+
+fn default_autoreplies() -> u32 {
+    DEFAULT_AUTOREPLIES
+}
+
+/// A subject tag: `{number}` exactly once, with text around it that a number alone would not
+/// match (brackets, `#`, a word), at most 40 characters, on one line.
+fn subject_tag(raw: &str) -> Result<String, DomainError> {
+    let tag = raw.trim();
+    let why = "must contain {number} once, with text around it such as [#{number}]";
+    if tag.matches("{number}").count() != 1
+        || tag.len() == "{number}".len()
+        || tag.chars().count() > 40
+        || tag.chars().any(char::is_control)
+    {
+        return Err(DomainError::invalid("mail_subject_tag", why));
+    }
+    Ok(tag.to_string())
 }
 
 fn number(field: &'static str, raw: &str, min: u32, max: u32) -> Result<u32, DomainError> {
@@ -297,6 +339,8 @@ impl SettingsInput {
             ticket_number_format,
             reopen_window_days: number("reopen_window_days", &self.reopen_window_days, 0, MAX_REOPEN_DAYS)?,
             auto_close_days: number("auto_close_days", &self.auto_close_days, 0, MAX_AUTO_CLOSE_DAYS)?,
+            mail_subject_tag: subject_tag(&self.mail_subject_tag)?,
+            autoreplies_per_hour: number("autoreplies_per_hour", &self.autoreplies_per_hour, 0, MAX_AUTOREPLIES)?,
             max_attachment_mb: number("max_attachment_mb", &self.max_attachment_mb, 1, attachment_ceiling_mb)?,
             max_attachments: number("max_attachments", &self.max_attachments, 1, MAX_FILES_CEILING)?,
             registration,
@@ -356,6 +400,8 @@ mod tests {
             ticket_number_format: "UIT-{year}-{seq:5}".into(),
             reopen_window_days: "14".into(),
             auto_close_days: "7".into(),
+            mail_subject_tag: "[UIT #{number}]".into(),
+            autoreplies_per_hour: "5".into(),
             max_attachment_mb: "10".into(),
             max_attachments: "5".into(),
             registration: "domains".into(),
@@ -410,6 +456,10 @@ mod tests {
         assert_eq!(field(with(|i| i.max_attachments = "muchos".into())), "max_attachments");
         assert_eq!(field(with(|i| i.reopen_window_days = "-1".into())), "reopen_window_days");
         assert_eq!(field(with(|i| i.auto_close_days = "91".into())), "auto_close_days");
+        assert_eq!(field(with(|i| i.mail_subject_tag = "{number}".into())), "mail_subject_tag");
+        assert_eq!(field(with(|i| i.mail_subject_tag = "[#{number}] {number}".into())), "mail_subject_tag");
+        assert_eq!(field(with(|i| i.mail_subject_tag = "[#]".into())), "mail_subject_tag");
+        assert_eq!(field(with(|i| i.autoreplies_per_hour = "101".into())), "autoreplies_per_hour");
         assert_eq!(field(with(|i| i.registration = "a veces".into())), "registration");
         assert_eq!(field(with(|i| i.allowed_domains = "gob example".into())), "allowed_domains");
         assert_eq!(field(with(|i| i.allowed_domains = "".into())), "allowed_domains", "domains mode needs one");

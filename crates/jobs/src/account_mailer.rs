@@ -46,9 +46,15 @@ impl AccountMailer {
         {
             return Ok(Some(b));
         }
-        let password = self.desk.mail_password(account.id).await.map_err(|e| MailError::Smtp(format!("account `{}`: {e}", account.name)))?;
+        let password =
+            self.desk.mail_password(account.id).await.map_err(|e| MailError::Smtp(format!("account `{}`: {e}", account.name)))?;
         let mailer = smtp_mailer_for(&account, &password)?;
-        let built = Arc::new(Built { account: account.id, updated_at: account.updated_at, sender: account.address.clone(), mailer: Arc::new(mailer) });
+        let built = Arc::new(Built {
+            account: account.id,
+            updated_at: account.updated_at,
+            sender: account.address.clone(),
+            mailer: Arc::new(mailer),
+        });
         self.set(Some(built.clone()));
         Ok(Some(built))
     }

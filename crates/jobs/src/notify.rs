@@ -119,6 +119,8 @@ pub struct Envelope {
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub attachments: Vec<MailAttachment>,
+    /// The subject tag's format (the setting).
+    pub subject_tag: String,
 }
 
 /// Writes one notification: `template` in `lang` (the administrator's `stored` one, else the
@@ -135,7 +137,7 @@ pub fn compose_notice(
     let rendered = render_with(template, lang, stored, vars)?;
     Ok(OutgoingMail {
         to: envelope.to,
-        subject: tagged_subject(&rendered.subject, number),
+        subject: tagged_subject(&rendered.subject, &envelope.subject_tag, number),
         text: rendered.text,
         html: rendered.html,
         from: envelope.from,
@@ -174,7 +176,12 @@ mod tests {
     }
 
     fn envelope() -> Envelope {
-        Envelope { to: "rosa@gob.example".into(), message_id: "<tikal.000042.abc@gob.example>".into(), ..Default::default() }
+        Envelope {
+            to: "rosa@gob.example".into(),
+            message_id: "<tikal.000042.abc@gob.example>".into(),
+            subject_tag: "[#{number}]".into(),
+            ..Default::default()
+        }
     }
 
     fn row(id: &str, outbound: bool) -> MessageIdRow {

@@ -287,7 +287,8 @@ impl Desk {
             log_time: ok(Action::LogTime),
         };
         let (entries, attachments) = self.combined_thread(&t, true).await?;
-        let messages: Vec<EntryId> = entries.iter().filter(|e| matches!(e.kind, EntryKind::Message | EntryKind::Reply)).map(|e| e.id).collect();
+        let messages: Vec<EntryId> =
+            entries.iter().filter(|e| matches!(e.kind, EntryKind::Message | EntryKind::Reply)).map(|e| e.id).collect();
         Ok(TicketDesk {
             by_mail: self.store.entries_by_mail(&messages).await?,
             requester_bounce: self.store.requester_bounce(t.requester_id).await?,

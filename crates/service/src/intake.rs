@@ -60,9 +60,9 @@ impl Ingested {
 /// How the intake behaves (the configuration file's `[intake]`).
 #[derive(Debug, Clone)]
 pub struct IntakeConfig {
-    /// The ticket tag in subjects, with `{number}` once.
+    /// The ticket tag in subjects, with `{number}` once: the default of the setting.
     pub subject_tag: String,
-    /// Auto-responses one address gets per hour at most (a loop brake).
+    /// Auto-responses one address gets per hour at most: the default of the setting.
     pub autoreplies_per_hour: u32,
     /// Largest message processed; a larger one is stored and quarantined.
     pub max_message_bytes: usize,
@@ -70,7 +70,11 @@ pub struct IntakeConfig {
 
 impl Default for IntakeConfig {
     fn default() -> Self {
-        IntakeConfig { subject_tag: tikal_core::notice::SUBJECT_TAG.into(), autoreplies_per_hour: 5, max_message_bytes: 30 * 1024 * 1024 }
+        IntakeConfig {
+            subject_tag: tikal_core::settings::DEFAULT_SUBJECT_TAG.into(),
+            autoreplies_per_hour: tikal_core::settings::DEFAULT_AUTOREPLIES,
+            max_message_bytes: 30 * 1024 * 1024,
+        }
     }
 }
 
@@ -272,7 +276,7 @@ impl Desk {
 
     /// The ticket a subject's tag names, if it exists.
     async fn tagged(&self, subject: &str) -> Result<Option<Ticket>> {
-        let Ok(tag) = SubjectTag::new(&self.config.intake.subject_tag) else { return Ok(None) };
+        let Ok(tag) = SubjectTag::new(&self.settings().await?.mail_subject_tag) else { return Ok(None) };
         match tag.find(subject).map(|n| TicketNumber::parse(&n)) {
             Some(Ok(number)) => Ok(self.store.ticket_by_number(&number).await?),
             _ => Ok(None),
@@ -360,12 +364,13 @@ impl Desk {
         }
         let since = tikal_store::now() - chrono::Duration::hours(1);
         let sent = u32::try_from(self.store.autoreplies_since(facts.sender.as_str(), since).await?).unwrap_or(u32::MAX);
-        let quiet = mail_intake::autoresponse(mail.automatic.is_some(), false, sent, self.config.intake.autoreplies_per_hour).is_err();
+        let settings = self.settings().await?;
+        let quiet = mail_intake::autoresponse(mail.automatic.is_some(), false, sent, settings.autoreplies_per_hour).is_err();
         let (department_id, help_topic_id) = match account {
             Some(a) => self.store.account_routing(a).await?,
             None => (None, None),
         };
-        let tag = SubjectTag::new(&self.config.intake.subject_tag).ok();
+        let tag = SubjectTag::new(&settings.mail_subject_tag).ok();
         let subject = tag.map(|t| t.strip(&mail.subject)).unwrap_or_else(|| mail.subject.clone());
         let subject: String = subject.chars().filter(|c| !c.is_control()).take(255).collect();
         let subject = Subject::parse(&subject).or_else(|_| Subject::parse("(sin asunto)"))?;

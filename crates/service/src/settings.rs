@@ -45,6 +45,8 @@ impl Desk {
             ticket_number_format: c.number_format.pattern(),
             reopen_window_days: c.resolution.reopen_window_days,
             auto_close_days: DEFAULT_AUTO_CLOSE_DAYS,
+            mail_subject_tag: c.intake.subject_tag.clone(),
+            autoreplies_per_hour: c.intake.autoreplies_per_hour,
             max_attachment_mb: u32::try_from(c.max_attachment_bytes / (1024 * 1024)).unwrap_or(u32::MAX).max(1),
             max_attachments: u32::try_from(c.max_attachments).unwrap_or(u32::MAX),
             registration,

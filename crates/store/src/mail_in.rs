@@ -293,7 +293,12 @@ impl Store {
 
     /// The message an entry came in.
     pub async fn inbound_of_entry(&self, entry: EntryId) -> Result<Option<InboundMail>> {
-        mail_inbound::Entity::find().filter(mail_inbound::Column::EntryId.eq(entry.get())).one(&self.read).await?.map(to_inbound).transpose()
+        mail_inbound::Entity::find()
+            .filter(mail_inbound::Column::EntryId.eq(entry.get()))
+            .one(&self.read)
+            .await?
+            .map(to_inbound)
+            .transpose()
     }
 
     /// The desk's own addresses (mailboxes and departments), lower-cased: mail from them is

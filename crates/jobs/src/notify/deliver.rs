@@ -154,7 +154,7 @@ impl Worker {
         let mut people: Vec<RequesterId> = vec![ticket.requester_id];
         people.extend(&copies);
         let requesters = self.store.mail_recipients(&people).await?;
-        let (site_lang, organisation) = self.site().await;
+        let (site_lang, organisation, subject_tag) = self.site().await;
         let head = Letterhead {
             requester: requesters.iter().find(|r| r.id == ticket.requester_id).cloned(),
             department,
@@ -206,6 +206,7 @@ impl Worker {
                 in_reply_to: in_reply_to.clone(),
                 references: references.clone(),
                 attachments: if d.template == TemplateKind::AgentReply { attachments.clone() } else { Vec::new() },
+                subject_tag: subject_tag.clone(),
             };
             // The administrator's template, read for each mail: an edit applies at once.
             let stored = self.store.mail_template(d.template, who.lang).await?.map(|t| t.source);
@@ -240,13 +241,15 @@ impl Worker {
     }
 
     /// The language and name the desk's settings say (`/admin/settings`), else the defaults.
-    async fn site(&self) -> (Language, String) {
+    /// The desk's default language, its name and its subject tag.
+    async fn site(&self) -> (Language, String, String) {
+        let tag = tikal_core::settings::DEFAULT_SUBJECT_TAG.to_string();
         match &self.desk {
             Some(d) => match d.settings().await {
-                Ok(s) => (Language::of(Some(s.default_language.as_str())), s.organisation_name.clone()),
-                Err(_) => (Language::Es, self.organisation.clone()),
+                Ok(s) => (Language::of(Some(s.default_language.as_str())), s.organisation_name.clone(), s.mail_subject_tag.clone()),
+                Err(_) => (Language::Es, self.organisation.clone(), tag),
             },
-            None => (Language::Es, self.organisation.clone()),
+            None => (Language::Es, self.organisation.clone(), tag),
         }
     }
 

@@ -67,6 +67,10 @@ pub struct SettingsEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_close_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_subject_tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoreplies_per_hour: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attachment_mb: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_attachments: Option<i64>,
@@ -92,6 +96,8 @@ impl SettingsEntry {
             ticket_number_format: Some(s.ticket_number_format.clone()),
             reopen_window_days: Some(s.reopen_window_days.into()),
             auto_close_days: Some(s.auto_close_days.into()),
+            mail_subject_tag: Some(s.mail_subject_tag.clone()),
+            autoreplies_per_hour: Some(s.autoreplies_per_hour.into()),
             max_attachment_mb: Some(s.max_attachment_mb.into()),
             max_attachments: Some(s.max_attachments.into()),
             registration: Some(s.registration.as_str().into()),
@@ -256,6 +262,7 @@ pub(super) async fn sync_settings(desk: &Desk, doc: &DeskDocument, cx: &mut Sync
     text(&s.time_zone, &mut input.time_zone);
     text(&s.ticket_number_format, &mut input.ticket_number_format);
     text(&s.registration, &mut input.registration);
+    text(&s.mail_subject_tag, &mut input.mail_subject_tag);
     let number = |v: Option<i64>, to: &mut String| {
         if let Some(v) = v {
             *to = v.to_string();
@@ -263,6 +270,7 @@ pub(super) async fn sync_settings(desk: &Desk, doc: &DeskDocument, cx: &mut Sync
     };
     number(s.reopen_window_days, &mut input.reopen_window_days);
     number(s.auto_close_days, &mut input.auto_close_days);
+    number(s.autoreplies_per_hour, &mut input.autoreplies_per_hour);
     number(s.max_attachment_mb, &mut input.max_attachment_mb);
     number(s.max_attachments, &mut input.max_attachments);
     if let Some(d) = &s.allowed_domains {

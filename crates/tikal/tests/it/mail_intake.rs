@@ -87,10 +87,32 @@ async fn replies_thread_by_reference_and_by_tag_but_a_guessed_number_opens_nothi
     let msgs = bodies(&entries(&app, &n).await, EntryKind::Message);
     assert_eq!(msgs.last().map(String::as_str), Some("Ya funciona, gracias."), "cut at our marker");
 
+    // The administrator's own tag format is the one looked for.
+    let r = app
+        .client
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&serde_json::json!({"mail_subject_tag": "[UIT {number}]"}))
+        .send()
+        .await
+        .expect("put");
+    assert!(r.status().is_success());
+    let theirs = format!("RE: [UIT {n}] La VPN");
+    assert_eq!(ingest(&app, message(from, &theirs, "m5@gob.example", None, "", "Una cosa más.")).await, Ingested::Added(n.clone()));
+    let bad = app
+        .client
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&serde_json::json!({"mail_subject_tag": "{number}"}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(bad.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY, "a tag needs text around the number");
+
     let stranger = ingest(&app, message("otro@externo.example", &tagged, "m4@externo.example", None, "", "Quiero ver ese ticket")).await;
     let Ingested::Opened(other) = stranger else { panic!("a stranger's tag opens their own ticket: {stranger:?}") };
     assert_ne!(other, n);
-    assert_eq!(bodies(&entries(&app, &n).await, EntryKind::Message).len(), 3, "nothing of the stranger's in Sofía's ticket");
+    assert_eq!(bodies(&entries(&app, &n).await, EntryKind::Message).len(), 4, "nothing of the stranger's in Sofía's ticket");
 }
 
 #[tokio::test]

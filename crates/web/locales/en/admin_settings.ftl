@@ -43,3 +43,7 @@ settings-why-ticket_number_format = Not a valid format: use {"{"}seq{"}"} exactl
 settings-why-allowed_domains = Holds a value that is not a domain name (e.g. gob.example).
 settings-why-logo-size = The image is larger than 512 KB.
 settings-why-logo-type = Must be a PNG or JPEG image (SVG is not accepted).
+admin-field-mail_subject_tag = Ticket tag in mail subjects
+settings-subject-tag-hint = With {"{"}number{"}"} once, e.g. [#{"{"}number{"}"}]: it goes in the subject of every mail, and a reply that keeps it goes back to its ticket.
+admin-field-autoreplies_per_hour = Auto-responses per address and hour
+settings-autoreplies-hint = At most, per sender (a brake on mail loops; 0: none to mail).

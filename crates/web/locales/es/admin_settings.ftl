@@ -43,3 +43,7 @@ settings-why-ticket_number_format = No es un formato válido: use {"{"}seq{"}"} 
 settings-why-allowed_domains = Contiene un valor que no es un nombre de dominio (por ejemplo gob.example).
 settings-why-logo-size = La imagen supera 512 KB.
 settings-why-logo-type = Debe ser una imagen PNG o JPEG (SVG no se admite).
+admin-field-mail_subject_tag = Etiqueta del ticket en el asunto de los correos
+settings-subject-tag-hint = Con {"{"}number{"}"} una vez, p. ej. [#{"{"}number{"}"}]: va en el asunto de cada correo y una respuesta que la conserva vuelve a su ticket.
+admin-field-autoreplies_per_hour = Respuestas automáticas por dirección y hora
+settings-autoreplies-hint = Como máximo, por remitente (freno de bucles de correo; 0: ninguna a correos).

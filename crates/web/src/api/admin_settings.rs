@@ -61,6 +61,10 @@ pub struct SettingsDto {
     pub reopen_window_days: u32,
     /// 0: never.
     pub auto_close_days: u32,
+    /// The ticket tag in mail subjects, `{number}` once, e.g. `[#{number}]`.
+    pub mail_subject_tag: String,
+    /// Auto-responses one address gets per hour at most (0: none to mail).
+    pub autoreplies_per_hour: u32,
     pub max_attachment_mb: u32,
     pub max_attachments: u32,
     /// `open`, `domains` or `staff_only`.
@@ -81,6 +85,8 @@ fn dto(s: &SiteSettings) -> SettingsDto {
         ticket_number_format: s.ticket_number_format.clone(),
         reopen_window_days: s.reopen_window_days,
         auto_close_days: s.auto_close_days,
+        mail_subject_tag: s.mail_subject_tag.clone(),
+        autoreplies_per_hour: s.autoreplies_per_hour,
         max_attachment_mb: s.max_attachment_mb,
         max_attachments: s.max_attachments,
         registration: s.registration.as_str().into(),
@@ -103,6 +109,8 @@ pub struct SettingsUpdateDto {
     pub ticket_number_format: Option<String>,
     pub reopen_window_days: Option<i64>,
     pub auto_close_days: Option<i64>,
+    pub mail_subject_tag: Option<String>,
+    pub autoreplies_per_hour: Option<i64>,
     pub max_attachment_mb: Option<i64>,
     pub max_attachments: Option<i64>,
     pub registration: Option<String>,
@@ -123,6 +131,8 @@ fn merge(current: &SiteSettings, u: SettingsUpdateDto) -> SettingsInput {
         ticket_number_format: u.ticket_number_format.unwrap_or(c.ticket_number_format),
         reopen_window_days: n(u.reopen_window_days, c.reopen_window_days),
         auto_close_days: n(u.auto_close_days, c.auto_close_days),
+        mail_subject_tag: u.mail_subject_tag.unwrap_or(c.mail_subject_tag),
+        autoreplies_per_hour: n(u.autoreplies_per_hour, c.autoreplies_per_hour),
         max_attachment_mb: n(u.max_attachment_mb, c.max_attachment_mb),
         max_attachments: n(u.max_attachments, c.max_attachments),
         registration: u.registration.unwrap_or(c.registration),

@@ -359,11 +359,7 @@ struct TicketPage {
 }
 
 fn entry_view(c: &Chrome, catalog: &Catalog, e: &ThreadEntry, files: &[AttachmentMeta]) -> EntryView {
-    let files = files
-        .iter()
-        .filter(|a| a.entry_id == Some(e.id))
-        .map(crate::pages::FileView::of)
-        .collect();
+    let files = files.iter().filter(|a| a.entry_id == Some(e.id)).map(crate::pages::FileView::of).collect();
     let mine = matches!(e.author, tikal_core::Author::Requester(_));
     let who = if mine { e.author_name.clone().unwrap_or_default() } else { c.t("ticket-by-agent") };
     let text = match (e.kind, e.event) {

@@ -148,12 +148,10 @@ async fn load(state: &AppState, s: &Staff, number: &TicketNumber, typed: &Typed,
     let names = view::Names { catalog: &catalog, agents: &agents, people: &d.collaborators };
     let mut h = Header::of(c, &names, &d.ticket, d.requester.as_ref());
     h.tags.clone_from(&d.tags);
-    h.bounced = d.requester_bounce.as_ref().map(|(at, why)| format!("{} {}", c.when(at), why.as_deref().unwrap_or_default()).trim().to_string());
-    let entries = d
-        .entries
-        .iter()
-        .map(|e| Entry { by_mail: d.by_mail.contains(&e.id), ..Entry::of(c, &names, e, &d.attachments) })
-        .collect();
+    h.bounced =
+        d.requester_bounce.as_ref().map(|(at, why)| format!("{} {}", c.when(at), why.as_deref().unwrap_or_default()).trim().to_string());
+    let entries =
+        d.entries.iter().map(|e| Entry { by_mail: d.by_mail.contains(&e.id), ..Entry::of(c, &names, e, &d.attachments) }).collect();
     let assignable = if can.assign { staff.as_slice() } else { &[] };
     let f = Forms::of(c, &names, &d.ticket, assignable, &followers, &canned_list, canned, s, typed);
     let x = Extras::of(

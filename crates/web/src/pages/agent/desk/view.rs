@@ -180,11 +180,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn of(c: &Chrome, n: &Names<'_>, e: &ThreadEntry, files: &[AttachmentMeta]) -> Entry {
-        let files = files
-            .iter()
-            .filter(|a| a.entry_id == Some(e.id))
-            .map(crate::pages::FileView::of)
-            .collect();
+        let files = files.iter().filter(|a| a.entry_id == Some(e.id)).map(crate::pages::FileView::of).collect();
         let who = match &e.author {
             Author::System => "Tikal".to_string(),
             _ => e.author_name.clone().unwrap_or_default(),
