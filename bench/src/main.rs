@@ -33,6 +33,10 @@ enum Scenario {
     /// `POST /api/v1/tickets/{n}/messages` (kind `reply`): request `i` answers ticket
     /// `--tickets[i % len]`, so the replies spread over the tickets given.
     Reply,
+    /// `POST /api/v1/mail/inbound`: one raw e-mail each (a new ticket, or every third a reply
+    /// by Message-ID to the mail two before it), each with its own Message-ID, a Spanish
+    /// quoted-printable body and, every fifth, a small attachment.
+    Mail,
 }
 
 impl Scenario {
@@ -42,6 +46,7 @@ impl Scenario {
             Scenario::List => "list",
             Scenario::Get => "get",
             Scenario::Reply => "reply",
+            Scenario::Mail => "mail",
         }
     }
 
@@ -52,6 +57,7 @@ impl Scenario {
             Scenario::List => b"\"tickets\"",
             Scenario::Get => b"",
             Scenario::Reply => b"\"reply\"",
+            Scenario::Mail => b"\"outcome\"",
         }
     }
 }
@@ -190,6 +196,35 @@ fn reply_body(i: u64) -> Result<Vec<u8>, serde_json::Error> {
     serde_json::to_vec(&json!({"kind": "reply", "body": REPLIES[(i % REPLIES.len() as u64) as usize]}))
 }
 
+/// Raw message number `i` of the `mail` scenario (`run` tells runs apart: Message-IDs never
+/// repeat across runs on one database).
+fn mail_body(run: &str, i: u64) -> Vec<u8> {
+    let (subject, message) = TICKETS[(i % TICKETS.len() as u64) as usize];
+    let requester = i % REQUESTERS;
+    let name = NAMES[(requester % NAMES.len() as u64) as usize];
+    // Every third message answers the one two before it, as a mail client would.
+    let reply = if i % 3 == 2 { format!("In-Reply-To: <bench.{run}.{}@example.org>\r\n", i - 2) } else { String::new() };
+    let text = format!("{message}\r\n\r\nSaludos,\r\n{name}\r\n");
+    let qp: String = text
+        .bytes()
+        .map(|b| if b.is_ascii() && b != b'=' { (b as char).to_string() } else { format!("={b:02X}") })
+        .collect();
+    let mut mail = format!(
+        "From: {name} <bench+{requester}@example.org>\r\nTo: Mesa de Ayuda <soporte@example.org>\r\nSubject: {subject}\r\n\
+         Message-ID: <bench.{run}.{i}@example.org>\r\n{reply}Date: Thu, 26 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+    );
+    if i.is_multiple_of(5) {
+        mail.push_str(&format!(
+            "Content-Type: multipart/mixed; boundary=\"b{i}\"\r\n\r\n--b{i}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Transfer-Encoding: quoted-printable\r\n\r\n{qp}\r\n--b{i}\r\nContent-Type: text/plain; name=\"registro.txt\"\r\n\
+             Content-Disposition: attachment; filename=\"registro.txt\"\r\n\r\nerror 0x80070005 al iniciar sesión {i}\r\n--b{i}--\r\n"
+        ));
+    } else {
+        mail.push_str(&format!("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{qp}\r\n"));
+    }
+    mail.into_bytes()
+}
+
 /// What every worker shares.
 struct Target {
     scenario: Scenario,
@@ -254,6 +289,11 @@ async fn send_one(target: &Target, i: u64) -> Outcome {
             Err(e) => return failed("driver error", e.to_string()),
         },
         Scenario::List | Scenario::Get => target.client.request(Method::GET, target.url.clone()),
+        Scenario::Mail => target
+            .client
+            .request(Method::POST, target.url.clone())
+            .header(CONTENT_TYPE, "message/rfc822")
+            .body(mail_body(target.keys.as_deref().unwrap_or("run"), i)),
         Scenario::Reply => match (reply_body(i), target.reply_urls.get((i % target.reply_urls.len().max(1) as u64) as usize)) {
             (Ok(body), Some(url)) => target.client.request(Method::POST, url.clone()).header(CONTENT_TYPE, "application/json").body(body),
             (Err(e), _) => return failed("driver error", e.to_string()),
@@ -393,6 +433,7 @@ fn endpoint(base: &str, scenario: Scenario) -> Result<Url, String> {
     let root = parsed.as_str().trim_end_matches('/');
     let path = match scenario {
         Scenario::Create | Scenario::Reply => "/api/v1/tickets",
+        Scenario::Mail => "/api/v1/mail/inbound",
         Scenario::List | Scenario::Get => "/api/v1/tickets?limit=50",
     };
     Url::parse(&format!("{root}{path}")).map_err(|e| format!("--url {base}: {e}"))
@@ -444,7 +485,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         }
         reply_urls.push(url.join(&format!("/api/v1/tickets/{number}/messages")).map_err(|e| format!("--tickets {number}: {e}"))?);
     }
-    let keys = (args.idempotency_keys && args.scenario == Scenario::Create).then(|| format!("bench-{:x}", std::process::id()));
+    // Idempotency keys of creates; for mail, what makes this run's Message-IDs its own.
+    let keys = match args.scenario {
+        Scenario::Create if args.idempotency_keys => Some(format!("bench-{:x}", std::process::id())),
+        Scenario::Mail => Some(format!("{:x}{:x}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))),
+        _ => None,
+    };
     let target = Arc::new(Target { scenario: args.scenario, client, url, reply_urls, auth, expect, cookie, keys });
     let limit = Duration::from_secs(args.max_seconds);
 
