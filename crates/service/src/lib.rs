@@ -14,6 +14,7 @@ mod config_file;
 mod desk;
 mod error;
 mod intake;
+mod outbox;
 pub mod mail_templates;
 mod people;
 mod principal;
@@ -37,6 +38,7 @@ pub use desk::{CANNED_VARIABLES, CollaboratorView, DeskActions, LinkedTicket, Pr
 pub use error::ServiceError;
 pub use intake::{Ingested, IntakeConfig, MailSource, REPLY_MARKERS};
 pub use mail_templates::{MailTemplate, RenderedMail};
+pub use outbox::{OUTBOX_PAGE, OutboxJob, OutboxQuery};
 pub use people::{INVITE_LIFETIME, ImportReport, MergePreview, REQUESTER_PAGE};
 pub use principal::Principal;
 pub use priorities::PrioritySettings;

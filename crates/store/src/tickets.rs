@@ -352,6 +352,22 @@ impl Store {
         Ok(self.to_tickets(row.into_iter().collect()).await?.pop())
     }
 
+    /// The numbers of these tickets, in one query (ids of tickets that do not exist are left out).
+    pub async fn ticket_numbers(&self, ids: &[TicketId]) -> Result<HashMap<TicketId, TicketNumber>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows: Vec<(i64, String)> = ticket::Entity::find()
+            .select_only()
+            .column(ticket::Column::Id)
+            .column(ticket::Column::Number)
+            .filter(ticket::Column::Id.is_in(ids.iter().map(|t| t.get())))
+            .into_tuple()
+            .all(&self.read)
+            .await?;
+        rows.into_iter().map(|(id, n)| Ok((TicketId(id), TicketNumber::parse(&n)?))).collect()
+    }
+
     /// Rows to tickets, with their statuses resolved.
     pub(crate) async fn to_tickets(&self, rows: Vec<ticket::Model>) -> Result<Vec<Ticket>> {
         let statuses = self.status_map(rows.iter().map(|m| m.status.as_str())).await?;
