@@ -46,11 +46,15 @@ struct JobDoc<'a> {
 }
 
 impl Desk {
-    /// A page of the outbox, newest first (administrators only). The tickets the jobs name are
-    /// looked up in one query for the whole page.
+    /// A page of the outbox, newest first (administrators only).
     pub async fn outbox_jobs(&self, by: &Principal, q: OutboxQuery) -> Result<Vec<OutboxJob>> {
         Self::admin_actor(by)?;
         let jobs = self.store.jobs_page(q.state, q.kind, q.before, OUTBOX_PAGE).await?;
+        self.with_tickets(jobs).await
+    }
+
+    /// Jobs with the tickets their payloads name, looked up in one query.
+    async fn with_tickets(&self, jobs: Vec<JobInfo>) -> Result<Vec<OutboxJob>> {
         let mut ids: Vec<TicketId> = jobs.iter().filter_map(|j| payload_ticket(&j.payload)).collect();
         ids.sort_unstable();
         ids.dedup();
@@ -73,7 +77,7 @@ impl Desk {
     /// Sends a dead job back to the queue: due now, attempts from zero, through the workers'
     /// lease like any job. A job that is pending or done is refused (`Conflict`).
     #[instrument(skip_all, fields(job = %id), err(level = "debug"))]
-    pub async fn retry_job(&self, by: &Principal, id: JobId) -> Result<JobInfo> {
+    pub async fn retry_job(&self, by: &Principal, id: JobId) -> Result<OutboxJob> {
         Self::admin_actor(by)?;
         let job = self.store.job(id).await?.ok_or(ServiceError::NotFound("job"))?;
         if job.state != JobState::Dead {
@@ -83,7 +87,8 @@ impl Desk {
         let after = json(&JobDoc { state: JobState::Pending.as_str(), attempts: Some(0), last_error: job.last_error.as_deref() });
         let audit = Self::audit_entry(by, AuditAction::Retry, AdminEntity::OutboxJob, id, job.kind.clone(), before, after)?;
         self.store.retry_job(id, &audit, audit.at).await?;
-        self.store.job(id).await?.ok_or(ServiceError::NotFound("job"))
+        let job = self.store.job(id).await?.ok_or(ServiceError::NotFound("job"))?;
+        self.with_tickets(vec![job]).await?.pop().ok_or(ServiceError::NotFound("job"))
     }
 
     /// Sends every dead job (of `kind`, if given) back to the queue; each one is audited.
