@@ -333,7 +333,13 @@ impl Store {
     /// A page of jobs, newest first: in `state` (none: pending and dead, the jobs not done), of
     /// `kind`, older than `before` (keyset). Jobs not done are few (done ones are purged), and
     /// the `jobs_pending` index on `done_at` keeps the scan to them.
-    pub async fn jobs_page(&self, state: Option<JobState>, kind: Option<JobKind>, before: Option<JobId>, limit: u64) -> Result<Vec<JobInfo>> {
+    pub async fn jobs_page(
+        &self,
+        state: Option<JobState>,
+        kind: Option<JobKind>,
+        before: Option<JobId>,
+        limit: u64,
+    ) -> Result<Vec<JobInfo>> {
         let mut find = in_state(job::Entity::find(), state);
         if let Some(kind) = kind {
             find = find.filter(job::Column::Kind.eq(kind.as_str()));

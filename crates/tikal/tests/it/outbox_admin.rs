@@ -210,3 +210,46 @@ async fn retry_all_from_the_page_and_pages_of_fifty() {
     assert_eq!(status, StatusCode::FORBIDDEN, "the form token is checked");
     assert_eq!(app.desk.dead_job_count(&Principal::System, None).await.expect("count"), 27);
 }
+
+/// `tikal outbox retry` on the same database as a running server.
+fn retry_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tikal"))
+        .env("TIKAL_DATA_DIR", app.dir.path())
+        .env("TIKAL_DATABASE_URL", &app.database_url)
+        .env("TIKAL_LOG", "warn")
+        .args(["outbox", "retry"])
+        .args(args)
+        .output()
+        .expect("run tikal")
+}
+
+#[tokio::test]
+async fn the_command_line_retries_one_dead_job_or_all() {
+    let app = TestApp::spawn_with(|s| s.outbox.max_attempts = 1).await;
+    let (created, link) = failed_mail(&app).await;
+    let out = retry_cli(&app, &[&link.to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("job {link} (mail.ticket_link) is back in the queue")));
+    let job = app.desk.store().job(JobId(link)).await.expect("job").expect("exists");
+    assert_eq!((job.state, job.attempts), (JobState::Pending, 0));
+
+    let again = retry_cli(&app, &[&link.to_string()]);
+    assert!(!again.status.success(), "a pending job is refused");
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("only a dead job can be retried"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(!retry_cli(&app, &["999999"]).status.success(), "an unknown job is refused");
+    assert!(!retry_cli(&app, &[]).status.success(), "an id or --all-dead is needed");
+    assert!(!retry_cli(&app, &["--all-dead", "--kind", "mail.nope"]).status.success(), "an unknown kind is refused");
+
+    let none = retry_cli(&app, &["--all-dead", "--kind", "mail.ticket_link"]);
+    assert!(String::from_utf8_lossy(&none.stdout).contains("0 dead job(s)"), "{}", String::from_utf8_lossy(&none.stdout));
+    let all = retry_cli(&app, &["--all-dead"]);
+    assert!(String::from_utf8_lossy(&all.stdout).contains("1 dead job(s)"), "{}", String::from_utf8_lossy(&all.stdout));
+    let audit = audit_retries(&app).await;
+    assert_eq!(audit.iter().map(|e| e.entity_id.clone()).collect::<Vec<_>>(), vec![created.to_string(), link.to_string()]);
+    assert!(audit.iter().all(|e| e.actor_kind == "system"));
+    assert_eq!(app.desk.dead_job_count(&Principal::System, None).await.expect("count"), 0);
+}

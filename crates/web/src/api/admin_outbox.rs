@@ -16,10 +16,7 @@ use super::admin::id_of;
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/outbox", get(list))
-        .route("/outbox/{id}/retry", post(retry))
-        .route("/outbox/retry-dead", post(retry_dead))
+    Router::new().route("/outbox", get(list)).route("/outbox/{id}/retry", post(retry)).route("/outbox/retry-dead", post(retry_dead))
 }
 
 #[derive(OpenApi)]

@@ -128,7 +128,8 @@ async fn list(State(state): State<AppState>, a: Admin, Query(p): Query<Params>) 
     });
     let states = STATES.iter().map(|s| (s.as_str(), c.t(&format!("outbox-state-{s}")))).collect();
     let kinds = JobKind::ALL.iter().map(|k| (k.as_str(), kind_label(&c, k.as_str()))).collect();
-    let (state_s, kind_s) = (job_state.map(|s| s.as_str().to_string()).unwrap_or_default(), kind.map(|k| k.as_str().to_string()).unwrap_or_default());
+    let (state_s, kind_s) =
+        (job_state.map(|s| s.as_str().to_string()).unwrap_or_default(), kind.map(|k| k.as_str().to_string()).unwrap_or_default());
     Ok(page(&ListPage { c, title, state: state_s, kind: kind_s, states, kinds, rows, next, dead, done }).into_response())
 }
 
