@@ -205,10 +205,7 @@ fn mail_body(run: &str, i: u64) -> Vec<u8> {
     // Every third message answers the one two before it, as a mail client would.
     let reply = if i % 3 == 2 { format!("In-Reply-To: <bench.{run}.{}@example.org>\r\n", i - 2) } else { String::new() };
     let text = format!("{message}\r\n\r\nSaludos,\r\n{name}\r\n");
-    let qp: String = text
-        .bytes()
-        .map(|b| if b.is_ascii() && b != b'=' { (b as char).to_string() } else { format!("={b:02X}") })
-        .collect();
+    let qp: String = text.bytes().map(|b| if b.is_ascii() && b != b'=' { (b as char).to_string() } else { format!("={b:02X}") }).collect();
     let mut mail = format!(
         "From: {name} <bench+{requester}@example.org>\r\nTo: Mesa de Ayuda <soporte@example.org>\r\nSubject: {subject}\r\n\
          Message-ID: <bench.{run}.{i}@example.org>\r\n{reply}Date: Thu, 26 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
@@ -488,7 +485,11 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     // Idempotency keys of creates; for mail, what makes this run's Message-IDs its own.
     let keys = match args.scenario {
         Scenario::Create if args.idempotency_keys => Some(format!("bench-{:x}", std::process::id())),
-        Scenario::Mail => Some(format!("{:x}{:x}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()))),
+        Scenario::Mail => Some(format!(
+            "{:x}{:x}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+        )),
         _ => None,
     };
     let target = Arc::new(Target { scenario: args.scenario, client, url, reply_urls, auth, expect, cookie, keys });

@@ -31,6 +31,8 @@ string_enum! {
         Settings => "settings",
         Configuration => "configuration",
         MailAccount => "mail_account",
+        /// A job of the outbox (mail to send); retried by an administrator.
+        OutboxJob => "outbox_job",
     }
 }
 
@@ -43,6 +45,8 @@ string_enum! {
         Delete => "delete",
         Merge => "merge",
         Import => "import",
+        /// A dead outbox job sent back to the queue.
+        Retry => "retry",
     }
 }
 

@@ -31,6 +31,8 @@ id_type!(
     TeamId,
     RoleId,
     ApiKeyId,
+    /// A job of the outbox.
+    JobId,
     EntryId,
     AttachmentId,
     CustomFieldId,

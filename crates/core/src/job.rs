@@ -246,6 +246,16 @@ impl Job {
     }
 }
 
+/// The ticket a stored payload names (`ticket_id`), whatever its kind: the administration shows
+/// it beside the job. A payload that is not JSON, or names none, gives `None`.
+pub fn payload_ticket(payload: &str) -> Option<TicketId> {
+    #[derive(Deserialize)]
+    struct Named {
+        ticket_id: Option<TicketId>,
+    }
+    serde_json::from_str::<Named>(payload).ok().and_then(|n| n.ticket_id).filter(|t| t.get() > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +295,14 @@ mod tests {
         // A reply queued by an older version has no entry: still readable.
         let old = Job::deserialize_payload(JobKind::AgentReply, &mut serde_json::Deserializer::from_str(r#"{"ticket_id":4}"#));
         assert_eq!(old.expect("old row"), Job::AgentReply(TicketRef::new(TicketId(4))));
+    }
+
+    #[test]
+    fn the_ticket_a_payload_names() {
+        assert_eq!(payload_ticket(r#"{"ticket_id":4,"entry_id":9}"#), Some(TicketId(4)));
+        assert_eq!(payload_ticket(r#"{"to":"a@b.example","number":"000001"}"#), None, "account mail names no ticket id");
+        assert_eq!(payload_ticket(r#"{"ticket_id":"x"}"#), None);
+        assert_eq!(payload_ticket(r#"{"ticket_id":0}"#), None);
+        assert_eq!(payload_ticket("not json"), None);
     }
 }

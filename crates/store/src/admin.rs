@@ -56,7 +56,21 @@ fn to_entry(m: audit_log::Model) -> Result<AuditEntry> {
 }
 
 pub(crate) async fn insert_audit(conn: &impl ConnectionTrait, a: &NewAudit) -> Result<()> {
-    let row = audit_log::ActiveModel {
+    audit_log::Entity::insert(audit_row(a)).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+/// Writes many audit entries (a bulk change records each thing it changed), in batches that
+/// stay under the databases' limits on bound values.
+pub(crate) async fn insert_audits(conn: &impl ConnectionTrait, entries: &[NewAudit]) -> Result<()> {
+    for batch in entries.chunks(500) {
+        audit_log::Entity::insert_many(batch.iter().map(audit_row)).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
+fn audit_row(a: &NewAudit) -> audit_log::ActiveModel {
+    audit_log::ActiveModel {
         id: NotSet,
         at: Set(micros(a.at)),
         actor_kind: Set(a.actor.kind().to_string()),
@@ -68,9 +82,7 @@ pub(crate) async fn insert_audit(conn: &impl ConnectionTrait, a: &NewAudit) -> R
         summary: Set(a.summary.chars().take(500).collect()),
         before: Set(a.before.clone()),
         after: Set(a.after.clone()),
-    };
-    audit_log::Entity::insert(row).exec_without_returning(conn).await?;
-    Ok(())
+    }
 }
 
 impl Store {

@@ -6,11 +6,12 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, NotSet, QueryFilter, QueryOrder, Set, Statement,
-    TransactionTrait, Value,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement, TransactionTrait, Value,
 };
-use tikal_core::{EntryId, Job, JobKind, TicketId, TicketNotice};
+use tikal_core::{EntryId, Job, JobId, JobKind, TicketId, TicketNotice};
 
+use crate::admin::{NewAudit, insert_audits};
 use crate::convert::{micros, time};
 use crate::entity::job;
 use crate::{Result, Store, StoreError};
@@ -51,16 +52,71 @@ impl JobState {
     }
 }
 
-/// A job as operators see it (`tikal outbox list`).
+impl std::str::FromStr for JobState {
+    type Err = tikal_core::error::UnknownValue;
+
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s {
+            "pending" => Ok(JobState::Pending),
+            "done" => Ok(JobState::Done),
+            "dead" => Ok(JobState::Dead),
+            other => Err(tikal_core::error::UnknownValue { kind: "JobState", value: other.chars().take(64).collect() }),
+        }
+    }
+}
+
+impl std::fmt::Display for JobState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A job as operators see it (`tikal outbox list`, `/admin/outbox`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobInfo {
     pub id: i64,
+    /// As stored: a kind this version does not know is still listed.
     pub kind: String,
     pub payload: String,
     pub state: JobState,
     pub attempts: i32,
+    /// When it runs next (pending), or ran last (dead).
     pub run_at: DateTime<Utc>,
     pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn to_info(j: job::Model) -> Result<JobInfo> {
+    let state = match (j.done_at, j.dead_at) {
+        (Some(_), _) => JobState::Done,
+        (None, Some(_)) => JobState::Dead,
+        (None, None) => JobState::Pending,
+    };
+    Ok(JobInfo {
+        id: j.id,
+        state,
+        kind: j.kind,
+        payload: j.payload,
+        attempts: j.attempts,
+        run_at: time(j.run_at)?,
+        last_error: j.last_error,
+        created_at: time(j.created_at)?,
+    })
+}
+
+/// Why a job that is not dead is not retried (it is waiting, running or done already).
+fn not_dead(j: &JobInfo) -> StoreError {
+    StoreError::Conflict(format!("job {} is {}: only a dead job can be retried", j.id, j.state))
+}
+
+/// Filters a query on jobs to one state.
+fn in_state(find: sea_orm::Select<job::Entity>, state: Option<JobState>) -> sea_orm::Select<job::Entity> {
+    match state {
+        None => find.filter(job::Column::DoneAt.is_null()),
+        Some(JobState::Pending) => find.filter(job::Column::DoneAt.is_null()).filter(job::Column::DeadAt.is_null()),
+        Some(JobState::Dead) => find.filter(job::Column::DoneAt.is_null()).filter(job::Column::DeadAt.is_not_null()),
+        Some(JobState::Done) => find.filter(job::Column::DoneAt.is_not_null()),
+    }
 }
 
 /// What happens to a job whose attempt failed.
@@ -112,6 +168,18 @@ pub(crate) async fn insert_jobs(
     let rows = jobs.iter().map(|j| ticket_job(*j, ticket_id, entry, at)).collect::<Result<Vec<_>>>()?;
     job::Entity::insert_many(rows).exec_without_returning(txn).await?;
     Ok(())
+}
+
+/// The update that sends dead jobs back to the queue, due `now`.
+fn revive(now: DateTime<Utc>) -> sea_orm::UpdateMany<job::Entity> {
+    job::Entity::update_many()
+        .col_expr(job::Column::DeadAt, Expr::value(Option::<i64>::None))
+        .col_expr(job::Column::Attempts, Expr::value(0))
+        .col_expr(job::Column::RunAt, Expr::value(micros(now)))
+        .col_expr(job::Column::LockedUntil, Expr::value(Option::<i64>::None))
+        .col_expr(job::Column::LeaseToken, Expr::value(Option::<String>::None))
+        .filter(job::Column::DeadAt.is_not_null())
+        .filter(job::Column::DoneAt.is_null())
 }
 
 /// A random lease token (128 bits, hex).
@@ -258,18 +326,90 @@ impl Store {
             .all(&self.read)
             .await?
             .into_iter()
-            .map(|j| {
-                Ok(JobInfo {
-                    id: j.id,
-                    state: if j.dead_at.is_some() { JobState::Dead } else { JobState::Pending },
-                    kind: j.kind,
-                    payload: j.payload,
-                    attempts: j.attempts,
-                    run_at: time(j.run_at)?,
-                    last_error: j.last_error,
-                })
-            })
+            .map(to_info)
             .collect()
+    }
+
+    /// A page of jobs, newest first: in `state` (none: pending and dead, the jobs not done), of
+    /// `kind`, older than `before` (keyset). Jobs not done are few (done ones are purged), and
+    /// the `jobs_pending` index on `done_at` keeps the scan to them.
+    pub async fn jobs_page(
+        &self,
+        state: Option<JobState>,
+        kind: Option<JobKind>,
+        before: Option<JobId>,
+        limit: u64,
+    ) -> Result<Vec<JobInfo>> {
+        let mut find = in_state(job::Entity::find(), state);
+        if let Some(kind) = kind {
+            find = find.filter(job::Column::Kind.eq(kind.as_str()));
+        }
+        if let Some(before) = before {
+            find = find.filter(job::Column::Id.lt(before.get()));
+        }
+        find.order_by_desc(job::Column::Id).limit(limit).all(&self.read).await?.into_iter().map(to_info).collect()
+    }
+
+    /// One job, whatever its state.
+    pub async fn job(&self, id: JobId) -> Result<Option<JobInfo>> {
+        job::Entity::find_by_id(id.get()).one(&self.read).await?.map(to_info).transpose()
+    }
+
+    /// How many jobs are dead (of `kind`, if given).
+    pub async fn count_dead_jobs(&self, kind: Option<JobKind>) -> Result<u64> {
+        let mut find = in_state(job::Entity::find(), Some(JobState::Dead));
+        if let Some(kind) = kind {
+            find = find.filter(job::Column::Kind.eq(kind.as_str()));
+        }
+        Ok(find.count(&self.read).await?)
+    }
+
+    /// Sends a dead job back to the queue, due `now`, with its attempts reset (its last error is
+    /// kept until the next attempt), and writes `audit` in the same transaction. It has no lease,
+    /// so it is run again only through `claim_jobs`, by one worker. Only a dead job is retried: a
+    /// pending or done one is a `Conflict`, an unknown one `NotFound`.
+    pub async fn retry_job(&self, id: JobId, audit: &NewAudit, now: DateTime<Utc>) -> Result<()> {
+        let txn = self.write.begin().await?;
+        let res = revive(now).filter(job::Column::Id.eq(id.get())).exec(&txn).await?;
+        if res.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(match self.job(id).await? {
+                Some(j) => not_dead(&j),
+                None => StoreError::NotFound("job"),
+            });
+        }
+        insert_audits(&txn, std::slice::from_ref(audit)).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Sends every dead job (of `kind`, if given) back to the queue as `retry_job` does; each
+    /// one gets its own audit entry from `audit` (its id, and its kind as the summary). Returns
+    /// how many.
+    pub async fn retry_dead(&self, kind: Option<JobKind>, audit: &NewAudit, now: DateTime<Utc>) -> Result<u64> {
+        let backend = self.write.get_database_backend();
+        let mut sql = "UPDATE jobs SET dead_at = NULL, attempts = 0, run_at = $1, locked_until = NULL, lease_token = NULL \
+                       WHERE dead_at IS NOT NULL AND done_at IS NULL"
+            .to_string();
+        let mut values: Vec<Value> = vec![micros(now).into()];
+        if let Some(kind) = kind {
+            sql.push_str(" AND kind = $2");
+            values.push(kind.as_str().into());
+        }
+        // The ids that really changed, so two administrators retrying at once never both
+        // record the same job.
+        sql.push_str(" RETURNING id, kind");
+        let txn = self.write.begin().await?;
+        let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get_by_index(0)?;
+            let kind: String = r.try_get_by_index(1)?;
+            entries.push(NewAudit { entity_id: id.to_string(), summary: kind, ..audit.clone() });
+        }
+        insert_audits(&txn, &entries).await?;
+        txn.commit().await?;
+        Ok(entries.len() as u64)
     }
 
     /// Jobs waiting to run, as (kind, payload) (dead ones excluded).
@@ -279,7 +419,6 @@ impl Store {
 
     /// How many done jobs are kept (for tests of housekeeping).
     pub async fn count_done_jobs(&self) -> Result<u64> {
-        use sea_orm::PaginatorTrait;
         Ok(job::Entity::find().filter(job::Column::DoneAt.is_not_null()).count(&self.read).await?)
     }
 }

@@ -352,24 +352,20 @@ impl Store {
         Ok(self.to_tickets(row.into_iter().collect()).await?.pop())
     }
 
-    /// The numbers of these tickets, in one query (lists that name tickets by id).
-    pub async fn ticket_numbers(&self, ids: &[TicketId]) -> Result<std::collections::HashMap<TicketId, TicketNumber>> {
-        let mut out = std::collections::HashMap::new();
-        for chunk in ids.chunks(500) {
-            let rows: Vec<(i64, String)> = ticket::Entity::find()
-                .select_only()
-                .column(ticket::Column::Id)
-                .column(ticket::Column::Number)
-                .filter(ticket::Column::Id.is_in(chunk.iter().map(|t| t.get())))
-                .into_tuple()
-                .all(&self.read)
-                .await?;
-            for (id, number) in rows {
-                let number = TicketNumber::parse(&number).map_err(|_| StoreError::Corrupt(format!("ticket number {number}")))?;
-                out.insert(TicketId(id), number);
-            }
+    /// The numbers of these tickets, in one query (ids of tickets that do not exist are left out).
+    pub async fn ticket_numbers(&self, ids: &[TicketId]) -> Result<HashMap<TicketId, TicketNumber>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(out)
+        let rows: Vec<(i64, String)> = ticket::Entity::find()
+            .select_only()
+            .column(ticket::Column::Id)
+            .column(ticket::Column::Number)
+            .filter(ticket::Column::Id.is_in(ids.iter().map(|t| t.get())))
+            .into_tuple()
+            .all(&self.read)
+            .await?;
+        rows.into_iter().map(|(id, n)| Ok((TicketId(id), TicketNumber::parse(&n)?))).collect()
     }
 
     /// Rows to tickets, with their statuses resolved.

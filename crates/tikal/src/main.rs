@@ -19,6 +19,7 @@ mod agent_cli;
 mod bench_cli;
 mod config_cli;
 mod mail_cli;
+mod outbox_cli;
 mod status_cli;
 
 #[derive(Parser)]
@@ -99,10 +100,10 @@ enum Command {
         #[command(subcommand)]
         command: OrganisationCommand,
     },
-    /// The outbox: notifications and links waiting to be sent.
+    /// The outbox: notifications and links waiting to be sent, failed ones, retrying them.
     Outbox {
         #[command(subcommand)]
-        command: OutboxCommand,
+        command: outbox_cli::OutboxCommand,
     },
     /// The desk's configuration as a TOML document: export, and import with a dry run first.
     Config {
@@ -134,38 +135,6 @@ enum OrganisationCommand {
     },
     /// List organisations: id, name, domain.
     List,
-}
-
-#[derive(Subcommand)]
-enum OutboxCommand {
-    /// Print the jobs not done, pending and dead, as JSON lines:
-    /// {"id", "kind", "state", "attempts", "run_at", "last_error", "payload"}.
-    List {
-        /// Only jobs of this kind, e.g. mail.ticket_link.
-        #[arg(long)]
-        kind: Option<String>,
-        /// Only jobs in this state.
-        #[arg(long, value_enum)]
-        state: Option<JobStateArg>,
-    },
-}
-
-/// The states `tikal outbox list --state` filters on.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum JobStateArg {
-    /// Waiting to run (or running now).
-    Pending,
-    /// Given up after the maximum number of attempts.
-    Dead,
-}
-
-impl JobStateArg {
-    fn as_str(self) -> &'static str {
-        match self {
-            JobStateArg::Pending => "pending",
-            JobStateArg::Dead => "dead",
-        }
-    }
 }
 
 #[derive(Subcommand)]
@@ -410,29 +379,9 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             let desk = startup::open_desk(&settings).await?;
             catalogue::organisation(&desk, command).await
         }
-        Command::Outbox { command: OutboxCommand::List { kind, state } } => {
+        Command::Outbox { command } => {
             let desk = startup::open_desk(&settings).await?;
-            for job in desk.store().outbox().await? {
-                if kind.as_ref().is_some_and(|want| *want != job.kind) || state.is_some_and(|want| want.as_str() != job.state.as_str()) {
-                    continue;
-                }
-                // A payload that is not JSON is shown as the text it is.
-                let payload: serde_json::Value =
-                    serde_json::from_str(&job.payload).unwrap_or_else(|_| serde_json::Value::String(job.payload.clone()));
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "id": job.id,
-                        "kind": job.kind,
-                        "state": job.state.as_str(),
-                        "attempts": job.attempts,
-                        "run_at": job.run_at.to_rfc3339(),
-                        "last_error": job.last_error,
-                        "payload": payload,
-                    })
-                );
-            }
-            Ok(())
+            outbox_cli::run(&desk, command).await
         }
         // Answered by `mail` before `run`.
         Command::Mail { .. } => Ok(()),

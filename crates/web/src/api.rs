@@ -3,6 +3,7 @@
 mod admin;
 mod admin_catalog;
 mod admin_mail;
+mod admin_outbox;
 mod admin_people;
 mod admin_priorities;
 mod admin_rules;
@@ -46,6 +47,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_rules::router())
         .merge(admin_settings::router())
         .merge(mail_in::router())
+        .merge(admin_outbox::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -127,6 +129,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_rules::Doc::openapi());
     doc.merge(admin_settings::Doc::openapi());
     doc.merge(mail_in::Doc::openapi());
+    doc.merge(admin_outbox::Doc::openapi());
     // Sections may share a tag: list each once.
     if let Some(tags) = doc.tags.as_mut() {
         let mut seen = std::collections::BTreeSet::new();

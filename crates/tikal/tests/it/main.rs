@@ -30,6 +30,7 @@ mod mail_intake;
 mod mail_notify;
 mod operations;
 mod outbox;
+mod outbox_admin;
 mod portal;
 mod queues;
 mod statuses;

@@ -234,7 +234,7 @@ pub struct AuditParams {
     q: Option<String>,
     /// department, team, help_topic, custom_field, status, priority, ticket_type, sla_plan,
     /// calendar, agent, role, requester, organisation, template, routing_rule, settings,
-    /// configuration, mail_account.
+    /// configuration, mail_account, outbox_job.
     entity: Option<String>,
     entity_id: Option<String>,
     /// Entries at or after this instant (RFC 3339).
@@ -255,7 +255,7 @@ pub struct AuditEntryDto {
     pub actor_kind: String,
     pub actor_id: Option<i64>,
     pub actor_name: String,
-    /// create, update, retire, restore, delete, merge, import.
+    /// create, update, retire, restore, delete, merge, import, retry.
     pub action: String,
     pub entity: String,
     pub entity_id: String,

@@ -9,6 +9,7 @@ mod configuration;
 mod departments;
 mod inbound;
 mod mail;
+pub mod outbox;
 mod people;
 mod people_requesters;
 mod priorities;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(rules::router())
         .merge(settings::router())
         .merge(inbound::router())
+        .merge(outbox::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -205,8 +207,9 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/organisations", "admin-nav-organisations"),
     ("/admin/templates", "admin-nav-templates"),
     ("/admin/mail", "admin-nav-mail"),
-    ("/admin/rules", "admin-nav-rules"),
     ("/admin/inbound", "admin-nav-inbound"),
+    ("/admin/outbox", "admin-nav-outbox"),
+    ("/admin/rules", "admin-nav-rules"),
     ("/admin/settings", "admin-nav-settings"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
@@ -229,8 +232,14 @@ struct IndexPage {
 async fn index(State(state): State<AppState>, a: Admin) -> Result<Response, PageError> {
     let q = tikal_core::admin::AuditQuery { limit: 8, ..Default::default() };
     let recent = state.desk.audit_log(a.principal(), &q).await.map_err(|e| a.fail(e))?;
+    // Failed mail is the one thing the index calls out: it is not sent unless someone acts.
+    let dead = state.desk.dead_job_count(a.principal(), None).await.map_err(|e| a.fail(e))?;
     let c = a.c().clone();
-    let sections = SECTIONS.iter().map(|(path, key)| (*path, c.t(key), c.t(&format!("{key}-hint")))).collect();
+    let hint = |key: &str| match (key, dead) {
+        ("admin-nav-outbox", n) if n > 0 => c.lang.t_with("outbox-dead-hint", &[("n", n.into())]),
+        _ => c.t(&format!("{key}-hint")),
+    };
+    let sections = SECTIONS.iter().map(|(path, key)| (*path, c.t(key), hint(key))).collect();
     let rows = recent.iter().map(|e| audit::Row::of(&c, e)).collect();
     Ok(page(&IndexPage { c, sections, rows }).into_response())
 }
