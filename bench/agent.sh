@@ -19,9 +19,13 @@
 #   admin_*           administration pages (issue #8) as the administrator `tikal admin create`
 #                     made: departments (with their ticket totals from the counters), the first
 #                     page of requesters, a requester search, agents, the audit log, the
-#                     configuration file (GET /api/v1/configuration by the API key)
+#                     configuration file (GET /api/v1/configuration by the API key), the
+#                     e-mail accounts, the outbox (pending and failed mail), the inbound mail
+#   mail_intake       POST /api/v1/mail/inbound: raw e-mails (new tickets, and every third a
+#                     reply threaded by Message-ID), stored, parsed and imported (issue #9)
 # Targets: queue p99 < 50 ms, desk p99 < 30 ms, dashboard p99 < 50 ms, reply p99 < 30 ms,
-# administration pages p99 < 50 ms.
+# administration pages p99 < 50 ms; mail intake p99 < 50 ms (no target in the issue: the
+# default of the pages).
 #
 # Environment:
 #   TIKAL_BENCH_PG          PostgreSQL server URL without database (default postgres://postgres@127.0.0.1:5432)
@@ -267,6 +271,11 @@ print(",".join(seen[:50]))')
   measure "$db" admin_agents --scenario get --path "/admin/agents"
   measure "$db" admin_audit --scenario get --path "/admin/audit"
   measure "$db" admin_config_export --scenario get --path "/api/v1/configuration"
+  measure "$db" admin_mail_accounts --scenario get --path "/admin/mail"
+  measure "$db" admin_outbox --scenario get --path "/admin/outbox"
+  # Mail in (issue #9): raw messages posted by the API key, then the list of what arrived.
+  measure "$db" mail_intake --scenario mail
+  measure "$db" admin_inbound --scenario get --path "/admin/inbound"
   log "$db: server peak RSS $(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status" 2>/dev/null || echo unknown)"
   stop_server
 }
