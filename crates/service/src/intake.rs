@@ -83,6 +83,10 @@ impl Default for IntakeConfig {
 pub const REPLY_MARKERS: &[&str] =
     &["— Responda por encima de esta línea —", "— Reply above this line —", "Responda por encima de esta línea", "Reply above this line"];
 
+/// A message the poller found too large to download is recorded without its bytes (it stays
+/// on its server): there is nothing to show or process.
+const NOT_STORED: &str = "was too large to download and stays on its mail server";
+
 /// Copied addresses made collaborators of a new ticket, at most.
 const MAX_CC: usize = 20;
 
@@ -135,6 +139,9 @@ impl Desk {
         if !matches!(row.status, InboundStatus::Quarantined | InboundStatus::Received | InboundStatus::Ignored) {
             return self.outcome_of(&row).await;
         }
+        if row.sha256.is_empty() {
+            return Err(DomainError::invalid("message", NOT_STORED).into());
+        }
         let raw = self.store.blobs().get(&row.sha256).await?;
         let limits = Limits { max_bytes: self.config.intake.max_message_bytes, ..Limits::default() };
         self.process(row.id, row.account, &row.sha256, tikal_mail::parse(&raw, &limits)).await
@@ -165,6 +172,9 @@ impl Desk {
     pub async fn inbound_raw(&self, by: &Principal, id: InboundMailId) -> Result<(InboundMail, Bytes)> {
         Desk::admin_actor(by)?;
         let row = self.store.inbound(id).await?.ok_or(ServiceError::NotFound("inbound mail"))?;
+        if row.sha256.is_empty() {
+            return Err(DomainError::invalid("message", NOT_STORED).into());
+        }
         let raw = self.store.blobs().get(&row.sha256).await?;
         Ok((row, raw))
     }

@@ -352,3 +352,71 @@ async fn the_desk_shows_inline_pictures_and_offers_the_original() {
     let refused = c2.get(app.url(&link)).send().await.expect("refused");
     assert_eq!(refused.status(), reqwest::StatusCode::NOT_FOUND, "another department's agent learns nothing");
 }
+
+/// An MTA pipes messages while the intake processes are killed at random moments (kill -9,
+/// before, during or after their write); it then retries every message, as MTAs do for a
+/// pipe that did not exit 0. Every message ends in exactly one ticket: nothing lost, nothing
+/// twice.
+#[tokio::test]
+async fn killed_pipes_lose_and_duplicate_nothing() {
+    const MESSAGES: u64 = 16;
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let (dir, db) = (app.dir.path().to_path_buf(), app.database_url.clone());
+    let pipe = move |i: u64| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tikal"))
+            .args(["mail", "ingest"])
+            .env("TIKAL_DATA_DIR", &dir)
+            .env("TIKAL_DATABASE_URL", &db)
+            .env("TIKAL_LOG", "error")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn tikal");
+        let raw = message(
+            &format!("usuario{i}@gob.example"),
+            &format!("Caso {i}: sin acceso al sistema"),
+            &format!("kill{i}@gob.example"),
+            None,
+            "",
+            "No entra.",
+        );
+        // A pipe the kill closed early is fine: the MTA sees the failure and retries.
+        let _ = child.stdin.take().expect("stdin").write_all(&raw);
+        child
+    };
+    let runs = tokio::task::spawn_blocking(move || {
+        let children: Vec<_> = (0..MESSAGES).map(|i| (i, pipe(i))).collect();
+        let mut killed = 0;
+        for (i, mut child) in children {
+            if i % 2 == 0 {
+                // Spread over the process's life: before the desk opened, while it writes, after.
+                std::thread::sleep(std::time::Duration::from_millis((i * 37) % 400));
+                if child.kill().is_ok() {
+                    killed += 1;
+                }
+            }
+            let _ = child.wait();
+        }
+        // The MTA's retries, each to its end.
+        let numbers: Vec<String> = (0..MESSAGES)
+            .map(|i| {
+                let out = pipe(i).wait_with_output().expect("wait");
+                assert!(out.status.success(), "message {i}: {:?}", out.status);
+                String::from_utf8_lossy(&out.stdout).trim().to_string()
+            })
+            .collect();
+        (killed, numbers)
+    });
+    let (killed, numbers) = runs.await.expect("join");
+    assert!(killed > 0, "some pipes were killed");
+    let distinct: std::collections::BTreeSet<_> = numbers.iter().collect();
+    assert_eq!(distinct.len() as u64, MESSAGES, "one ticket per message: {numbers:?}");
+    let listed: serde_json::Value = app.get("/api/v1/tickets?limit=100").await.json().await.expect("json");
+    assert_eq!(listed["tickets"].as_array().map(Vec::len), Some(MESSAGES as usize), "no ticket twice");
+    for n in &numbers {
+        let t = TicketNumber::parse(n).expect("number");
+        assert_eq!(bodies(&entries(&app, &t).await, EntryKind::Message).len(), 1, "{n}: its message once");
+    }
+}

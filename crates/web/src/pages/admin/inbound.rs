@@ -35,6 +35,8 @@ pub struct Row {
     pub reason: String,
     pub ticket: Option<String>,
     pub may_process: bool,
+    /// Its bytes are kept (not a message too large to download, left on its server).
+    pub stored: bool,
 }
 
 #[derive(Template)]
@@ -77,7 +79,9 @@ async fn list(State(state): State<AppState>, a: Admin, Query(p): Query<Params>) 
             status_label: c.t(&format!("inbound-status-{}", r.status)),
             reason: r.reason.unwrap_or_default(),
             ticket,
-            may_process: matches!(r.status, InboundStatus::Quarantined | InboundStatus::Received | InboundStatus::Ignored),
+            may_process: !r.sha256.is_empty()
+                && matches!(r.status, InboundStatus::Quarantined | InboundStatus::Received | InboundStatus::Ignored),
+            stored: !r.sha256.is_empty(),
         });
     }
     let statuses = STATUSES.iter().map(|s| (s.as_str(), c.t(&format!("inbound-status-{s}")))).collect();
