@@ -27,9 +27,11 @@ pub trait Intake: Send + Sync {
 }
 
 /// How long a node holds an account while it fetches. It stops taking new messages well
-/// before (`MARGIN`), so the lease never runs out under a message in flight.
-const LEASE: Duration = Duration::from_secs(600);
-const MARGIN: Duration = Duration::from_secs(180);
+/// before (`MARGIN`), so the lease never runs out under a message in flight, and gives the
+/// account back; a backlog goes on at the next poll. Short, because a node that dies
+/// mid-poll keeps the account from the others until its lease runs out.
+const LEASE: Duration = Duration::from_secs(120);
+const MARGIN: Duration = Duration::from_secs(40);
 /// Connecting and signing in.
 const CONNECT: Duration = Duration::from_secs(30);
 
@@ -60,11 +62,21 @@ pub struct Fetcher {
     intake: Arc<dyn Intake>,
     tls: MailTls,
     stop: Arc<AtomicBool>,
+    lease: Duration,
+    margin: Duration,
 }
 
 impl Fetcher {
     pub fn new(store: Store, intake: Arc<dyn Intake>, tls: MailTls) -> Fetcher {
-        Fetcher { store, intake, tls, stop: Arc::default() }
+        Fetcher { store, intake, tls, stop: Arc::default(), lease: LEASE, margin: MARGIN }
+    }
+
+    /// Another lease (and the time before its end when no new message is taken); tests of a
+    /// node dying mid-poll use a short one.
+    pub fn with_lease(mut self, lease: Duration, margin: Duration) -> Fetcher {
+        self.lease = lease;
+        self.margin = margin.min(lease);
+        self
     }
 
     fn stopping(&self) -> bool {
@@ -92,7 +104,7 @@ impl Fetcher {
     /// Fetches from one account if its lease can be had: `None` when another node holds it.
     /// The poll's own failure is in the inner result (and on the account).
     pub async fn poll_account(&self, account: &MailAccount, now: DateTime<Utc>) -> Result<Option<Result<usize, String>>, StoreError> {
-        let until = now + chrono::Duration::from_std(LEASE).unwrap_or_else(|_| chrono::Duration::minutes(10));
+        let until = now + chrono::Duration::from_std(self.lease).unwrap_or_else(|_| chrono::Duration::minutes(2));
         let Some(lease) = self.store.claim_mail_account(account.id, account.last_polled_at, now, until).await? else {
             return Ok(None);
         };
@@ -111,7 +123,7 @@ impl Fetcher {
     async fn fetch(&self, account: &MailAccount) -> Result<usize, FetchError> {
         let sealed = self.store.mail_account_secret(account.id).await?;
         let password = self.store.secret_key().open(&sealed)?;
-        let until = Instant::now() + LEASE - MARGIN;
+        let until = Instant::now() + (self.lease - self.margin);
         let connect = Instant::now() + CONNECT;
         match account.protocol {
             Protocol::Imap => {

@@ -184,13 +184,16 @@ impl Store {
         Ok(())
     }
 
-    /// Which of `keys` (remote keys of the account's messages) are in the desk already.
+    /// Which of `keys` (remote keys of the account's messages) are in the desk already. One
+    /// stored but not processed (`received`: its processing was cut short, a node died) is
+    /// not: it is fetched and handed to the intake again, which finishes it.
     pub async fn known_remote_keys(&self, account: MailAccountId, keys: &[String]) -> Result<HashMap<String, KnownMessage>> {
         let mut known = HashMap::new();
         for chunk in keys.chunks(500) {
             let rows = mail_inbound::Entity::find()
                 .filter(mail_inbound::Column::AccountId.eq(account.get()))
                 .filter(mail_inbound::Column::RemoteKey.is_in(chunk.iter().cloned()))
+                .filter(mail_inbound::Column::Status.ne(tikal_core::mail_intake::InboundStatus::Received.as_str()))
                 .all(&self.read)
                 .await?;
             for r in rows {

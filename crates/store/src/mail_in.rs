@@ -211,23 +211,6 @@ impl Store {
         Ok(())
     }
 
-    /// Which of an account's server keys are stored already (a poll skips them).
-    pub async fn inbound_known(&self, account: MailAccountId, keys: &[String]) -> Result<HashSet<String>> {
-        let mut known = HashSet::new();
-        for chunk in keys.chunks(500) {
-            let rows: Vec<Option<String>> = mail_inbound::Entity::find()
-                .select_only()
-                .column(mail_inbound::Column::RemoteKey)
-                .filter(mail_inbound::Column::AccountId.eq(account.get()))
-                .filter(mail_inbound::Column::RemoteKey.is_in(chunk.iter().cloned()))
-                .into_tuple()
-                .all(&self.write)
-                .await?;
-            known.extend(rows.into_iter().flatten());
-        }
-        Ok(known)
-    }
-
     /// The ticket of the newest of these Message-IDs we sent or received.
     pub async fn ticket_of_message_ids(&self, ids: &[String]) -> Result<Option<TicketId>> {
         if ids.is_empty() {

@@ -208,3 +208,54 @@ async fn fetched_mail_becomes_a_ticket_through_the_desk_intake() {
         tickets.to_string().matches("impresora-del-tercer-piso").count()
     );
 }
+
+/// A node dies in the middle of a poll (its task dropped mid-message, as kill -9 leaves it:
+/// the open transaction rolled back, the lease left behind). Once the lease runs out another
+/// node takes the account over; every message ends in exactly one ticket and is marked seen.
+#[tokio::test]
+async fn a_poller_dying_mid_poll_loses_and_duplicates_nothing() {
+    const MESSAGES: usize = 40;
+    let server = Dovecot::start(&[(USER, PASSWORD)]).await;
+    for i in 0..MESSAGES {
+        server.append(USER, PASSWORD, "INBOX", &message(&format!("caso-{i:02}"))).await;
+    }
+    let app = TestApp::spawn().await;
+    app.department("Soporte TI").await;
+    let id = id_of(&create(&app, imap_body("Buzón", &server, USER, PASSWORD)).await);
+    let lease = std::time::Duration::from_secs(3);
+    let node = |app: &TestApp| {
+        Fetcher::new(app.desk.store().clone(), Arc::new(app.desk.clone()), MailTls::public().expect("tls"))
+            .with_lease(lease, std::time::Duration::from_millis(500))
+    };
+    let imported = |app: &TestApp| {
+        let desk = app.desk.clone();
+        async move {
+            let rows =
+                desk.inbound_mail(&Principal::System, Some(tikal_core::mail_intake::InboundStatus::Imported), None).await.expect("list");
+            rows.len()
+        }
+    };
+    let first = node(&app);
+    let account = app.desk.mail_account(&Principal::System, id).await.expect("account");
+    let dying = tokio::spawn(async move { first.poll_account(&account, tikal_store::now()).await });
+    let started = std::time::Instant::now();
+    while imported(&app).await < 3 && started.elapsed() < std::time::Duration::from_secs(20) {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    dying.abort();
+    let _ = dying.await;
+    let before = imported(&app).await;
+    assert!(before < MESSAGES, "the node died mid-poll ({before} imported)");
+
+    let second = node(&app);
+    assert_eq!(poll(&second, &app, id).await, None, "the dead node's lease still holds the account");
+    tokio::time::sleep(lease + std::time::Duration::from_millis(200)).await;
+    let started = std::time::Instant::now();
+    while server.messages(USER, PASSWORD, "INBOX").await.iter().any(|m| !m.seen) && started.elapsed() < std::time::Duration::from_secs(60) {
+        assert!(matches!(poll(&second, &app, id).await, Some(Ok(_))), "the other node takes over");
+    }
+    assert_eq!(imported(&app).await, MESSAGES, "every message imported");
+    let tickets: serde_json::Value = app.get("/api/v1/tickets?limit=100").await.json().await.expect("json");
+    assert_eq!(tickets["tickets"].as_array().map(Vec::len), Some(MESSAGES), "once each");
+    assert!(server.messages(USER, PASSWORD, "INBOX").await.iter().all(|m| m.seen));
+}
