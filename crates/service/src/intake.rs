@@ -123,6 +123,13 @@ impl Desk {
             sender: head.and_then(|m| m.from.as_ref()).map(|a| a.email.clone()),
             subject: head.map(|m| m.subject.clone()),
         };
+        let unfinished = match account {
+            None => self.store.unfinished_inbound(&blob.sha256).await?,
+            Some(_) => None,
+        };
+        if let Some(id) = unfinished {
+            return self.process(id, account, &blob.sha256, parsed).await;
+        }
         let id = match self.store.record_inbound(row).await? {
             Recorded::New(id) => id,
             Recorded::Known(known) if known.status == InboundStatus::Received => known.id,

@@ -194,9 +194,24 @@ impl Store {
             .col_expr(mail_inbound::Column::Attempts, Expr::col(mail_inbound::Column::Attempts).add(1))
             .col_expr(mail_inbound::Column::ProcessedAt, Expr::value(micros(crate::now())))
             .filter(mail_inbound::Column::Id.eq(id.get()))
+            // An imported message stays imported, whatever a late second attempt concludes.
+            .filter(mail_inbound::Column::Status.ne(InboundStatus::Imported.as_str()))
             .exec(&self.write)
             .await?;
         Ok(())
+    }
+
+    /// A piped or posted message with these bytes stored earlier whose processing was cut short
+    /// (the MTA retries the same bytes): its row is processed instead of a second one.
+    pub async fn unfinished_inbound(&self, sha256: &str) -> Result<Option<InboundMailId>> {
+        let row = mail_inbound::Entity::find()
+            .filter(mail_inbound::Column::AccountId.is_null())
+            .filter(mail_inbound::Column::Sha256.eq(sha256))
+            .filter(mail_inbound::Column::Status.eq(InboundStatus::Received.as_str()))
+            .order_by_asc(mail_inbound::Column::Id)
+            .one(&self.write)
+            .await?;
+        Ok(row.map(|r| InboundMailId(r.id)))
     }
 
     /// Counts a processing attempt that failed for a reason that may pass (the database

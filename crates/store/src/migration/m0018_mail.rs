@@ -100,6 +100,8 @@ impl MigrationTrait for Migration {
         index(m, "mail_inbound_message_id", "mail_inbound", &["message_id"], false).await?;
         index(m, "mail_inbound_status", "mail_inbound", &["status", "id"], false).await?;
         index(m, "mail_inbound_entry", "mail_inbound", &["entry_id"], false).await?;
+        // A retried pipe finds its earlier, unfinished row; the blob purge asks which blobs are kept.
+        index(m, "mail_inbound_sha256", "mail_inbound", &["sha256"], false).await?;
         m.create_table(
             Table::create()
                 .table("mail_message_ids")

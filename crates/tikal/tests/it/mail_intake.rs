@@ -419,4 +419,6 @@ async fn killed_pipes_lose_and_duplicate_nothing() {
         let t = TicketNumber::parse(n).expect("number");
         assert_eq!(bodies(&entries(&app, &t).await, EntryKind::Message).len(), 1, "{n}: its message once");
     }
+    let unfinished = app.desk.inbound_mail(&Principal::System, Some(InboundStatus::Received), None).await.expect("list");
+    assert!(unfinished.is_empty(), "a retry finishes the row its killed attempt left: {unfinished:?}");
 }
