@@ -476,7 +476,12 @@ impl Desk {
         let now = tikal_store::now();
         self.store.flag_bounced(&failed, &detail, now).await?;
         let ids: Vec<String> = bounce.original_message_id.iter().chain(&mail.in_reply_to).chain(&mail.references).cloned().collect();
-        let Some(t) = self.store.ticket_of_message_ids(&ids).await? else {
+        // Servers that return no headers of the lost mail often keep its subject, and our tag.
+        let by_tag = match self.store.ticket_of_message_ids(&ids).await? {
+            Some(t) => Some(t),
+            None => self.tagged(&mail.subject).await?.map(|t| t.id),
+        };
+        let Some(t) = by_tag else {
             self.store
                 .set_inbound_outcome(origin.inbound, InboundStatus::Imported, Some("delivery failure of no known ticket".into()), None)
                 .await?;

@@ -422,3 +422,74 @@ async fn killed_pipes_lose_and_duplicate_nothing() {
     let unfinished = app.desk.inbound_mail(&Principal::System, Some(InboundStatus::Received), None).await.expect("list");
     assert!(unfinished.is_empty(), "a retry finishes the row its killed attempt left: {unfinished:?}");
 }
+
+/// Every message of the corpus (`tests/mail`) lands where it should, on a desk whose tickets
+/// 000042-000048 were opened by the people who answer them there.
+#[tokio::test]
+async fn every_corpus_message_lands_where_it_should() {
+    use tikal_core::NumberFormat;
+    let app = TestApp::spawn().await;
+    let dept = app.department("Mesa de Ayuda (Nivel 1)").await;
+    let store = app.desk.store().clone();
+    let owners = [
+        (42, "sofia.martin.ext@gmail.com"),
+        (43, "luis.nunez@example.es"),
+        (44, "p.walsh@example.org"),
+        (45, "alvaro.munoz@example.es"),
+        (46, "marta.vidal@example.es"),
+        (47, "pedro.gomes@example.es"),
+        (48, "vecina@example.es"),
+    ];
+    for i in 1..=48 {
+        let email = owners.iter().find(|(n, _)| *n == i).map_or("relleno@example.es", |(_, e)| e);
+        let new = tikal_testkit::new_ticket(email, &format!("Caso {i}"), dept, tikal_core::Channel::Email);
+        store.create_ticket(new, &NumberFormat::default(), &[]).await.expect("ticket");
+    }
+    // The notification the Postfix report returns was ours, about 000047.
+    let t47 = store.ticket_by_number(&TicketNumber::parse("000047").expect("number")).await.expect("read").expect("47");
+    store.record_outbound_message_id("ticket-000047-r1@mesa.example.es", t47.id, None, tikal_store::now()).await.expect("record");
+
+    let n = |s: &str| TicketNumber::parse(s).expect("number");
+    let expected: Vec<(&str, Box<dyn Fn(&Ingested) -> bool>)> = vec![
+        ("attachment_rfc2231_filename.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("auto_reply_out_of_office.eml", Box::new(move |i| *i == Ingested::Added(n("000046")))),
+        ("bounce_dsn_postfix.eml", Box::new(move |i| *i == Ingested::DeliveryFailure(Some(n("000047"))))),
+        ("bounce_exchange_spanish.eml", Box::new(move |i| *i == Ingested::DeliveryFailure(Some(n("000048"))))),
+        ("calendar_invite.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("es_latin1_qp.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("es_utf8_rfc2047_subject.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("es_windows1252_base64.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("forwarded_rfc822.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("gmail_reply_es.eml", Box::new(move |i| *i == Ingested::Added(n("000042")))),
+        ("html_only.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("huge_header.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("inline_image_cid.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("mailing_list.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("malformed_no_boundary.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("malformed_truncated_multipart.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("no_from.eml", Box::new(|i| matches!(i, Ingested::Quarantined(_)))),
+        ("outlook_reply_en.eml", Box::new(move |i| *i == Ingested::Added(n("000044")))),
+        ("outlook_reply_es.eml", Box::new(move |i| *i == Ingested::Added(n("000043")))),
+        ("precedence_bulk.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
+        ("thunderbird_reply_quoted.eml", Box::new(move |i| *i == Ingested::Added(n("000045")))),
+    ];
+    let files = std::fs::read_dir(format!("{}/../../tests/mail", env!("CARGO_MANIFEST_DIR"))).expect("corpus").count();
+    assert_eq!(files, expected.len(), "every file of the corpus has its expectation");
+    for (file, ok) in &expected {
+        let outcome = ingest(&app, corpus(file)).await;
+        assert!(ok(&outcome), "{file}: {outcome:?}");
+    }
+    // Replies keep only their new text; the machines got no acknowledgement.
+    let thread = entries(&app, &n("000043")).await;
+    let reply = bodies(&thread, EntryKind::Message).pop().expect("Luis's reply");
+    assert!(!reply.contains("Enviado el") && !reply.contains("De:"), "Outlook's quoted block cut: {reply}");
+    let jobs = store.outbox().await.expect("outbox");
+    let quiet = jobs.iter().filter(|j| j.kind == "notify.ticket_created" && j.payload.contains("\"autoreply\":false")).count();
+    assert!(quiet >= 2, "the list and the bulletin get no auto-response: {quiet}");
+    let pedro = store
+        .requester_holding(&tikal_core::EmailAddress::parse("pedro.gomes@example.es").expect("email"))
+        .await
+        .expect("read")
+        .expect("pedro");
+    assert!(store.requester_bounce(pedro).await.expect("bounce").is_some(), "Pedro's address is flagged");
+}
