@@ -450,7 +450,8 @@ async fn every_corpus_message_lands_where_it_should() {
     store.record_outbound_message_id("ticket-000047-r1@mesa.example.es", t47.id, None, tikal_store::now()).await.expect("record");
 
     let n = |s: &str| TicketNumber::parse(s).expect("number");
-    let expected: Vec<(&str, Box<dyn Fn(&Ingested) -> bool>)> = vec![
+    type Expect = Box<dyn Fn(&Ingested) -> bool>;
+    let expected: Vec<(&str, Expect)> = vec![
         ("attachment_rfc2231_filename.eml", Box::new(|i| matches!(i, Ingested::Opened(_)))),
         ("auto_reply_out_of_office.eml", Box::new(move |i| *i == Ingested::Added(n("000046")))),
         ("bounce_dsn_postfix.eml", Box::new(move |i| *i == Ingested::DeliveryFailure(Some(n("000047"))))),
