@@ -107,7 +107,7 @@ impl Desk {
     pub async fn ingest_mail(&self, source: MailSource, raw: Bytes) -> Result<Ingested> {
         let cfg = self.config.intake.clone();
         let limits = Limits { max_bytes: cfg.max_message_bytes, ..Limits::default() };
-        let parsed = tikal_mail::parse(&raw, &limits);
+        let parsed = parse(raw.clone(), limits).await;
         let blob = self.store.blobs().put(raw.clone()).await?;
         let (account, remote_key) = match source {
             MailSource::Account { id, remote_key } => (Some(id), Some(remote_key)),
@@ -151,7 +151,7 @@ impl Desk {
         }
         let raw = self.store.blobs().get(&row.sha256).await?;
         let limits = Limits { max_bytes: self.config.intake.max_message_bytes, ..Limits::default() };
-        self.process(row.id, row.account, &row.sha256, tikal_mail::parse(&raw, &limits)).await
+        self.process(row.id, row.account, &row.sha256, parse(raw, limits).await).await
     }
 
     /// Inbound messages for the administration, newest first, with the numbers of their
@@ -497,6 +497,11 @@ impl Desk {
         .await?;
         Ok(Ingested::DeliveryFailure(Some(number)))
     }
+}
+
+/// Parses off the async workers: a large message takes a while, and they serve everyone.
+async fn parse(raw: Bytes, limits: Limits) -> std::result::Result<Inbound, tikal_mail::ParseError> {
+    tokio::task::spawn_blocking(move || tikal_mail::parse(&raw, &limits)).await.unwrap_or(Err(tikal_mail::ParseError::Unreadable))
 }
 
 /// The sender: From, else Reply-To; its name when it is a valid one.
