@@ -332,10 +332,16 @@ impl Desk {
         {
             self.add_collaborator(&Principal::System, &ticket.number, Collaborator::Requester(requester.id)).await?;
         }
-        let by =
-            Principal::Requester { id: requester.id, name: requester.name.as_str().to_string(), organisation: requester.organisation_id };
+        let name = requester.name.as_str().to_string();
+        // The requester writes as themselves; someone copied (who may not open the ticket on
+        // the portal) is written in by the system, as themselves.
+        let (by, written_by) = if requester.id == ticket.requester_id {
+            (Principal::Requester { id: requester.id, name, organisation: requester.organisation_id }, None)
+        } else {
+            (Principal::System, Some((Author::Requester(requester.id), name)))
+        };
         let msg = self.post_of(mail, EntryKind::Message, true).await?;
-        match self.post_unchecked(&by, &ticket.number, msg, None, Some(origin.clone())).await {
+        match self.post_as(&by, &ticket.number, msg, None, Some(origin.clone()), written_by).await {
             Ok(_) => Ok(Ingested::Added(ticket.number)),
             // Closed too long ago: a new ticket, linked to the old one.
             Err(ServiceError::Domain(DomainError::ReopenWindowExpired)) => {

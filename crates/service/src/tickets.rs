@@ -506,6 +506,20 @@ impl Desk {
         seen_version: Option<u64>,
         mail: Option<MailOrigin>,
     ) -> Result<EntryId> {
+        self.post_as(by, number, msg, seen_version, mail, None).await
+    }
+
+    /// Like `post_unchecked`; with `written_by`, the entry is that person's (the intake posts a
+    /// copied requester's mail as theirs, with the system's rights to write it).
+    pub(crate) async fn post_as(
+        &self,
+        by: &Principal,
+        number: &TicketNumber,
+        msg: PostMessage,
+        seen_version: Option<u64>,
+        mail: Option<MailOrigin>,
+        written_by: Option<(Author, String)>,
+    ) -> Result<EntryId> {
         let body = parse_body(&msg.body)?;
         let kind = match (by, msg.kind) {
             (Principal::Requester { .. } | Principal::TicketLink { .. }, _) => EntryKind::Message,
@@ -518,7 +532,7 @@ impl Desk {
         }
         let attachments = self.store_uploads(msg.attachments).await?;
         let policy = self.resolution_policy().await?;
-        let author = by.author();
+        let (author, author_name) = written_by.unwrap_or_else(|| (by.author(), by.name().to_string()));
         let (_, entry) = self
             .change(by, number, |t, scope, now| {
                 if seen_version.is_some_and(|v| v != t.version) {
@@ -544,7 +558,7 @@ impl Desk {
                 let entry = NewEntry {
                     kind,
                     author: author.clone(),
-                    author_name: Some(by.name().to_string()),
+                    author_name: Some(author_name.clone()),
                     body: body.clone(),
                     attachments: attachments.clone(),
                 };

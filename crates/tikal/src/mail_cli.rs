@@ -20,6 +20,9 @@ pub enum MailCommand {
 const EX_DATAERR: u8 = 65;
 const EX_TEMPFAIL: u8 = 75;
 
+/// Tries after the first before giving the message back to the MTA.
+const RETRIES: u64 = 5;
+
 pub async fn run(desk: &Desk, command: MailCommand) -> ExitCode {
     match command {
         MailCommand::Ingest => ingest(desk).await,
@@ -38,7 +41,18 @@ async fn ingest(desk: &Desk) -> ExitCode {
         eprintln!("tikal: the message is larger than {max} bytes");
         return ExitCode::from(EX_DATAERR);
     }
-    match desk.ingest_mail(MailSource::Pipe, raw.into()).await {
+    let raw = bytes::Bytes::from(raw);
+    let mut outcome = desk.ingest_mail(MailSource::Pipe, raw.clone()).await;
+    // A moment's contention (SQLite written by the server at the same instant) passes: a few
+    // quick tries before the MTA's own, much later retry. The retry finishes the same row.
+    for attempt in 1..=RETRIES {
+        if outcome.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100 * attempt)).await;
+        outcome = desk.ingest_mail(MailSource::Pipe, raw.clone()).await;
+    }
+    match outcome {
         Ok(outcome) => {
             match &outcome {
                 Ingested::Quarantined(why) => eprintln!("tikal: kept in quarantine: {why}"),
