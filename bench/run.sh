@@ -196,7 +196,7 @@ results_path, rss_path, nproc, cpu, mem, date, commit, sync = sys.argv[1:9]
 rows = [json.loads(line) for line in open(results_path) if line.strip()]
 rss = [json.loads(line) for line in open(rss_path) if line.strip()]
 
-print("# Benchmark results\n")
+print("## HTTP API: creates and lists (bench/run.sh)\n")
 print(f"Measured {date} at commit `{commit}` by `bench/run.sh`.\n")
 print(f"Machine: {nproc} cores, {cpu}, {mem} RAM. SQLite `synchronous = {sync.upper()}`. Release build; server and load driver on the same machine, "
       "loopback HTTP/1.1 with keep-alive. Create = `POST /api/v1/tickets`; list = `GET /api/v1/tickets?limit=50` "
@@ -222,13 +222,30 @@ for row in rows:
         print(f"This run: {r['throughput_rps']:,.1f} tickets/s, p99 {r['p99_ms']} ms: target "
               + ("met." if met else "**not met**."))
 PY
-# Keep the section bench/rss-burst.sh's figures live in (written by hand from its output).
+# Replace this script's own section of bench/RESULTS.md and keep every other (the other
+# scripts' figures, written from their output), in their order.
 if [ -f "$ROOT/bench/RESULTS.md" ]; then
-    awk '/^## Memory under sign-in and registration bursts/ { keep = 1 } keep' "$ROOT/bench/RESULTS.md" >"$WORK/kept.md"
-    if [ -s "$WORK/kept.md" ]; then
-        printf '\n' >>"$WORK/RESULTS.md"
-        cat "$WORK/kept.md" >>"$WORK/RESULTS.md"
-    fi
+    python3 - "$ROOT/bench/RESULTS.md" "$WORK/RESULTS.md" <<'PY'
+import sys
+
+old_path, new_path = sys.argv[1:3]
+heading = "## HTTP API: creates and lists (bench/run.sh)"
+section = open(new_path).read().rstrip("\n") + "\n"
+kept, skipping = [], False
+for line in open(old_path).read().split("\n"):
+    if line.startswith(heading):
+        skipping = True
+        continue
+    if skipping and line.startswith("## "):
+        skipping = False
+    if not skipping:
+        kept.append(line)
+text = "\n".join(kept).lstrip("\n")
+title = "# Benchmark results"
+if text.startswith(title):
+    text = text[len(title):].lstrip("\n")
+open(new_path, "w").write(f"{title}\n\n{section}\n{text}")
+PY
 fi
 mv "$WORK/RESULTS.md" "$ROOT/bench/RESULTS.md"
 log "wrote bench/RESULTS.md"
