@@ -115,9 +115,10 @@ async fn replies_thread_by_reference_and_by_tag_but_a_guessed_number_opens_nothi
     assert_eq!(bodies(&entries(&app, &n).await, EntryKind::Message).len(), 4, "nothing of the stranger's in Sofía's ticket");
 
     // Someone our mail reached (copied, or forwarded to) answers it: in, as themselves.
-    let answer = message("Jefa de TI <jefa.ti@gob.example>", "Re: La VPN", "m6@gob.example", Some("m1@gob.example"), "", "Lo revisamos desde TI.");
+    let answer =
+        message("Jefa de TI <jefa.ti@gob.example>", "Re: La VPN", "m6@gob.example", Some("m1@gob.example"), "", "Lo revisamos desde TI.");
     assert_eq!(ingest(&app, answer).await, Ingested::Added(n.clone()));
-    let last = entries(&app, &n).await.into_iter().filter(|e| e.kind == EntryKind::Message).last().expect("message");
+    let last = entries(&app, &n).await.into_iter().rfind(|e| e.kind == EntryKind::Message).expect("message");
     assert_eq!((last.author_name.as_deref(), last.body.as_deref()), (Some("Jefa de TI"), Some("Lo revisamos desde TI.")));
     assert!(matches!(last.author, tikal_core::Author::Requester(_)));
 }
