@@ -200,6 +200,34 @@ impl Desk {
         Ok(self.store.blobs().get(&row.sha256).await?)
     }
 
+    /// When mail to a requester last bounced, and why (the administration's requester page).
+    pub async fn requester_bounce(
+        &self,
+        by: &Principal,
+        id: RequesterId,
+    ) -> Result<Option<(chrono::DateTime<chrono::Utc>, Option<String>)>> {
+        Desk::admin_actor(by)?;
+        Ok(self.store.requester_bounce(id).await?)
+    }
+
+    /// Clears a requester's bounce flag: automatic mail goes to them again. Audited.
+    pub async fn clear_bounce(&self, by: &Principal, id: RequesterId) -> Result<()> {
+        let Some((at, why)) = self.requester_bounce(by, id).await? else { return Ok(()) };
+        let name = self.store.requesters_by_ids(&[id]).await?.pop().ok_or(ServiceError::NotFound("requester"))?.name;
+        let before = serde_json::json!({"mail_bounced_at": at.to_rfc3339(), "mail_bounce_reason": why}).to_string();
+        let after = serde_json::json!({"mail_bounced_at": null, "mail_bounce_reason": null}).to_string();
+        let audit = Self::audit_entry(
+            by,
+            tikal_core::admin::AuditAction::Update,
+            tikal_core::admin::AdminEntity::Requester,
+            id.get(),
+            name.as_str(),
+            Some(before),
+            Some(after),
+        )?;
+        Ok(self.store.clear_bounce(id, audit).await?)
+    }
+
     async fn outcome_of(&self, row: &InboundMail) -> Result<Ingested> {
         let number = match row.ticket {
             Some(t) => self.store.ticket_by_id(t).await?.map(|t| t.number),

@@ -264,6 +264,23 @@ impl Store {
         Ok(res.rows_affected)
     }
 
+    /// Clears the requester's bounce flag (an administrator fixed the address or its mailbox),
+    /// with its audit entry.
+    pub async fn clear_bounce(&self, id: tikal_core::RequesterId, audit: crate::NewAudit) -> Result<()> {
+        self.audited(audit, move |txn| {
+            Box::pin(async move {
+                requester_mail::Entity::update_many()
+                    .col_expr(requester_mail::Column::MailBouncedAt, Expr::value(Option::<i64>::None))
+                    .col_expr(requester_mail::Column::MailBounceReason, Expr::value(Option::<String>::None))
+                    .filter(requester_mail::Column::Id.eq(id.get()))
+                    .exec(txn)
+                    .await?;
+                Ok(((), None))
+            })
+        })
+        .await
+    }
+
     /// When mail to the requester last bounced, and why.
     pub async fn requester_bounce(&self, id: tikal_core::RequesterId) -> Result<Option<(DateTime<Utc>, Option<String>)>> {
         let row = requester_mail::Entity::find_by_id(id.get()).one(&self.read).await?;

@@ -170,8 +170,24 @@ async fn automatic_mail_gets_no_auto_response_and_bounces_flag_the_address() {
     let failure = thread.iter().find(|e| e.event == Some(EventKind::DeliveryFailed)).expect("recorded on the ticket");
     assert!(failure.after.as_deref().is_some_and(|a| a.contains("luis@gob.example") && a.contains("5.2.2")), "{failure:?}");
     let luis = app.desk.store().requester_holding(&tikal_core::EmailAddress::parse("luis@gob.example").expect("email")).await;
-    let bounced = app.desk.store().requester_bounce(luis.expect("read").expect("luis")).await.expect("bounce");
+    let luis = luis.expect("read").expect("luis");
+    let bounced = app.desk.store().requester_bounce(luis).await.expect("bounce");
     assert!(bounced.is_some(), "the address is flagged");
+
+    // The administrator sees it on the requester's page and clears it once the mailbox works.
+    use tikal_testkit::web::{agent_sign_in, browser, csrf, get, post};
+    let (_, password) = app.admin_with_password("directora.ti@gob.example").await;
+    let c = browser();
+    agent_sign_in(&c, &app, "directora.ti@gob.example", &password).await;
+    let (_, page) = get(&c, &app, &format!("/admin/requesters/{}", luis.get())).await;
+    assert!(page.contains("id=\"bounced\"") && page.contains("5.2.2"), "{page}");
+    let (status, page) = post(&c, &app, &format!("/admin/requesters/{}/bounce", luis.get()), &[("csrf", &csrf(&page))]).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(!page.contains("id=\"bounced\""), "cleared");
+    assert!(app.desk.store().requester_bounce(luis).await.expect("bounce").is_none());
+    let log =
+        app.desk.audit_log(&Principal::System, &tikal_core::admin::AuditQuery { limit: 10, ..Default::default() }).await.expect("audit");
+    assert!(log.iter().any(|e| e.before.as_deref().is_some_and(|b| b.contains("mail_bounced_at"))), "audited");
 }
 
 #[tokio::test]
@@ -255,7 +271,7 @@ async fn administrators_see_the_quarantine_download_originals_and_process_them_a
     crate::admin::assert_admin_only(
         &app,
         &["/admin/inbound", "/admin/inbound/1/raw"],
-        &["/admin/inbound/1/process"],
+        &["/admin/inbound/1/process", "/admin/requesters/1/bounce"],
         &[("GET", "/api/v1/mail/inbound"), ("POST", "/api/v1/mail/inbound"), ("POST", "/api/v1/mail/inbound/1/process")],
     )
     .await;

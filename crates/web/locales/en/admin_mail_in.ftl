@@ -23,3 +23,5 @@ inbound-done-quarantined = Still in quarantine (see the reason)
 desk-event-delivery_failed = Mail could not be delivered
 desk-original-mail = Original e-mail
 desk-address-bounces = Address bounces
+people-bounced = Mail to this address bounces; no automatic mail is sent to it
+people-bounce-clear = Clear the mark

@@ -23,3 +23,5 @@ inbound-done-quarantined = Sigue en cuarentena (vea el motivo)
 desk-event-delivery_failed = No se pudo entregar el correo
 desk-original-mail = Correo original
 desk-address-bounces = Su dirección rebota
+people-bounced = Los correos a esta dirección rebotan; no se le envían correos automáticos
+people-bounce-clear = Quitar la marca

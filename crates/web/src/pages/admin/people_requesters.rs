@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/requesters/import/apply", post(import_apply))
         .route("/admin/requesters/{id}", get(edit_requester).post(update_requester))
         .route("/admin/requesters/{id}/merge", get(merge_preview).post(merge))
+        .route("/admin/requesters/{id}/bounce", post(clear_bounce))
         .route("/admin/organisations", get(organisations).post(create_organisation))
         .route("/admin/organisations/new", get(new_organisation))
         .route("/admin/organisations/{id}", get(edit_organisation).post(update_organisation))
@@ -110,6 +111,8 @@ struct RequesterPage {
     merged_into: Option<i64>,
     into: String,
     error: Option<FormError>,
+    /// Mail to the address bounced: when, and the report's words.
+    bounced: Option<String>,
 }
 
 async fn requester_page(
@@ -129,7 +132,31 @@ async fn requester_page(
         language: r.language.clone().unwrap_or_default(),
     });
     let organisations = organisation_names(state, a).await?.into_iter().map(|(i, n)| (i.get().to_string(), n)).collect();
-    Ok(RequesterPage { c: a.c().clone(), id: id.get(), v, organisations, merged_into: r.merged_into.map(|m| m.get()), into, error })
+    let bounced = state.desk.requester_bounce(a.principal(), id).await.map_err(|e| a.fail(e))?;
+    let bounced = bounced.map(|(at, why)| format!("{} {}", a.c().when(&at), why.unwrap_or_default()).trim().to_string());
+    Ok(RequesterPage {
+        c: a.c().clone(),
+        id: id.get(),
+        v,
+        organisations,
+        merged_into: r.merged_into.map(|m| m.get()),
+        into,
+        error,
+        bounced,
+    })
+}
+
+/// Mail to the address works again: automatic mail goes to it.
+async fn clear_bounce(
+    State(state): State<AppState>,
+    a: Admin,
+    Path(raw): Path<String>,
+    RawForm(body): RawForm,
+) -> Result<Response, PageError> {
+    let id = RequesterId(path_id(a.c(), &raw)?);
+    a.check_form(Fields::parse(&body).get("csrf"))?;
+    state.desk.clear_bounce(a.principal(), id).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to(&format!("/admin/requesters/{}", id.get())).into_response())
 }
 
 async fn edit_requester(State(state): State<AppState>, a: Admin, Path(raw): Path<String>) -> Result<Response, PageError> {
