@@ -26,6 +26,21 @@ fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// `tikal mail ingest` on the app's database, as an MTA's pipe starts it (the message goes to
+/// its standard input).
+fn mail_ingest(dir: &std::path::Path, db: &str, stderr: Stdio) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_tikal"))
+        .args(["mail", "ingest"])
+        .env("TIKAL_DATA_DIR", dir)
+        .env("TIKAL_DATABASE_URL", db)
+        .env("TIKAL_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn tikal")
+}
+
 async fn ingest(app: &TestApp, raw: Vec<u8>) -> Ingested {
     app.desk.ingest_mail(MailSource::Pipe, raw.into()).await.expect("ingest")
 }
@@ -233,16 +248,7 @@ async fn the_mta_pipe_prints_the_ticket_number() {
     app.department("Mesa de Ayuda (Nivel 1)").await;
     let (dir, db) = (app.dir.path().to_path_buf(), app.database_url.clone());
     let run = move |raw: Vec<u8>| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tikal"))
-            .args(["mail", "ingest"])
-            .env("TIKAL_DATA_DIR", &dir)
-            .env("TIKAL_DATABASE_URL", &db)
-            .env("TIKAL_LOG", "error")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn tikal");
+        let mut child = mail_ingest(&dir, &db, Stdio::piped());
         child.stdin.take().expect("stdin").write_all(&raw).expect("write");
         child.wait_with_output().expect("wait")
     };
@@ -388,16 +394,7 @@ async fn killed_pipes_lose_and_duplicate_nothing() {
     app.department("Mesa de Ayuda (Nivel 1)").await;
     let (dir, db) = (app.dir.path().to_path_buf(), app.database_url.clone());
     let pipe = move |i: u64| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tikal"))
-            .args(["mail", "ingest"])
-            .env("TIKAL_DATA_DIR", &dir)
-            .env("TIKAL_DATABASE_URL", &db)
-            .env("TIKAL_LOG", "error")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn tikal");
+        let mut child = mail_ingest(&dir, &db, Stdio::null());
         let raw = message(
             &format!("usuario{i}@gob.example"),
             &format!("Caso {i}: sin acceso al sistema"),
