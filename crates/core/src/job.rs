@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::escalation::Target;
 use crate::{AgentId, DepartmentId, EntryId, TicketId};
 
 crate::string_enum! {
@@ -27,6 +28,9 @@ crate::string_enum! {
         Resolved => "notify.resolved",
         /// A ticket closed (other than by an approval): the requester gets the survey.
         Closed => "notify.closed",
+        /// An SLA escalation or a time rule: the ticket's owner, responsible, department
+        /// manager or supervisors are told (`AlertRef`).
+        Alert => "notify.alert",
         TicketLink => "mail.ticket_link",
         VerifyEmail => "mail.verify_email",
         PasswordReset => "mail.password_reset",
@@ -52,6 +56,7 @@ impl JobKind {
         JobKind::Transferred,
         JobKind::Resolved,
         JobKind::Closed,
+        JobKind::Alert,
     ];
 }
 
@@ -89,6 +94,51 @@ pub struct TransferRef {
     pub department_id: DepartmentId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<AgentId>,
+}
+
+/// Who an alert goes to (each of the ticket's people that exists, once).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertTo {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub owner: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub responsible: bool,
+    /// The manager of the ticket's department.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub manager: bool,
+    /// The agents of the ticket's department whose role may approve solutions.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub supervisors: bool,
+}
+
+impl AlertTo {
+    pub fn is_empty(self) -> bool {
+        !(self.owner || self.responsible || self.manager || self.supervisors)
+    }
+}
+
+/// Why an alert is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AlertReason {
+    /// The plan's warning share of a target is used.
+    SlaWarning { target: Target },
+    /// A target is past its due time.
+    SlaBreach { target: Target },
+    /// A time rule matched the ticket.
+    TimeRule { rule_id: i64 },
+}
+
+/// Payload of an alert about a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertRef {
+    pub ticket_id: TicketId,
+    pub to: AlertTo,
+    pub reason: AlertReason,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn yes() -> bool {
@@ -135,6 +185,7 @@ pub enum Job {
     Transferred(TransferRef),
     Resolved(TicketRef),
     Closed(TicketRef),
+    Alert(AlertRef),
     TicketLink(LinkMail),
     VerifyEmail(LinkMail),
     PasswordReset(LinkMail),
@@ -162,6 +213,10 @@ pub enum TicketNotice {
     },
     Resolved,
     Closed,
+    Alert {
+        to: AlertTo,
+        reason: AlertReason,
+    },
 }
 
 impl TicketNotice {
@@ -183,6 +238,7 @@ impl TicketNotice {
             TicketNotice::Transferred { to, by } => Job::Transferred(TransferRef { ticket_id, department_id: to, by }),
             TicketNotice::Resolved => Job::Resolved(r),
             TicketNotice::Closed => Job::Closed(r),
+            TicketNotice::Alert { to, reason } => Job::Alert(AlertRef { ticket_id, to, reason }),
         }
     }
 }
@@ -199,6 +255,7 @@ impl Job {
             Job::Transferred(_) => JobKind::Transferred,
             Job::Resolved(_) => JobKind::Resolved,
             Job::Closed(_) => JobKind::Closed,
+            Job::Alert(_) => JobKind::Alert,
             Job::TicketLink(_) => JobKind::TicketLink,
             Job::VerifyEmail(_) => JobKind::VerifyEmail,
             Job::PasswordReset(_) => JobKind::PasswordReset,
@@ -219,6 +276,7 @@ impl Job {
             | Job::Closed(r) => r.serialize(s),
             Job::Assigned(a) => a.serialize(s),
             Job::Transferred(t) => t.serialize(s),
+            Job::Alert(a) => a.serialize(s),
             Job::TicketLink(m) | Job::VerifyEmail(m) | Job::PasswordReset(m) | Job::AccountExists(m) | Job::AgentInvite(m) => {
                 m.serialize(s)
             }
@@ -237,6 +295,7 @@ impl Job {
             JobKind::Transferred => Job::Transferred(TransferRef::deserialize(d)?),
             JobKind::Resolved => Job::Resolved(TicketRef::deserialize(d)?),
             JobKind::Closed => Job::Closed(TicketRef::deserialize(d)?),
+            JobKind::Alert => Job::Alert(AlertRef::deserialize(d)?),
             JobKind::TicketLink => Job::TicketLink(LinkMail::deserialize(d)?),
             JobKind::VerifyEmail => Job::VerifyEmail(LinkMail::deserialize(d)?),
             JobKind::PasswordReset => Job::PasswordReset(LinkMail::deserialize(d)?),

@@ -3,7 +3,7 @@
 //! (the outbox worker asks when it sends). Nobody is told of their own action, except the
 //! requester's acknowledgement of a new ticket, which is the point of it.
 
-use crate::job::{Job, TicketNotice};
+use crate::job::{AlertReason, Job, TicketNotice};
 use crate::template::TemplateKind;
 use crate::{AgentId, Author, EntryKind, EventKind, RequesterId, StateCategory, Ticket, TicketNumber};
 
@@ -97,6 +97,11 @@ pub struct Audience<'a> {
     /// The agents of the department the notice is about (the ticket's, or a transfer's target).
     pub department_agents: &'a [AgentId],
     pub manager: Option<AgentId>,
+    /// The ticket's owner and responsible agent, and its department's supervisors (agents
+    /// whose role may approve solutions): alerts go to them.
+    pub owner: Option<AgentId>,
+    pub responsible: Option<AgentId>,
+    pub supervisors: &'a [AgentId],
     /// Who caused the notice.
     pub actor: Option<&'a Author>,
 }
@@ -123,6 +128,24 @@ pub fn deliveries(job: &Job, a: &Audience<'_>) -> Vec<Delivery> {
         }
         Job::Resolved(_) => requester.map(with(TemplateKind::Resolution)).into_iter().collect(),
         Job::Closed(_) | Job::ResolutionApproved(_) => requester.map(with(TemplateKind::SatisfactionSurvey)).into_iter().collect(),
+        Job::Alert(r) => {
+            let template = match r.reason {
+                AlertReason::SlaWarning { .. } => TemplateKind::SlaWarning,
+                AlertReason::SlaBreach { .. } => TemplateKind::OverdueAlert,
+                AlertReason::TimeRule { .. } => TemplateKind::RuleAlert,
+            };
+            let to = r.to;
+            let supervisors = a.supervisors.iter().copied().filter(|_| to.supervisors);
+            a.owner
+                .filter(|_| to.owner)
+                .into_iter()
+                .chain(a.responsible.filter(|_| to.responsible))
+                .chain(a.manager.filter(|_| to.manager))
+                .chain(supervisors)
+                .map(Recipient::Agent)
+                .map(with(template))
+                .collect()
+        }
         Job::RequesterMessage(_)
         | Job::TicketChanged(_)
         | Job::TicketLink(_)
@@ -254,7 +277,14 @@ mod tests {
     }
 
     fn audience<'a>(agents: &'a [AgentId], copies: &'a [RequesterId], actor: Option<&'a Author>) -> Audience<'a> {
-        Audience { requester: Some(ROSA), requester_copies: copies, department_agents: agents, manager: Some(LUIS), actor }
+        Audience {
+            requester: Some(ROSA),
+            requester_copies: copies,
+            department_agents: agents,
+            manager: Some(LUIS),
+            actor,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -298,6 +328,37 @@ mod tests {
         assert_eq!(closed[0].template, TemplateKind::SatisfactionSurvey);
         assert!(deliveries(&Job::Closed(TicketRef::new(t)), &audience(&agents, &[], Some(&rosa))).is_empty());
         assert!(deliveries(&Job::TicketChanged(TicketRef::new(t)), &audience(&agents, &[], None)).is_empty());
+    }
+
+    #[test]
+    fn alerts_go_to_the_people_the_plan_names_each_once() {
+        use crate::escalation::Target;
+        use crate::job::{AlertRef, AlertTo};
+        let supervisors = [LUIS, AgentId(9)];
+        let people = Audience {
+            owner: Some(ANA),
+            responsible: Some(LUIS),
+            manager: Some(AgentId(9)),
+            supervisors: &supervisors,
+            ..Default::default()
+        };
+        let alert = |to, reason| Job::Alert(AlertRef { ticket_id: TicketId(4), to, reason });
+        let breach = AlertReason::SlaBreach { target: Target::Resolution };
+        let all = AlertTo { owner: true, responsible: true, manager: true, supervisors: true };
+        let sent = deliveries(&alert(all, breach), &people);
+        let to: Vec<Recipient> = sent.iter().map(|d| d.to).collect();
+        assert_eq!(to, vec![Recipient::Agent(ANA), Recipient::Agent(LUIS), Recipient::Agent(AgentId(9))]);
+        assert!(sent.iter().all(|d| d.template == TemplateKind::OverdueAlert));
+        let warn = deliveries(
+            &alert(AlertTo { owner: true, ..Default::default() }, AlertReason::SlaWarning { target: Target::Response }),
+            &people,
+        );
+        assert_eq!(warn, vec![Delivery { to: Recipient::Agent(ANA), template: TemplateKind::SlaWarning }]);
+        // Nobody owns it: an owner-only alert goes to nobody.
+        let unowned = Audience { owner: None, ..people };
+        assert!(deliveries(&alert(AlertTo { owner: true, ..Default::default() }, breach), &unowned).is_empty());
+        let rule = deliveries(&alert(AlertTo { supervisors: true, ..Default::default() }, AlertReason::TimeRule { rule_id: 1 }), &people);
+        assert!(rule.iter().all(|d| d.template == TemplateKind::RuleAlert) && rule.len() == 2);
     }
 
     #[test]

@@ -415,9 +415,20 @@ impl<'a> SlaTerms<'a> {
         sum
     }
 
+    /// The instant at which `span` of counted time has been used (pauses left out); `None`
+    /// while a pause with no end comes first. The sweeper asks it when a threshold falls due.
+    pub fn reached(&self, t: &TicketTimes, span: TimeDelta) -> Result<Option<DateTime<Utc>>, ClockError> {
+        let stops = self.stops(t, None);
+        self.due_span(t, &stops, span)
+    }
+
     /// When `minutes` of counted time are reached; `None` if a pause with no end comes first.
     fn due(&self, t: &TicketTimes, stops: &[Stop], minutes: u32) -> Result<Option<DateTime<Utc>>, ClockError> {
-        let mut left = TimeDelta::minutes(i64::from(minutes));
+        self.due_span(t, stops, TimeDelta::minutes(i64::from(minutes)))
+    }
+
+    fn due_span(&self, t: &TicketTimes, stops: &[Stop], span: TimeDelta) -> Result<Option<DateTime<Utc>>, ClockError> {
+        let mut left = span;
         let mut cursor = t.opened_at;
         for (from, until) in stops {
             if *from > cursor {

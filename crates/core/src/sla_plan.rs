@@ -9,7 +9,7 @@
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::error::{DomainError, Reason};
-use crate::ids::SlaPlanId;
+use crate::ids::{DepartmentId, SlaPlanId};
 use crate::priorities::label;
 use crate::priority::Priority;
 use crate::sla::{SlaPolicy, Targets};
@@ -123,6 +123,83 @@ pub struct SlaPlan {
     pub pause_when_pending: bool,
     /// A retired plan is no longer offered to departments (those that have it keep it).
     pub active: bool,
+    /// What happens when a ticket nears and passes its due times.
+    pub escalation: Escalation,
+}
+
+crate::string_enum! {
+    /// What an SLA plan does at its warning threshold or at a breach. Each fires once per
+    /// ticket, target and threshold, and is written in the ticket's history.
+    pub enum EscalationAction {
+        /// Mail the ticket's owner (none: nobody).
+        NotifyOwner => "notify_owner",
+        /// Mail the ticket's responsible agent.
+        NotifyResponsible => "notify_responsible",
+        /// Mail the manager of the ticket's department.
+        NotifyManager => "notify_manager",
+        /// Mail the agents of the department whose role may approve solutions.
+        NotifySupervisors => "notify_supervisors",
+        /// One priority higher (up to 5); the due times are counted again under it.
+        RaisePriority => "raise_priority",
+        /// To the plan's escalation department, else the department's next level.
+        Transfer => "transfer",
+        /// Flag the ticket overdue (a mark in queues and on the desk until it is resolved).
+        MarkOverdue => "mark_overdue",
+    }
+}
+
+/// The warning threshold must leave room before the breach.
+pub const MAX_WARN_PERCENT: u32 = 99;
+pub const WHY_WARN_PERCENT: &str = "must be a percentage between 1 and 99";
+
+/// An SLA plan's escalations: the warning threshold (a share of each target used) and what
+/// happens then and at a breach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Escalation {
+    /// Percent of a target used at which the warning fires; `None`: no warning.
+    pub warn_percent: Option<u32>,
+    pub on_warning: Vec<EscalationAction>,
+    pub on_breach: Vec<EscalationAction>,
+    /// Where `Transfer` sends tickets; `None`: the department's next level.
+    pub transfer_to: Option<DepartmentId>,
+}
+
+impl Escalation {
+    /// What a new desk's plan does: warn the owner at 75 %; at a breach tell the owner and the
+    /// manager and mark the ticket overdue.
+    pub fn standard() -> Escalation {
+        use EscalationAction as A;
+        Escalation {
+            warn_percent: Some(75),
+            on_warning: vec![A::NotifyOwner],
+            on_breach: vec![A::NotifyOwner, A::NotifyManager, A::MarkOverdue],
+            transfer_to: None,
+        }
+    }
+
+    /// Checks the threshold and puts the actions in their canonical order, each once.
+    pub fn validate(mut self) -> Result<Escalation, DomainError> {
+        if let Some(p) = self.warn_percent
+            && !(1..=MAX_WARN_PERCENT).contains(&p)
+        {
+            return Err(DomainError::invalid("warn_percent", Reason::Other(WHY_WARN_PERCENT.into())));
+        }
+        for list in [&mut self.on_warning, &mut self.on_breach] {
+            list.sort_by_key(|a| EscalationAction::ALL.iter().position(|x| x == a));
+            list.dedup();
+        }
+        Ok(self)
+    }
+
+    /// The actions as stored: names separated by commas.
+    pub fn join(actions: &[EscalationAction]) -> String {
+        actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// Stored actions back; unknown names (from a newer version) are left out.
+    pub fn split(raw: &str) -> Vec<EscalationAction> {
+        raw.split(',').filter_map(|s| s.trim().parse().ok()).collect()
+    }
 }
 
 impl SlaPlan {
@@ -138,6 +215,7 @@ impl SlaPlan {
             calendar_id: None,
             pause_when_pending: true,
             active: true,
+            escalation: Escalation::standard(),
         }
     }
 }
@@ -150,6 +228,7 @@ pub struct SlaPlanInput {
     pub calendar_id: Option<CalendarId>,
     pub pause_when_pending: bool,
     pub active: bool,
+    pub escalation: Escalation,
 }
 
 impl SlaPlanInput {
@@ -167,6 +246,7 @@ impl SlaPlanInput {
         {
             return Err(DomainError::invalid("calendar_id", Reason::NotFound));
         }
+        self.escalation = self.escalation.validate()?;
         Ok(self)
     }
 }
@@ -344,8 +424,18 @@ mod tests {
             calendar_id: None,
             pause_when_pending: true,
             active: true,
+            escalation: Escalation::standard(),
         };
         let mut p = SlaPlan::standard();
+        let mut bad = p.clone();
+        bad.escalation.warn_percent = Some(100);
+        assert!(bad.validate(None, &[], &[]).is_err(), "a warning at 100 % is the breach");
+        let mut twice = p.clone();
+        twice.escalation.on_breach = vec![EscalationAction::MarkOverdue, EscalationAction::NotifyOwner, EscalationAction::MarkOverdue];
+        let checked = twice.validate(None, &[], &[]).expect("valid");
+        assert_eq!(checked.escalation.on_breach, vec![EscalationAction::NotifyOwner, EscalationAction::MarkOverdue]);
+        assert_eq!(Escalation::split(&Escalation::join(&checked.escalation.on_breach)), checked.escalation.on_breach);
+        assert_eq!(Escalation::split("notify_owner,later_action"), vec![EscalationAction::NotifyOwner]);
         p.name = " estándar ".into();
         assert!(p.clone().validate(None, std::slice::from_ref(&existing), &[]).is_err());
         assert!(p.clone().validate(Some(SlaPlanId(1)), std::slice::from_ref(&existing), &[]).is_ok());

@@ -25,6 +25,11 @@ string_enum! {
         SatisfactionSurvey => "satisfaction_survey",
         /// To the agent (or the department) when a ticket is past its due time.
         OverdueAlert => "overdue_alert",
+        /// To the agent (or the department) when a ticket nears its due time (the SLA plan's
+        /// warning threshold).
+        SlaWarning => "sla_warning",
+        /// To the agents a time rule names when it matches a ticket.
+        RuleAlert => "rule_alert",
         PasswordReset => "password_reset",
         /// A link to see one ticket without an account (status check).
         AccessLink => "access_link",
@@ -97,6 +102,8 @@ vars! {
     LINK = "link", "Enlace de un solo uso que el correo entrega", "The single-use link the mail delivers";
     EXPIRES = "expires_hours", "Horas durante las que sirve el enlace", "Hours the link works for";
     ORG = "organisation.name", "Nombre de la organización o de la mesa de ayuda", "The organisation's or help desk's name";
+    TARGET = "sla.target", "Qué vence: la primera respuesta o la solución", "What is due: the first response or the resolution";
+    RULE = "rule.name", "Nombre de la regla de tiempo que se cumplió", "The name of the time rule that matched";
 }
 
 const TICKET: [Variable; 6] = [T_NUMBER, T_SUBJECT, T_STATUS, T_PRIORITY, T_DEPARTMENT, T_URL];
@@ -299,7 +306,9 @@ impl TemplateKind {
             TemplateKind::AgentReply => with_ticket![R_NAME, A_NAME, M_TEXT, ORG],
             TemplateKind::Resolution => with_ticket![R_NAME, A_NAME, M_TEXT, CONFIRM, NOT_SOLVED, ORG],
             TemplateKind::SatisfactionSurvey => with_ticket![R_NAME, SURVEY, ORG],
-            TemplateKind::OverdueAlert => with_ticket![T_DUE, R_NAME, A_NAME, ORG],
+            TemplateKind::OverdueAlert => with_ticket![T_DUE, TARGET, R_NAME, A_NAME, ORG],
+            TemplateKind::SlaWarning => with_ticket![T_DUE, TARGET, R_NAME, A_NAME, ORG],
+            TemplateKind::RuleAlert => with_ticket![RULE, R_NAME, A_NAME, ORG],
             TemplateKind::PasswordReset => &[LINK, EXPIRES, ORG],
             TemplateKind::AccessLink => &[T_NUMBER, LINK, EXPIRES, ORG],
             TemplateKind::ConfirmAddress => &[LINK, EXPIRES, ORG],
@@ -321,6 +330,8 @@ impl TemplateKind {
             .text("ticket.department", "Mesa de Ayuda (Nivel 1)")
             .text("ticket.url", "https://mesa.example.gob/tickets/000042")
             .text("ticket.due_at", "2025-03-14 16:00")
+            .text("sla.target", pick("la solución", "the resolution"))
+            .text("rule.name", pick("Sin asignar 30 minutos", "Unassigned for 30 minutes"))
             .text("requester.name", "Rosa Pérez")
             .text("requester.email", "rosa.perez@example.gob")
             .text("agent.name", "Luis Andrade")
@@ -416,6 +427,22 @@ fn default_text(kind: TemplateKind, lang: Language) -> (&'static str, &'static s
         (OverdueAlert, En) => (
             "Overdue: {{ ticket.subject }}",
             "— Reply above this line —\n\n{{ agent.name }},\n\nTicket {{ ticket.number }} from {{ requester.name }} was due by {{ ticket.due_at }} and is still pending.\n\nSubject: {{ ticket.subject }}\nDepartment: {{ ticket.department }}\nPriority: {{ ticket.priority }}\nStatus: {{ ticket.status }}\n\nOpen it in the help desk:\n{{ ticket.url }}\n",
+        ),
+        (SlaWarning, Es) => (
+            "Por vencer: {{ ticket.subject }}",
+            "— Responda por encima de esta línea —\n\n{{ agent.name }}:\n\nEl plazo de {{ sla.target }} del ticket {{ ticket.number }} de {{ requester.name }} vence el {{ ticket.due_at }}.\n\nAsunto: {{ ticket.subject }}\nDepartamento: {{ ticket.department }}\nPrioridad: {{ ticket.priority }}\nEstado: {{ ticket.status }}\n\nÁbralo en la mesa de ayuda:\n{{ ticket.url }}\n",
+        ),
+        (SlaWarning, En) => (
+            "Due soon: {{ ticket.subject }}",
+            "— Reply above this line —\n\n{{ agent.name }},\n\nThe time for {{ sla.target }} of ticket {{ ticket.number }} from {{ requester.name }} runs out at {{ ticket.due_at }}.\n\nSubject: {{ ticket.subject }}\nDepartment: {{ ticket.department }}\nPriority: {{ ticket.priority }}\nStatus: {{ ticket.status }}\n\nOpen it in the help desk:\n{{ ticket.url }}\n",
+        ),
+        (RuleAlert, Es) => (
+            "{{ rule.name }}: {{ ticket.subject }}",
+            "— Responda por encima de esta línea —\n\n{{ agent.name }}:\n\nEl ticket {{ ticket.number }} de {{ requester.name }} cumple la regla «{{ rule.name }}».\n\nAsunto: {{ ticket.subject }}\nDepartamento: {{ ticket.department }}\nPrioridad: {{ ticket.priority }}\nEstado: {{ ticket.status }}\n\nÁbralo en la mesa de ayuda:\n{{ ticket.url }}\n",
+        ),
+        (RuleAlert, En) => (
+            "{{ rule.name }}: {{ ticket.subject }}",
+            "— Reply above this line —\n\n{{ agent.name }},\n\nTicket {{ ticket.number }} from {{ requester.name }} matches the rule “{{ rule.name }}”.\n\nSubject: {{ ticket.subject }}\nDepartment: {{ ticket.department }}\nPriority: {{ ticket.priority }}\nStatus: {{ ticket.status }}\n\nOpen it in the help desk:\n{{ ticket.url }}\n",
         ),
         (PasswordReset, Es) => (
             "Recuperar su contraseña",

@@ -62,6 +62,11 @@ pub struct Ticket {
     pub resolution_confirmed: bool,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// The next instant the SLA sweeper must look at the ticket (a warning or a due time);
+    /// `None` when nothing is left to fire as it stands (`crate::escalation`).
+    pub sla_next_at: Option<DateTime<Utc>>,
+    /// Marked overdue by an SLA escalation; cleared when the ticket is resolved.
+    pub overdue: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Optimistic-concurrency version: 0 when opened, one more on every saved change. A save

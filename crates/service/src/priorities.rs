@@ -69,6 +69,7 @@ fn plan_input(p: &SlaPlan) -> SlaPlanInput {
         calendar_id: p.calendar_id,
         pause_when_pending: p.pause_when_pending,
         active: p.active,
+        escalation: p.escalation.clone(),
     }
 }
 

@@ -166,6 +166,7 @@ impl Store {
                     auto_assign: Set(s.auto_assign.as_str().to_string()),
                     active: Set(s.active),
                     created_at: NotSet,
+                    ..Default::default()
                 };
                 let saved = match id {
                     Some(_) => row.update(txn).await?,

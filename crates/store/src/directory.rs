@@ -352,6 +352,7 @@ impl Store {
             is_admin: Set(a.is_admin),
             active: Set(true),
             created_at: Set(micros(at)),
+            ..Default::default()
         };
         let agent = to_agent(row.insert(&txn).await?)?;
         for (dept, role) in grants {

@@ -48,6 +48,7 @@ entity!(department, "departments", {
     sla_plan_id: Option<i64>,
     auto_assign: String,
     active: bool,
+    assign_cursor: Option<i64>,
 });
 
 entity!(team, "teams", {
@@ -115,6 +116,7 @@ entity!(agent, "agents", {
     is_admin: bool,
     active: bool,
     created_at: i64,
+    away: bool,
 });
 
 entity!(role, "roles", {
@@ -160,6 +162,9 @@ entity!(ticket, "tickets", {
     updated_at: i64,
     version: i64,
     request_token: Option<String>,
+    sla_next_at: Option<i64>,
+    overdue: bool,
+    reminded_at: Option<i64>,
 });
 
 entity!(collaborator, "ticket_collaborators", {
@@ -331,6 +336,47 @@ entity!(sla_plan, "sla_plans", {
     pause_when_pending: bool,
     active: bool,
     created_at: i64,
+    warn_percent: Option<i32>,
+    warn_actions: String,
+    breach_actions: String,
+    escalate_to_department_id: Option<i64>,
+});
+
+entity!(sla_firing, "sla_firings", {
+    #[sea_orm(primary_key, auto_increment = false)] ticket_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)] target: String,
+    #[sea_orm(primary_key, auto_increment = false)] threshold: String,
+    fired_at: i64,
+});
+
+entity!(scheduled_task, "scheduled_tasks", {
+    #[sea_orm(primary_key, auto_increment = false)] task: String,
+    next_run_at: i64,
+    lease_owner: Option<String>,
+    lease_until: Option<i64>,
+    last_started_at: Option<i64>,
+    last_finished_at: Option<i64>,
+    last_error: Option<String>,
+    failures: i32,
+    runs: i64,
+});
+
+entity!(time_rule, "time_rules", {
+    #[sea_orm(primary_key)] id: i64,
+    name: String,
+    department_id: Option<i64>,
+    condition: String,
+    minutes: i32,
+    action: String,
+    target_department_id: Option<i64>,
+    active: bool,
+    updated_at: i64,
+});
+
+entity!(time_rule_firing, "time_rule_firings", {
+    #[sea_orm(primary_key, auto_increment = false)] rule_id: i64,
+    #[sea_orm(primary_key, auto_increment = false)] ticket_id: i64,
+    fired_at: i64,
 });
 
 entity!(sla_target, "sla_targets", {

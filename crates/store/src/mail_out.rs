@@ -155,4 +155,22 @@ impl Store {
             .map(|a| AgentId(a.id))
             .collect())
     }
+
+    /// The active agents of a department whose role there grants `permission` (the
+    /// supervisors an alert goes to are those who may approve solutions).
+    pub async fn department_agents_with(
+        &self,
+        department: DepartmentId,
+        permission: tikal_core::permission::Permission,
+    ) -> Result<Vec<AgentId>> {
+        let granted: Vec<AgentId> =
+            self.department_grants(department).await?.into_iter().filter(|(_, p)| p.contains(&permission)).map(|(a, _)| a).collect();
+        let active = self.department_agents(department).await?;
+        Ok(active.into_iter().filter(|a| granted.contains(a)).collect())
+    }
+
+    /// A time rule's name (for its alert mail); `None` once it is gone.
+    pub async fn time_rule_name(&self, id: i64) -> Result<Option<String>> {
+        Ok(crate::entity::time_rule::Entity::find_by_id(id).one(&self.read).await?.map(|r| r.name))
+    }
 }

@@ -20,6 +20,7 @@ mod m0015_templates;
 mod m0016_rules;
 mod m0017_settings;
 mod m0018_mail;
+mod m0019_sla;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_rules::Migration),
             Box::new(m0017_settings::Migration),
             Box::new(m0018_mail::Migration),
+            Box::new(m0019_sla::Migration),
         ]
     }
 }

@@ -190,6 +190,7 @@ impl Store {
                     is_admin: Set(s.is_admin),
                     active: Set(s.active),
                     created_at: if id.is_none() { Set(micros(at)) } else { NotSet },
+                    ..Default::default()
                 };
                 let saved = match id {
                     Some(_) => row.update(txn).await?,

@@ -6,8 +6,8 @@ use chrono::NaiveDate;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 use tikal_core::priorities::{Colour, PriorityLevel, TicketTypeDef};
 use tikal_core::sla::Targets;
-use tikal_core::sla_plan::{Calendar, CalendarId, CalendarSettings, Holiday, SlaPlan, SlaPlanInput, WEEKDAYS, WorkingHours};
-use tikal_core::{PriorityMatrix, SlaPlanId, TicketType};
+use tikal_core::sla_plan::{Calendar, CalendarId, CalendarSettings, Escalation, Holiday, SlaPlan, SlaPlanInput, WEEKDAYS, WorkingHours};
+use tikal_core::{DepartmentId, PriorityMatrix, SlaPlanId, TicketType};
 
 use crate::convert::micros;
 use crate::entity::{calendar, calendar_hours, holiday, priority_level, priority_matrix_cell, sla_plan, sla_target, ticket_type};
@@ -36,6 +36,12 @@ fn to_plan(p: sla_plan::Model, targets: &[sla_target::Model]) -> Result<SlaPlan>
         calendar_id: p.calendar_id.map(CalendarId),
         pause_when_pending: p.pause_when_pending,
         active: p.active,
+        escalation: Escalation {
+            warn_percent: p.warn_percent.and_then(|v| u32::try_from(v).ok()),
+            on_warning: Escalation::split(&p.warn_actions),
+            on_breach: Escalation::split(&p.breach_actions),
+            transfer_to: p.escalate_to_department_id.map(DepartmentId),
+        },
     })
 }
 
@@ -214,6 +220,10 @@ impl Store {
                     pause_when_pending: Set(p.pause_when_pending),
                     active: Set(p.active),
                     created_at: NotSet,
+                    warn_percent: Set(p.escalation.warn_percent.map(|v| i32::try_from(v).unwrap_or(i32::MAX))),
+                    warn_actions: Set(Escalation::join(&p.escalation.on_warning)),
+                    breach_actions: Set(Escalation::join(&p.escalation.on_breach)),
+                    escalate_to_department_id: Set(p.escalation.transfer_to.map(DepartmentId::get)),
                 };
                 let saved = match id {
                     Some(_) => row.update(txn).await?,

@@ -53,6 +53,9 @@ pub struct TicketChange {
     pub jobs: Vec<NewJob>,
     /// The e-mail the entry came in: marked imported in the change's transaction.
     pub mail: Option<crate::MailOrigin>,
+    /// SLA thresholds this change fires (the sweeper's): recorded in its transaction, where
+    /// the key on ticket, target and threshold refuses a second firing.
+    pub firings: Vec<tikal_core::escalation::Firing>,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +150,8 @@ pub(crate) fn to_ticket(m: ticket::Model, statuses: &HashMap<String, Status>) ->
         resolution_confirmed: m.resolution_confirmed,
         resolved_at: opt_time(m.resolved_at)?,
         closed_at: opt_time(m.closed_at)?,
+        sla_next_at: opt_time(m.sla_next_at)?,
+        overdue: m.overdue,
         created_at: time(m.created_at)?,
         updated_at: time(m.updated_at)?,
         version: u64::try_from(m.version).map_err(|_| StoreError::Corrupt(format!("ticket version {}", m.version)))?,
@@ -208,6 +213,8 @@ pub(crate) fn mutable_columns(t: &Ticket, am: &mut ticket::ActiveModel) -> Resul
     am.resolution_confirmed = Set(t.resolution_confirmed);
     am.resolved_at = Set(t.resolved_at.map(micros));
     am.closed_at = Set(t.closed_at.map(micros));
+    am.sla_next_at = Set(t.sla_next_at.map(micros));
+    am.overdue = Set(t.overdue);
     am.updated_at = Set(micros(t.updated_at));
     Ok(())
 }
@@ -321,6 +328,7 @@ pub(crate) async fn write_change(txn: &DatabaseTransaction, t: &Ticket, change: 
     if let Some(origin) = &change.mail {
         crate::mail_in::write_origin(txn, origin, t.id, entry_id).await?;
     }
+    crate::sla::record_firings(txn, t.id, &change.firings, t.updated_at).await?;
     Ok(entry_id)
 }
 

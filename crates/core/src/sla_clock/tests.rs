@@ -251,6 +251,7 @@ fn a_priority_change_counts_from_the_opening() {
         calendar_id: Some(CalendarId(1)),
         pause_when_pending: true,
         active: true,
+        escalation: Default::default(),
     };
     let opened = at(GYE, "2025-10-27 09:00");
     let t = TicketTimes { opened_at: opened, pauses: &[], first_response_at: None, resolved_at: None };

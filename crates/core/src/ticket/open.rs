@@ -44,6 +44,8 @@ pub struct Opening {
     pub custom_fields: FieldValues,
     pub response_due_at: Option<DateTime<Utc>>,
     pub resolution_due_at: Option<DateTime<Utc>>,
+    /// When the SLA sweeper first needs the ticket (set from its plan once routed).
+    pub sla_next_at: Option<DateTime<Utc>>,
     pub at: DateTime<Utc>,
     /// Set by routing rules (`routing.rs`): who and which team take it, its tags, and the
     /// names of the rules that fired (recorded in its history).
@@ -93,6 +95,7 @@ impl Opening {
             custom_fields,
             response_due_at: Some(response_due),
             resolution_due_at: Some(resolution_due),
+            sla_next_at: None,
             at,
             owner_id: None,
             team_id: None,
@@ -131,6 +134,8 @@ impl Ticket {
             resolution_confirmed: false,
             resolved_at: None,
             closed_at: None,
+            sla_next_at: o.sla_next_at,
+            overdue: false,
             created_at: o.at,
             updated_at: o.at,
             version: 0,
@@ -153,6 +158,7 @@ impl Ticket {
             custom_fields: FieldValues::new(),
             response_due_at: None,
             resolution_due_at: None,
+            sla_next_at: None,
             at,
             owner_id: None,
             team_id: None,

@@ -7,9 +7,12 @@
 use chrono::{DateTime, Utc};
 use lettre::message::Mailbox;
 use tikal_core::desk::Collaborator;
-use tikal_core::job::Job;
+use tikal_core::escalation::Target;
+use tikal_core::job::{AlertReason, AlertRef, Job};
 use tikal_core::notice::{self, Audience, Recipient};
 use tikal_core::org::Department;
+use tikal_core::permission::Permission;
+use tikal_core::template::Vars;
 use tikal_core::template::{Language, TemplateKind};
 use tikal_core::{Author, EntryKind, EventKind, RequesterId, ThreadEntry, Ticket, TicketId};
 use tikal_store::{ClaimedJob, MailRecipient, Retry, StoreError};
@@ -29,6 +32,7 @@ fn ticket_of(job: &Job) -> Option<TicketId> {
         | Job::Closed(r) => Some(r.ticket_id),
         Job::Assigned(a) => Some(a.ticket_id),
         Job::Transferred(t) => Some(t.ticket_id),
+        Job::Alert(a) => Some(a.ticket_id),
         Job::TicketLink(_) | Job::VerifyEmail(_) | Job::PasswordReset(_) | Job::AccountExists(_) | Job::AgentInvite(_) => None,
     }
 }
@@ -139,11 +143,22 @@ impl Worker {
         };
         let to_department = matches!(job, Job::TicketCreated(_) | Job::Transferred(_));
         let agents = if to_department { self.store.department_agents(department_id).await? } else { Vec::new() };
+        let alert = match job {
+            Job::Alert(a) => Some(a),
+            _ => None,
+        };
+        let supervisors = match alert.filter(|a| a.to.supervisors) {
+            Some(_) => self.store.department_agents_with(department_id, Permission::TicketApprove).await?,
+            None => Vec::new(),
+        };
         let audience = Audience {
             requester: Some(ticket.requester_id),
             requester_copies: &copies,
             department_agents: &agents,
-            manager: department.as_ref().and_then(|d| d.manager_id).filter(|_| to_department),
+            manager: department.as_ref().and_then(|d| d.manager_id).filter(|_| to_department || alert.is_some()),
+            owner: ticket.owner_id,
+            responsible: ticket.responsible_id,
+            supervisors: &supervisors,
             actor: actor.as_ref(),
         };
         let deliveries = notice::deliveries(job, &audience);
@@ -197,7 +212,11 @@ impl Worker {
                 who.reader,
                 &settings.public_url,
             );
-            let vars = if d.template == TemplateKind::Assignment { vars.text("agent.name", who.name.clone()) } else { vars };
+            let vars = match alert {
+                Some(a) => self.alert_vars(vars, a, &head, who.lang, &who.name).await?,
+                None if d.template == TemplateKind::Assignment => vars.text("agent.name", who.name.clone()),
+                None => vars,
+            };
             let envelope = Envelope {
                 to: who.address.clone(),
                 reply_to: from.clone().or_else(|| self.mailer.sender()),
@@ -242,6 +261,34 @@ impl Worker {
 
     /// The language and name the desk's settings say (`/admin/settings`), else the defaults.
     /// The desk's default language, its name and its subject tag.
+    /// An alert's own variables: the agent it is written to, the due time of the target (in
+    /// the desk's time zone) and what the target is, or the time rule's name.
+    async fn alert_vars(&self, vars: Vars, a: &AlertRef, head: &Letterhead, lang: Language, name: &str) -> Result<Vars, StoreError> {
+        let es = lang == Language::Es;
+        let vars = vars.text("agent.name", name.to_string());
+        Ok(match a.reason {
+            AlertReason::SlaWarning { target } | AlertReason::SlaBreach { target } => {
+                let (due, what) = match target {
+                    Target::Response => (head.ticket.response_due_at, if es { "primera respuesta" } else { "first response" }),
+                    Target::Resolution => (head.ticket.resolution_due_at, if es { "solución" } else { "resolution" }),
+                };
+                let zone = match &self.desk {
+                    Some(d) => d.settings().await.ok().and_then(|s| s.time_zone.parse::<chrono_tz::Tz>().ok()),
+                    None => None,
+                };
+                let due = due.map(|d| match zone {
+                    Some(z) => d.with_timezone(&z).format("%Y-%m-%d %H:%M %Z").to_string(),
+                    None => d.format("%Y-%m-%d %H:%M UTC").to_string(),
+                });
+                vars.text("ticket.due_at", due.unwrap_or_default()).text("sla.target", what.to_string())
+            }
+            AlertReason::TimeRule { rule_id } => {
+                let rule = self.store.time_rule_name(rule_id).await?.unwrap_or_default();
+                vars.text("rule.name", rule)
+            }
+        })
+    }
+
     async fn site(&self) -> (Language, String, String) {
         let tag = tikal_core::settings::DEFAULT_SUBJECT_TAG.to_string();
         match &self.desk {

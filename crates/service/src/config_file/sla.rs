@@ -306,6 +306,7 @@ fn as_input(p: &SlaPlan) -> SlaPlanInput {
         calendar_id: p.calendar_id,
         pause_when_pending: p.pause_when_pending,
         active: p.active,
+        escalation: p.escalation.clone(),
     }
 }
 
@@ -331,6 +332,7 @@ pub(super) async fn sync_sla_plans(desk: &Desk, doc: &DeskDocument, cx: &mut Syn
             calendar_id,
             pause_when_pending: p.pause_when_pending,
             active: p.active,
+            escalation: existing.map(|x| x.escalation.clone()).unwrap_or_default(),
         }
         .validate(existing.map(|x| x.id), &catalog.sla_plans, &calendars)
         .map_err(|e| plan_error(&at, e))?;

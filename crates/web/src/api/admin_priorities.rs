@@ -353,6 +353,7 @@ fn plan_input(dto: SlaPlanDto) -> Result<SlaPlanInput, ApiError> {
         calendar_id: dto.calendar_id.map(CalendarId),
         pause_when_pending: dto.pause_when_pending,
         active: dto.active,
+        escalation: Default::default(),
     })
 }
 

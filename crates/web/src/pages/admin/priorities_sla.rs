@@ -157,6 +157,7 @@ async fn new_plan(State(state): State<AppState>, a: Admin) -> Result<Response, P
         calendar_id: None,
         pause_when_pending: true,
         active: true,
+        escalation: standard.escalation.clone(),
     });
     v.name.clear();
     Ok(page(&plan_page(&state, &a, None, v, None).await?).into_response())
@@ -182,6 +183,7 @@ fn plan_input(f: &Fields) -> Result<SlaPlanInput, DomainError> {
         calendar_id: f.id("calendar_id")?.map(CalendarId),
         pause_when_pending: f.checked("pause_when_pending"),
         active: f.checked("active"),
+        escalation: Default::default(),
     })
 }
 
