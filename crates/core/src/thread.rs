@@ -102,6 +102,11 @@ string_enum! {
         /// Mail about the ticket could not be delivered (after: the addresses and the report's
         /// status and diagnostic).
         DeliveryFailed => "delivery_failed",
+        /// An SLA target reached its plan's warning threshold (after: `response` or
+        /// `resolution`; reason: the actions taken, comma-separated).
+        SlaWarning => "sla_warning",
+        /// An SLA target passed its due time (after: the target; reason: the actions taken).
+        SlaBreached => "sla_breached",
     }
 }
 

@@ -21,6 +21,7 @@ pub mod net;
 pub mod notify;
 pub mod pop3;
 mod probe;
+mod scheduler;
 mod worker;
 
 pub use account_mailer::AccountMailer;
@@ -30,4 +31,5 @@ pub use mail::{MailAttachment, MailError, Mailer, OutgoingMail, SmtpMailer};
 pub use net::MailTls;
 pub use notify::NotifySettings;
 pub use probe::{ServerProbe, smtp_mailer_for};
+pub use scheduler::{Clock, FileClock, ManualClock, Scheduler, SystemClock};
 pub use worker::{MailSettings, OutboxSettings, Worker};

@@ -23,6 +23,7 @@ mod priorities;
 mod queues;
 mod rules;
 mod settings;
+mod sla;
 mod statuses;
 mod tickets;
 
@@ -46,6 +47,7 @@ pub use principal::Principal;
 pub use priorities::PrioritySettings;
 pub use queues::{BulkAction, BulkOutcome, BulkResult, Dashboard, DepartmentQueue, MAX_BULK, ViewInput, Views};
 pub use rules::{RoutingSample, Trial};
+pub use sla::{SWEEP_BATCH, SweepReport};
 pub use statuses::NewStatus;
 pub use tickets::{Listing, OpenTicket, PostMessage, ResolutionAction, TicketQuery, Upload, UploadData};
 

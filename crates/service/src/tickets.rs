@@ -288,6 +288,7 @@ impl Desk {
         let body = parse_body(&cmd.body)?;
         // Routing rules, once, for every channel (`rules.rs`).
         let autoreply = self.route(&catalog, &mut opening, &email, cmd.recipient.as_ref(), &body).await?;
+        self.clock_opening(&catalog, &mut opening);
         let attachments = self.store_uploads(cmd.attachments).await?;
         let opened_by = match by {
             Principal::Requester { .. } | Principal::TicketLink { .. } => None,
@@ -453,10 +454,12 @@ impl Desk {
     {
         for _ in 0..STALE_RETRIES {
             let (mut t, scope) = self.visible(by, number).await?;
+            let before = t.clone();
             let now = tikal_store::now().max(t.updated_at);
             let mut c = f(&mut t, &scope, now)?;
             c.actor_name = by.name().to_string();
             t.updated_at = now;
+            self.clock_change(&before, &mut t, now).await?;
             match self.store.save_ticket_change(&mut t, &c).await {
                 Ok(entry) => return Ok((t, entry)),
                 Err(tikal_store::StoreError::Stale) => continue,

@@ -62,6 +62,10 @@ enum Command {
         /// and screenshots come out the same on every run. For tests.
         #[arg(long, env = "TIKAL_DEMO_NOW", requires = "demo", hide = true)]
         demo_now: Option<chrono::DateTime<chrono::Utc>>,
+        /// The scheduler reads "now" from this file (RFC 3339) instead of the system clock,
+        /// so tests with several nodes move time instead of waiting. For tests.
+        #[arg(long, env = "TIKAL_CLOCK_FILE", hide = true)]
+        clock_file: Option<PathBuf>,
     },
     /// Apply database migrations and exit.
     Migrate,
@@ -284,7 +288,7 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
     let settings = Settings::load(cli.common.config.as_deref(), overrides)?;
     let log_filter = init_logging(&settings.log_format);
     match cli.command {
-        Command::Serve { demo, demo_now, .. } => {
+        Command::Serve { demo, demo_now, clock_file, .. } => {
             if let Some(at) = demo_now {
                 tikal_store::freeze_clock(at);
             }
@@ -308,7 +312,8 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
             println!("Tikal is running at {url}");
             // The poller hands what it fetches to the desk's own intake.
             let fetcher = Some(startup::fetcher(&desk, std::sync::Arc::new(desk.clone()))?);
-            startup::run(desk, settings.http.clone(), listener, startup::Background { worker, fetcher }, shutdown_signal()).await
+            let scheduler = Some(startup::scheduler(&desk, clock_file));
+            startup::run(desk, settings.http.clone(), listener, startup::Background { worker, fetcher, scheduler }, shutdown_signal()).await
         }
         Command::Migrate => {
             startup::open_desk(&settings).await?;

@@ -107,6 +107,21 @@ pub struct Background {
     pub worker: Option<Worker>,
     /// The mail poller (mail in).
     pub fetcher: Option<Fetcher>,
+    /// The recurring tasks (SLA sweep, automation).
+    pub scheduler: Option<tikal_jobs::Scheduler>,
+}
+
+/// How often the scheduler looks at the shared schedule.
+const SCHEDULE_TICK: Duration = Duration::from_secs(5);
+
+/// The scheduler of this node, reading the time from `clock_file` when one is given (tests
+/// that run several nodes and move their time), else the real time.
+pub fn scheduler(desk: &Desk, clock_file: Option<std::path::PathBuf>) -> tikal_jobs::Scheduler {
+    let clock: std::sync::Arc<dyn tikal_jobs::Clock> = match clock_file {
+        Some(path) => std::sync::Arc::new(tikal_jobs::FileClock(path)),
+        None => std::sync::Arc::new(tikal_jobs::SystemClock),
+    };
+    tikal_jobs::Scheduler::new(desk.clone(), clock)
 }
 
 /// How often the poller looks for accounts whose interval has passed.
@@ -121,7 +136,7 @@ pub async fn run(
     background: Background,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    let Background { worker, fetcher } = background;
+    let Background { worker, fetcher, scheduler } = background;
     let state = AppState::new(desk.clone(), tikal_web::install_metrics(), http);
     tracing::info!(address = %listener.local_addr()?, "tikal is listening");
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -134,6 +149,12 @@ pub async fn run(
     let poller = fetcher.map(|f| {
         let mut stopped = stopped.clone();
         tokio::spawn(f.run(POLL_EVERY, async move {
+            let _ = stopped.changed().await;
+        }))
+    });
+    let schedule = scheduler.map(|s| {
+        let mut stopped = stopped.clone();
+        tokio::spawn(s.run(SCHEDULE_TICK, async move {
             let _ = stopped.changed().await;
         }))
     });
@@ -151,6 +172,9 @@ pub async fn run(
     }
     if let Some(p) = poller {
         let _ = p.await;
+    }
+    if let Some(s) = schedule {
+        let _ = s.await;
     }
     let _ = housekeeping.await;
     desk.store().clone().close().await;

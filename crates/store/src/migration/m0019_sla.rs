@@ -95,6 +95,14 @@ impl MigrationTrait for Migration {
                 .take(),
         )
         .await?;
+        // The plan every desk starts with warns the owner at 75 % and, at a breach, tells the
+        // owner and the manager and marks the ticket overdue (`Escalation::standard`).
+        m.get_connection()
+            .execute_unprepared(
+                "UPDATE sla_plans SET warn_percent = 75, warn_actions = 'notify_owner', \
+                 breach_actions = 'notify_owner,notify_manager,mark_overdue' WHERE name = 'Estándar'",
+            )
+            .await?;
         Ok(())
     }
 }
