@@ -286,6 +286,9 @@ impl Desk {
             };
             let event = TicketEvent::new(kind, &system, now, None, Some(target.as_str().to_string()));
             events.push(if d.act { event.with_reason(done.join(",")) } else { event.with_reason("skipped") });
+            // An owner or responsible the ticket does not have is nobody to tell.
+            to.owner &= t.owner_id.is_some();
+            to.responsible &= t.responsible_id.is_some();
             if !to.is_empty() {
                 let reason = match threshold {
                     Threshold::Warning => AlertReason::SlaWarning { target },

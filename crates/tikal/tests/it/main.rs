@@ -33,6 +33,7 @@ mod outbox;
 mod outbox_admin;
 mod portal;
 mod queues;
+mod sla;
 mod statuses;
 mod store_batch;
 mod writes;
