@@ -6,6 +6,7 @@ pub mod admin;
 pub mod authz;
 pub mod catalog;
 pub mod desk;
+pub mod due;
 pub mod error;
 pub mod escalation;
 pub mod fields;

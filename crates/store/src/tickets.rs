@@ -498,6 +498,8 @@ impl Store {
             ticket::Column::FirstResponseAt,
             ticket::Column::ResolvedAt,
             ticket::Column::ClosedAt,
+            ticket::Column::SlaNextAt,
+            ticket::Column::RemindedAt,
         ] {
             update = update.col_expr(col, shift(col));
         }

@@ -90,6 +90,34 @@ impl Chrome {
             .unwrap_or_else(|| self.t(&format!("desk-type-{key}")))
     }
 
+    /// A due badge's words and class ("due in 2 h", "overdue by 35 min"): `late`, `soon`,
+    /// `ok`, `met` or `paused`.
+    pub fn due(&self, b: tikal_core::due::DueBadge) -> DueView {
+        use tikal_core::due::{DueBadge, Unit, parts};
+        let span = |minutes: i64| {
+            parts(minutes)
+                .into_iter()
+                .map(|(n, u)| {
+                    let unit = match u {
+                        Unit::Day => "d",
+                        Unit::Hour => "h",
+                        Unit::Min => "min",
+                    };
+                    format!("{n} {unit}")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (class, text) = match b {
+            DueBadge::DueIn { minutes, soon } => (if soon { "soon" } else { "ok" }, self.t1("due-in", "time", &span(minutes))),
+            DueBadge::Overdue { minutes } => ("late", self.t1("due-overdue", "time", &span(minutes))),
+            DueBadge::Met => ("met", self.t("due-met")),
+            DueBadge::MetLate { minutes } => ("late", self.t1("due-met-late", "time", &span(minutes))),
+            DueBadge::Paused => ("paused", self.t("due-paused")),
+        };
+        DueView { class, text }
+    }
+
     /// A date and time in the organisation's time zone.
     pub fn when(&self, t: &DateTime<Utc>) -> String {
         let local = t.with_timezone(&self.time_zone);
@@ -98,6 +126,13 @@ impl Chrome {
             Lang::En => local.format("%Y-%m-%d %H:%M").to_string(),
         }
     }
+}
+
+/// A due badge as pages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueView {
+    pub class: &'static str,
+    pub text: String,
 }
 
 /// Renders a template as a page.

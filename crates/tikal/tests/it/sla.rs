@@ -295,3 +295,39 @@ async fn two_nodes_sweeping_at_once_fire_each_escalation_once() {
     assert!(tasks.iter().all(|t| t.lease_owner.is_none() && t.runs == 1 && t.last_error.is_none()), "{tasks:?}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn agents_see_how_far_each_ticket_is_from_its_due_time() {
+    use tikal_testkit::web::{agent_sign_in, browser, get};
+    let app = TestApp::spawn().await;
+    let p = plan(&app.desk, "Urgente", t(60, 480), t(30, 240), None, escalation()).await;
+    let dept = department(&app, "Mesa", p, None).await;
+    let (_, password) = app.agent_with_password("ana@gob.example", "agent", &[dept]).await;
+    let fresh = open(&app, dept, 3).await;
+    let late = open(&app, dept, 3).await;
+    // Opened an hour and a half ago: its one-hour response is 30 minutes late; the breach
+    // raises it to priority 4, whose 30-minute response target makes it an hour late.
+    app.desk.store().shift_ticket_history(late.id, TimeDelta::minutes(90)).await.expect("shift");
+    app.desk.sla_sweep(tikal_store::now(), BUDGET).await.expect("sweep");
+
+    let c = browser();
+    agent_sign_in(&c, &app, "ana@gob.example", &password).await;
+    let (status, queue) = get(&c, &app, &format!("/agent/tickets?department={}", dept.get())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(queue.contains("<span class=\"tag due-soon\">vence en 1 h</span>"), "{queue}");
+    assert!(queue.contains("<span class=\"tag due-late\">vencido hace 1 h</span>"), "{queue}");
+    let (_, desk) = get(&c, &app, &format!("/agent/tickets/{}", late.number)).await;
+    assert!(desk.contains("id=\"overdue-mark\""), "the breach marked it overdue");
+    assert!(
+        desk.contains("Plazo vencido (SLA)") && desk.contains("aviso al jefe del departamento, prioridad elevada, marcado como vencido")
+    );
+    // Resolution: 8 h at priority 3, then 4 h at 4 (raised): 2 h 30 min left of 4 h.
+    assert!(desk.contains("vence en 2 h 30 min"), "{desk}");
+    let (_, desk) = get(&c, &app, &format!("/agent/tickets/{}", fresh.number)).await;
+    assert!(!desk.contains("id=\"overdue-mark\""));
+    // Waiting on the requester: paused.
+    patch(&app, &fresh, json!({"status": "pending_requester"})).await;
+    let (_, desk) = get(&c, &app, &format!("/agent/tickets/{}", fresh.number)).await;
+    assert!(desk.contains("<span class=\"tag due-paused\">en pausa</span>"), "{desk}");
+    app.stop().await;
+}

@@ -33,7 +33,10 @@ struct Row {
     line: Line,
     requester: String,
     owner: String,
-    due: &'static str,
+    /// Where its resolution target stands (response first while that one is unmet).
+    due: Option<crate::pages::DueView>,
+    /// Marked overdue by an SLA escalation.
+    overdue: bool,
 }
 
 /// One choice of a filter's select: (value, label, selected).
@@ -169,11 +172,8 @@ async fn queue(State(state): State<AppState>, s: Staff, RawQuery(raw): RawQuery)
             line: Line::of(c, &catalog, t),
             requester: requesters.iter().find(|r| r.id == t.requester_id).map(|r| r.name.as_str().to_string()).unwrap_or_default(),
             owner: t.owner_id.and_then(|o| agent_names.get(&o).cloned()).unwrap_or_default(),
-            due: match tikal_core::queue::due_state(t.resolution_due_at.filter(|_| t.status.category().is_active()), now) {
-                DueState::Overdue => "queue-due-overdue",
-                DueState::DueSoon => "queue-due-soon",
-                DueState::OnTime | DueState::None => "",
-            },
+            due: queue_badge(t, now).map(|b| c.due(b)),
+            overdue: t.overdue && t.status.category().is_active(),
         })
         .collect();
     let view_param = req.view.as_deref();
@@ -388,4 +388,18 @@ async fn save_view(State(state): State<AppState>, s: Staff, RawForm(body): RawFo
     let input = ViewInput { name, filter, shared: get("shared") == "on" };
     let v = state.desk.create_view(s.principal(), input).await.map_err(|e| PageError::from_service(c, e))?;
     Ok(Redirect::to(&format!("/agent/tickets?view={}", v.id.get())).into_response())
+}
+
+/// The badge a queue row shows: the first response's while it is unmet, else the resolution's;
+/// none once the ticket is done.
+fn queue_badge(t: &tikal_core::Ticket, now: chrono::DateTime<chrono::Utc>) -> Option<tikal_core::due::DueBadge> {
+    let active = t.status.category().is_active();
+    if !active {
+        return None;
+    }
+    let responded = t.first_response_at.or(t.resolved_at);
+    match responded {
+        None if t.response_due_at.is_some() => tikal_core::due::badge(t.response_due_at, None, true, now),
+        _ => tikal_core::due::badge(t.resolution_due_at, t.resolved_at, true, now),
+    }
 }

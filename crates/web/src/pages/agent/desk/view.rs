@@ -72,6 +72,11 @@ pub struct Header {
     pub response_due: String,
     pub first_response: String,
     pub resolution_due: String,
+    /// Where each SLA target stands ("due in 2 h", "overdue by 35 min", met...).
+    pub response_badge: Option<crate::pages::DueView>,
+    pub resolution_badge: Option<crate::pages::DueView>,
+    /// Marked overdue by an SLA escalation (until resolved).
+    pub overdue: bool,
     pub estimate: String,
     pub spent: String,
     /// Resolved and waiting on a supervisor's approval or the requester's confirmation.
@@ -123,6 +128,19 @@ impl Header {
             response_due: when(t.response_due_at),
             first_response: when(t.first_response_at),
             resolution_due: when(t.resolution_due_at),
+            response_badge: {
+                let now = tikal_store::now();
+                let active = t.status.category().is_active();
+                tikal_core::due::badge(t.response_due_at, t.first_response_at.or(t.resolved_at), active, now).map(|b| c.due(b))
+            },
+            resolution_badge: tikal_core::due::badge(
+                t.resolution_due_at,
+                t.resolved_at,
+                t.status.category().is_active(),
+                tikal_store::now(),
+            )
+            .map(|b| c.due(b)),
+            overdue: t.overdue && t.status.category().is_active(),
             estimate: minutes(c, t.time_estimate_minutes),
             spent: minutes(c, Some(t.time_spent_minutes)),
             awaiting: awaiting.filter(|a| !a.is_empty()),
@@ -209,10 +227,22 @@ impl Entry {
                 _ => e.body.clone().unwrap_or_default(),
             },
             change,
-            reason: e.reason.clone(),
+            reason: match e.event {
+                Some(EventKind::SlaWarning | EventKind::SlaBreached) => e.reason.as_deref().map(|r| sla_actions(c, r)),
+                _ => e.reason.clone(),
+            },
             files,
             by_mail: false,
         }
+    }
+}
+
+/// The actions an SLA escalation took, in words ("skipped": passed over by the breach).
+fn sla_actions(c: &Chrome, raw: &str) -> String {
+    match raw {
+        "" => c.t("desk-sla-action-none"),
+        "skipped" => c.t("desk-sla-skipped"),
+        _ => raw.split(',').map(|a| c.t(&format!("desk-sla-action-{a}"))).collect::<Vec<_>>().join(", "),
     }
 }
 
@@ -235,6 +265,7 @@ fn event_values(c: &Chrome, n: &Names<'_>, k: EventKind, before: Option<&str>, a
                 .map(|p| c.priority(n.catalog, p))
                 .unwrap_or_default(),
             EventKind::EstimateChanged | EventKind::TimeLogged => minutes(c, v.and_then(|m| m.parse().ok())),
+            EventKind::SlaWarning | EventKind::SlaBreached => v.map(|t| c.t(&format!("desk-sla-target-{t}"))).unwrap_or_default(),
             _ => v.map_or_else(|| c.t("desk-none"), str::to_string),
         }
     };
