@@ -213,7 +213,9 @@ impl Desk {
                 }
                 return Ok(0);
             }
-            let at = now.max(t.updated_at);
+            // `now` is the instant the clock judges by (a test may move it); the change itself
+            // happens at the real time, as every other change and the mail it queues.
+            let at = tikal_store::now().max(t.updated_at);
             let (events, jobs) = self.sla_actions(&catalog, &clock.plan, &mut t, &due, at)?;
             fired.extend(due.iter().map(|d| d.firing));
             // Escalations never change the status: the history stands.

@@ -7,13 +7,13 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tikal_testkit::fresh_database_url;
 
-fn tikal(data_dir: &std::path::Path, db: &str) -> Command {
+pub(crate) fn tikal(data_dir: &std::path::Path, db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tikal"));
     c.env("TIKAL_DATA_DIR", data_dir).env("TIKAL_DATABASE_URL", db).env("TIKAL_LOG", "warn");
     c
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
@@ -58,12 +58,12 @@ async fn serve_with_output(data_dir: &std::path::Path, db: &str, port: u16, args
     wait_ready(cmd.spawn().expect("spawn tikal"), port, 2400).await
 }
 
-fn stop(mut server: Child) {
+pub(crate) fn stop(mut server: Child) {
     server.kill().expect("kill");
     server.wait().expect("reap");
 }
 
-async fn wait_ready(mut child: Child, port: u16, tries: u32) -> Child {
+pub(crate) async fn wait_ready(mut child: Child, port: u16, tries: u32) -> Child {
     let client = reqwest::Client::new();
     for _ in 0..tries {
         if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await

@@ -60,10 +60,14 @@ async fn department(app: &TestApp, name: &str, plan: SlaPlanId, manager: Option<
 }
 
 async fn open(app: &TestApp, dept: DepartmentId, priority: u8) -> Ticket {
+    open_titled(app, dept, priority, "No funciona el teléfono IP").await
+}
+
+async fn open_titled(app: &TestApp, dept: DepartmentId, priority: u8, subject: &str) -> Ticket {
     let r = app
         .post(
             "/api/v1/tickets",
-            &json!({"subject": "No funciona el teléfono IP", "message": "La extensión 2040 no tiene tono.", "requester": {"email": "rosa@gob.example"}, "department_id": dept.get(), "priority": priority}),
+            &json!({"subject": subject, "message": "La extensión 2040 no tiene tono.", "requester": {"email": "rosa@gob.example"}, "department_id": dept.get(), "priority": priority}),
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -329,5 +333,107 @@ async fn agents_see_how_far_each_ticket_is_from_its_due_time() {
     patch(&app, &fresh, json!({"status": "pending_requester"})).await;
     let (_, desk) = get(&c, &app, &format!("/agent/tickets/{}", fresh.number)).await;
     assert!(desk.contains("<span class=\"tag due-paused\">en pausa</span>"), "{desk}");
+    app.stop().await;
+}
+
+/// Polls `check` every 200 ms for up to a minute.
+async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// Two `tikal serve` processes on one PostgreSQL database, their schedulers on a clock the test
+/// moves through a file, their outbox workers sending to one SMTP sink: every warning and every
+/// breach is recorded once and mailed once. (SQLite is one node's database: PostgreSQL only.)
+#[tokio::test]
+async fn two_real_nodes_escalate_and_mail_each_threshold_once() {
+    use crate::binary::{free_port, stop, tikal, wait_ready};
+    if tikal_testkit::pg_server().is_none() {
+        eprintln!("two_real_nodes: runs on PostgreSQL (TIKAL_TEST_PG)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let sink = tikal_testkit::SmtpSink::start().await;
+    let p = plan(
+        &app.desk,
+        "Urgente",
+        t(60, 480),
+        t(30, 240),
+        None,
+        Escalation {
+            warn_percent: Some(75),
+            on_warning: vec![A::NotifyOwner],
+            on_breach: vec![A::NotifyOwner, A::MarkOverdue],
+            transfer_to: None,
+        },
+    )
+    .await;
+    let dept = department(&app, "Mesa", p, None).await;
+    let owner = TestApp::agent_id(&app.agent("luis@gob.example", "agent", &[dept]).await);
+    let mut tickets = Vec::new();
+    for i in 0..6 {
+        let t = open_titled(&app, dept, 3, &format!("Impresora sin papel {i}")).await;
+        patch(&app, &t, json!({"owner_id": owner.get()})).await;
+        tickets.push(t);
+    }
+    let t0 = tickets.last().expect("tickets").created_at;
+    let clock = app.dir.path().join("clock");
+    let set_clock = |at: DateTime<Utc>| std::fs::write(&clock, at.to_rfc3339()).expect("clock file");
+    set_clock(t0 + TimeDelta::minutes(46));
+    let config = app.dir.path().join("nodes.toml");
+    std::fs::write(&config, format!("[mail]\nsmtp_url = \"{}\"\nfrom = \"Mesa de Ayuda <mesa@gob.example>\"\n", sink.url()))
+        .expect("config");
+    let mut nodes = Vec::new();
+    for _ in 0..2 {
+        let port = free_port();
+        let mut cmd = tikal(app.dir.path(), &app.database_url);
+        cmd.env("TIKAL_CLOCK_FILE", &clock)
+            .args(["--config", config.to_str().expect("path"), "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        nodes.push(wait_ready(cmd.spawn().expect("spawn tikal"), port, 600).await);
+    }
+    let desk = app.desk.clone();
+    let count = |kind: EventKind| {
+        let desk = desk.clone();
+        let tickets = tickets.clone();
+        async move {
+            let mut n = 0;
+            for t in &tickets {
+                n += sla_events(&desk, t).await.iter().filter(|e| e.0 == kind).count();
+            }
+            n
+        }
+    };
+    eventually("a warning on every ticket", || async { count(EventKind::SlaWarning).await >= 6 }).await;
+    set_clock(t0 + TimeDelta::minutes(61));
+    eventually("a breach on every ticket", || async { count(EventKind::SlaBreached).await >= 6 }).await;
+    let subjects = |prefix: &'static str| {
+        let sink = &sink;
+        // The subject is the ticket's tag, the template's words and the ticket's subject.
+        move || sink.messages().iter().filter(|m| m.contains(&format!("] {prefix} Impresora sin papel"))).count()
+    };
+    let (warned, overdue) = (subjects("Por vencer:"), subjects("Vencido:"));
+    eventually("the mails sent", || async { warned() >= 6 && overdue() >= 6 }).await;
+    assert!(sink.messages().iter().filter(|m| m.contains("] Por vencer:")).all(|m| m.contains("To: luis@gob.example")));
+    // Two more ticks of both nodes: nothing fires or is sent again.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert_eq!((count(EventKind::SlaWarning).await, count(EventKind::SlaBreached).await), (6, 6));
+    assert_eq!((warned(), overdue()), (6, 6), "one mail per threshold and ticket");
+    for t in &tickets {
+        assert!(ticket(&app, t.number.as_str()).await.overdue);
+    }
+    for node in nodes {
+        stop(node);
+    }
     app.stop().await;
 }
