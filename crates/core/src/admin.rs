@@ -33,6 +33,8 @@ string_enum! {
         MailAccount => "mail_account",
         /// A job of the outbox (mail to send); retried by an administrator.
         OutboxJob => "outbox_job",
+        /// A recurring task of the schedule (SLA sweep, automation); run now by an administrator.
+        ScheduledTask => "scheduled_task",
     }
 }
 
@@ -47,6 +49,8 @@ string_enum! {
         Import => "import",
         /// A dead outbox job sent back to the queue.
         Retry => "retry",
+        /// A scheduled task made due now.
+        Run => "run",
     }
 }
 

@@ -22,6 +22,7 @@ mod principal;
 mod priorities;
 mod queues;
 mod rules;
+mod schedule;
 mod settings;
 mod sla;
 mod statuses;

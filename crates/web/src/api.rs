@@ -7,6 +7,7 @@ mod admin_outbox;
 mod admin_people;
 mod admin_priorities;
 mod admin_rules;
+mod admin_schedule;
 mod admin_settings;
 mod admin_templates;
 mod catalog;
@@ -48,6 +49,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_settings::router())
         .merge(mail_in::router())
         .merge(admin_outbox::router())
+        .merge(admin_schedule::router())
         .merge(desk::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
@@ -130,6 +132,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_settings::Doc::openapi());
     doc.merge(mail_in::Doc::openapi());
     doc.merge(admin_outbox::Doc::openapi());
+    doc.merge(admin_schedule::Doc::openapi());
     // Sections may share a tag: list each once.
     if let Some(tags) = doc.tags.as_mut() {
         let mut seen = std::collections::BTreeSet::new();

@@ -437,3 +437,42 @@ async fn two_real_nodes_escalate_and_mail_each_threshold_once() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn administrators_see_the_schedule_and_run_a_task_now() {
+    use tikal_testkit::web::{browser, csrf, get, post};
+    let app = TestApp::spawn().await;
+    crate::admin::assert_admin_only(
+        &app,
+        &["/admin/schedule"],
+        &["/admin/schedule/sla.sweep/run"],
+        &[("GET", "/api/v1/schedule"), ("POST", "/api/v1/schedule/sla.sweep/run")],
+    )
+    .await;
+    // A node ran the sweep a minute from now: it is not due for a while.
+    let clock = Arc::new(ManualClock::new(tikal_store::now() + TimeDelta::minutes(1)));
+    Scheduler::new(app.desk.clone(), clock).tick().await.expect("tick");
+    let tasks: Value = app.get("/api/v1/schedule").await.json().await.expect("json");
+    let sweep = tasks.as_array().expect("tasks").iter().find(|t| t["task"] == "sla.sweep").expect("the sweep").clone();
+    assert_eq!(sweep["runs"], 1);
+    assert!(utc(&sweep["next_run_at"]) > tikal_store::now(), "{sweep}");
+    assert!(sweep["last_error"].is_null() && sweep["running_on"].is_null());
+
+    let (_, password) = app.admin_with_password("admin@gob.example").await;
+    let c = browser();
+    tikal_testkit::web::agent_sign_in(&c, &app, "admin@gob.example", &password).await;
+    let (status, html) = get(&c, &app, "/admin/schedule").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Barrido de SLA") && html.contains("id=\"task-automation.auto_close\""), "{html}");
+    let (status, html) = post(&c, &app, "/admin/schedule/sla.sweep/run", &[("csrf", &csrf(&html))]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"schedule-done\""));
+    let tasks = app.desk.store().scheduled_tasks().await.expect("tasks");
+    let sweep = tasks.iter().find(|t| t.task == tikal_core::schedule::Task::SlaSweep).expect("sweep");
+    assert!(sweep.next_run_at <= tikal_store::now(), "due now");
+    let q = tikal_core::admin::AuditQuery { entity: Some(tikal_core::admin::AdminEntity::ScheduledTask), limit: 10, ..Default::default() };
+    assert_eq!(app.desk.audit_log(&Principal::System, &q).await.expect("audit").len(), 1, "run now is audited");
+    let unknown = app.post("/api/v1/schedule/nothing/run", &json!({})).await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    app.stop().await;
+}

@@ -47,3 +47,4 @@ outbox-kind-mail-account_exists = Account already exists notice
 outbox-kind-mail-agent_invite = Agent invitation
 audit-entity-outbox_job = Outgoing mail job
 audit-action-retry = Retried
+outbox-kind-notify-alert = SLA or time rule alert (to agents)

@@ -52,3 +52,7 @@ admin-template-kind-account_exists = Account already exists
 admin-template-kind-account_exists-hint = To someone who tries to register an address that already has an account.
 admin-template-kind-agent_invite = Agent invitation
 admin-template-kind-agent_invite-hint = To an agent an administrator invited: the link to choose their password.
+admin-template-kind-sla_warning = Due-soon warning
+admin-template-kind-sla_warning-hint = To whoever the SLA plan names, when a ticket has used the share of its time the plan warns at.
+admin-template-kind-rule_alert = Time rule alert
+admin-template-kind-rule_alert-hint = To whoever a time rule names, when a ticket matches it (for example, unassigned for 30 minutes).

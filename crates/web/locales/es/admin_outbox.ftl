@@ -47,3 +47,4 @@ outbox-kind-mail-account_exists = Aviso de cuenta ya existente
 outbox-kind-mail-agent_invite = Invitación a un agente
 audit-entity-outbox_job = Envío de correo
 audit-action-retry = Reintentado
+outbox-kind-notify-alert = Aviso de SLA o de regla de tiempo (a agentes)

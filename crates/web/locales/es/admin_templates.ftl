@@ -52,3 +52,7 @@ admin-template-kind-account_exists = Ya tiene una cuenta
 admin-template-kind-account_exists-hint = A quien intenta registrarse con un correo que ya tiene cuenta.
 admin-template-kind-agent_invite = Invitación a un agente
 admin-template-kind-agent_invite-hint = Al agente que un administrador invitó: el enlace para elegir su contraseña.
+admin-template-kind-sla_warning = Aviso de vencimiento próximo
+admin-template-kind-sla_warning-hint = A quienes indique el plan de SLA, cuando un ticket usó la parte de su plazo que el plan fija para avisar.
+admin-template-kind-rule_alert = Aviso de regla de tiempo
+admin-template-kind-rule_alert-hint = A quienes indique una regla de tiempo, cuando un ticket la cumple (por ejemplo, 30 minutos sin asignar).

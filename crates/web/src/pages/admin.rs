@@ -15,6 +15,7 @@ mod people_requesters;
 mod priorities;
 mod priorities_sla;
 mod rules;
+mod schedule;
 mod settings;
 mod templates;
 
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(settings::router())
         .merge(inbound::router())
         .merge(outbox::router())
+        .merge(schedule::router())
 }
 
 /// A signed-in administrator. Other agents get 403; anyone not signed in goes to the sign-in
@@ -209,6 +211,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/mail", "admin-nav-mail"),
     ("/admin/inbound", "admin-nav-inbound"),
     ("/admin/outbox", "admin-nav-outbox"),
+    ("/admin/schedule", "admin-nav-schedule"),
     ("/admin/rules", "admin-nav-rules"),
     ("/admin/settings", "admin-nav-settings"),
     ("/admin/configuration", "admin-nav-configuration"),
