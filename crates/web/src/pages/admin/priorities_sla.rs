@@ -168,7 +168,9 @@ fn plan_values(p: &SlaPlan) -> PlanValues {
 fn typed_plan(f: &Fields) -> PlanValues {
     PlanValues {
         name: f.get("name").into(),
-        targets: (1..=5u8).map(|l| (l, f.get(&format!("response_{l}")).to_string(), f.get(&format!("resolution_{l}")).to_string())).collect(),
+        targets: (1..=5u8)
+            .map(|l| (l, f.get(&format!("response_{l}")).to_string(), f.get(&format!("resolution_{l}")).to_string()))
+            .collect(),
         calendar_id: f.get("calendar_id").into(),
         pause: f.checked("pause_when_pending"),
         active: f.checked("active"),
