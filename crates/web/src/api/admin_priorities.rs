@@ -304,6 +304,7 @@ pub struct TargetDto {
 pub struct EscalationDto {
     /// Percent (1-99) of a target used at which the warning fires; null = no warning.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 99)]
     pub warn_percent: Option<u32>,
     /// Actions at the warning: `notify_owner`, `notify_responsible`, `notify_manager`,
     /// `notify_supervisors`, `raise_priority`, `transfer`, `mark_overdue`.
@@ -452,6 +453,7 @@ pub async fn replace_sla_plan(
     let id = SlaPlanId(id_of(path, "SLA plan")?);
     let Json(dto) = body?;
     let keep = match dto.escalation {
+        // Not used: the body gives the escalation.
         Some(_) => Escalation::default(),
         None => state.desk.sla_plan(&by, id).await?.escalation,
     };
