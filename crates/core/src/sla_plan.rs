@@ -191,6 +191,24 @@ impl Escalation {
         Ok(self)
     }
 
+    /// The warning threshold as typed: empty is no warning; else a whole percentage 1-99.
+    pub fn parse_warn_percent(raw: &str) -> Result<Option<u32>, DomainError> {
+        let s = raw.trim().trim_end_matches('%').trim_end();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        match s.parse::<u32>() {
+            Ok(p) if (1..=MAX_WARN_PERCENT).contains(&p) => Ok(Some(p)),
+            _ => Err(DomainError::invalid("warn_percent", Reason::Other(WHY_WARN_PERCENT.into()))),
+        }
+    }
+
+    /// Action names as typed or sent (`field` names the list in errors); unknown names are
+    /// refused, not skipped, so a typo is not silently lost.
+    pub fn parse_actions<'a>(field: &'static str, names: impl IntoIterator<Item = &'a str>) -> Result<Vec<EscalationAction>, DomainError> {
+        names.into_iter().map(|n| n.trim().parse().map_err(|_| DomainError::invalid(field, Reason::NotAnOption))).collect()
+    }
+
     /// The actions as stored: names separated by commas.
     pub fn join(actions: &[EscalationAction]) -> String {
         actions.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(",")
@@ -443,6 +461,21 @@ mod tests {
         p.calendar_id = Some(CalendarId(3));
         assert!(p.clone().validate(None, &[], &[]).is_err());
         assert!(p.validate(None, &[], &[CalendarId(3)]).is_ok());
+    }
+
+    #[test]
+    fn warning_thresholds_and_actions_as_typed() {
+        assert_eq!(Escalation::parse_warn_percent(" ").expect("empty"), None);
+        assert_eq!(Escalation::parse_warn_percent("75").expect("75"), Some(75));
+        assert_eq!(Escalation::parse_warn_percent("80 %").expect("80 %"), Some(80));
+        for bad in ["0", "100", "-5", "setenta", "7.5"] {
+            let e = Escalation::parse_warn_percent(bad).expect_err(bad);
+            assert!(e.to_string().starts_with("warn_percent:"), "{e}");
+        }
+        let got = Escalation::parse_actions("on_breach", ["transfer", " notify_manager"]).expect("known");
+        assert_eq!(got, vec![EscalationAction::Transfer, EscalationAction::NotifyManager]);
+        let e = Escalation::parse_actions("on_breach", ["notify_owner", "call_the_minister"]).expect_err("unknown");
+        assert!(e.to_string().starts_with("on_breach:"), "{e}");
     }
 
     fn office() -> CalendarInput {

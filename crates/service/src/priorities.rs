@@ -6,9 +6,9 @@ use serde::Serialize;
 use tikal_core::admin::{AdminEntity, AuditAction};
 use tikal_core::priorities::{PriorityLevel, PriorityLevelInput, TicketTypeDef, validate_levels};
 use tikal_core::sla_plan::{
-    Calendar, CalendarId, CalendarInput, HolidayInput, SlaPlan, SlaPlanInput, WorkingHours, format_duration, format_time,
+    Calendar, CalendarId, CalendarInput, Escalation, HolidayInput, SlaPlan, SlaPlanInput, WorkingHours, format_duration, format_time,
 };
-use tikal_core::{DomainError, PriorityMatrix, Reason, SlaPlanId, TicketType};
+use tikal_core::{DepartmentId, DomainError, PriorityMatrix, Reason, SlaPlanId, TicketType};
 
 use crate::admin::json;
 use crate::{Catalog, Desk, Principal, Result, ServiceError};
@@ -54,6 +54,10 @@ fn plan_doc(name: &str, p: &SlaPlanInput) -> Option<String> {
         "calendar_id": p.calendar_id.map(CalendarId::get),
         "pause_when_pending": p.pause_when_pending,
         "active": p.active,
+        "warn_percent": p.escalation.warn_percent,
+        "on_warning": Escalation::join(&p.escalation.on_warning),
+        "on_breach": Escalation::join(&p.escalation.on_breach),
+        "escalate_to_department_id": p.escalation.transfer_to.map(DepartmentId::get),
     });
     for (t, level) in p.targets.iter().zip(1..) {
         doc[format!("response_{level}")] = format_duration(t.first_response_minutes).into();
@@ -203,6 +207,13 @@ impl Desk {
         };
         let calendars: Vec<CalendarId> = catalog.calendars.iter().map(|c| c.id).collect();
         let input = input.validate(id, &catalog.sla_plans, &calendars)?;
+        // Only existence is checked: a plan keeps its department if that one is retired later,
+        // as a department keeps a retired plan.
+        if let Some(d) = input.escalation.transfer_to
+            && catalog.department(d).is_none()
+        {
+            return Err(DomainError::invalid("transfer_to", Reason::NotFound).into());
+        }
         let action = AuditAction::of_save(before.as_ref().map(|b| b.active), input.active);
         let audit = Self::audit_entry(
             by,

@@ -129,6 +129,9 @@ pub(crate) struct Sync<'a> {
     /// Calendars and SLA plans by name (stand-in ids as for departments; plans with `active`).
     pub calendars: BTreeMap<String, CalendarId>,
     pub sla_plans: BTreeMap<String, (SlaPlanId, bool)>,
+    /// Plans whose escalation department this document creates, with that department's name
+    /// key: set after departments are synced (`sla::sync_escalations`).
+    pub escalate_later: Vec<(SlaPlanId, String)>,
 }
 
 impl Sync<'_> {
@@ -200,6 +203,7 @@ impl Desk {
             topics: catalog::topic_paths(&catalog.topics),
             calendars: catalog.calendars.iter().map(|c| (key(&c.name), c.id)).collect(),
             sla_plans: catalog.sla_plans.iter().map(|p| (key(&p.name), (p.id, p.active))).collect(),
+            escalate_later: Vec::new(),
         };
         priorities::sync_priorities(self, doc, &mut cx).await?;
         priorities::sync_matrix(self, doc, &mut cx).await?;
@@ -208,6 +212,7 @@ impl Desk {
         sla::sync_calendars(self, doc, &mut cx).await?;
         sla::sync_sla_plans(self, doc, &mut cx).await?;
         departments::sync_departments(self, doc, &mut cx).await?;
+        sla::sync_escalations(self, &mut cx).await?;
         departments::sync_teams(self, doc, &mut cx).await?;
         catalog::sync_topics(self, doc, &mut cx).await?;
         catalog::sync_fields(self, doc, &mut cx).await?;

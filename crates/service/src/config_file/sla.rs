@@ -8,9 +8,10 @@ use chrono::Weekday;
 use serde::{Deserialize, Serialize};
 use tikal_core::sla::Targets;
 use tikal_core::sla_plan::{
-    Calendar, CalendarId, CalendarInput, DayInput, Holiday, HolidayInput, SlaPlan, SlaPlanInput, WorkingHours, format_time,
+    Calendar, CalendarId, CalendarInput, DayInput, Escalation, EscalationAction, Holiday, HolidayInput, SlaPlan, SlaPlanInput,
+    WorkingHours, format_time,
 };
-use tikal_core::{Priority, SlaPlanId};
+use tikal_core::{DepartmentId, Priority, SlaPlanId};
 
 use super::{DeskDocument, ImportAction, Sync, invalid, key};
 use crate::{Desk, Result};
@@ -106,6 +107,22 @@ pub struct SlaPlanEntry {
     pub pause_when_pending: bool,
     #[serde(default = "yes")]
     pub active: bool,
+    /// Escalation: the four keys below go together. A plan with none of them keeps the
+    /// escalation it has (a new one gets the standard); with any of them, those left out are
+    /// none (no warning, no actions, the department's next level).
+    /// Percent of a target used at which the warning fires; left out: no warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn_percent: Option<u32>,
+    /// Action names (`notify_owner`, `notify_responsible`, `notify_manager`,
+    /// `notify_supervisors`, `raise_priority`, `transfer`, `mark_overdue`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_warning: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_breach: Option<Vec<String>>,
+    /// The department `transfer` sends tickets to, by name; left out: the department's next
+    /// level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_to: Option<String>,
     /// One per priority 1-5.
     #[serde(default, rename = "target")]
     pub targets: Vec<TargetEntry>,
@@ -134,12 +151,19 @@ pub(super) async fn export(desk: &Desk, doc: &mut DeskDocument) -> Result<()> {
         });
     }
     let calendar_name = |id: CalendarId| catalog.calendars.iter().find(|c| c.id == id).map(|c| c.name.clone());
+    let names = |actions: &[EscalationAction]| Some(actions.iter().map(|a| a.as_str().to_string()).collect());
     for p in &catalog.sla_plans {
+        let e = &p.escalation;
         doc.sla_plans.push(SlaPlanEntry {
             name: p.name.clone(),
             calendar: p.calendar_id.and_then(calendar_name),
             pause_when_pending: p.pause_when_pending,
             active: p.active,
+            // Both lists always, even empty: they mark the escalation as given (see the entry).
+            warn_percent: e.warn_percent,
+            on_warning: names(&e.on_warning),
+            on_breach: names(&e.on_breach),
+            escalate_to: e.transfer_to.and_then(|d| catalog.department(d)).map(|d| d.name.clone()),
             targets: Priority::ALL
                 .into_iter()
                 .map(|pr| {
@@ -310,7 +334,48 @@ fn as_input(p: &SlaPlan) -> SlaPlanInput {
     }
 }
 
-/// SLA plans by name; a plan's calendar is one of this desk's or one the document creates.
+/// Where a plan's escalation sends tickets, as the document names it.
+enum EscalateTo {
+    NextLevel,
+    Existing(DepartmentId),
+    /// A department this document creates: departments are synced after plans (they name
+    /// their plan), so the plan gets it in `sync_escalations`.
+    Later(String),
+}
+
+/// A plan's escalation as the document gives it; `None`: not given (keep the plan's own).
+fn escalation(at: &str, p: &SlaPlanEntry, doc: &DeskDocument, cx: &Sync<'_>) -> Result<Option<(Escalation, EscalateTo)>> {
+    if p.warn_percent.is_none() && p.on_warning.is_none() && p.on_breach.is_none() && p.escalate_to.is_none() {
+        return Ok(None);
+    }
+    let actions = |field: &'static str, names: &Option<Vec<String>>| {
+        Escalation::parse_actions(field, names.iter().flatten().map(String::as_str)).map_err(|_| {
+            let known: Vec<&str> = EscalationAction::ALL.iter().map(|a| a.as_str()).collect();
+            invalid(at, format!("{field}: unknown action; the actions are {}", known.join(", ")))
+        })
+    };
+    let to = match &p.escalate_to {
+        None => EscalateTo::NextLevel,
+        Some(n) => match cx.departments.get(&key(n)) {
+            Some(id) => EscalateTo::Existing(*id),
+            None if doc.departments.iter().any(|d| key(&d.name) == key(n)) => EscalateTo::Later(key(n)),
+            None => return Err(invalid(at, format!("escalate_to: no department named {n}"))),
+        },
+    };
+    let e = Escalation {
+        warn_percent: p.warn_percent,
+        on_warning: actions("on_warning", &p.on_warning)?,
+        on_breach: actions("on_breach", &p.on_breach)?,
+        transfer_to: match to {
+            EscalateTo::Existing(id) => Some(id),
+            EscalateTo::NextLevel | EscalateTo::Later(_) => None,
+        },
+    };
+    Ok(Some((e, to)))
+}
+
+/// SLA plans by name; a plan's calendar is one of this desk's or one the document creates, and
+/// so is its escalation department (set once departments are synced: `sync_escalations`).
 pub(super) async fn sync_sla_plans(desk: &Desk, doc: &DeskDocument, cx: &mut Sync<'_>) -> Result<()> {
     let catalog = desk.catalog().await?;
     let calendars: Vec<CalendarId> = cx.calendars.values().copied().collect();
@@ -326,19 +391,25 @@ pub(super) async fn sync_sla_plans(desk: &Desk, doc: &DeskDocument, cx: &mut Syn
             .as_ref()
             .map(|n| cx.calendars.get(&key(n)).copied().ok_or_else(|| invalid(&at, format!("no calendar named {n}"))))
             .transpose()?;
+        let (escalation, later) = match escalation(&at, p, doc, cx)? {
+            Some((e, EscalateTo::Later(department))) => (e, Some(department)),
+            Some((e, _)) => (e, None),
+            None => (existing.map_or_else(Escalation::standard, |x| x.escalation.clone()), None),
+        };
         let input = SlaPlanInput {
             name: p.name.clone(),
             targets: targets(&at, &p.targets)?,
             calendar_id,
             pause_when_pending: p.pause_when_pending,
             active: p.active,
-            escalation: existing.map(|x| x.escalation.clone()).unwrap_or_default(),
+            escalation,
         }
         .validate(existing.map(|x| x.id), &catalog.sla_plans, &calendars)
         .map_err(|e| plan_error(&at, e))?;
         let action = match existing {
             None => ImportAction::Create,
-            Some(x) if as_input(x) == input => ImportAction::Unchanged,
+            // A department still to be created cannot be the plan's yet: it changes.
+            Some(x) if as_input(x) == input && later.is_none() => ImportAction::Unchanged,
             Some(_) => ImportAction::Update,
         };
         let (name, active) = (input.name.clone(), input.active);
@@ -348,12 +419,32 @@ pub(super) async fn sync_sla_plans(desk: &Desk, doc: &DeskDocument, cx: &mut Syn
             None => SlaPlanId(-(i as i64) - 1),
         };
         cx.sla_plans.insert(key(&name), (id, active));
+        if let Some(department) = later {
+            cx.escalate_later.push((id, department));
+        }
         cx.change("sla_plan", name, action);
     }
     if !doc.sla_plans.is_empty() {
         for p in catalog.sla_plans.iter().filter(|p| !seen.contains(&key(&p.name))) {
             cx.change("sla_plan", p.name.clone(), ImportAction::NotInDocument);
         }
+    }
+    Ok(())
+}
+
+/// Plans whose escalation department the document creates: set now that it exists (a
+/// second audited save; the plan's change is already reported). Nothing to do in a dry run.
+pub(super) async fn sync_escalations(desk: &Desk, cx: &mut Sync<'_>) -> Result<()> {
+    if !cx.apply {
+        return Ok(());
+    }
+    for (plan, department) in std::mem::take(&mut cx.escalate_later) {
+        let Some(id) = cx.departments.get(&department).copied() else {
+            return Err(invalid(format!("department {department}"), "was not created"));
+        };
+        let mut input = as_input(&desk.sla_plan(cx.by, plan).await?);
+        input.escalation.transfer_to = Some(id);
+        desk.save_sla_plan(cx.by, Some(plan), input).await?;
     }
     Ok(())
 }
@@ -384,6 +475,10 @@ name = "Primer Grito de Independencia"
 [[sla_plan]]
 name = "Nivel 1"
 calendar = "Oficina Quito"
+warn_percent = 80
+on_warning = ["notify_owner"]
+on_breach = ["notify_manager", "transfer"]
+escalate_to = "Soporte (Nivel 2)"
 
 [[sla_plan.target]]
 priority = 5
@@ -398,6 +493,8 @@ resolution_minutes = 240
         let p = &doc.sla_plans[0];
         assert!(p.active && p.pause_when_pending, "defaults");
         assert_eq!(p.targets[0], TargetEntry { priority: 5, response_minutes: 30, resolution_minutes: 240 });
+        assert_eq!((p.warn_percent, p.escalate_to.as_deref()), (Some(80), Some("Soporte (Nivel 2)")));
+        assert_eq!(p.on_breach.as_deref(), Some(&["notify_manager".to_string(), "transfer".to_string()][..]));
         let again = toml::to_string_pretty(&doc).expect("toml");
         assert!(
             again.contains("[calendar.hours]") && again.contains("[[calendar.holiday]]") && again.contains("[[sla_plan.target]]"),

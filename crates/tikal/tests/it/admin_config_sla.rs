@@ -42,6 +42,19 @@ async fn priorities_statuses_calendars_and_sla_plans_travel_by_name() {
     let plan_one: Value = r.json().await.expect("json");
     let r = one.post("/api/v1/departments", &json!({"name": "Mesa de Ayuda (Nivel 1)", "sla_plan_id": plan_one["id"]})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
+    // The plan escalates to a department of its own: named by name in the document, and one
+    // the document creates on the other desk (departments are synced after plans).
+    let r = one.post("/api/v1/departments", &json!({"name": "Soporte (Nivel 2)"})).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let n2: Value = r.json().await.expect("json");
+    let mut escalated = plan_one.clone();
+    escalated["escalation"] = json!({
+        "warn_percent": 80,
+        "on_warning": ["notify_owner", "notify_supervisors"],
+        "on_breach": ["notify_manager", "transfer", "mark_overdue"],
+        "transfer_to_department_id": n2["id"],
+    });
+    assert_eq!(put(&one, &format!("/api/v1/sla-plans/{}", plan_one["id"]), &escalated).await, StatusCode::OK);
     let levels = json!([
         {"level": 1, "name_es": "Muy baja", "name_en": "Very low", "colour": "#6b7280"},
         {"level": 2, "name_es": "Baja", "name_en": "Low", "colour": "#2563eb"},
@@ -68,6 +81,8 @@ async fn priorities_statuses_calendars_and_sla_plans_travel_by_name() {
         "[[calendar.holiday]]\ndate = \"2025-08-10\"\nyearly = true\nname = \"Primer Grito de Independencia\"",
         "[[sla_plan]]\nname = \"Nivel 1\"\ncalendar = \"Oficina Quito\"",
         "[[sla_plan.target]]\npriority = 5\nresponse_minutes = 30\nresolution_minutes = 240",
+        "warn_percent = 80\non_warning = [\n    \"notify_owner\",\n    \"notify_supervisors\",\n]",
+        "on_breach = [\n    \"notify_manager\",\n    \"transfer\",\n    \"mark_overdue\",\n]\nescalate_to = \"Soporte (Nivel 2)\"",
         "sla_plan = \"Nivel 1\"",
         "level = 5\nname_es = \"Crítica\"\nname_en = \"Critical\"\ncolour = \"#b91c1c\"",
         "impact_high = [\n    3,\n    5,\n    5,\n]",
@@ -91,6 +106,7 @@ async fn priorities_statuses_calendars_and_sla_plans_travel_by_name() {
         ("calendar", "Oficina Quito", "create"),
         ("sla_plan", "Nivel 1", "create"),
         ("department", "Mesa de Ayuda (Nivel 1)", "create"),
+        ("department", "Soporte (Nivel 2)", "create"),
         ("priority", "5 (Crítica)", "update"),
         ("priority", "1 (Muy baja)", "unchanged"),
         ("priority", "matrix", "update"),
@@ -115,6 +131,10 @@ async fn priorities_statuses_calendars_and_sla_plans_travel_by_name() {
     let nivel1 = plans.iter().find(|p| p["name"] == "Nivel 1").expect("plan");
     let quito = cals.iter().find(|c| c["name"] == "Oficina Quito").expect("calendar");
     assert_eq!(nivel1["calendar_id"], quito["id"], "the plan names the new calendar by name");
+    let depts: Vec<Value> = two.get("/api/v1/departments").await.json().await.expect("json");
+    let n2_two = depts.iter().find(|d| d["name"] == "Soporte (Nivel 2)").expect("department");
+    assert_eq!(nivel1["escalation"]["transfer_to_department_id"], n2_two["id"], "and the department it creates");
+    assert_eq!(nivel1["escalation"]["on_breach"], json!(["notify_manager", "transfer", "mark_overdue"]));
     let log = audit_len(&two).await;
     let (status, report) = import(&two, &doc, false).await;
     assert_eq!(status, StatusCode::OK, "{report}");
@@ -136,6 +156,27 @@ async fn priorities_statuses_calendars_and_sla_plans_travel_by_name() {
     let (status, _) = import(&two, &doc, false).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(export(&two).await, doc, "a holiday the document no longer lists is removed");
+
+    // An existing plan escalating to a department the same document creates: reported as an
+    // update in the dry run, set once applied; a plan that gives no escalation keeps its own.
+    let level3 = doc.replace("escalate_to = \"Soporte (Nivel 2)\"", "escalate_to = \"Soporte (Nivel 3)\"")
+        + "\n[[department]]\nname = \"Soporte (Nivel 3)\"\n";
+    let (status, report) = import(&two, &level3, true).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let got = actions(&report);
+    assert!(got.contains(&("sla_plan".into(), "Nivel 1".into(), "update".into())), "{got:?}");
+    assert!(got.contains(&("department".into(), "Soporte (Nivel 3)".into(), "create".into())), "{got:?}");
+    let (status, report) = import(&two, &level3, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(export(&two).await.contains("escalate_to = \"Soporte (Nivel 3)\""));
+    let (status, report) = import(&two, &level3, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert!(actions(&report).iter().all(|(_, _, a)| a == "unchanged" || a == "not_in_document"), "{report}");
+    let bare = plan("Nivel 1", "Oficina Quito", 120, 960);
+    let (status, report) = import(&two, &bare, false).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let after = export(&two).await;
+    assert!(after.contains("escalate_to = \"Soporte (Nivel 3)\"") && after.contains("warn_percent = 80"), "{after}");
 
     // Bad documents: refused with where and why; nothing changed (not even what comes first).
     let (exported, log) = (export(&two).await, audit_len(&two).await);
@@ -168,6 +209,18 @@ async fn priorities_statuses_calendars_and_sla_plans_travel_by_name() {
             "at least one ticket type",
         ),
         ("version = 1\n[[department]]\nname = \"UPAT\"\nsla_plan = \"Nivel 9\"\n".into(), "no SLA plan named Nivel 9"),
+        (
+            plan("Nivel 1", "Oficina Quito", 120, 960).replacen("[[sla_plan.target]]", "escalate_to = \"No existe\"\n[[sla_plan.target]]", 1),
+            "SLA plan Nivel 1: escalate_to: no department named No existe",
+        ),
+        (
+            plan("Nivel 1", "Oficina Quito", 120, 960).replacen("[[sla_plan.target]]", "on_warning = [\"llamar\"]\n[[sla_plan.target]]", 1),
+            "on_warning: unknown action",
+        ),
+        (
+            plan("Nivel 1", "Oficina Quito", 120, 960).replacen("[[sla_plan.target]]", "warn_percent = 100\n[[sla_plan.target]]", 1),
+            "warn_percent",
+        ),
         ("version = 1\n[[sla_plan]]\nname = \"Nivel 3\"\n[[sla_plan.target]]\npriority = 1\nresponse_minutes = 5\nresolution_minutes = 10\n".into(), "priority 2 is missing"),
     ];
     for (bad, says) in &cases {

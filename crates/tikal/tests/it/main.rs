@@ -13,6 +13,7 @@ mod admin_people;
 mod admin_priorities;
 mod admin_rules;
 mod admin_settings;
+mod admin_sla_escalation;
 mod admin_templates;
 mod agent_desk;
 mod agent_desk2;

@@ -10,8 +10,10 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tikal_core::priorities::{PriorityLevel, PriorityLevelInput, TicketTypeDef};
 use tikal_core::sla::Targets;
-use tikal_core::sla_plan::{Calendar, CalendarId, CalendarInput, DayInput, HolidayInput, SlaPlan, SlaPlanInput, format_time};
-use tikal_core::{DomainError, Reason, SlaPlanId, StatusDef, TicketType};
+use tikal_core::sla_plan::{
+    Calendar, CalendarId, CalendarInput, DayInput, Escalation, EscalationAction, HolidayInput, SlaPlan, SlaPlanInput, format_time,
+};
+use tikal_core::{DepartmentId, DomainError, Reason, SlaPlanId, StatusDef, TicketType};
 use tikal_service::NewStatus;
 use tikal_store::StatusChange;
 use utoipa::{OpenApi, ToSchema};
@@ -295,6 +297,28 @@ pub struct TargetDto {
     pub resolution_minutes: u32,
 }
 
+/// What a plan does as a ticket nears and passes its due times. Each action fires once per
+/// ticket, target (first response, resolution) and threshold, and is written in the ticket's
+/// history.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EscalationDto {
+    /// Percent (1-99) of a target used at which the warning fires; null = no warning.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 99)]
+    pub warn_percent: Option<u32>,
+    /// Actions at the warning: `notify_owner`, `notify_responsible`, `notify_manager`,
+    /// `notify_supervisors`, `raise_priority`, `transfer`, `mark_overdue`.
+    #[serde(default)]
+    pub on_warning: Vec<String>,
+    /// Actions at a breach (same names).
+    #[serde(default)]
+    pub on_breach: Vec<String>,
+    /// Where `transfer` sends tickets; null = the department's next level (neither: the
+    /// transfer does nothing).
+    #[serde(default)]
+    pub transfer_to_department_id: Option<i64>,
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SlaPlanDto {
     #[serde(default)]
@@ -311,6 +335,30 @@ pub struct SlaPlanDto {
     pub pause_when_pending: bool,
     #[serde(default = "yes")]
     pub active: bool,
+    /// Always returned. Optional on input: left out, a replaced plan keeps its escalation and a
+    /// new one gets the standard (warn the owner at 75 %; at a breach tell the owner and the
+    /// department's manager and mark the ticket overdue).
+    #[serde(default)]
+    pub escalation: Option<EscalationDto>,
+}
+
+fn escalation_dto(e: &Escalation) -> EscalationDto {
+    let names = |list: &[EscalationAction]| list.iter().map(|a| a.as_str().to_string()).collect();
+    EscalationDto {
+        warn_percent: e.warn_percent,
+        on_warning: names(&e.on_warning),
+        on_breach: names(&e.on_breach),
+        transfer_to_department_id: e.transfer_to.map(DepartmentId::get),
+    }
+}
+
+fn escalation_of(dto: EscalationDto) -> Result<Escalation, ApiError> {
+    Ok(Escalation {
+        warn_percent: dto.warn_percent,
+        on_warning: Escalation::parse_actions("on_warning", dto.on_warning.iter().map(String::as_str))?,
+        on_breach: Escalation::parse_actions("on_breach", dto.on_breach.iter().map(String::as_str))?,
+        transfer_to: dto.transfer_to_department_id.map(DepartmentId),
+    })
 }
 
 fn plan_dto(p: &SlaPlan) -> SlaPlanDto {
@@ -330,10 +378,12 @@ fn plan_dto(p: &SlaPlan) -> SlaPlanDto {
         calendar_id: p.calendar_id.map(CalendarId::get),
         pause_when_pending: p.pause_when_pending,
         active: p.active,
+        escalation: Some(escalation_dto(&p.escalation)),
     }
 }
 
-fn plan_input(dto: SlaPlanDto) -> Result<SlaPlanInput, ApiError> {
+/// `keep`: the escalation when the body gives none.
+fn plan_input(dto: SlaPlanDto, keep: Escalation) -> Result<SlaPlanInput, ApiError> {
     let mut targets = [Targets { first_response_minutes: 0, resolution_minutes: 0 }; 5];
     let mut given = [false; 5];
     for t in &dto.targets {
@@ -353,7 +403,10 @@ fn plan_input(dto: SlaPlanDto) -> Result<SlaPlanInput, ApiError> {
         calendar_id: dto.calendar_id.map(CalendarId),
         pause_when_pending: dto.pause_when_pending,
         active: dto.active,
-        escalation: Default::default(),
+        escalation: match dto.escalation {
+            Some(e) => escalation_of(e)?,
+            None => keep,
+        },
     })
 }
 
@@ -372,7 +425,7 @@ pub async fn create_sla_plan(
     body: Result<Json<SlaPlanDto>, JsonRejection>,
 ) -> Result<(StatusCode, Json<SlaPlanDto>), ApiError> {
     let Json(dto) = body?;
-    let p = state.desk.save_sla_plan(&by, None, plan_input(dto)?).await?;
+    let p = state.desk.save_sla_plan(&by, None, plan_input(dto, Escalation::standard())?).await?;
     Ok((StatusCode::CREATED, Json(plan_dto(&p))))
 }
 
@@ -399,7 +452,12 @@ pub async fn replace_sla_plan(
 ) -> Result<Json<SlaPlanDto>, ApiError> {
     let id = SlaPlanId(id_of(path, "SLA plan")?);
     let Json(dto) = body?;
-    Ok(Json(plan_dto(&state.desk.save_sla_plan(&by, Some(id), plan_input(dto)?).await?)))
+    let keep = match dto.escalation {
+        // Not used: the body gives the escalation.
+        Some(_) => Escalation::default(),
+        None => state.desk.sla_plan(&by, id).await?.escalation,
+    };
+    Ok(Json(plan_dto(&state.desk.save_sla_plan(&by, Some(id), plan_input(dto, keep)?).await?)))
 }
 
 // ---- calendars ----

@@ -58,6 +58,7 @@ const WHY: &[(&str, &str)] = &[
     (tikal_core::sla_plan::WHY_NAME_TAKEN, "prio-why-name-taken"),
     (tikal_core::sla_plan::WHY_HOLIDAY_TWICE, "prio-why-holiday-twice"),
     (tikal_core::sla_plan::WHY_NO_HOURS, "prio-why-no-hours"),
+    (tikal_core::sla_plan::WHY_WARN_PERCENT, "prio-why-warn-percent"),
     ("must be 3 rows of 3 priorities (1-5)", "prio-why-matrix"),
     ("a built-in status can be renamed but not retired", "prio-why-builtin-status"),
     ("must be 2-40 lowercase letters, digits or _, starting with a letter", "prio-why-status-key"),

@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tikal_core::sla::Targets;
 use tikal_core::sla_plan::{
-    Calendar, CalendarId, CalendarInput, DayInput, HolidayInput, SlaPlan, SlaPlanInput, WEEKDAYS, format_duration, format_time,
-    parse_duration,
+    Calendar, CalendarId, CalendarInput, DayInput, Escalation, EscalationAction, HolidayInput, SlaPlan, SlaPlanInput, WEEKDAYS,
+    format_duration, format_time, parse_duration,
 };
-use tikal_core::{DomainError, SlaPlanId};
+use tikal_core::{DepartmentId, DomainError, SlaPlanId};
 
 use super::path_id;
 use super::priorities::{Saved, form_error, with_notice};
@@ -45,6 +45,10 @@ struct PlanRow {
     targets: Vec<(u8, String, String)>,
     pause: bool,
     active: bool,
+    /// The warning threshold ("75 %") or "" without one.
+    warning: String,
+    /// The actions at a breach, by their short names.
+    breach: String,
 }
 
 #[derive(Template)]
@@ -79,6 +83,8 @@ async fn plans(State(state): State<AppState>, a: Admin, Query(saved): Query<Save
                 .collect(),
             pause: p.pause_when_pending,
             active: p.active,
+            warning: p.escalation.warn_percent.map(|w| format!("{w} %")).unwrap_or_default(),
+            breach: p.escalation.on_breach.iter().map(|x| c.t(&action_key(*x))).collect::<Vec<_>>().join(", "),
         })
         .collect();
     Ok(page(&PlansPage { c, rows }).into_response())
@@ -92,6 +98,18 @@ struct PlanValues {
     calendar_id: String,
     pause: bool,
     active: bool,
+    /// The escalation as typed: threshold, action names checked, department id ("" = none).
+    warn_percent: String,
+    on_warning: Vec<String>,
+    on_breach: Vec<String>,
+    transfer_to: String,
+}
+
+/// An escalation action as the form offers it: (name, label, help).
+type ActionChoice = (&'static str, String, String);
+
+fn action_key(a: EscalationAction) -> String {
+    format!("prio-action-{a}")
 }
 
 #[derive(Template)]
@@ -101,6 +119,9 @@ struct PlanPage {
     id: Option<i64>,
     v: PlanValues,
     calendars: Vec<(String, String)>,
+    /// (id, name) of the departments escalation may send tickets to.
+    departments: Vec<(String, String)>,
+    actions: Vec<ActionChoice>,
     /// Priority names in the user's language, 1 first.
     priorities: Vec<String>,
     error: Option<FormError>,
@@ -109,6 +130,18 @@ struct PlanPage {
 impl PlanPage {
     fn priority(&self, level: &u8) -> &str {
         self.priorities.get(usize::from(*level).saturating_sub(1)).map_or("", String::as_str)
+    }
+
+    fn at_warning(&self, action: &str) -> bool {
+        self.v.on_warning.iter().any(|a| a == action)
+    }
+
+    fn at_breach(&self, action: &str) -> bool {
+        self.v.on_breach.iter().any(|a| a == action)
+    }
+
+    fn invalid(&self, field: &str) -> bool {
+        self.error.as_ref().is_some_and(|e| e.is(field))
     }
 }
 
@@ -124,6 +157,27 @@ fn plan_values(p: &SlaPlan) -> PlanValues {
         calendar_id: p.calendar_id.map(|c| c.get().to_string()).unwrap_or_default(),
         pause: p.pause_when_pending,
         active: p.active,
+        warn_percent: p.escalation.warn_percent.map(|w| w.to_string()).unwrap_or_default(),
+        on_warning: p.escalation.on_warning.iter().map(|a| a.as_str().to_string()).collect(),
+        on_breach: p.escalation.on_breach.iter().map(|a| a.as_str().to_string()).collect(),
+        transfer_to: p.escalation.transfer_to.map(|d| d.get().to_string()).unwrap_or_default(),
+    }
+}
+
+/// The form as typed, to show it again when refused.
+fn typed_plan(f: &Fields) -> PlanValues {
+    PlanValues {
+        name: f.get("name").into(),
+        targets: (1..=5u8)
+            .map(|l| (l, f.get(&format!("response_{l}")).to_string(), f.get(&format!("resolution_{l}")).to_string()))
+            .collect(),
+        calendar_id: f.get("calendar_id").into(),
+        pause: f.checked("pause_when_pending"),
+        active: f.checked("active"),
+        warn_percent: f.get("warn_percent").into(),
+        on_warning: f.all("on_warning").into_iter().map(String::from).collect(),
+        on_breach: f.all("on_breach").into_iter().map(String::from).collect(),
+        transfer_to: f.get("transfer_to").into(),
     }
 }
 
@@ -136,13 +190,24 @@ async fn plan_page(
 ) -> Result<PlanPage, PageError> {
     let cals = state.desk.calendars(a.principal()).await.map_err(|e| a.fail(e))?;
     let levels = state.desk.priority_levels().await.map_err(|e| a.fail(e))?;
+    let depts = state.desk.departments_for_admin(a.principal()).await.map_err(|e| a.fail(e))?;
     let c = a.c().clone();
     let priorities = levels.iter().map(|l| format!("{} · {}", l.priority.level(), l.name(c.lang.code()))).collect();
+    // Active departments, and the plan's own even if retired since (so saving keeps it).
+    let departments = depts
+        .iter()
+        .filter(|d| d.department.active || v.transfer_to == d.department.id.get().to_string())
+        .map(|d| (d.department.id.get().to_string(), d.department.name.clone()))
+        .collect();
+    let actions =
+        EscalationAction::ALL.iter().map(|x| (x.as_str(), c.t(&action_key(*x)), c.t(&format!("{}-hint", action_key(*x))))).collect();
     Ok(PlanPage {
         c,
         id: id.map(SlaPlanId::get),
         v,
         calendars: cals.iter().map(|x| (x.id.get().to_string(), x.name.clone())).collect(),
+        departments,
+        actions,
         priorities,
         error,
     })
@@ -183,7 +248,12 @@ fn plan_input(f: &Fields) -> Result<SlaPlanInput, DomainError> {
         calendar_id: f.id("calendar_id")?.map(CalendarId),
         pause_when_pending: f.checked("pause_when_pending"),
         active: f.checked("active"),
-        escalation: Default::default(),
+        escalation: Escalation {
+            warn_percent: Escalation::parse_warn_percent(f.get("warn_percent"))?,
+            on_warning: Escalation::parse_actions("on_warning", f.all("on_warning"))?,
+            on_breach: Escalation::parse_actions("on_breach", f.all("on_breach"))?,
+            transfer_to: f.id("transfer_to")?.map(DepartmentId),
+        },
     })
 }
 
@@ -198,16 +268,7 @@ async fn save_plan(state: AppState, a: Admin, id: Option<SlaPlanId>, body: &[u8]
         Ok(_) => Ok(Redirect::to("/admin/sla?saved=1").into_response()),
         Err(e) => {
             let error = form_error(a.c(), e)?;
-            let v = PlanValues {
-                name: f.get("name").into(),
-                targets: (1..=5u8)
-                    .map(|l| (l, f.get(&format!("response_{l}")).to_string(), f.get(&format!("resolution_{l}")).to_string()))
-                    .collect(),
-                calendar_id: f.get("calendar_id").into(),
-                pause: f.checked("pause_when_pending"),
-                active: f.checked("active"),
-            };
-            Ok(refused(&plan_page(&state, &a, id, v, Some(error)).await?))
+            Ok(refused(&plan_page(&state, &a, id, typed_plan(&f), Some(error)).await?))
         }
     }
 }
