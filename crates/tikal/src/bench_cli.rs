@@ -31,10 +31,22 @@ pub enum BenchCommand {
         #[arg(long)]
         agent_password_stdin: bool,
     },
+    /// Measure the SLA sweep: open this many tickets (through the desk, 8 at a time) in a
+    /// department held to a one-hour response plan, then time a sweep with nothing due and a
+    /// sweep at which every ticket's breach is due. Prints a Markdown table row.
+    Sla {
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        tickets: u64,
+    },
 }
 
 pub async fn run(desk: &Desk, command: BenchCommand) -> Result<(), StartupError> {
-    let BenchCommand::Seed { tickets, append, portal_password_stdin, agent_password_stdin } = command;
+    let (tickets, append, portal_password_stdin, agent_password_stdin) = match command {
+        BenchCommand::Seed { tickets, append, portal_password_stdin, agent_password_stdin } => {
+            (tickets, append, portal_password_stdin, agent_password_stdin)
+        }
+        BenchCommand::Sla { tickets } => return crate::bench_sla::run(desk, tickets).await,
+    };
     let password = if portal_password_stdin || agent_password_stdin {
         let mut password = String::new();
         std::io::stdin().read_to_string(&mut password)?;

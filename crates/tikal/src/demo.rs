@@ -182,6 +182,9 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
         Principal::Agent { id, .. } => Some(*id),
         _ => None,
     };
+    // Every unit is held to the plan a desk starts with (warn the owner at 75 %, tell the
+    // manager and mark the ticket overdue at a breach), so the demo shows due times and badges.
+    let standard = desk.sla_plans(&Principal::System).await?.into_iter().find(|p| p.name == "Estándar").map(|p| p.id);
     for (name, email) in [
         ("Mesa de Ayuda (Nivel 1)", "mesadeayuda@tikal.example"),
         ("Consultoría TI (Nivel 2)", "consultoria@tikal.example"),
@@ -193,7 +196,7 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
             parent_id: d.parent_id,
             manager_id: supervisor_id,
             email: email.into(),
-            sla_plan_id: d.sla_plan_id,
+            sla_plan_id: d.sla_plan_id.or(standard),
             auto_assign: Some(d.auto_assign),
             active: true,
         };

@@ -17,6 +17,7 @@ use tracing_subscriber::{EnvFilter, Registry, reload};
 
 mod agent_cli;
 mod bench_cli;
+mod bench_sla;
 mod config_cli;
 mod mail_cli;
 mod outbox_cli;
