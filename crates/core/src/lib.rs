@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod automation;
 pub mod authz;
 pub mod catalog;
 pub mod desk;

@@ -102,6 +102,11 @@ string_enum! {
         /// Mail about the ticket could not be delivered (after: the addresses and the report's
         /// status and diagnostic).
         DeliveryFailed => "delivery_failed",
+        /// The requester was reminded that the ticket waits on them (internal: the reminder
+        /// itself is the mail they get).
+        ReminderSent => "reminder_sent",
+        /// A time rule matched the ticket (after: the rule's name; internal bookkeeping).
+        TimeRuleFired => "time_rule_fired",
     }
 }
 
