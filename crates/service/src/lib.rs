@@ -7,6 +7,7 @@ mod admin;
 mod admin_catalog;
 mod agents;
 mod auth;
+mod automation;
 mod callers;
 mod catalog;
 mod config;
@@ -30,6 +31,7 @@ pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, 
 pub use admin::{DepartmentAdmin, FieldChange, audit_changes};
 pub use admin_catalog::{field_spec, topic_input};
 pub use agents::Membership;
+pub use automation::BATCH as AUTOMATION_BATCH;
 pub use auth::{Hasher, hash_password, new_api_key};
 pub use callers::Caller;
 pub use catalog::Catalog;

@@ -52,3 +52,5 @@ admin-template-kind-account_exists = Account already exists
 admin-template-kind-account_exists-hint = To someone who tries to register an address that already has an account.
 admin-template-kind-agent_invite = Agent invitation
 admin-template-kind-agent_invite-hint = To an agent an administrator invited: the link to choose their password.
+admin-template-kind-pending_reminder = Reminder to the requester
+admin-template-kind-pending_reminder-hint = To the requester, when a ticket has waited for their answer for the configured days.

@@ -52,3 +52,5 @@ admin-template-kind-account_exists = Ya tiene una cuenta
 admin-template-kind-account_exists-hint = A quien intenta registrarse con un correo que ya tiene cuenta.
 admin-template-kind-agent_invite = Invitación a un agente
 admin-template-kind-agent_invite-hint = Al agente que un administrador invitó: el enlace para elegir su contraseña.
+admin-template-kind-pending_reminder = Recordatorio al solicitante
+admin-template-kind-pending_reminder-hint = Al solicitante, cuando un ticket espera su respuesta desde hace los días configurados.
