@@ -15,6 +15,7 @@ mod people_requesters;
 mod priorities;
 mod priorities_sla;
 mod rules;
+mod time_rules;
 mod settings;
 mod templates;
 
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(templates::router())
         .merge(mail::router())
         .merge(rules::router())
+        .merge(time_rules::router())
         .merge(settings::router())
         .merge(inbound::router())
         .merge(outbox::router())
@@ -210,6 +212,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/inbound", "admin-nav-inbound"),
     ("/admin/outbox", "admin-nav-outbox"),
     ("/admin/rules", "admin-nav-rules"),
+    ("/admin/time-rules", "admin-nav-time-rules"),
     ("/admin/settings", "admin-nav-settings"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),
