@@ -125,7 +125,7 @@ impl Desk {
             None
         } else {
             let who = self.store.agent(agent).await?.ok_or(ServiceError::NotFound("agent"))?;
-            let before = json(&serde_json::json!({ "away": !away }));
+            let before = json(&serde_json::json!({ "away": self.store.agent_away(agent).await? }));
             let after = json(&serde_json::json!({ "away": away }));
             Some(Self::audit_entry(by, AuditAction::Update, AdminEntity::Agent, agent.get(), who.name.as_str(), before, after)?)
         };
