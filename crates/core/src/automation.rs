@@ -172,7 +172,8 @@ impl TimeRuleInput {
         if name.chars().count() > MAX_RULE_NAME || name.chars().any(char::is_control) {
             return Err(DomainError::invalid("name", "is too long or has control characters"));
         }
-        let condition = self.condition.trim().parse::<TimeCondition>().map_err(|_| DomainError::invalid("condition", Reason::NotAnOption))?;
+        let condition =
+            self.condition.trim().parse::<TimeCondition>().map_err(|_| DomainError::invalid("condition", Reason::NotAnOption))?;
         let action = self.action.trim().parse::<TimeAction>().map_err(|_| DomainError::invalid("action", Reason::NotAnOption))?;
         let minutes: i64 = self.minutes.trim().parse().map_err(|_| DomainError::invalid("minutes", Reason::NotANumber))?;
         let max = i64::from(MAX_RULE_MINUTES);
@@ -191,7 +192,15 @@ impl TimeRuleInput {
             // A target only means something to a transfer.
             _ => None,
         };
-        Ok(TimeRuleSettings { name, department_id: self.department_id, condition, minutes, action, target_department_id, active: self.active })
+        Ok(TimeRuleSettings {
+            name,
+            department_id: self.department_id,
+            condition,
+            minutes,
+            action,
+            target_department_id,
+            active: self.active,
+        })
     }
 }
 

@@ -3,8 +3,8 @@
 
 pub mod accounts;
 pub mod admin;
-pub mod automation;
 pub mod authz;
+pub mod automation;
 pub mod catalog;
 pub mod desk;
 pub mod error;

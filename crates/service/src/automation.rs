@@ -45,9 +45,17 @@ fn rule_doc(r: &TimeRule) -> Option<String> {
     })
 }
 
-/// Why a ticket was left alone by a run (it changed since it was selected): not an error.
-fn skipped(e: &ServiceError) -> bool {
-    matches!(e, ServiceError::Domain(DomainError::NoChange) | ServiceError::NotFound(_) | ServiceError::Conflict(_))
+/// Whether a run leaves the ticket alone and goes on: it changed since it was selected, or the
+/// rule refuses the change on it (logged). Other errors (the database) end the run.
+fn skipped(e: &ServiceError, number: &TicketNumber) -> bool {
+    match e {
+        ServiceError::Domain(DomainError::NoChange) | ServiceError::NotFound(_) | ServiceError::Conflict(_) => true,
+        ServiceError::Domain(d) => {
+            tracing::warn!(%number, error = %d, "automation left a ticket as it is");
+            true
+        }
+        _ => false,
+    }
 }
 
 impl Desk {
@@ -107,6 +115,14 @@ impl Desk {
     /// Auto-assigns after an opening or a transfer; a failure is logged, never the caller's
     /// (the ticket is saved and stays in the department's queue unassigned).
     pub(crate) async fn assign_after(&self, t: Ticket) -> Ticket {
+        // Most departments assign by hand: they cost no read here (the catalogue is cached).
+        let assigns = match self.catalog().await {
+            Ok(c) => c.department(t.department_id).is_some_and(|d| d.auto_assign != AutoAssign::Off),
+            Err(_) => true,
+        };
+        if !assigns {
+            return t;
+        }
         match self.auto_assign(&t.number).await {
             Ok(Some(_)) => self.store.ticket_by_number(&t.number).await.ok().flatten().unwrap_or(t),
             Ok(None) => t,
@@ -164,12 +180,12 @@ impl Desk {
                     let policy = self.policy_for(&catalog, t.department_id);
                     let events = t.transition(Status::CLOSED, &Author::System, at, &policy)?;
                     let jobs = notice::change_notices(&events, t, &Author::System);
-                    Ok(Change { events, jobs: jobs, ..Default::default() })
+                    Ok(Change { events, jobs, ..Default::default() })
                 })
                 .await;
             match result {
                 Ok(_) => closed += 1,
-                Err(e) if skipped(&e) => {}
+                Err(e) if skipped(&e, &t.number) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -208,7 +224,7 @@ impl Desk {
                 .await;
             match result {
                 Ok(_) => reminded += 1,
-                Err(e) if skipped(&e) => {}
+                Err(e) if skipped(&e, &t.number) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -242,7 +258,7 @@ impl Desk {
                             self.assign_after(t).await;
                         }
                     }
-                    Err(e) if skipped(&e) => {}
+                    Err(e) if skipped(&e, &t.number) => {}
                     Err(e) => return Err(e),
                 }
             }

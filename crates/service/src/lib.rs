@@ -31,8 +31,8 @@ pub use accounts::{Confirmed, LINK_LIFETIME, LoginError, MIN_PASSWORD, Refusal, 
 pub use admin::{DepartmentAdmin, FieldChange, audit_changes};
 pub use admin_catalog::{field_spec, topic_input};
 pub use agents::Membership;
-pub use automation::BATCH as AUTOMATION_BATCH;
 pub use auth::{Hasher, hash_password, new_api_key};
+pub use automation::BATCH as AUTOMATION_BATCH;
 pub use callers::Caller;
 pub use catalog::Catalog;
 pub use config::{DeskConfig, DeskSettings, PortalPolicy, Registration};

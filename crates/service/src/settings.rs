@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use tikal_core::admin::{AdminEntity, AuditAction};
 use tikal_core::settings::{
-    ATTACHMENT_MB_CEILING, Colour, DEFAULT_AUTO_CLOSE_DAYS, DEFAULT_REMINDER_DAYS, Language, LogoRef, RegistrationMode, SettingsInput, SiteSettings, check_logo,
+    ATTACHMENT_MB_CEILING, Colour, DEFAULT_AUTO_CLOSE_DAYS, DEFAULT_REMINDER_DAYS, Language, LogoRef, RegistrationMode, SettingsInput,
+    SiteSettings, check_logo,
 };
 use tikal_core::{NumberFormat, ResolutionPolicy, TicketNumber};
 

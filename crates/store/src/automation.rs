@@ -91,8 +91,11 @@ pub(crate) async fn write_automation(
 }
 
 async fn mark_away(txn: &DatabaseTransaction, id: AgentId, away: bool) -> Result<()> {
-    let res =
-        agent::Entity::update_many().col_expr(agent::Column::Away, Expr::value(away)).filter(agent::Column::Id.eq(id.get())).exec(txn).await?;
+    let res = agent::Entity::update_many()
+        .col_expr(agent::Column::Away, Expr::value(away))
+        .filter(agent::Column::Id.eq(id.get()))
+        .exec(txn)
+        .await?;
     if res.rows_affected != 1 {
         return Err(StoreError::NotFound("agent"));
     }
@@ -153,8 +156,13 @@ impl Store {
 
     /// The agents marked away.
     pub async fn away_agents(&self) -> Result<Vec<AgentId>> {
-        let rows: Vec<i64> =
-            agent::Entity::find().select_only().column(agent::Column::Id).filter(agent::Column::Away.eq(true)).into_tuple().all(&self.read).await?;
+        let rows: Vec<i64> = agent::Entity::find()
+            .select_only()
+            .column(agent::Column::Id)
+            .filter(agent::Column::Away.eq(true))
+            .into_tuple()
+            .all(&self.read)
+            .await?;
         Ok(rows.into_iter().map(AgentId).collect())
     }
 
@@ -234,9 +242,7 @@ impl Store {
         }
         let cutoff = micros(rule.cutoff(now));
         let condition = match rule.condition {
-            TimeCondition::Unassigned => {
-                Condition::all().add(ticket::Column::OwnerId.is_null()).add(ticket::Column::CreatedAt.lte(cutoff))
-            }
+            TimeCondition::Unassigned => Condition::all().add(ticket::Column::OwnerId.is_null()).add(ticket::Column::CreatedAt.lte(cutoff)),
             TimeCondition::NoFirstResponse => {
                 Condition::all().add(ticket::Column::FirstResponseAt.is_null()).add(ticket::Column::CreatedAt.lte(cutoff))
             }

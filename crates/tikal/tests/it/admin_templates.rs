@@ -197,7 +197,7 @@ async fn an_administrator_rewrites_the_password_reset_mail_through_the_pages() {
 async fn a_script_manages_templates_through_the_api() {
     let app = TestApp::spawn().await;
     let all: Vec<Value> = app.get("/api/v1/mail-templates").await.json().await.expect("json");
-    assert_eq!(all.len(), 24, "twelve mails in two languages");
+    assert_eq!(all.len(), 30, "fifteen mails in two languages");
     let resolution = all.iter().find(|t| t["kind"] == "resolution" && t["language"] == "es").expect("resolution");
     assert!(resolution["text_body"].as_str().is_some_and(|t| t.starts_with("— Responda por encima de esta línea —")), "{resolution}");
     let names: Vec<&str> = resolution["variables"].as_array().expect("variables").iter().filter_map(|v| v["name"].as_str()).collect();

@@ -24,7 +24,8 @@ async fn department(app: &TestApp, name: &str, mode: &str) -> DepartmentId {
 }
 
 async fn open_in(app: &TestApp, subject: &str, dept: DepartmentId) -> Ticket {
-    let body = json!({"subject": subject, "message": "Detalle", "requester": {"email": "rosa.perez@gob.example"}, "department_id": dept.get()});
+    let body =
+        json!({"subject": subject, "message": "Detalle", "requester": {"email": "rosa.perez@gob.example"}, "department_id": dept.get()});
     let r = app.post("/api/v1/tickets", &body).await;
     assert_eq!(r.status(), StatusCode::CREATED, "open {subject}");
     let n = number(&r.json().await.expect("json"));
@@ -85,7 +86,8 @@ async fn round_robin_takes_turns_and_skips_away_agents() {
     assert_eq!(open_in(&app, "Mouse", d).await.owner_id, Some(a2));
     assert_eq!(open_in(&app, "Monitor", d).await.owner_id, Some(a3));
     let log: Vec<Value> = app.get("/api/v1/audit-log?entity=agent").await.json().await.expect("json");
-    assert!(log.iter().any(|e| e["entity_id"] == a2.get().to_string() && e["after"]["away"] == false), "{log:?}");
+    let beto = a2.get().to_string();
+    assert!(log.iter().any(|e| e["entity_id"] == beto.as_str() && e["after"]["away"] == false), "{log:?}");
 
     // A ticket transferred into the department without an owner gets one too.
     let off = department(&app, "Redes", "off").await;
@@ -197,7 +199,9 @@ async fn each_time_rule_fires_once_per_ticket() {
     rule(&app, json!({"name": "Sin respuesta 1 h", "department_id": df.get(), "condition": "no_first_response", "minutes": 60, "action": "raise_priority"})).await;
     rule(&app, json!({"name": "Esperando 1 h", "department_id": dp.get(), "condition": "pending_requester", "minutes": 60, "action": "notify_owner"})).await;
     let quiet = rule(&app, json!({"name": "Quieto 2 h", "department_id": dn.get(), "condition": "not_updated", "minutes": 120, "action": "transfer", "target_department_id": dt.get()})).await;
-    let r = app.post("/api/v1/time-rules", &json!({"name": "Sin destino", "condition": "not_updated", "minutes": 5, "action": "transfer"})).await;
+    let r = app
+        .post("/api/v1/time-rules", &json!({"name": "Sin destino", "condition": "not_updated", "minutes": 5, "action": "transfer"}))
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "a transfer needs its target");
 
     let u = open_in(&app, "Nadie lo toma", du).await;
@@ -255,7 +259,14 @@ async fn time_rules_are_for_administrators_only() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("name=\"condition\"") && html.contains("Sin asignar"), "{html}");
     let form = |minutes: &'static str| {
-        vec![("csrf", token.clone()), ("name", "Sin asignar".into()), ("condition", "unassigned".into()), ("minutes", minutes.into()), ("action", "notify_manager".into()), ("active", "on".into())]
+        vec![
+            ("csrf", token.clone()),
+            ("name", "Sin asignar".into()),
+            ("condition", "unassigned".into()),
+            ("minutes", minutes.into()),
+            ("action", "notify_manager".into()),
+            ("active", "on".into()),
+        ]
     };
     let refused: Vec<(&str, String)> = form("0");
     let pairs: Vec<(&str, &str)> = refused.iter().map(|(k, v)| (*k, v.as_str())).collect();

@@ -15,9 +15,9 @@ mod people_requesters;
 mod priorities;
 mod priorities_sla;
 mod rules;
-mod time_rules;
 mod settings;
 mod templates;
+mod time_rules;
 
 use askama::Template;
 use axum::extract::FromRequestParts;

@@ -6,8 +6,8 @@ use axum::Router;
 use axum::extract::{Path, Query, RawForm, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use tikal_core::automation::{TimeAction, TimeCondition, TimeRuleInput};
 use tikal_core::DepartmentId;
+use tikal_core::automation::{TimeAction, TimeCondition, TimeRuleInput};
 use tikal_service::Catalog;
 
 use super::{Admin, Fields, FormError, refused};
@@ -164,7 +164,10 @@ fn values(f: &Fields) -> RuleValues {
 fn department(field: &'static str, raw: &str) -> Result<Option<DepartmentId>, tikal_core::DomainError> {
     match raw.trim() {
         "" => Ok(None),
-        s => s.parse::<i64>().map(|n| Some(DepartmentId(n))).map_err(|_| tikal_core::DomainError::invalid(field, tikal_core::Reason::NotFound)),
+        s => s
+            .parse::<i64>()
+            .map(|n| Some(DepartmentId(n)))
+            .map_err(|_| tikal_core::DomainError::invalid(field, tikal_core::Reason::NotFound)),
     }
 }
 
