@@ -28,6 +28,7 @@ string_enum! {
         Organisation => "organisation",
         Template => "template",
         RoutingRule => "routing_rule",
+        TimeRule => "time_rule",
         Settings => "settings",
         Configuration => "configuration",
         MailAccount => "mail_account",

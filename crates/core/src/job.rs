@@ -31,6 +31,8 @@ crate::string_enum! {
         /// An SLA escalation or a time rule: the ticket's owner, responsible, department
         /// manager or supervisors are told (`AlertRef`).
         Alert => "notify.alert",
+        /// A ticket has waited on its requester for the configured days: they are reminded.
+        Reminder => "notify.reminder",
         TicketLink => "mail.ticket_link",
         VerifyEmail => "mail.verify_email",
         PasswordReset => "mail.password_reset",
@@ -57,6 +59,7 @@ impl JobKind {
         JobKind::Resolved,
         JobKind::Closed,
         JobKind::Alert,
+        JobKind::Reminder,
     ];
 }
 
@@ -186,6 +189,7 @@ pub enum Job {
     Resolved(TicketRef),
     Closed(TicketRef),
     Alert(AlertRef),
+    Reminder(TicketRef),
     TicketLink(LinkMail),
     VerifyEmail(LinkMail),
     PasswordReset(LinkMail),
@@ -217,6 +221,7 @@ pub enum TicketNotice {
         to: AlertTo,
         reason: AlertReason,
     },
+    Reminder,
 }
 
 impl TicketNotice {
@@ -239,6 +244,7 @@ impl TicketNotice {
             TicketNotice::Resolved => Job::Resolved(r),
             TicketNotice::Closed => Job::Closed(r),
             TicketNotice::Alert { to, reason } => Job::Alert(AlertRef { ticket_id, to, reason }),
+            TicketNotice::Reminder => Job::Reminder(r),
         }
     }
 }
@@ -256,6 +262,7 @@ impl Job {
             Job::Resolved(_) => JobKind::Resolved,
             Job::Closed(_) => JobKind::Closed,
             Job::Alert(_) => JobKind::Alert,
+            Job::Reminder(_) => JobKind::Reminder,
             Job::TicketLink(_) => JobKind::TicketLink,
             Job::VerifyEmail(_) => JobKind::VerifyEmail,
             Job::PasswordReset(_) => JobKind::PasswordReset,
@@ -273,7 +280,8 @@ impl Job {
             | Job::TicketChanged(r)
             | Job::ResolutionApproved(r)
             | Job::Resolved(r)
-            | Job::Closed(r) => r.serialize(s),
+            | Job::Closed(r)
+            | Job::Reminder(r) => r.serialize(s),
             Job::Assigned(a) => a.serialize(s),
             Job::Transferred(t) => t.serialize(s),
             Job::Alert(a) => a.serialize(s),
@@ -296,6 +304,7 @@ impl Job {
             JobKind::Resolved => Job::Resolved(TicketRef::deserialize(d)?),
             JobKind::Closed => Job::Closed(TicketRef::deserialize(d)?),
             JobKind::Alert => Job::Alert(AlertRef::deserialize(d)?),
+            JobKind::Reminder => Job::Reminder(TicketRef::deserialize(d)?),
             JobKind::TicketLink => Job::TicketLink(LinkMail::deserialize(d)?),
             JobKind::VerifyEmail => Job::VerifyEmail(LinkMail::deserialize(d)?),
             JobKind::PasswordReset => Job::PasswordReset(LinkMail::deserialize(d)?),

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod authz;
+pub mod automation;
 pub mod catalog;
 pub mod desk;
 pub mod due;

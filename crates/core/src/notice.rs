@@ -127,6 +127,7 @@ pub fn deliveries(job: &Job, a: &Audience<'_>) -> Vec<Delivery> {
             department().filter(|to| r.by.is_none_or(|by| *to != Recipient::Agent(by))).map(with(TemplateKind::NewTicketAlert)).collect()
         }
         Job::Resolved(_) => requester.map(with(TemplateKind::Resolution)).into_iter().collect(),
+        Job::Reminder(_) => requester.map(with(TemplateKind::PendingReminder)).into_iter().collect(),
         Job::Closed(_) | Job::ResolutionApproved(_) => requester.map(with(TemplateKind::SatisfactionSurvey)).into_iter().collect(),
         Job::Alert(r) => {
             let template = match r.reason {

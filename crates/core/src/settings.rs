@@ -21,6 +21,9 @@ pub const MAX_REOPEN_DAYS: u32 = 365;
 pub const MAX_AUTO_CLOSE_DAYS: u32 = 90;
 /// Days a resolved ticket waits for the requester before the system closes it.
 pub const DEFAULT_AUTO_CLOSE_DAYS: u32 = 7;
+/// Days a ticket waits on its requester before they are reminded, by default.
+pub const DEFAULT_REMINDER_DAYS: u32 = 3;
+pub const MAX_REMINDER_DAYS: u32 = 90;
 /// WCAG 2 AA for normal text.
 pub const MIN_CONTRAST: f64 = 4.5;
 pub const MAX_DOMAINS: usize = 50;
@@ -123,6 +126,9 @@ pub struct SiteSettings {
     pub reopen_window_days: u32,
     /// Days a resolved ticket waits for the requester's confirmation before it closes (0: never).
     pub auto_close_days: u32,
+    /// Days a ticket waits on its requester, unchanged, before they get one reminder (0: never).
+    #[serde(default = "default_reminder_days")]
+    pub reminder_days: u32,
     /// The ticket tag in mail subjects, with `{number}` once (`[#{number}]`): written by the
     /// notifications and looked for by the intake.
     #[serde(default = "default_subject_tag")]
@@ -153,6 +159,7 @@ impl SiteSettings {
         "ticket_number_format",
         "reopen_window_days",
         "auto_close_days",
+        "reminder_days",
         "mail_subject_tag",
         "autoreplies_per_hour",
         "max_attachment_mb",
@@ -198,6 +205,7 @@ impl SiteSettings {
             ticket_number_format: self.ticket_number_format.clone(),
             reopen_window_days: self.reopen_window_days.to_string(),
             auto_close_days: self.auto_close_days.to_string(),
+            reminder_days: self.reminder_days.to_string(),
             mail_subject_tag: self.mail_subject_tag.clone(),
             autoreplies_per_hour: self.autoreplies_per_hour.to_string(),
             max_attachment_mb: self.max_attachment_mb.to_string(),
@@ -221,6 +229,7 @@ pub struct SettingsInput {
     pub ticket_number_format: String,
     pub reopen_window_days: String,
     pub auto_close_days: String,
+    pub reminder_days: String,
     pub mail_subject_tag: String,
     pub autoreplies_per_hour: String,
     pub max_attachment_mb: String,
@@ -240,6 +249,10 @@ const MAX_AUTOREPLIES: u32 = 100;
 
 fn default_subject_tag() -> String {
     DEFAULT_SUBJECT_TAG.into()
+}
+
+fn default_reminder_days() -> u32 {
+    DEFAULT_REMINDER_DAYS
 }
 
 fn default_autoreplies() -> u32 {
@@ -339,6 +352,7 @@ impl SettingsInput {
             ticket_number_format,
             reopen_window_days: number("reopen_window_days", &self.reopen_window_days, 0, MAX_REOPEN_DAYS)?,
             auto_close_days: number("auto_close_days", &self.auto_close_days, 0, MAX_AUTO_CLOSE_DAYS)?,
+            reminder_days: number("reminder_days", &self.reminder_days, 0, MAX_REMINDER_DAYS)?,
             mail_subject_tag: subject_tag(&self.mail_subject_tag)?,
             autoreplies_per_hour: number("autoreplies_per_hour", &self.autoreplies_per_hour, 0, MAX_AUTOREPLIES)?,
             max_attachment_mb: number("max_attachment_mb", &self.max_attachment_mb, 1, attachment_ceiling_mb)?,
@@ -400,6 +414,7 @@ mod tests {
             ticket_number_format: "UIT-{year}-{seq:5}".into(),
             reopen_window_days: "14".into(),
             auto_close_days: "7".into(),
+            reminder_days: "3".into(),
             mail_subject_tag: "[UIT #{number}]".into(),
             autoreplies_per_hour: "5".into(),
             max_attachment_mb: "10".into(),
@@ -456,6 +471,7 @@ mod tests {
         assert_eq!(field(with(|i| i.max_attachments = "muchos".into())), "max_attachments");
         assert_eq!(field(with(|i| i.reopen_window_days = "-1".into())), "reopen_window_days");
         assert_eq!(field(with(|i| i.auto_close_days = "91".into())), "auto_close_days");
+        assert_eq!(field(with(|i| i.reminder_days = "-1".into())), "reminder_days");
         assert_eq!(field(with(|i| i.mail_subject_tag = "{number}".into())), "mail_subject_tag");
         assert_eq!(field(with(|i| i.mail_subject_tag = "[#{number}] {number}".into())), "mail_subject_tag");
         assert_eq!(field(with(|i| i.mail_subject_tag = "[#]".into())), "mail_subject_tag");

@@ -30,6 +30,8 @@ string_enum! {
         SlaWarning => "sla_warning",
         /// To the agents a time rule names when it matches a ticket.
         RuleAlert => "rule_alert",
+        /// To the requester when a ticket has waited on them for the configured days.
+        PendingReminder => "pending_reminder",
         PasswordReset => "password_reset",
         /// A link to see one ticket without an account (status check).
         AccessLink => "access_link",
@@ -103,6 +105,7 @@ vars! {
     EXPIRES = "expires_hours", "Horas durante las que sirve el enlace", "Hours the link works for";
     ORG = "organisation.name", "Nombre de la organización o de la mesa de ayuda", "The organisation's or help desk's name";
     TARGET = "sla.target", "Qué vence: la primera respuesta o la solución", "What is due: the first response or the resolution";
+    WAITING = "waiting_days", "Días que el ticket lleva esperando la respuesta", "Days the ticket has waited for the answer";
     RULE = "rule.name", "Nombre de la regla de tiempo que se cumplió", "The name of the time rule that matched";
 }
 
@@ -309,6 +312,7 @@ impl TemplateKind {
             TemplateKind::OverdueAlert => with_ticket![T_DUE, TARGET, R_NAME, A_NAME, ORG],
             TemplateKind::SlaWarning => with_ticket![T_DUE, TARGET, R_NAME, A_NAME, ORG],
             TemplateKind::RuleAlert => with_ticket![RULE, R_NAME, A_NAME, ORG],
+            TemplateKind::PendingReminder => with_ticket![R_NAME, WAITING, ORG],
             TemplateKind::PasswordReset => &[LINK, EXPIRES, ORG],
             TemplateKind::AccessLink => &[T_NUMBER, LINK, EXPIRES, ORG],
             TemplateKind::ConfirmAddress => &[LINK, EXPIRES, ORG],
@@ -331,6 +335,7 @@ impl TemplateKind {
             .text("ticket.url", "https://mesa.example.gob/tickets/000042")
             .text("ticket.due_at", "2025-03-14 16:00")
             .text("sla.target", pick("la solución", "the resolution"))
+            .number("waiting_days", 3)
             .text("rule.name", pick("Sin asignar 30 minutos", "Unassigned for 30 minutes"))
             .text("requester.name", "Rosa Pérez")
             .text("requester.email", "rosa.perez@example.gob")
@@ -443,6 +448,14 @@ fn default_text(kind: TemplateKind, lang: Language) -> (&'static str, &'static s
         (RuleAlert, En) => (
             "{{ rule.name }}: {{ ticket.subject }}",
             "— Reply above this line —\n\n{{ agent.name }},\n\nTicket {{ ticket.number }} from {{ requester.name }} matches the rule “{{ rule.name }}”.\n\nSubject: {{ ticket.subject }}\nDepartment: {{ ticket.department }}\nPriority: {{ ticket.priority }}\nStatus: {{ ticket.status }}\n\nOpen it in the help desk:\n{{ ticket.url }}\n",
+        ),
+        (PendingReminder, Es) => (
+            "Esperamos su respuesta: {{ ticket.subject }}",
+            "— Responda por encima de esta línea —\n\nEstimado/a {{ requester.name }}:\n\nSu ticket {{ ticket.number }} ({{ ticket.subject }}) espera su respuesta desde hace {{ waiting_days }} días. Para que podamos continuar, responda a este correo o agregue la información aquí:\n{{ ticket.url }}\n\nEstado actual: {{ ticket.status }}\n\nAtentamente,\n{{ organisation.name }}\n",
+        ),
+        (PendingReminder, En) => (
+            "We are waiting for your answer: {{ ticket.subject }}",
+            "— Reply above this line —\n\nDear {{ requester.name }},\n\nYour ticket {{ ticket.number }} ({{ ticket.subject }}) has been waiting for your answer for {{ waiting_days }} days. So that we can go on, reply to this mail or add the information here:\n{{ ticket.url }}\n\nCurrent status: {{ ticket.status }}\n\nKind regards,\n{{ organisation.name }}\n",
         ),
         (PasswordReset, Es) => (
             "Recuperar su contraseña",

@@ -107,6 +107,11 @@ string_enum! {
         SlaWarning => "sla_warning",
         /// An SLA target passed its due time (after: the target; reason: the actions taken).
         SlaBreached => "sla_breached",
+        /// The requester was reminded that the ticket waits on them (internal: the reminder
+        /// itself is the mail they get).
+        ReminderSent => "reminder_sent",
+        /// A time rule matched the ticket (after: the rule's name; internal bookkeeping).
+        TimeRuleFired => "time_rule_fired",
     }
 }
 

@@ -78,6 +78,11 @@ pub struct Scheduler {
 /// How one run ended: `Ok(true)` = more is due at once (the budget ran out).
 type RunResult = Result<bool, String>;
 
+/// Whether an automation run did a whole batch (and may have left more).
+fn full(done: u64) -> bool {
+    done >= tikal_service::AUTOMATION_BATCH
+}
+
 impl Scheduler {
     pub fn new(desk: Desk, clock: Arc<dyn Clock>) -> Scheduler {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into());
@@ -150,8 +155,10 @@ impl Scheduler {
                     None => Ok(r.more),
                 }
             }
-            // AUTOMATION-MERGE: wired when the automation branch lands.
-            Task::AutoClose | Task::Reminders | Task::TimeRules => Ok(false),
+            // A full batch may have left more: the task is due again at once.
+            Task::AutoClose => self.desk.auto_close(now).await.map(full).map_err(|e| e.to_string()),
+            Task::Reminders => self.desk.remind_pending(now).await.map(full).map_err(|e| e.to_string()),
+            Task::TimeRules => self.desk.run_time_rules(now).await.map(full).map_err(|e| e.to_string()),
         }
     }
 }

@@ -223,7 +223,7 @@ impl Desk {
                 Ok(Change { events, jobs, ..Default::default() })
             })
             .await?;
-        Ok(t)
+        Ok(self.assign_after(t).await)
     }
 
     /// Moves the ticket to its department's next level with a reason: an `escalated` event.
@@ -239,7 +239,7 @@ impl Desk {
                 Ok(Change { events, jobs, ..Default::default() })
             })
             .await?;
-        Ok(t)
+        Ok(self.assign_after(t).await)
     }
 
     /// Resolves the ticket with its solution (required), to `status` (a resolved status;

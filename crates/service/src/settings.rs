@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use tikal_core::admin::{AdminEntity, AuditAction};
 use tikal_core::settings::{
-    ATTACHMENT_MB_CEILING, Colour, DEFAULT_AUTO_CLOSE_DAYS, Language, LogoRef, RegistrationMode, SettingsInput, SiteSettings, check_logo,
+    ATTACHMENT_MB_CEILING, Colour, DEFAULT_AUTO_CLOSE_DAYS, DEFAULT_REMINDER_DAYS, Language, LogoRef, RegistrationMode, SettingsInput,
+    SiteSettings, check_logo,
 };
 use tikal_core::{NumberFormat, ResolutionPolicy, TicketNumber};
 
@@ -45,6 +46,7 @@ impl Desk {
             ticket_number_format: c.number_format.pattern(),
             reopen_window_days: c.resolution.reopen_window_days,
             auto_close_days: DEFAULT_AUTO_CLOSE_DAYS,
+            reminder_days: DEFAULT_REMINDER_DAYS,
             mail_subject_tag: c.intake.subject_tag.clone(),
             autoreplies_per_hour: c.intake.autoreplies_per_hour,
             max_attachment_mb: u32::try_from(c.max_attachment_bytes / (1024 * 1024)).unwrap_or(u32::MAX).max(1),

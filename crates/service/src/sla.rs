@@ -216,6 +216,7 @@ impl Desk {
             // `now` is the instant the clock judges by (a test may move it); the change itself
             // happens at the real time, as every other change and the mail it queues.
             let at = tikal_store::now().max(t.updated_at);
+            let department = t.department_id;
             let (events, jobs) = self.sla_actions(&catalog, &clock.plan, &mut t, &due, at)?;
             fired.extend(due.iter().map(|d| d.firing));
             // Escalations never change the status: the history stands.
@@ -227,6 +228,10 @@ impl Desk {
             match self.store.save_ticket_change(&mut t, &change).await {
                 Ok(_) => {
                     tracing::info!(ticket = %t.number, fired = due.len(), "SLA escalation");
+                    // Transferred by the plan: the new department's automatic assignment.
+                    if t.department_id != department {
+                        self.auto_assign(&t.number).await?;
+                    }
                     return Ok(acted);
                 }
                 // Someone changed the ticket, or another node fired it: read it again.

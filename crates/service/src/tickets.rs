@@ -300,10 +300,16 @@ impl Desk {
         let new = NewTicket { opening, requester_email: email, requester_name: name, body, opened_by, attachments, mail: via.mail };
         let format = self.settings().await?.number_format();
         let created = self.store.create_ticket_once(new, &format, &notices, via.claim).await?;
-        if let Created::New(ticket, _) = &created {
-            tracing::info!(number = %ticket.number, "ticket opened");
+        match created {
+            Created::New(ticket, requester) => {
+                tracing::info!(number = %ticket.number, "ticket opened");
+                // The department's automatic assignment, once the ticket is saved (routing
+                // rules may have given it an owner already: then nothing changes).
+                let ticket = if ticket.owner_id.is_none() { self.assign_after(ticket).await } else { ticket };
+                Ok(Created::New(ticket, requester))
+            }
+            earlier => Ok(earlier),
         }
-        Ok(created)
     }
 
     /// The one authorization rule (`tikal_core::authz`), answered as the service answers:
@@ -588,6 +594,11 @@ impl Desk {
                 Ok(Change { events, entry: None, jobs, ..Default::default() })
             })
             .await?;
+        // Moved to another department without naming its owner: that department's automatic
+        // assignment applies.
+        if update.department_id.is_some() && update.owner_id.is_none() {
+            return Ok(self.assign_after(t).await);
+        }
         Ok(t)
     }
 

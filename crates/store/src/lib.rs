@@ -4,6 +4,7 @@
 
 mod accounts;
 mod admin;
+mod automation;
 mod blobs;
 mod catalog;
 mod convert;
@@ -47,6 +48,7 @@ use sea_orm_migration::MigratorTrait;
 
 pub use accounts::{LinkToken, PendingRegistration, RequesterAccount, SessionOwner, SessionRecord, SignInAttempt, TokenPurpose};
 pub use admin::{AuditedWork, NewAudit};
+pub use automation::CursorMove;
 pub use blobs::{BlobStore, IncomingFile, IncomingWriter, StoredBlob};
 pub use create::{Created, WriterHealth, WriterStatus};
 pub use desk::{CannedFilter, CannedRow, DeskWrite, SolutionRow, TimeEntryRow};

@@ -28,6 +28,8 @@ pub struct AgentRow {
     pub grants: Vec<(DepartmentId, RoleId)>,
     /// Whether they have chosen a password (an invited agent has not, until they follow the link).
     pub has_password: bool,
+    /// Marked away: no automatic assignments.
+    pub away: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -170,7 +172,8 @@ impl Store {
                     grants.iter().filter(|g| g.agent_id == m.id).map(|g| (DepartmentId(g.department_id), RoleId(g.role_id))).collect();
                 g.sort();
                 let has_password = m.password_hash.is_some();
-                Ok(AgentRow { agent: to_agent(m)?, grants: g, has_password })
+                let away = m.away;
+                Ok(AgentRow { agent: to_agent(m)?, grants: g, has_password, away })
             })
             .collect()
     }

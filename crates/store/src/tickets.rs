@@ -56,6 +56,12 @@ pub struct TicketChange {
     /// SLA thresholds this change fires (the sweeper's): recorded in its transaction, where
     /// the key on ticket, target and threshold refuses a second firing.
     pub firings: Vec<tikal_core::escalation::Firing>,
+    /// An automatic round-robin assignment's move of its department's cursor.
+    pub cursor: Option<crate::CursorMove>,
+    /// The time rule (id) this change applies: its firing on the ticket is recorded once.
+    pub time_rule: Option<i64>,
+    /// The requester is reminded by this change (marked until the status changes).
+    pub reminded: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -329,6 +335,8 @@ pub(crate) async fn write_change(txn: &DatabaseTransaction, t: &Ticket, change: 
         crate::mail_in::write_origin(txn, origin, t.id, entry_id).await?;
     }
     crate::sla::record_firings(txn, t.id, &change.firings, t.updated_at).await?;
+    let status_changed = change.events.iter().any(|e| e.kind == EventKind::StatusChanged);
+    crate::automation::write_automation(txn, t.id, change, status_changed, t.updated_at).await?;
     Ok(entry_id)
 }
 

@@ -10,6 +10,7 @@ mod admin_rules;
 mod admin_schedule;
 mod admin_settings;
 mod admin_templates;
+mod automation;
 mod catalog;
 mod desk;
 mod dto;
@@ -47,6 +48,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_mail::router())
         .merge(admin_rules::router())
         .merge(admin_settings::router())
+        .merge(automation::router())
         .merge(mail_in::router())
         .merge(admin_outbox::router())
         .merge(admin_schedule::router())
@@ -130,6 +132,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(admin_mail::Doc::openapi());
     doc.merge(admin_rules::Doc::openapi());
     doc.merge(admin_settings::Doc::openapi());
+    doc.merge(automation::Doc::openapi());
     doc.merge(mail_in::Doc::openapi());
     doc.merge(admin_outbox::Doc::openapi());
     doc.merge(admin_schedule::Doc::openapi());

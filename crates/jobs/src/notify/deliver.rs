@@ -29,12 +29,18 @@ fn ticket_of(job: &Job) -> Option<TicketId> {
         | Job::TicketChanged(r)
         | Job::ResolutionApproved(r)
         | Job::Resolved(r)
-        | Job::Closed(r) => Some(r.ticket_id),
+        | Job::Closed(r)
+        | Job::Reminder(r) => Some(r.ticket_id),
         Job::Assigned(a) => Some(a.ticket_id),
         Job::Transferred(t) => Some(t.ticket_id),
         Job::Alert(a) => Some(a.ticket_id),
         Job::TicketLink(_) | Job::VerifyEmail(_) | Job::PasswordReset(_) | Job::AccountExists(_) | Job::AgentInvite(_) => None,
     }
+}
+
+/// The days a reminded ticket had waited: what its latest `reminder_sent` event records.
+fn waiting_days(thread: &[ThreadEntry]) -> i64 {
+    thread.iter().rev().find(|e| e.event == Some(EventKind::ReminderSent)).and_then(|e| e.after.as_deref()?.parse().ok()).unwrap_or(0)
 }
 
 /// One recipient of a notice, with where and how to write to them.
@@ -215,6 +221,7 @@ impl Worker {
             let vars = match alert {
                 Some(a) => self.alert_vars(vars, a, &head, who.lang, &who.name).await?,
                 None if d.template == TemplateKind::Assignment => vars.text("agent.name", who.name.clone()),
+                None if d.template == TemplateKind::PendingReminder => vars.number("waiting_days", waiting_days(&thread)),
                 None => vars,
             };
             let envelope = Envelope {

@@ -67,6 +67,8 @@ pub struct SettingsEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_close_days: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminder_days: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mail_subject_tag: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autoreplies_per_hour: Option<i64>,
@@ -96,6 +98,7 @@ impl SettingsEntry {
             ticket_number_format: Some(s.ticket_number_format.clone()),
             reopen_window_days: Some(s.reopen_window_days.into()),
             auto_close_days: Some(s.auto_close_days.into()),
+            reminder_days: Some(s.reminder_days.into()),
             mail_subject_tag: Some(s.mail_subject_tag.clone()),
             autoreplies_per_hour: Some(s.autoreplies_per_hour.into()),
             max_attachment_mb: Some(s.max_attachment_mb.into()),
@@ -270,6 +273,7 @@ pub(super) async fn sync_settings(desk: &Desk, doc: &DeskDocument, cx: &mut Sync
     };
     number(s.reopen_window_days, &mut input.reopen_window_days);
     number(s.auto_close_days, &mut input.auto_close_days);
+    number(s.reminder_days, &mut input.reminder_days);
     number(s.autoreplies_per_hour, &mut input.autoreplies_per_hour);
     number(s.max_attachment_mb, &mut input.max_attachment_mb);
     number(s.max_attachments, &mut input.max_attachments);

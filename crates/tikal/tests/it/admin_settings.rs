@@ -48,6 +48,7 @@ async fn save(c: &Client, app: &TestApp, token: &str, changes: &[(&str, &str)]) 
         "ticket_number_format",
         "reopen_window_days",
         "auto_close_days",
+        "reminder_days",
         "mail_subject_tag",
         "autoreplies_per_hour",
         "max_attachment_mb",

@@ -22,6 +22,7 @@ mod agent_queue;
 mod api_errors;
 mod api_tickets;
 mod authorization;
+mod automation;
 mod bench_seed;
 mod binary;
 mod desk;

@@ -73,6 +73,7 @@ audit-entity-requester = Requester
 audit-entity-organisation = Organisation
 audit-entity-template = E-mail template
 audit-entity-routing_rule = Routing rule
+audit-entity-time_rule = Time rule
 audit-entity-settings = Settings
 audit-entity-configuration = Configuration
 audit-entity-mail_account = Mail account

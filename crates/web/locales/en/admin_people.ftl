@@ -114,3 +114,6 @@ people-import-too-many = The file has more than { $rows } rows. Split it into sm
 people-import-empty = The file is empty or has only the header row.
 people-import-no-email = The first row must name the columns and include an "email" column.
 people-import-unreadable = The file cannot be read as CSV.
+people-away = Away
+people-away-mark = Mark away
+people-away-back = Back

@@ -47,3 +47,5 @@ admin-field-mail_subject_tag = Ticket tag in mail subjects
 settings-subject-tag-hint = With {"{"}number{"}"} once, e.g. [#{"{"}number{"}"}]: it goes in the subject of every mail, and a reply that keeps it goes back to its ticket.
 admin-field-autoreplies_per_hour = Auto-responses per address and hour
 settings-autoreplies-hint = At most, per sender (a brake on mail loops; 0: none to mail).
+admin-field-reminder_days = Days until a reminder to the requester
+settings-reminder-hint = A ticket waiting on its requester, unchanged for these days, sends them one reminder (0: never).

@@ -56,3 +56,5 @@ admin-template-kind-sla_warning = Due-soon warning
 admin-template-kind-sla_warning-hint = To whoever the SLA plan names, when a ticket has used the share of its time the plan warns at.
 admin-template-kind-rule_alert = Time rule alert
 admin-template-kind-rule_alert-hint = To whoever a time rule names, when a ticket matches it (for example, unassigned for 30 minutes).
+admin-template-kind-pending_reminder = Reminder to the requester
+admin-template-kind-pending_reminder-hint = To the requester, when a ticket has waited for their answer for the configured days.

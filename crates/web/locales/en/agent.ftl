@@ -129,3 +129,7 @@ desk-done-resolve = Solution recorded; the ticket is resolved.
 desk-done-approve = Solution approved.
 desk-done-return = Solution returned to the agent.
 desk-done-nothing = Nothing changed.
+agent-away-mark = Mark me away
+agent-away-back = I am back
+agent-away-on = Away
+agent-away-hint = While you are away, no tickets are assigned to you automatically.

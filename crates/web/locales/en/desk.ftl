@@ -74,3 +74,5 @@ desk-event-linked = Link added
 desk-event-unlinked = Link removed
 desk-event-collaborator_added = Collaborator added
 desk-event-collaborator_removed = Collaborator removed
+desk-event-reminder_sent = The requester was reminded that the ticket waits for their answer
+desk-event-time_rule_fired = A time rule matched

@@ -73,6 +73,7 @@ audit-entity-requester = Solicitante
 audit-entity-organisation = Organización
 audit-entity-template = Plantilla de correo
 audit-entity-routing_rule = Regla de enrutamiento
+audit-entity-time_rule = Regla de tiempo
 audit-entity-settings = Ajustes
 audit-entity-configuration = Configuración
 audit-entity-mail_account = Cuenta de correo

@@ -114,3 +114,6 @@ people-import-too-many = El archivo tiene más de { $rows } filas. Divídalo en 
 people-import-empty = El archivo está vacío o solo tiene la fila de encabezados.
 people-import-no-email = La primera fila debe nombrar las columnas e incluir una columna «email» (o «correo»).
 people-import-unreadable = El archivo no se puede leer como CSV.
+people-away = Ausente
+people-away-mark = Marcar ausente
+people-away-back = De vuelta

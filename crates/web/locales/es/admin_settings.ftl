@@ -47,3 +47,5 @@ admin-field-mail_subject_tag = Etiqueta del ticket en el asunto de los correos
 settings-subject-tag-hint = Con {"{"}number{"}"} una vez, p. ej. [#{"{"}number{"}"}]: va en el asunto de cada correo y una respuesta que la conserva vuelve a su ticket.
 admin-field-autoreplies_per_hour = Respuestas automáticas por dirección y hora
 settings-autoreplies-hint = Como máximo, por remitente (freno de bucles de correo; 0: ninguna a correos).
+admin-field-reminder_days = Días hasta recordar al solicitante
+settings-reminder-hint = Un ticket que espera al solicitante, sin cambios durante estos días, le envía un recordatorio (0: nunca).

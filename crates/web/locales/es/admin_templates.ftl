@@ -56,3 +56,5 @@ admin-template-kind-sla_warning = Aviso de vencimiento próximo
 admin-template-kind-sla_warning-hint = A quienes indique el plan de SLA, cuando un ticket usó la parte de su plazo que el plan fija para avisar.
 admin-template-kind-rule_alert = Aviso de regla de tiempo
 admin-template-kind-rule_alert-hint = A quienes indique una regla de tiempo, cuando un ticket la cumple (por ejemplo, 30 minutos sin asignar).
+admin-template-kind-pending_reminder = Recordatorio al solicitante
+admin-template-kind-pending_reminder-hint = Al solicitante, cuando un ticket espera su respuesta desde hace los días configurados.

@@ -129,3 +129,7 @@ desk-done-resolve = Solución registrada; el ticket quedó resuelto.
 desk-done-approve = Solución aprobada.
 desk-done-return = Solución devuelta al agente.
 desk-done-nothing = No se cambió nada.
+agent-away-mark = Marcarme ausente
+agent-away-back = Estoy de vuelta
+agent-away-on = Ausente
+agent-away-hint = Mientras esté ausente no se le asignan tickets automáticamente.

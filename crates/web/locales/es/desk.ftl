@@ -74,3 +74,5 @@ desk-event-linked = Vínculo agregado
 desk-event-unlinked = Vínculo quitado
 desk-event-collaborator_added = Colaborador agregado
 desk-event-collaborator_removed = Colaborador quitado
+desk-event-reminder_sent = Se recordó al solicitante que el ticket espera su respuesta
+desk-event-time_rule_fired = Se cumplió una regla de tiempo

@@ -74,6 +74,10 @@ pub struct AgentDto {
     #[serde(default)]
     #[schema(read_only)]
     pub has_password: bool,
+    /// Marked away: no automatic assignments (`PUT /agents/{id}/away` changes it).
+    #[serde(default)]
+    #[schema(read_only)]
+    pub away: bool,
 }
 
 fn agent_dto(r: &AgentRow) -> AgentDto {
@@ -85,6 +89,7 @@ fn agent_dto(r: &AgentRow) -> AgentDto {
         active: r.agent.active,
         grants: r.grants.iter().map(|(d, role)| GrantDto { department_id: d.get(), role_id: role.get() }).collect(),
         has_password: r.has_password,
+        away: r.away,
     }
 }
 

@@ -61,6 +61,8 @@ pub struct SettingsDto {
     pub reopen_window_days: u32,
     /// 0: never.
     pub auto_close_days: u32,
+    /// Days a ticket waits on its requester, unchanged, before one reminder (0: never).
+    pub reminder_days: u32,
     /// The ticket tag in mail subjects, `{number}` once, e.g. `[#{number}]`.
     pub mail_subject_tag: String,
     /// Auto-responses one address gets per hour at most (0: none to mail).
@@ -85,6 +87,7 @@ fn dto(s: &SiteSettings) -> SettingsDto {
         ticket_number_format: s.ticket_number_format.clone(),
         reopen_window_days: s.reopen_window_days,
         auto_close_days: s.auto_close_days,
+        reminder_days: s.reminder_days,
         mail_subject_tag: s.mail_subject_tag.clone(),
         autoreplies_per_hour: s.autoreplies_per_hour,
         max_attachment_mb: s.max_attachment_mb,
@@ -109,6 +112,7 @@ pub struct SettingsUpdateDto {
     pub ticket_number_format: Option<String>,
     pub reopen_window_days: Option<i64>,
     pub auto_close_days: Option<i64>,
+    pub reminder_days: Option<i64>,
     pub mail_subject_tag: Option<String>,
     pub autoreplies_per_hour: Option<i64>,
     pub max_attachment_mb: Option<i64>,
@@ -131,6 +135,7 @@ fn merge(current: &SiteSettings, u: SettingsUpdateDto) -> SettingsInput {
         ticket_number_format: u.ticket_number_format.unwrap_or(c.ticket_number_format),
         reopen_window_days: n(u.reopen_window_days, c.reopen_window_days),
         auto_close_days: n(u.auto_close_days, c.auto_close_days),
+        reminder_days: n(u.reminder_days, c.reminder_days),
         mail_subject_tag: u.mail_subject_tag.unwrap_or(c.mail_subject_tag),
         autoreplies_per_hour: n(u.autoreplies_per_hour, c.autoreplies_per_hour),
         max_attachment_mb: n(u.max_attachment_mb, c.max_attachment_mb),

@@ -18,6 +18,7 @@ mod rules;
 mod schedule;
 mod settings;
 mod templates;
+mod time_rules;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -46,6 +47,7 @@ pub fn router() -> Router<AppState> {
         .merge(templates::router())
         .merge(mail::router())
         .merge(rules::router())
+        .merge(time_rules::router())
         .merge(settings::router())
         .merge(inbound::router())
         .merge(outbox::router())
@@ -213,6 +215,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("/admin/outbox", "admin-nav-outbox"),
     ("/admin/schedule", "admin-nav-schedule"),
     ("/admin/rules", "admin-nav-rules"),
+    ("/admin/time-rules", "admin-nav-time-rules"),
     ("/admin/settings", "admin-nav-settings"),
     ("/admin/configuration", "admin-nav-configuration"),
     ("/admin/audit", "admin-nav-audit"),

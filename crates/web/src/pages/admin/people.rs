@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/agents/new", get(new_agent))
         .route("/admin/agents/{id}", get(edit_agent).post(update_agent))
         .route("/admin/agents/{id}/invite", post(reinvite))
+        .route("/admin/agents/{id}/away", post(set_away))
         .route("/admin/roles", get(roles).post(create_role))
         .route("/admin/roles/new", get(new_role))
         .route("/admin/roles/{id}", get(edit_role).post(update_role))
@@ -79,6 +80,7 @@ struct AgentListRow {
     admin: bool,
     active: bool,
     invited: bool,
+    away: bool,
     grants: String,
 }
 
@@ -126,6 +128,7 @@ async fn agents(State(state): State<AppState>, a: Admin, Query(q): Query<ListQue
             admin: r.agent.is_admin,
             active: r.agent.active,
             invited: !r.has_password,
+            away: r.away,
             grants: grants_text(r, &depts, &roles),
         })
         .collect();
@@ -272,6 +275,15 @@ async fn update_agent(
 ) -> Result<Response, PageError> {
     let id = AgentId(path_id(a.c(), &raw)?);
     save_agent(state, a, Some(id), &body).await
+}
+
+/// Marks an agent away (no automatic assignments) or back, for them (audited).
+async fn set_away(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {
+    let f = Fields::parse(&body);
+    a.check_form(f.get("csrf"))?;
+    let id = AgentId(path_id(a.c(), &raw)?);
+    state.desk.set_away(a.principal(), id, f.checked("away")).await.map_err(|e| a.fail(e))?;
+    Ok(Redirect::to("/admin/agents?saved=1&state=all").into_response())
 }
 
 async fn reinvite(State(state): State<AppState>, a: Admin, Path(raw): Path<String>, RawForm(body): RawForm) -> Result<Response, PageError> {

@@ -108,6 +108,7 @@ fn input_of(f: &Fields) -> SettingsInput {
         ticket_number_format: f.get("ticket_number_format").into(),
         reopen_window_days: f.get("reopen_window_days").into(),
         auto_close_days: f.get("auto_close_days").into(),
+        reminder_days: f.get("reminder_days").into(),
         mail_subject_tag: f.get("mail_subject_tag").into(),
         autoreplies_per_hour: f.get("autoreplies_per_hour").into(),
         max_attachment_mb: f.get("max_attachment_mb").into(),

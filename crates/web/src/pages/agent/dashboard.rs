@@ -2,9 +2,9 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
-use axum::response::Response;
-use axum::routing::get;
+use axum::extract::{RawForm, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 use tikal_core::{StateCategory, Ticket};
 use tikal_service::{Catalog, Dashboard, TicketQuery};
 
@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::pages::{Chrome, PageError, page};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/agent", get(dashboard))
+    Router::new().route("/agent", get(dashboard)).route("/agent/away", post(set_away))
 }
 
 /// A ticket as a line of a list.
@@ -45,6 +45,8 @@ struct DashboardPage {
     c: Chrome,
     counts: Dashboard,
     mine: Vec<Line>,
+    /// Marked away: the departments' automatic assignment skips them.
+    away: bool,
 }
 
 async fn dashboard(State(state): State<AppState>, s: Staff) -> Result<Response, PageError> {
@@ -59,5 +61,15 @@ async fn dashboard(State(state): State<AppState>, s: Staff) -> Result<Response, 
     let mine = state.desk.list_tickets(s.principal(), q).await.map_err(fail)?;
     let mine = mine.tickets.iter().map(|t| Line::of(&s.v.c, &catalog, t)).collect();
     let counts = state.desk.dashboard(s.principal()).await.map_err(fail)?;
-    Ok(page(&DashboardPage { c: s.v.c, counts, mine }))
+    let away = state.desk.is_away(s.id).await.map_err(fail)?;
+    Ok(page(&DashboardPage { c: s.v.c, counts, mine, away }))
+}
+
+/// The agent marks themselves away (no automatic assignments) or back.
+async fn set_away(State(state): State<AppState>, s: Staff, RawForm(body): RawForm) -> Result<Response, PageError> {
+    let f = crate::pages::admin::Fields::parse(&body);
+    s.check_form(f.get("csrf"))?;
+    let away = f.get("away") == "on";
+    state.desk.set_away(s.principal(), s.id, away).await.map_err(|e| PageError::from_service(&s.v.c, e))?;
+    Ok(Redirect::to("/agent").into_response())
 }
