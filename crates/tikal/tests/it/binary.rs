@@ -400,7 +400,9 @@ async fn the_demo_says_how_to_get_in() {
     assert!(!stderr.contains('\u{1b}'), "no colour codes: {stderr:?}");
 
     // The demo's clock stood still: its tickets are dated in the 60 days before --demo-now.
-    let r = reqwest::Client::new().get(format!("{url}api/v1/tickets?limit=1")).bearer_auth(&key).send().await.expect("get");
+    // (Newest opened first: the SLA sweep of the demo's overdue tickets updates old ones.)
+    let r =
+        reqwest::Client::new().get(format!("{url}api/v1/tickets?limit=1&sort=created_desc")).bearer_auth(&key).send().await.expect("get");
     let newest: serde_json::Value = r.json().await.expect("json");
     let created = newest["tickets"][0]["created_at"].as_str().expect("created_at");
     let created = chrono::DateTime::parse_from_rfc3339(created).expect("time");
