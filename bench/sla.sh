@@ -62,7 +62,9 @@ for db in $DATABASES; do
     *) log "unknown database $db"; exit 1 ;;
   esac
   log "$db: $TICKETS tickets"
-  ROWS+=("$("$TIKAL" --data-dir "$data" --database-url "$url" bench sla --tickets "$TICKETS")")
+  row="$("$TIKAL" --data-dir "$data" --database-url "$url" bench sla --tickets "$TICKETS")"
+  log "$row"
+  ROWS+=("$row")
 done
 
 MACHINE="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -h | awk '/Mem:/{print $2}') RAM; load $(cut -d' ' -f1-3 /proc/loadavg); $(date -u '+%Y-%m-%d %H:%M UTC')"
