@@ -25,6 +25,7 @@ pub mod priority;
 pub mod queue;
 pub mod routing;
 pub mod schedule;
+pub mod search;
 pub mod settings;
 pub mod sla;
 pub mod sla_clock;
