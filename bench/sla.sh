@@ -9,7 +9,7 @@
 # production. It then sweeps 20 times with nothing due (median and worst), and once at an
 # instant past every ticket's response due time: each ticket records the passed-over warning
 # and fires its breach (event, overdue mark, an alert job in the outbox), one transaction per
-# ticket. The last escalation is as late as that sweep is long, plus the scheduler's period
+# ticket, eight tickets at a time. The last escalation is as late as that sweep is long, plus the scheduler's period
 # (15 s) at worst.
 #
 # Environment:
