@@ -17,6 +17,7 @@ mod priorities;
 mod rest;
 mod rest_rules;
 mod sla;
+mod time_rules;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,7 @@ pub use priorities::{MatrixEntry, PriorityEntry, StatusEntry, TicketTypeEntry};
 pub use rest::{MailTemplateEntry, OrganisationEntry, RoleEntry, SettingsEntry};
 pub use rest_rules::RoutingRuleEntry;
 pub use sla::{CalendarEntry, SlaPlanEntry};
+pub use time_rules::TimeRuleEntry;
 
 /// The largest document accepted (a desk's configuration is a few hundred KiB at most).
 pub const MAX_DOCUMENT: usize = 2 * 1024 * 1024;
@@ -75,6 +77,8 @@ pub struct DeskDocument {
     pub mail_templates: Vec<MailTemplateEntry>,
     #[serde(default, rename = "routing_rule", skip_serializing_if = "Vec::is_empty")]
     pub routing_rules: Vec<RoutingRuleEntry>,
+    #[serde(default, rename = "time_rule", skip_serializing_if = "Vec::is_empty")]
+    pub time_rules: Vec<TimeRuleEntry>,
     /// A table, not an array: `[settings]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<SettingsEntry>,
@@ -166,6 +170,7 @@ impl Desk {
         sla::export(self, &mut doc).await?;
         rest::export(self, &mut doc).await?;
         rest_rules::export(self, &mut doc).await?;
+        time_rules::export(self, &mut doc).await?;
         let body = toml::to_string_pretty(&doc).map_err(|e| ServiceError::Unsupported(format!("cannot write the document: {e}")))?;
         Ok(format!(
             "# Tikal desk configuration. Import it with a dry run first: `tikal config import FILE`,\n\
@@ -221,6 +226,7 @@ impl Desk {
         rest::sync_mail_templates(self, doc, &mut cx).await?;
         rest::sync_settings(self, doc, &mut cx).await?;
         rest_rules::sync_rules(self, doc, &mut cx).await?;
+        time_rules::sync_time_rules(self, doc, &mut cx).await?;
         Ok(cx.changes)
     }
 }

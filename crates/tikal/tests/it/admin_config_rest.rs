@@ -40,6 +40,12 @@ async fn desk_one() -> (TestApp, String) {
         let r = one.post("/api/v1/routing-rules", &body).await;
         assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap_or_default());
     }
+    let departments: Vec<Value> = one.get("/api/v1/departments").await.json().await.expect("json");
+    let level = |name: &str| departments.iter().find(|d| d["name"] == name).map(|d| d["id"].clone()).expect("department");
+    let body = json!({"name": "Sin asignar 30 min", "department_id": level("Mesa de Ayuda (Nivel 1)"), "condition": "unassigned",
+        "minutes": 30, "action": "transfer", "target_department_id": level("Consultoría TI (Nivel 2)"), "active": true});
+    let r = one.post("/api/v1/time-rules", &body).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap_or_default());
     let status = put(&one, "/api/v1/settings", &json!({"organisation_name": "Mesa de Ayuda UIT", "default_language": "en"})).await;
     assert_eq!(status, StatusCode::OK);
     let doc = export(&one).await;
@@ -57,6 +63,7 @@ async fn roles_organisations_templates_rules_and_settings_go_from_one_desk_to_an
         "kind = \"set_department\"\nvalue = \"Consultoría TI (Nivel 2)\"",
         "[settings]\norganisation_name = \"Mesa de Ayuda UIT\"\n",
         "default_language = \"en\"\ntime_zone = ",
+        "[[time_rule]]\nname = \"Sin asignar 30 min\"\nactive = true\ndepartment = \"Mesa de Ayuda (Nivel 1)\"\ncondition = \"unassigned\"\nminutes = 30\naction = \"transfer\"\ntransfer_to = \"Consultoría TI (Nivel 2)\"",
     ] {
         assert!(doc.contains(part), "{part} in {doc}");
     }
@@ -80,6 +87,7 @@ async fn roles_organisations_templates_rules_and_settings_go_from_one_desk_to_an
         ("routing_rule", "Prioridad baja a Nivel 1", "create"),
         ("routing_rule", "Prioridad media o alta a Nivel 2", "create"),
         ("settings", "organisation_name, default_language", "update"),
+        ("time_rule", "Sin asignar 30 min", "create"),
     ] {
         assert!(has(&list, entity, name, action), "{entity} {name} {action} in {list:?}");
     }
@@ -105,7 +113,7 @@ async fn roles_organisations_templates_rules_and_settings_go_from_one_desk_to_an
     let ticket: Value = two.post("/api/v1/tickets", &body).await.json().await.expect("ticket");
     assert_eq!(ticket["department"]["name"], "Consultoría TI (Nivel 2)", "{ticket}");
     let log: Vec<Value> = two.get("/api/v1/audit-log?limit=500").await.json().await.expect("json");
-    for entity in ["role", "organisation", "template", "routing_rule", "settings"] {
+    for entity in ["role", "organisation", "template", "routing_rule", "settings", "time_rule"] {
         assert!(log.iter().any(|e| e["entity"] == entity), "{entity} audited: {log:?}");
     }
 
@@ -162,6 +170,18 @@ async fn a_bad_document_says_where_and_why_and_changes_nothing() {
             "routing_rule Malo",
         ),
         ("[settings]\ntime_zone = \"Mars/Olympus\"\n", "settings: time_zone"),
+        (
+            "[[time_rule]]\nname = \"Aviso\"\ncondition = \"unassigned\"\nminutes = 30\naction = \"transfer\"\ntransfer_to = \"ADT\"\n",
+            "time_rule Aviso, transfer_to: no department named ADT",
+        ),
+        (
+            "[[time_rule]]\nname = \"Aviso\"\ncondition = \"olvidado\"\nminutes = 30\naction = \"notify_owner\"\n",
+            "time_rule Aviso: condition",
+        ),
+        (
+            "[[time_rule]]\nname = \"Aviso\"\ncondition = \"unassigned\"\nminutes = 0\naction = \"notify_owner\"\n",
+            "time_rule Aviso: minutes",
+        ),
         ("[settings]\nlogo = \"logo.png\"\n", "logo"),
         ("[[organisation]]\nname = \"UPAT\"\ndomain = \"no es un dominio\"\n", "organisation UPAT: domain"),
         (
