@@ -116,8 +116,14 @@ pub fn parse_slug(raw: &str, title: &str) -> Result<String, DomainError> {
     if !shape {
         return Err(DomainError::invalid("slug", Reason::Other("may hold lower-case letters, digits and single hyphens".into())));
     }
+    if RESERVED_SLUGS.contains(&slug.as_str()) {
+        return Err(DomainError::invalid("slug", Reason::Duplicate));
+    }
     Ok(slug)
 }
+
+/// Addresses under `/kb/` the portal uses itself.
+const RESERVED_SLUGS: &[&str] = &["suggest", "files", "new"];
 
 /// The Markdown of an article: required, bounded, no NUL.
 pub fn parse_article_body(raw: &str) -> Result<String, DomainError> {
@@ -326,6 +332,7 @@ mod tests {
         assert!(parse_slug("a--b", "x").is_err());
         assert!(parse_slug("123", "x").is_err(), "only digits would look like an id");
         assert!(parse_slug("", "¿?").is_err());
+        assert!(parse_slug("suggest", "x").is_err(), "the portal's own address");
         assert!(slugify(&"palabra ".repeat(50)).len() <= MAX_SLUG);
     }
 

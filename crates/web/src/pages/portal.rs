@@ -306,7 +306,7 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
 }
 
 /// Reads a multipart form within the upload limit; its form token is checked first.
-pub(super) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
+pub(in crate::pages) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
     let blobs = state.desk.store().blobs();
     let status = |code, key: &str| PageError::Status(Box::new(v.c.clone()), code, v.c.t(key));
     match parse_ticket_form(multipart, state.desk.settings_now().max_attachment_bytes(), blobs, |t| v.check_form(t).is_ok()).await {
@@ -322,7 +322,7 @@ pub(super) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipar
     }
 }
 
-pub(super) fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
+pub(in crate::pages) fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
     let mb = state.desk.settings_now().max_attachment_mb.to_string();
     c.t2("error-too-large", "name", name, "mb", &mb)
 }
