@@ -6,6 +6,8 @@ mod dashboard;
 mod desk;
 mod intake;
 mod kb;
+
+pub(super) use kb::serve_file as serve_kb_file;
 mod queue;
 
 use askama::Template;
