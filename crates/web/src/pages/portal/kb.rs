@@ -151,7 +151,10 @@ async fn article(State(state): State<AppState>, v: Visitor, Path(slug): Path<Str
     let err = |e| PageError::from_service(&v.c, e);
     let by = v.principal.as_ref();
     let a = state.desk.article_by_slug(by, &slug).await.map_err(err)?;
-    state.desk.view_article(a.id).await.map_err(err)?;
+    // The page shown again after a vote is not another reading.
+    if p.voted.is_none() {
+        state.desk.view_article(a.id).await.map_err(err)?;
+    }
     if p.from.as_deref() == Some("suggest") {
         state.desk.suggestion_opened(&v.c.csrf, a.id).await.map_err(err)?;
     }
@@ -173,7 +176,7 @@ async fn article(State(state): State<AppState>, v: Visitor, Path(slug): Path<Str
         html: tikal_service::render_markdown(&a.body),
         category: category_name(a.category_id, &cats),
         updated: c.when(&a.updated_at),
-        views: a.views + 1,
+        views: a.views + i64::from(p.voted.is_none()),
         voted: p.voted.is_some(),
         slug: a.slug,
         title: a.title,
