@@ -79,11 +79,8 @@ pub fn may_edit(access: &Access) -> bool {
 /// An article's address: the folded title, letters and digits joined by hyphens
 /// ("¿Cómo restablezco mi contraseña?" -> "como-restablezco-mi-contrasena").
 pub fn slugify(title: &str) -> String {
-    let words: Vec<String> = crate::search::fold(title)
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
+    let words: Vec<String> =
+        crate::search::fold(title).split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
     let mut slug = String::new();
     for w in words {
         if slug.len() + w.len() + 1 > MAX_SLUG {

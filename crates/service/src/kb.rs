@@ -139,7 +139,13 @@ impl Desk {
         Ok(())
     }
 
-    pub async fn create_article(&self, by: &Principal, input: ArticleInput, state: ArticleState, topics: Vec<HelpTopicId>) -> Result<Article> {
+    pub async fn create_article(
+        &self,
+        by: &Principal,
+        input: ArticleInput,
+        state: ArticleState,
+        topics: Vec<HelpTopicId>,
+    ) -> Result<Article> {
         let author = self.kb_editor(by)?;
         let draft = input.validate(&self.store.kb_categories().await?)?;
         self.check_topics(&topics).await?;
@@ -373,7 +379,9 @@ mod tests {
 
     #[test]
     fn markdown_is_rendered_and_sanitised() {
-        let html = render_markdown("# Título\n\n**negrita** [enlace](https://example.com)\n\n<script>alert(1)</script>\n\n<b onclick=\"x()\">b</b>");
+        let html = render_markdown(
+            "# Título\n\n**negrita** [enlace](https://example.com)\n\n<script>alert(1)</script>\n\n<b onclick=\"x()\">b</b>",
+        );
         assert!(html.contains("<h1>Título</h1>"));
         assert!(html.contains("<strong>negrita</strong>"));
         assert!(html.contains("href=\"https://example.com\""));

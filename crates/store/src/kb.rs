@@ -5,8 +5,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, Statement, TransactionTrait, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement, TransactionTrait, Value,
 };
 use tikal_core::kb::{ArticleDraft, ArticleRef, ArticleState, KbCategory, Visibility};
 use tikal_core::search::{SearchQuery, index_terms};
@@ -299,12 +299,22 @@ fn placeholders(values: &mut Vec<Value>, items: impl IntoIterator<Item = Value>)
 
 impl Store {
     pub async fn kb_categories(&self) -> Result<Vec<KbCategory>> {
-        let rows = kb_category::Entity::find().order_by_asc(kb_category::Column::Sort).order_by_asc(kb_category::Column::Id).all(&self.read).await?;
+        let rows = kb_category::Entity::find()
+            .order_by_asc(kb_category::Column::Sort)
+            .order_by_asc(kb_category::Column::Id)
+            .all(&self.read)
+            .await?;
         Ok(rows.into_iter().map(to_category).collect())
     }
 
     /// Creates (`id` none) or changes a category; its name and place were checked by the caller.
-    pub async fn save_kb_category(&self, id: Option<KbCategoryId>, name: String, parent: Option<KbCategoryId>, sort: i32) -> Result<KbCategory> {
+    pub async fn save_kb_category(
+        &self,
+        id: Option<KbCategoryId>,
+        name: String,
+        parent: Option<KbCategoryId>,
+        sort: i32,
+    ) -> Result<KbCategory> {
         let row = kb_category::ActiveModel {
             name: Set(name),
             parent_id: Set(parent.map(KbCategoryId::get)),
@@ -349,7 +359,13 @@ impl Store {
     }
 
     /// A new article and its first revision, indexed.
-    pub async fn create_article(&self, draft: ArticleDraft, state: ArticleState, topics: Vec<HelpTopicId>, by: KbAuthor) -> Result<Article> {
+    pub async fn create_article(
+        &self,
+        draft: ArticleDraft,
+        state: ArticleState,
+        topics: Vec<HelpTopicId>,
+        by: KbAuthor,
+    ) -> Result<Article> {
         let at = micros(crate::now());
         let txn = self.write.begin().await?;
         let saved = kb_article::ActiveModel {
@@ -431,7 +447,8 @@ impl Store {
         kb_deflection::Entity::delete_many().filter(kb_deflection::Column::ArticleId.eq(i)).exec(&txn).await?;
         kb_revision::Entity::delete_many().filter(kb_revision::Column::ArticleId.eq(i)).exec(&txn).await?;
         let backend = txn.get_database_backend();
-        let sql = if backend == DbBackend::Postgres { "DELETE FROM kb_fts WHERE article_id = $1" } else { "DELETE FROM kb_fts WHERE rowid = $1" };
+        let sql =
+            if backend == DbBackend::Postgres { "DELETE FROM kb_fts WHERE article_id = $1" } else { "DELETE FROM kb_fts WHERE rowid = $1" };
         txn.execute_raw(Statement::from_sql_and_values(backend, sql, [i.into()])).await?;
         let r = kb_article::Entity::delete_by_id(i).exec(&txn).await?;
         if r.rows_affected == 0 {
@@ -491,7 +508,10 @@ impl Store {
                 let p = placeholders(&mut values, [Value::from(m)]);
                 let (from, order) = if backend == DbBackend::Postgres {
                     conds.push(format!("f.doc @@ to_tsquery('simple', {p})"));
-                    ("kb_fts f JOIN kb_articles a ON a.id = f.article_id", format!("ts_rank(f.doc, to_tsquery('simple', {p})) DESC, a.id DESC"))
+                    (
+                        "kb_fts f JOIN kb_articles a ON a.id = f.article_id",
+                        format!("ts_rank(f.doc, to_tsquery('simple', {p})) DESC, a.id DESC"),
+                    )
                 } else {
                     conds.push(format!("kb_fts MATCH {p}"));
                     // Title words weigh more than body words.
@@ -559,7 +579,11 @@ impl Store {
             .insert(&txn)
             .await?;
         let col = if helpful { kb_article::Column::HelpfulYes } else { kb_article::Column::HelpfulNo };
-        kb_article::Entity::update_many().col_expr(col, Expr::col(col).add(1)).filter(kb_article::Column::Id.eq(id.get())).exec(&txn).await?;
+        kb_article::Entity::update_many()
+            .col_expr(col, Expr::col(col).add(1))
+            .filter(kb_article::Column::Id.eq(id.get()))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         Ok(true)
     }
@@ -580,8 +604,11 @@ impl Store {
     }
 
     pub async fn article_files(&self, id: ArticleId) -> Result<Vec<KbFile>> {
-        let rows =
-            kb_attachment::Entity::find().filter(kb_attachment::Column::ArticleId.eq(id.get())).order_by_asc(kb_attachment::Column::Id).all(&self.read).await?;
+        let rows = kb_attachment::Entity::find()
+            .filter(kb_attachment::Column::ArticleId.eq(id.get()))
+            .order_by_asc(kb_attachment::Column::Id)
+            .all(&self.read)
+            .await?;
         Ok(rows.into_iter().map(to_file).collect())
     }
 
@@ -717,7 +744,9 @@ impl Store {
              COUNT(DISTINCT CASE WHEN ticket_opened_at IS NULL AND opened_at >= $1 THEN browser END), \
              COUNT(DISTINCT CASE WHEN ticket_opened_at IS NOT NULL THEN browser END) FROM kb_deflections";
         let row = self.read.query_one_raw(Statement::from_sql_and_values(backend, sql, [micros(at - window).into()])).await?;
-        let get = |i| -> Result<u64> { Ok(u64::try_from(row.as_ref().map(|r| r.try_get_by_index::<i64>(i)).transpose()?.unwrap_or(0)).unwrap_or(0)) };
+        let get = |i| -> Result<u64> {
+            Ok(u64::try_from(row.as_ref().map(|r| r.try_get_by_index::<i64>(i)).transpose()?.unwrap_or(0)).unwrap_or(0))
+        };
         Ok(DeflectionCounts { avoided: get(0)?, pending: get(1)?, followed_by_ticket: get(2)? })
     }
 }

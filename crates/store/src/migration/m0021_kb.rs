@@ -92,7 +92,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("kb_revisions_article").table(Alias::new("kb_revisions")).col("article_id").col("revision").unique().take(),
+            Index::create()
+                .name("kb_revisions_article")
+                .table(Alias::new("kb_revisions"))
+                .col("article_id")
+                .col("revision")
+                .unique()
+                .take(),
         )
         .await?;
         m.create_table(
@@ -164,7 +170,13 @@ impl MigrationTrait for Migration {
         )
         .await?;
         m.create_index(
-            Index::create().name("kb_deflections_once").table(Alias::new("kb_deflections")).col("browser").col("article_id").unique().take(),
+            Index::create()
+                .name("kb_deflections_once")
+                .table(Alias::new("kb_deflections"))
+                .col("browser")
+                .col("article_id")
+                .unique()
+                .take(),
         )
         .await?;
         let db = m.get_connection();

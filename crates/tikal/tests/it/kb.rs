@@ -21,7 +21,8 @@ async fn article(app: &TestApp, title: &str, body: &str, visibility: &str, state
 async fn seed(app: &TestApp) {
     article(app, "Teléfono IP sin tono", "Revise el cable de red del **teléfono**.", "public", "published").await;
     article(app, "Impresora atascada", "Abra la bandeja y retire el papel de la impresora.", "signed_in", "published").await;
-    article(app, "Procedimiento interno de impresoras", "Solo para el nivel 2: reinicio del servidor de impresión.", "agents", "published").await;
+    article(app, "Procedimiento interno de impresoras", "Solo para el nivel 2: reinicio del servidor de impresión.", "agents", "published")
+        .await;
     article(app, "Borrador sobre impresoras", "Texto a medio escribir sobre la impresora.", "public", "draft").await;
 }
 
@@ -95,19 +96,34 @@ async fn writing_needs_kb_edit_and_markdown_is_cleaned() {
     let (status, _) = post(&c, &app, "/agent/kb/new", &[("csrf", &token), ("title", "X"), ("body", "Y"), ("action", "save")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let key = app.desk.create_agent_api_key(TestApp::agent_id(&reader), "lectura").await.expect("key");
-    let r = app.client.post(app.url("/api/v1/kb/articles")).bearer_auth(&key).json(&json!({"title": "X", "body": "Y"})).send().await.expect("post");
+    let r = app
+        .client
+        .post(app.url("/api/v1/kb/articles"))
+        .bearer_auth(&key)
+        .json(&json!({"title": "X", "body": "Y"}))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
     // An agent writes through the page, with no category (a fresh desk has none).
     let lucia = agent(&app, "lucia@gob.example", "agent", &[soporte]).await;
     let (_, html) = get(&lucia, &app, "/agent/kb/new").await;
     let token = csrf(&html);
-    let body = "# Correo\n\nConfigure **Outlook**.\n\n<script>alert('x')</script>\n\n<img src=x onerror=alert(1)>\n\n[clic](javascript:alert(1))";
+    let body =
+        "# Correo\n\nConfigure **Outlook**.\n\n<script>alert('x')</script>\n\n<img src=x onerror=alert(1)>\n\n[clic](javascript:alert(1))";
     let (status, html) = post(
         &lucia,
         &app,
         "/agent/kb/new",
-        &[("csrf", &token), ("title", "Configurar el correo"), ("body", body), ("language", "es"), ("visibility", "public"), ("action", "publish")],
+        &[
+            ("csrf", &token),
+            ("title", "Configurar el correo"),
+            ("body", body),
+            ("language", "es"),
+            ("visibility", "public"),
+            ("action", "publish"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{html}");
@@ -133,7 +149,8 @@ async fn revisions_are_kept_and_concurrent_edits_refused() {
         let client = app.client.clone();
         async move { client.put(url).bearer_auth(key).json(&body).send().await.expect("put") }
     };
-    let r = put(json!({"title": "VPN sin conexión", "body": "Reinicie el cliente VPN y el módem.", "state": "published", "revision": 1})).await;
+    let r =
+        put(json!({"title": "VPN sin conexión", "body": "Reinicie el cliente VPN y el módem.", "state": "published", "revision": 1})).await;
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.expect("json");
     assert_eq!(v["revision"], 2);
@@ -201,11 +218,18 @@ async fn a_suggestion_read_counts_as_a_ticket_avoided_unless_a_ticket_follows() 
     let ana = register(&app, "ana@gob.example", "es").await;
     get(&ana, &app, "/kb/impresora-atascada?from=suggest").await;
     let (_, html) = get(&ana, &app, "/tickets/new").await;
-    let form = reqwest::multipart::Form::new().text("csrf", csrf(&html)).text("subject", "La impresora sigue atascada").text("body", "Probé el artículo");
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf(&html))
+        .text("subject", "La impresora sigue atascada")
+        .text("body", "Probé el artículo");
     let r = ana.post(app.url("/tickets/new")).multipart(form).send().await.expect("post");
     assert_eq!(r.status(), StatusCode::OK);
     let c = deflections(&app).await;
     assert_eq!((c["pending"].clone(), c["followed_by_ticket"].clone(), c["avoided"].clone()), (json!(1), json!(1), json!(0)), "{c}");
+    // Half an hour later the visitor who only read is a ticket avoided; Ana is not.
+    let window = chrono::Duration::minutes(tikal_core::kb::DEFLECTION_MINUTES);
+    let later = app.desk.store().deflection_counts(tikal_store::now() + window + chrono::Duration::minutes(1), window).await.expect("counts");
+    assert_eq!((later.avoided, later.pending, later.followed_by_ticket), (1, 0, 1));
 
     // Agents see the counts on /agent/kb.
     let soporte = app.department("Soporte").await;
@@ -253,13 +277,23 @@ async fn the_desk_links_articles_inserts_them_and_turns_a_solution_into_one() {
     assert!(html.contains(&format!("href=\"/agent/kb/new?from={n2}\"")), "the action on a resolved ticket: {html}");
     let (status, form) = get(&lucia, &app, &format!("/agent/kb/new?from={n2}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(form.contains("value=\"No puedo entrar a la VPN\"") && form.contains("Se renovó el certificado del cliente VPN.</textarea>"), "{form}");
+    assert!(
+        form.contains("value=\"No puedo entrar a la VPN\"") && form.contains("Se renovó el certificado del cliente VPN.</textarea>"),
+        "{form}"
+    );
     let token = csrf(&form);
     let (status, saved) = post(
         &lucia,
         &app,
         &format!("/agent/kb/new?from={n2}"),
-        &[("csrf", &token), ("title", "No puedo entrar a la VPN"), ("body", "Se renovó el certificado del cliente VPN."), ("language", "es"), ("visibility", "public"), ("action", "save")],
+        &[
+            ("csrf", &token),
+            ("title", "No puedo entrar a la VPN"),
+            ("body", "Se renovó el certificado del cliente VPN."),
+            ("language", "es"),
+            ("visibility", "public"),
+            ("action", "save"),
+        ],
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{saved}");

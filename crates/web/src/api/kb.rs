@@ -206,7 +206,11 @@ pub async fn update(
 /// Delete an article with its revisions, votes and files (needs `kb.edit`).
 #[utoipa::path(delete, path = "/kb/articles/{id}", tag = "knowledge base", params(("id" = i64, Path)),
     responses((status = 204), (status = 403), (status = 404)))]
-pub async fn delete(State(state): State<AppState>, ApiCaller(by): ApiCaller, path: Result<Path<i64>, PathRejection>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiCaller(by): ApiCaller,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
     let Path(id) = path?;
     state.desk.delete_article(&by, ArticleId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -239,7 +243,13 @@ pub async fn categories(State(state): State<AppState>, _: ApiCaller) -> Result<J
     Ok(Json(
         tikal_core::kb::category_tree(&all)
             .into_iter()
-            .map(|(c, _)| KbCategoryDto { id: c.id.get(), name: c.name.clone(), parent_id: c.parent_id.map(|p| p.get()), path: c.path(&all), sort: c.sort })
+            .map(|(c, _)| KbCategoryDto {
+                id: c.id.get(),
+                name: c.name.clone(),
+                parent_id: c.parent_id.map(|p| p.get()),
+                path: c.path(&all),
+                sort: c.sort,
+            })
             .collect(),
     ))
 }
@@ -256,7 +266,10 @@ pub async fn create_category(
     let c = state.desk.save_kb_category(&by, None, &d.name, d.parent_id.map(KbCategoryId), d.sort).await?;
     let all = state.desk.kb_categories().await?;
     let path = c.path(&all);
-    Ok((StatusCode::CREATED, Json(KbCategoryDto { id: c.id.get(), name: c.name, parent_id: c.parent_id.map(|p| p.get()), path, sort: c.sort })))
+    Ok((
+        StatusCode::CREATED,
+        Json(KbCategoryDto { id: c.id.get(), name: c.name, parent_id: c.parent_id.map(|p| p.get()), path, sort: c.sort }),
+    ))
 }
 
 /// Tickets avoided by the portal's suggestions: browsers that opened a suggested article and

@@ -218,7 +218,8 @@ impl EditPage {
 }
 
 fn edit_page(state: &AppState, c: Chrome, id: Option<i64>, f: ArticleForm, cats: &[tikal_core::kb::KbCategory], editor: bool) -> EditPage {
-    let languages = opts(&[("es", "Español".into()), ("en", "English".into())], if f.language.is_empty() { c.lang.code() } else { &f.language });
+    let languages =
+        opts(&[("es", "Español".into()), ("en", "English".into())], if f.language.is_empty() { c.lang.code() } else { &f.language });
     let vis: Vec<(&str, String)> = Visibility::ALL.iter().map(|v| (v.as_str(), c.t(&format!("kb-visibility-{v}")))).collect();
     let visibilities = opts(&vis, if f.visibility.is_empty() { "public" } else { &f.visibility });
     let categories = category_options(cats, f.category.parse().ok());
@@ -378,7 +379,12 @@ async fn loaded(state: &AppState, s: &Staff, id: ArticleId, typed: Option<Articl
         .await
         .map_err(fail(c))?
         .into_iter()
-        .map(|r| RevisionRow { revision: r.revision, when: c.when(&r.created_at), who: r.author_name, state: c.t(&format!("kb-state-{}", r.state)) })
+        .map(|r| RevisionRow {
+            revision: r.revision,
+            when: c.when(&r.created_at),
+            who: r.author_name,
+            state: c.t(&format!("kb-state-{}", r.state)),
+        })
         .collect();
     p.solved = state
         .desk
@@ -409,7 +415,12 @@ struct DoneParam {
     done: Option<String>,
 }
 
-async fn edit_form(State(state): State<AppState>, s: Staff, Path(id): Path<i64>, Query(q): Query<DoneParam>) -> Result<Response, PageError> {
+async fn edit_form(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<DoneParam>,
+) -> Result<Response, PageError> {
     let mut p = loaded(&state, &s, ArticleId(id), None).await?;
     if let Some(d) = q.done.filter(|d| ["saved", "state", "files"].contains(&d.as_str())) {
         p.c.notice = Some(p.c.t(&format!("kb-done-{d}")));
@@ -506,11 +517,20 @@ async fn upload(State(state): State<AppState>, s: Staff, Path(id): Path<i64>, mu
 }
 
 /// Serves a file of an article (to readers of the article).
-pub async fn serve_file(state: &AppState, c: &Chrome, by: Option<&tikal_service::Principal>, id: i64, file: i64) -> Result<Response, PageError> {
+pub async fn serve_file(
+    state: &AppState,
+    c: &Chrome,
+    by: Option<&tikal_service::Principal>,
+    id: i64,
+    file: i64,
+) -> Result<Response, PageError> {
     let (meta, data) = state.desk.article_file(by, ArticleId(id), AttachmentId(file)).await.map_err(fail(c))?;
     let mut resp = data.into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(&meta.content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
     // Pictures show inside the article; everything else downloads.
     let image = matches!(meta.content_type.as_str(), "image/png" | "image/jpeg" | "image/gif" | "image/webp");
     let disposition = if image { "inline" } else { "attachment" };
@@ -623,7 +643,11 @@ async fn search_fragment(
     state.desk.ticket(s.principal(), &number).await.map_err(fail(&s.v.c))?;
     let q = p.q.unwrap_or_default();
     let search = ArticleSearch { text: Some(q.clone()), limit: 8, ..Default::default() };
-    let found = if q.trim().is_empty() { Vec::new() } else { state.desk.search_articles(Some(s.principal()), &search).await.map_err(fail(&s.v.c))? };
+    let found = if q.trim().is_empty() {
+        Vec::new()
+    } else {
+        state.desk.search_articles(Some(s.principal()), &search).await.map_err(fail(&s.v.c))?
+    };
     let parsed = tikal_core::search::SearchQuery::parse(&q);
     let hits = found
         .iter()
@@ -646,7 +670,12 @@ struct LinkForm {
     article: i64,
 }
 
-async fn link_ticket(State(state): State<AppState>, s: Staff, Path(raw): Path<String>, Form(f): Form<LinkForm>) -> Result<Response, PageError> {
+async fn link_ticket(
+    State(state): State<AppState>,
+    s: Staff,
+    Path(raw): Path<String>,
+    Form(f): Form<LinkForm>,
+) -> Result<Response, PageError> {
     s.check_form(&f.csrf)?;
     let number = TicketNumber::parse(&raw).map_err(|_| PageError::not_found(&s.v.c))?;
     state.desk.link_article(s.principal(), &number, ArticleId(f.article)).await.map_err(fail(&s.v.c))?;

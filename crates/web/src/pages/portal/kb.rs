@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
+use tikal_core::KbCategoryId;
 use tikal_core::kb::{KbCategory, category_tree};
 use tikal_core::search::{SearchQuery, Segment, snippet};
 use tikal_core::template::Language;
-use tikal_core::KbCategoryId;
 use tikal_service::ArticleSearch;
 
 use super::super::{Chrome, PageError, Visitor, page};
@@ -147,7 +147,12 @@ struct ArticleParams {
     voted: Option<String>,
 }
 
-async fn article(State(state): State<AppState>, v: Visitor, Path(slug): Path<String>, Query(p): Query<ArticleParams>) -> Result<Response, PageError> {
+async fn article(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(slug): Path<String>,
+    Query(p): Query<ArticleParams>,
+) -> Result<Response, PageError> {
     let err = |e| PageError::from_service(&v.c, e);
     let by = v.principal.as_ref();
     let a = state.desk.article_by_slug(by, &slug).await.map_err(err)?;
