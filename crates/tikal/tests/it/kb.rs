@@ -299,3 +299,17 @@ async fn the_desk_links_articles_inserts_them_and_turns_a_solution_into_one() {
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert!(saved.contains(&format!("/agent/tickets/{n2}\">{n2}</a>")), "linked to the ticket it came from: {saved}");
 }
+
+#[tokio::test]
+async fn the_demo_has_articles_a_requester_finds_before_opening_a_ticket() {
+    let app = TestApp::spawn().await;
+    tikal::demo::seed_if_empty(&app.desk).await.expect("demo").expect("seeded");
+    let anon = browser();
+    let (_, html) = get(&anon, &app, "/kb/suggest?subject=olvide mi contrasena").await;
+    assert!(html.contains("¿Cómo restablezco mi contraseña?"), "{html}");
+    let (_, html) = get(&anon, &app, "/kb?q=impresora atascada").await;
+    assert!(html.contains("La impresora no imprime"), "{html}");
+    assert!(!html.contains("Cambio de tóner"), "the draft stays in the desk");
+    let (_, html) = get(&anon, &app, "/kb?q=printer&language=en").await;
+    assert!(html.contains("The printer does not print"), "{html}");
+}
