@@ -403,7 +403,12 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
 
 /// A few knowledge-base articles from the desks' everyday cases (passwords, printers, VPN,
 /// mail), in Spanish and English, with one for agents only and one draft.
-async fn seed_kb(desk: &Desk, password_topic: HelpTopicId, printer_topic: HelpTopicId, wifi_topic: HelpTopicId) -> Result<(), StartupError> {
+async fn seed_kb(
+    desk: &Desk,
+    password_topic: HelpTopicId,
+    printer_topic: HelpTopicId,
+    wifi_topic: HelpTopicId,
+) -> Result<(), StartupError> {
     use tikal_core::kb::{ArticleInput, ArticleState, Visibility};
     use tikal_core::template::Language;
     let by = Principal::System;

@@ -228,7 +228,8 @@ async fn a_suggestion_read_counts_as_a_ticket_avoided_unless_a_ticket_follows() 
     assert_eq!((c["pending"].clone(), c["followed_by_ticket"].clone(), c["avoided"].clone()), (json!(1), json!(1), json!(0)), "{c}");
     // Half an hour later the visitor who only read is a ticket avoided; Ana is not.
     let window = chrono::Duration::minutes(tikal_core::kb::DEFLECTION_MINUTES);
-    let later = app.desk.store().deflection_counts(tikal_store::now() + window + chrono::Duration::minutes(1), window).await.expect("counts");
+    let later =
+        app.desk.store().deflection_counts(tikal_store::now() + window + chrono::Duration::minutes(1), window).await.expect("counts");
     assert_eq!((later.avoided, later.pending, later.followed_by_ticket), (1, 0, 1));
 
     // Agents see the counts on /agent/kb.
@@ -312,4 +313,47 @@ async fn the_demo_has_articles_a_requester_finds_before_opening_a_ticket() {
     assert!(!html.contains("Cambio de tóner"), "the draft stays in the desk");
     let (_, html) = get(&anon, &app, "/kb?q=printer&language=en").await;
     assert!(html.contains("The printer does not print"), "{html}");
+    // The new-ticket form asks for suggestions while the summary is typed.
+    let juan = browser();
+    let (_, html) = get(&juan, &app, "/login").await;
+    let token = csrf(&html);
+    post(&juan, &app, "/login", &[("csrf", &token), ("email", tikal::demo::REQUESTER_EMAIL), ("password", tikal::demo::DEMO_PASSWORD)])
+        .await;
+    let topics: Vec<Value> = app.get("/api/v1/help-topics").await.json().await.expect("json");
+    let topic = topics.iter().find(|t| t["name"] == "Impresoras").and_then(|t| t["id"].as_i64()).expect("a topic");
+    let (_, html) = get(&juan, &app, &format!("/tickets/new?topic={topic}")).await;
+    assert!(html.contains("hx-get=\"/kb/suggest\"") && html.contains("id=\"kb-suggest-list\""), "{html}");
+}
+
+#[tokio::test]
+async fn files_upload_with_the_form_token_and_follow_the_article_visibility() {
+    let app = TestApp::spawn().await;
+    let soporte = app.department("Soporte").await;
+    let a = article(&app, "Mapa de impresoras", "Vea el plano.", "public", "draft").await;
+    let id = a["id"].as_i64().expect("id");
+    let lucia = agent(&app, "lucia@gob.example", "agent", &[soporte]).await;
+    let (_, html) = get(&lucia, &app, &format!("/agent/kb/{id}")).await;
+    let upload = |token: String| {
+        reqwest::multipart::Form::new().text("csrf", token).part(
+            "attachments",
+            reqwest::multipart::Part::bytes(b"\x89PNG plano".to_vec()).file_name("plano.png").mime_str("image/png").expect("mime"),
+        )
+    };
+    let r = lucia.post(app.url(&format!("/agent/kb/{id}/files"))).multipart(upload("incorrecto".into())).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "a wrong form token is refused before the file is read");
+    let r = lucia.post(app.url(&format!("/agent/kb/{id}/files"))).multipart(upload(csrf(&html))).send().await.expect("post");
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.expect("body");
+    let start = html.find(&format!("/agent/kb/{id}/files/")).expect("a file link");
+    let link = html[start..].split('"').next().unwrap_or_default().to_string();
+    let file = link.rsplit('/').next().unwrap_or_default().to_string();
+    let r = lucia.get(app.url(&link)).send().await.expect("get");
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), b"\x89PNG plano");
+    let public = format!("/kb/files/{id}/{file}");
+    let (status, _) = get(&browser(), &app, &public).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a draft's files are not public");
+    let token = csrf(&html);
+    post(&lucia, &app, &format!("/agent/kb/{id}/state"), &[("csrf", &token), ("state", "published")]).await;
+    let (status, _) = get(&browser(), &app, &public).await;
+    assert_eq!(status, StatusCode::OK, "published and public: anyone");
 }
