@@ -416,7 +416,9 @@ async fn seed_kb(
     for name in ["Cuentas y contraseñas", "Impresoras", "Redes y VPN", "Correo"] {
         cats.insert(name, desk.save_kb_category(&by, None, name, None, 0).await?.id);
     }
-    let articles: [(&str, &str, &str, Language, Visibility, ArticleState, Vec<HelpTopicId>); 8] = [
+    // (title, category, Markdown, language, visibility, state, help topics)
+    type Seed<'a> = (&'a str, &'a str, &'a str, Language, Visibility, ArticleState, Vec<HelpTopicId>);
+    let articles: [Seed; 8] = [
         (
             "¿Cómo restablezco mi contraseña?",
             "Cuentas y contraseñas",
