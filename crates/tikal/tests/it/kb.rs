@@ -352,6 +352,8 @@ async fn files_upload_with_the_form_token_and_follow_the_article_visibility() {
     let public = format!("/kb/files/{id}/{file}");
     let (status, _) = get(&browser(), &app, &public).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "a draft's files are not public");
+    let (status, _) = get(&lucia, &app, &public).await;
+    assert_eq!(status, StatusCode::OK, "the agent's preview shows the draft's pictures");
     let token = csrf(&html);
     post(&lucia, &app, &format!("/agent/kb/{id}/state"), &[("csrf", &token), ("state", "published")]).await;
     let (status, _) = get(&browser(), &app, &public).await;

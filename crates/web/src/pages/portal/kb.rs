@@ -205,6 +205,14 @@ async fn vote(State(state): State<AppState>, v: Visitor, Path(slug): Path<String
     Ok(Redirect::to(&format!("/kb/{}?voted=1", a.slug)).into_response())
 }
 
-async fn file(State(state): State<AppState>, v: Visitor, Path((id, file)): Path<(i64, i64)>) -> Result<Response, PageError> {
-    crate::pages::agent::serve_kb_file(&state, &v.c, v.principal.as_ref(), id, file).await
+/// A file of an article. Articles embed their pictures by this address, so an agent signed in
+/// to the workspace (previewing a draft or an agents-only article) reads them here too.
+async fn file(
+    State(state): State<AppState>,
+    v: Visitor,
+    super::super::agent::AgentVisitor(staff): super::super::agent::AgentVisitor,
+    Path((id, file)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let by = staff.principal.as_ref().or(v.principal.as_ref());
+    crate::pages::agent::serve_kb_file(&state, &v.c, by, id, file).await
 }
