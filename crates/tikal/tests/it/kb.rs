@@ -358,4 +358,8 @@ async fn files_upload_with_the_form_token_and_follow_the_article_visibility() {
     post(&lucia, &app, &format!("/agent/kb/{id}/state"), &[("csrf", &token), ("state", "published")]).await;
     let (status, _) = get(&browser(), &app, &public).await;
     assert_eq!(status, StatusCode::OK, "published and public: anyone");
+    // Housekeeping's orphan sweep keeps the blobs of article files.
+    app.desk.store().purge_orphan_blobs(tikal_store::now() + chrono::Duration::hours(1)).await.expect("purge");
+    let (status, _) = get(&browser(), &app, &public).await;
+    assert_eq!(status, StatusCode::OK, "still there after the sweep");
 }
