@@ -85,3 +85,4 @@ kb-vote-thanks = Thank you for your answer.
 kb-still-need = Still need help?
 kb-views-n = { $n } views
 kb-suggest-more = See more results
+kb-topics-list = Help topic numbers

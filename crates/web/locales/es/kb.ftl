@@ -85,3 +85,4 @@ kb-vote-thanks = Gracias por su respuesta.
 kb-still-need = ¿Todavía necesita ayuda?
 kb-views-n = { $n } vistas
 kb-suggest-more = Ver más resultados
+kb-topics-list = Números de los temas de ayuda

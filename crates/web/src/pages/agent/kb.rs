@@ -209,6 +209,8 @@ struct EditPage {
     from: String,
     max_files: usize,
     max_mb: u64,
+    /// Help topics to link, by number: (id, path).
+    topic_list: Vec<(i64, String)>,
 }
 
 impl EditPage {
@@ -242,9 +244,17 @@ fn edit_page(state: &AppState, c: Chrome, id: Option<i64>, f: ArticleForm, cats:
         from: String::new(),
         max_files: settings.max_attachments as usize,
         max_mb: u64::from(settings.max_attachment_mb),
+        topic_list: Vec::new(),
         f,
         c,
     }
+}
+
+/// The help topics an article may be linked to, for the form's reference list.
+async fn with_topics(state: &AppState, mut p: EditPage) -> Result<EditPage, PageError> {
+    let catalog = state.desk.catalog().await.map_err(fail(&p.c))?;
+    p.topic_list = catalog.topics.iter().filter(|t| t.active).map(|t| (t.id.get(), t.path(&catalog.topics))).collect();
+    Ok(p)
 }
 
 #[derive(Deserialize, Default)]
@@ -270,7 +280,7 @@ async fn new_form(State(state): State<AppState>, s: Staff, Query(p): Query<NewPa
     }
     let mut p = edit_page(&state, s.v.c, None, f, &cats, true);
     p.from = from;
-    Ok(page(&p))
+    Ok(page(&with_topics(&state, p).await?))
 }
 
 impl ArticleForm {
@@ -320,7 +330,7 @@ async fn create(
             let mut p = edit_page(&state, s.v.c, None, f, &cats, true);
             p.preview = preview;
             p.from = q.from.unwrap_or_default();
-            Ok(page(&p))
+            Ok(page(&with_topics(&state, p).await?))
         }
     }
 }
@@ -344,7 +354,7 @@ async fn refused(
         None => edit_page(state, s.v.c.clone(), None, f, cats, true),
     };
     p.errors = errors;
-    let mut resp = page(&p);
+    let mut resp = page(&with_topics(state, p).await?);
     *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(resp)
 }
@@ -425,7 +435,7 @@ async fn edit_form(
     if let Some(d) = q.done.filter(|d| ["saved", "state", "files"].contains(&d.as_str())) {
         p.c.notice = Some(p.c.t(&format!("kb-done-{d}")));
     }
-    Ok(page(&p))
+    Ok(page(&with_topics(&state, p).await?))
 }
 
 async fn save(State(state): State<AppState>, s: Staff, Path(id): Path<i64>, Form(f): Form<ArticleForm>) -> Result<Response, PageError> {
@@ -437,7 +447,7 @@ async fn save(State(state): State<AppState>, s: Staff, Path(id): Path<i64>, Form
         let preview = Some(tikal_service::render_markdown(&f.body));
         let mut p = loaded(&state, &s, id, Some(f)).await?;
         p.preview = preview;
-        return Ok(page(&p));
+        return Ok(page(&with_topics(&state, p).await?));
     }
     let st = if f.action == "publish" { ArticleState::Published } else { current.state };
     match state.desk.update_article(by, id, f.input(), st, f.topics(), f.revision).await {
