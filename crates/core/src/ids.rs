@@ -39,4 +39,7 @@ id_type!(
     SlaPlanId,
     MailAccountId,
     InboundMailId,
+    /// A knowledge-base article.
+    ArticleId,
+    KbCategoryId,
 );

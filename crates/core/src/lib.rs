@@ -13,6 +13,7 @@ pub mod escalation;
 pub mod fields;
 pub mod ids;
 pub mod job;
+pub mod kb;
 pub mod mail_account;
 pub mod mail_intake;
 pub mod notice;

@@ -15,6 +15,7 @@ mod config_file;
 mod desk;
 mod error;
 mod intake;
+pub mod kb;
 pub mod mail_accounts;
 pub mod mail_templates;
 mod outbox;
@@ -42,6 +43,7 @@ pub use config_file::{ConfigReport, DeskDocument, ImportAction, ImportChange, MA
 pub use desk::{CANNED_VARIABLES, CollaboratorView, DeskActions, LinkedTicket, PresenceView, TicketDesk, TimeSheet};
 pub use error::ServiceError;
 pub use intake::{Ingested, IntakeConfig, MailSource, REPLY_MARKERS};
+pub use kb::{ArticleSearch, markdown_text, render_markdown};
 pub use mail_accounts::{MailProbe, PROBE_TIMEOUT};
 pub use mail_templates::{MailTemplate, RenderedMail};
 pub use outbox::{OUTBOX_PAGE, OutboxJob, OutboxQuery};

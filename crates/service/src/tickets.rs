@@ -150,7 +150,7 @@ fn valid_content_type(ct: &str) -> bool {
 }
 
 impl Desk {
-    async fn store_uploads(&self, uploads: Vec<Upload>) -> Result<Vec<NewAttachment>> {
+    pub(crate) async fn store_uploads(&self, uploads: Vec<Upload>) -> Result<Vec<NewAttachment>> {
         let settings = self.settings().await?;
         let limit = settings.max_attachment_bytes();
         if uploads.len() > settings.max_attachments as usize {

@@ -206,6 +206,7 @@ impl Store {
                 .into_iter()
                 .collect();
             used.extend(self.inbound_blobs(chunk).await?);
+            used.extend(self.kb_blobs(chunk).await?);
             for id in chunk.iter().filter(|id| !used.contains(*id)) {
                 self.blobs.delete(id).await?;
                 removed += 1;

@@ -21,6 +21,7 @@ mod m0016_rules;
 mod m0017_settings;
 mod m0018_mail;
 mod m0019_sla;
+mod m0021_kb;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_settings::Migration),
             Box::new(m0018_mail::Migration),
             Box::new(m0019_sla::Migration),
+            Box::new(m0021_kb::Migration),
         ]
     }
 }

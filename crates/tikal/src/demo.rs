@@ -396,8 +396,114 @@ pub async fn seed_if_empty(desk: &Desk) -> Result<Option<Seeded>, StartupError> 
     let id = store.ensure_requester(&juan, &name, now).await?;
     let account = tikal_store::PendingRegistration { password_hash: hash, name, language: Some("es".into()) };
     store.confirm_registration(id, Some(&account)).await?;
+    seed_kb(desk, leaves[6].id, leaves[2].id, leaves[3].id).await?;
     let api_key = desk.create_api_key("demo").await?;
     Ok(Some(Seeded { tickets: TICKETS, departments: depts.len(), api_key }))
+}
+
+/// A few knowledge-base articles from the desks' everyday cases (passwords, printers, VPN,
+/// mail), in Spanish and English, with one for agents only and one draft.
+async fn seed_kb(
+    desk: &Desk,
+    password_topic: HelpTopicId,
+    printer_topic: HelpTopicId,
+    wifi_topic: HelpTopicId,
+) -> Result<(), StartupError> {
+    use tikal_core::kb::{ArticleInput, ArticleState, Visibility};
+    use tikal_core::template::Language;
+    let by = Principal::System;
+    let mut cats = BTreeMap::new();
+    for name in ["Cuentas y contraseñas", "Impresoras", "Redes y VPN", "Correo"] {
+        cats.insert(name, desk.save_kb_category(&by, None, name, None, 0).await?.id);
+    }
+    // (title, category, Markdown, language, visibility, state, help topics)
+    type Seed<'a> = (&'a str, &'a str, &'a str, Language, Visibility, ArticleState, Vec<HelpTopicId>);
+    let articles: [Seed; 8] = [
+        (
+            "¿Cómo restablezco mi contraseña?",
+            "Cuentas y contraseñas",
+            "Si olvidó su contraseña o el sistema dice que caducó:\n\n1. Abra el portal de cuentas desde el navegador de su equipo.\n2. Elija **¿Olvidó su contraseña?** e ingrese su correo institucional.\n3. Siga el enlace que le llega por correo (vale 30 minutos).\n4. Elija una contraseña de al menos 12 caracteres que no haya usado antes.\n\nSi la cuenta quedó **bloqueada** por intentos fallidos, espere 15 minutos o abra un ticket en *Reinicio de contraseña*: la Mesa de Ayuda verificará su identidad antes de desbloquearla.",
+            Language::Es,
+            Visibility::Public,
+            ArticleState::Published,
+            vec![password_topic],
+        ),
+        (
+            "La impresora no imprime o el papel está atascado",
+            "Impresoras",
+            "Antes de abrir un ticket, revise:\n\n- Que la impresora esté encendida y sin luces rojas.\n- **Papel atascado:** abra la bandeja y la tapa frontal, retire el papel tirando con cuidado hacia usted, y cierre.\n- **Tóner agotado:** la pantalla lo indica; la reposición se pide con un ticket en *Impresoras*.\n- En su equipo, abra *Impresoras y escáneres*, elija la impresora del piso y use **Cancelar todos los documentos** si la cola está detenida.\n\nSi sigue sin imprimir, abra un ticket indicando el piso y el número de inventario de la impresora.",
+            Language::Es,
+            Visibility::Public,
+            ArticleState::Published,
+            vec![printer_topic],
+        ),
+        (
+            "No puedo conectarme a la VPN",
+            "Redes y VPN",
+            "1. Compruebe que tiene Internet abriendo cualquier sitio.\n2. Cierre el cliente VPN por completo y vuelva a abrirlo.\n3. Ingrese con su usuario institucional (sin @dominio) y su contraseña actual.\n4. Si aparece *certificado vencido*, abra un ticket: la Mesa de Ayuda renueva el certificado del cliente.\n\nDesde redes públicas (hoteles, aeropuertos) la VPN puede estar bloqueada: pruebe con los datos del teléfono.",
+            Language::Es,
+            Visibility::SignedIn,
+            ArticleState::Published,
+            vec![wifi_topic],
+        ),
+        (
+            "Configurar el correo institucional en el teléfono",
+            "Correo",
+            "En el teléfono, agregue una cuenta de tipo **Exchange** o **Microsoft 365** con su correo institucional y su contraseña. Si pide servidor, use el que indica la intranet. La primera sincronización puede tardar unos minutos.\n\nSi el correo dice *buzón lleno*, archive o elimine mensajes con adjuntos grandes.",
+            Language::Es,
+            Visibility::Public,
+            ArticleState::Published,
+            Vec::new(),
+        ),
+        (
+            "Procedimiento interno: desbloqueo de cuentas",
+            "Cuentas y contraseñas",
+            "Solo para agentes. Verifique la identidad del solicitante (número de cédula y extensión registrada) **antes** de desbloquear. Registre en la nota interna del ticket cómo se verificó. Nunca envíe contraseñas temporales por correo: dígalas por teléfono.",
+            Language::Es,
+            Visibility::Agents,
+            ArticleState::Published,
+            vec![password_topic],
+        ),
+        (
+            "Cambio de tóner paso a paso",
+            "Impresoras",
+            "Borrador: fotos pendientes de cada modelo de impresora.",
+            Language::Es,
+            Visibility::Public,
+            ArticleState::Draft,
+            Vec::new(),
+        ),
+        (
+            "How do I reset my password?",
+            "Cuentas y contraseñas",
+            "If you forgot your password or it expired:\n\n1. Open the accounts portal in your browser.\n2. Choose **Forgot your password?** and enter your work e-mail.\n3. Follow the link sent to you (valid for 30 minutes).\n4. Choose a password of at least 12 characters you have not used before.\n\nIf your account is **locked** after failed attempts, wait 15 minutes or open a ticket under *Reinicio de contraseña*.",
+            Language::En,
+            Visibility::Public,
+            ArticleState::Published,
+            vec![password_topic],
+        ),
+        (
+            "The printer does not print",
+            "Impresoras",
+            "Check that the printer is on and shows no red lights. For a **paper jam**, open the tray and the front cover and pull the paper out gently. On your computer, open *Printers & scanners* and use **Cancel all documents** if the queue is stuck. Still nothing? Open a ticket with the floor and the printer's inventory number.",
+            Language::En,
+            Visibility::Public,
+            ArticleState::Published,
+            vec![printer_topic],
+        ),
+    ];
+    for (title, cat, body, language, visibility, state, topics) in articles {
+        let input = ArticleInput {
+            title: title.into(),
+            slug: String::new(),
+            body: body.into(),
+            category_id: cats.get(cat).copied(),
+            language,
+            visibility,
+        };
+        desk.create_article(&by, input, state, topics).await?;
+    }
+    Ok(())
 }
 
 /// How to get in, once the server listens at `url` (`http://host:port/`): the requester

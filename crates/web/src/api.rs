@@ -15,6 +15,7 @@ mod catalog;
 mod desk;
 mod dto;
 mod idempotency;
+mod kb;
 mod mail_in;
 mod queues;
 mod tickets;
@@ -53,6 +54,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin_outbox::router())
         .merge(admin_schedule::router())
         .merge(desk::router())
+        .merge(kb::router())
         .route("/openapi.json", get(openapi))
         .route("/docs", get(docs))
         .fallback(not_found)
@@ -136,6 +138,7 @@ fn document() -> utoipa::openapi::OpenApi {
     doc.merge(mail_in::Doc::openapi());
     doc.merge(admin_outbox::Doc::openapi());
     doc.merge(admin_schedule::Doc::openapi());
+    doc.merge(kb::Doc::openapi());
     // Sections may share a tag: list each once.
     if let Some(tags) = doc.tags.as_mut() {
         let mut seen = std::collections::BTreeSet::new();

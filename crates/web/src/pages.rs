@@ -6,7 +6,7 @@ mod agent;
 mod assets;
 mod auth;
 pub mod i18n;
-mod portal;
+pub(crate) mod portal;
 mod session;
 
 use askama::Template;

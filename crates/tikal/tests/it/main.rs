@@ -26,6 +26,7 @@ mod automation;
 mod bench_seed;
 mod binary;
 mod desk;
+mod kb;
 mod mail;
 mod mail_accounts;
 mod mail_intake;

@@ -5,6 +5,9 @@
 mod dashboard;
 mod desk;
 mod intake;
+mod kb;
+
+pub(super) use kb::serve_file as serve_kb_file;
 mod queue;
 
 use askama::Template;
@@ -33,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .merge(intake::router())
         .merge(queue::router())
         .merge(desk::router())
+        .merge(kb::router())
 }
 
 /// A visitor of the workspace who may or may not be signed in (the sign-in page).

@@ -2,6 +2,7 @@
 //! resolution step, status check by link, and the profile.
 
 pub(super) mod forms;
+mod kb;
 mod profile;
 mod status;
 
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{number}/print", get(print))
         .route("/tickets/{number}/attachments/{id}", get(attachment))
         .merge(status::router())
+        .merge(kb::router())
         .merge(profile::router())
 }
 
@@ -291,8 +293,15 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
         match opened {
             // Post/redirect/get: a reload of the next page does not open a second ticket. A
             // guest follows the ticket with a status-check link.
-            Ok((t, _)) if guest => return Ok(Redirect::to(&format!("/status?created={}", t.number)).into_response()),
-            Ok((t, _)) => return Ok(Redirect::to(&format!("/tickets/{}?created=1", t.number)).into_response()),
+            // Suggestions this browser opened did not avoid this ticket.
+            Ok((t, _)) if guest => {
+                deflection_missed(&state, &v).await;
+                return Ok(Redirect::to(&format!("/status?created={}", t.number)).into_response());
+            }
+            Ok((t, _)) => {
+                deflection_missed(&state, &v).await;
+                return Ok(Redirect::to(&format!("/tickets/{}?created=1", t.number)).into_response());
+            }
             // A routing rule refused it as spam: said plainly, next to the message.
             Err(ServiceError::Domain(tikal_core::DomainError::Rejected)) => errors.push(("body".into(), v.c.t("domain-rejected"))),
             Err(ServiceError::Domain(e)) => errors.extend(v.c.lang.field_error(&e)),
@@ -305,8 +314,16 @@ async fn new_submit(State(state): State<AppState>, v: Visitor, multipart: Multip
     Ok(resp)
 }
 
+/// Records that this browser opened a ticket after reading suggestions; the ticket is open
+/// already, so a failure here is logged, not shown.
+async fn deflection_missed(state: &AppState, v: &Visitor) {
+    if let Err(e) = state.desk.ticket_opened_after_suggestions(&v.c.csrf).await {
+        tracing::warn!(error = %e, "recording a ticket after knowledge-base suggestions");
+    }
+}
+
 /// Reads a multipart form within the upload limit; its form token is checked first.
-pub(super) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
+pub(in crate::pages) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipart) -> Result<TicketForm, PageError> {
     let blobs = state.desk.store().blobs();
     let status = |code, key: &str| PageError::Status(Box::new(v.c.clone()), code, v.c.t(key));
     match parse_ticket_form(multipart, state.desk.settings_now().max_attachment_bytes(), blobs, |t| v.check_form(t).is_ok()).await {
@@ -322,7 +339,7 @@ pub(super) async fn read_form(state: &AppState, v: &Visitor, multipart: Multipar
     }
 }
 
-pub(super) fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
+pub(in crate::pages) fn too_large_message(c: &Chrome, state: &AppState, name: &str) -> String {
     let mb = state.desk.settings_now().max_attachment_mb.to_string();
     c.t2("error-too-large", "name", name, "mb", &mb)
 }

@@ -71,6 +71,10 @@ struct DeskPage {
     errors: FieldErrors,
     max_files: usize,
     max_mb: u64,
+    /// Knowledge-base articles linked to the ticket as its solution: (id, title).
+    kb_linked: Vec<(i64, String)>,
+    /// The agent may write articles ("create an article from the solution").
+    kb_editor: bool,
 }
 
 /// Who else is on the ticket: the notice the page polls (`hx-get`, every 20 s).
@@ -195,9 +199,14 @@ async fn render(
 ) -> Result<Response, PageError> {
     let Loaded { h, entries, can, f, x, version, seen } = load(state, &s, number, &typed, canned.as_deref()).await?;
     let settings = state.desk.settings_now();
+    let kb_linked =
+        state.desk.ticket_articles(s.principal(), number).await.map_err(fail(&s.v.c))?.into_iter().map(|a| (a.id.get(), a.title)).collect();
+    let kb_editor = state.desk.may_edit_kb(s.principal());
     let mut c = s.v.c;
     c.notice = notice;
     let mut resp = page(&DeskPage {
+        kb_linked,
+        kb_editor,
         c,
         h,
         entries,
@@ -215,7 +224,8 @@ async fn render(
 }
 
 /// Which notice a redirect back to the desk shows (`?done=`).
-const DONE: [&str; 16] = [
+const DONE: [&str; 17] = [
+    "kb",
     "reply",
     "note",
     "properties",
@@ -241,6 +251,9 @@ struct ShowParams {
     canned: Option<String>,
     /// What the reply held when the canned response was chosen (htmx sends it along).
     body: Option<String>,
+    /// A knowledge-base article to insert into the reply, as a link or as its text (`kb_mode`).
+    kb: Option<i64>,
+    kb_mode: Option<String>,
 }
 
 /// The desk. Opening it says this agent is viewing the ticket (another department's ticket is
@@ -254,8 +267,8 @@ async fn show(
 ) -> Result<Response, PageError> {
     let number = number_of(&s, &raw)?;
     let canned = p.canned.filter(|x| !x.is_empty());
-    // Choosing a canned response is starting a reply.
-    let activity = if canned.is_some() { Activity::Replying } else { Activity::Viewing };
+    // Choosing a canned response or an article is starting a reply.
+    let activity = if canned.is_some() || p.kb.is_some() { Activity::Replying } else { Activity::Viewing };
     state.desk.touch_presence(s.principal(), &number, activity).await.map_err(fail(&s.v.c))?;
     let notice = p.done.filter(|d| DONE.contains(&d.as_str())).map(|d| s.v.c.t(&format!("desk-done-{d}")));
     let mut typed = Typed::default();
@@ -267,11 +280,22 @@ async fn show(
         };
         match rendered {
             Some(text) => {
-                let before = p.body.filter(|b| !b.trim().is_empty());
+                let before = p.body.clone().filter(|b| !b.trim().is_empty());
                 typed.reply = Some(before.map_or_else(|| text.clone(), |b| format!("{}\n\n{text}", b.trim_end())));
             }
             None => errors.push(("reply-canned".into(), s.v.c.t("desk-canned-failed"))),
         }
+    }
+    if let Some(id) = p.kb {
+        let a = state.desk.article(Some(s.principal()), tikal_core::ArticleId(id)).await.map_err(fail(&s.v.c))?;
+        let text = if p.kb_mode.as_deref() == Some("text") {
+            tikal_service::markdown_text(&a.body)
+        } else {
+            let base = state.desk.config().portal.public_url.trim_end_matches('/').to_string();
+            format!("{}: {base}/kb/{}", a.title, a.slug)
+        };
+        let before = typed.reply.clone().or(p.body.clone()).filter(|b| !b.trim().is_empty());
+        typed.reply = Some(before.map_or_else(|| text.clone(), |b| format!("{}\n\n{text}", b.trim_end())));
     }
     render(&state, s, &number, (typed, canned), errors, notice, StatusCode::OK).await
 }
