@@ -87,20 +87,58 @@ impl Stemmers {
 /// Stop words are left out; every term is made of letters and digits only, so it is safe to
 /// hand to either database's parser.
 pub fn index_terms(text: &str) -> String {
-    let stemmers = Stemmers::new();
-    let mut out = String::with_capacity(text.len() / 2);
-    for word in words(text) {
-        if is_stop_word(&word) {
-            continue;
-        }
-        for form in stemmers.forms(&word) {
-            if !out.is_empty() {
-                out.push(' ');
+    Indexer::new().terms(text)
+}
+
+/// Words remembered by an `Indexer` before it forgets them all (bounds its memory).
+const INDEXER_CACHE_WORDS: usize = 50_000;
+
+/// Makes index terms for many texts in a row (a reindex, a bulk load): each distinct word is
+/// stemmed once. A desk's vocabulary is small next to its volume, so most words are cache hits.
+pub struct Indexer {
+    stemmers: Stemmers,
+    cache: std::collections::HashMap<String, Vec<String>>,
+}
+
+impl Default for Indexer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Indexer {
+    pub fn new() -> Self {
+        Indexer { stemmers: Stemmers::new(), cache: std::collections::HashMap::new() }
+    }
+
+    /// As `index_terms`.
+    pub fn terms(&mut self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len() / 2);
+        self.append(&mut out, text);
+        out
+    }
+
+    /// Appends the terms of `text` to `out`, space separated.
+    pub fn append(&mut self, out: &mut String, text: &str) {
+        for word in words(text) {
+            if is_stop_word(&word) {
+                continue;
             }
-            out.push_str(&form);
+            if !self.cache.contains_key(&word) {
+                if self.cache.len() >= INDEXER_CACHE_WORDS {
+                    self.cache.clear();
+                }
+                let forms = self.stemmers.forms(&word);
+                self.cache.insert(word.clone(), forms);
+            }
+            for form in self.cache.get(&word).into_iter().flatten() {
+                if !out.is_empty() {
+                    out.push(' ');
+                }
+                out.push_str(form);
+            }
         }
     }
-    out
 }
 
 /// One term of a query: a document matches if it holds any of the forms.
@@ -190,6 +228,32 @@ impl SearchQuery {
     /// The PostgreSQL `to_tsquery('simple', ..)` text, e.g. `(impresor | printer) & telefon:*`.
     pub fn tsquery(&self) -> Option<String> {
         self.render(" & ", " | ", |f, prefix| if prefix { format!("{f}:*") } else { f.to_string() })
+    }
+
+    /// As `tsquery`, each term matching only lexemes of these weights (`"AB"`: `telefon:AB`,
+    /// `telefon:*AB`): how one `tsvector` answers for some of its parts only.
+    pub fn tsquery_weighted(&self, weights: &str) -> Option<String> {
+        let weights: String = weights.chars().filter(|c| matches!(c, 'A'..='D')).collect();
+        self.render(" & ", " | ", |f, prefix| if prefix { format!("{f}:*{weights}") } else { format!("{f}:{weights}") })
+    }
+
+    /// Does this text hold every term (as the index would find it)? For choosing which of a
+    /// ticket's messages to show a snippet of.
+    pub fn matches_text(&self, text: &str) -> bool {
+        if self.terms.is_empty() {
+            return false;
+        }
+        let stemmers = Stemmers::new();
+        let words: Vec<String> = words(text).collect();
+        self.terms.iter().all(|t| {
+            words.iter().any(|w| {
+                if t.prefix {
+                    w.starts_with(&t.word)
+                } else {
+                    *w == t.word || (!is_stop_word(w) && stemmers.forms(w).iter().any(|f| t.forms.contains(f)))
+                }
+            })
+        })
     }
 
     fn render(&self, and: &str, or: &str, term: impl Fn(&str, bool) -> String) -> Option<String> {
@@ -441,6 +505,33 @@ mod tests {
     fn snippet_without_query_is_the_beginning() {
         let s = snippet("Hola   mundo\n\nadiós", &SearchQuery::default(), 100);
         assert_eq!(s, vec![Segment { text: "Hola mundo adiós".into(), hit: false }]);
+    }
+
+    #[test]
+    fn indexer_caches_and_agrees() {
+        let mut ix = Indexer::new();
+        let text = "Las impresoras del tercer piso no imprimen; impresoras HP404";
+        assert_eq!(ix.terms(text), index_terms(text));
+        assert_eq!(ix.terms(text), index_terms(text), "second pass, from the cache");
+        let mut out = String::from("a");
+        ix.append(&mut out, "teléfono");
+        assert_eq!(out, format!("a {}", index_terms("telefono")));
+    }
+
+    #[test]
+    fn weighted_tsquery() {
+        let q = SearchQuery::parse_prefix("impresoras tele");
+        assert_eq!(q.tsquery_weighted("AB;DROP").as_deref(), Some("(impresor:AB | impresora:AB) & tele:*AB"));
+        assert_eq!(SearchQuery::parse("").tsquery_weighted("A"), None);
+    }
+
+    #[test]
+    fn text_matches_like_the_index() {
+        let q = SearchQuery::parse("telefono impresora");
+        assert!(q.matches_text("El TELÉFONO y las impresoras"));
+        assert!(!q.matches_text("Solo el teléfono"));
+        assert!(SearchQuery::parse_prefix("impre").matches_text("impresión"));
+        assert!(!SearchQuery::parse("").matches_text("algo"));
     }
 
     #[test]

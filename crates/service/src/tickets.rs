@@ -107,7 +107,8 @@ pub struct TicketQuery {
     pub priority: Option<Priority>,
     pub owner: Option<AgentId>,
     pub help_topic: Option<HelpTopicId>,
-    /// Subject words or a ticket number.
+    /// Words to find in the ticket (subject and messages; staff: notes too), a ticket number,
+    /// or (staff) a requester's e-mail address.
     pub text: Option<String>,
     /// Cursor: the last ticket of the previous page.
     pub after: Option<TicketId>,
@@ -371,7 +372,7 @@ impl Desk {
     }
 
     /// The store filter for what `by` asks and may see; `None` when nothing can match.
-    async fn filter_for(&self, by: &Principal, q: &TicketQuery) -> Result<Option<TicketFilter>> {
+    pub(crate) async fn filter_for(&self, by: &Principal, q: &TicketQuery) -> Result<Option<TicketFilter>> {
         let mut requester_organisation = None;
         let organisation_tickets = self.settings().await?.organisation_tickets;
         let requester = match (by, &q.requester_email) {
@@ -420,6 +421,7 @@ impl Desk {
             owner: q.owner,
             help_topic: q.help_topic,
             text: q.text.clone(),
+            search_internal: by.is_staff(),
             after: q.after,
             oldest_first: q.oldest_first,
             ..Default::default()

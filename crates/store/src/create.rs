@@ -497,6 +497,9 @@ async fn insert_all(
         let rows = batch.iter().zip(&tickets).flat_map(|(r, (t, who))| [message(r, t, who), created(r, t, who)]);
         thread_entry::Entity::insert_many(rows).exec_without_returning(&txn).await?;
     }
+    let indexed: Vec<(TicketId, &str, &str)> =
+        batch.iter().zip(&tickets).map(|(r, (t, _))| (t.id, t.subject.as_str(), r.new.body.as_str())).collect();
+    crate::search::index_created(&txn, &indexed).await?;
     // What routing rules did (`tikal_core::routing`): an event naming them, and their tags.
     let routed: Vec<_> = batch
         .iter()

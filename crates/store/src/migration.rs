@@ -22,6 +22,7 @@ mod m0017_settings;
 mod m0018_mail;
 mod m0019_sla;
 mod m0021_kb;
+mod m0022_search;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_mail::Migration),
             Box::new(m0019_sla::Migration),
             Box::new(m0021_kb::Migration),
+            Box::new(m0022_search::Migration),
         ]
     }
 }

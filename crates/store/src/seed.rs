@@ -178,7 +178,15 @@ struct Rows<'a> {
     entries: Vec<Cell>,
     /// Tickets per (department, status, owner or 0), for the SQLite counters.
     buckets: BTreeMap<(i64, &'a str, i64), i64>,
+    /// The search index's rows (`crate::search`): id, subject, public and internal terms.
+    search: Vec<Cell>,
 }
+
+/// Columns of the search index's rows, per database.
+const SEARCH_COLUMNS_SQLITE: [&str; 4] = ["rowid", "subject_terms", "public_terms", "internal_terms"];
+const SEARCH_COLUMNS_PG: [&str; 4] = ["ticket_id", "subject_terms", "public_terms", "internal_terms"];
+/// Search rows per INSERT statement (4 bound columns).
+const SEARCH_PER_STATEMENT: usize = 2_000;
 
 fn author_id(a: &Author) -> Option<i64> {
     match a {
@@ -194,7 +202,11 @@ fn rows<'a>(tickets: &'a [SeedTicket], ids: &[i64], seqs: &[i64], format: &Numbe
         tickets: Vec::with_capacity(tickets.len() * TICKET_COLUMNS.len()),
         entries: Vec::with_capacity(tickets.len() * 3 * ENTRY_COLUMNS.len()),
         buckets: BTreeMap::new(),
+        search: Vec::with_capacity(tickets.len() * 4),
     };
+    // A seed repeats a few dozen bodies: their terms are made once (keyed by the shared text).
+    let mut indexer = tikal_core::search::Indexer::new();
+    let mut body_terms: std::collections::HashMap<*const u8, String> = std::collections::HashMap::new();
     // The closed sets' texts, shared by every row.
     let mut texts: BTreeMap<&'a str, Arc<str>> = BTreeMap::new();
     let mut text = |s: &'a str| -> Cell { Cell::Text(texts.entry(s).or_insert_with(|| Arc::from(s)).clone()) };
@@ -234,6 +246,21 @@ fn rows<'a>(tickets: &'a [SeedTicket], ids: &[i64], seqs: &[i64], format: &Numbe
                 Cell::Int(micros(e.at)),
             ]);
         }
+        let (mut public, mut internal) = (String::new(), String::new());
+        for e in &t.thread {
+            let terms = body_terms.entry(e.body.as_ptr()).or_insert_with(|| indexer.terms(&e.body));
+            let column = if e.kind.is_public() { &mut public } else { &mut internal };
+            if !column.is_empty() {
+                column.push(' ');
+            }
+            column.push_str(terms);
+        }
+        out.search.extend([
+            Cell::Int(*id),
+            Cell::Text(Arc::from(indexer.terms(t.subject.as_str()))),
+            Cell::Text(Arc::from(public)),
+            Cell::Text(Arc::from(internal)),
+        ]);
     }
     out
 }
@@ -367,7 +394,10 @@ impl Store {
     pub async fn bench_seed_done(&self, dropped: SeedIndexes) -> Result<()> {
         if self.backend() == DbBackend::Postgres {
             let pool = self.write.get_postgres_connection_pool();
-            sqlx::raw_sql("ANALYZE tickets, thread_entries, requesters, ticket_counts").execute(pool).await.map_err(sqlx_err)?;
+            sqlx::raw_sql("ANALYZE tickets, thread_entries, requesters, ticket_counts, ticket_search")
+                .execute(pool)
+                .await
+                .map_err(sqlx_err)?;
         } else if !dropped.0.is_empty() {
             let pool = self.write.get_sqlite_connection_pool();
             let mut conn = pool.acquire().await.map_err(sqlx_err)?;
@@ -435,6 +465,10 @@ impl Store {
             let sql = insert_sql(DbBackend::Postgres, "thread_entries", &ENTRY_COLUMNS, chunk.len() / ENTRY_COLUMNS.len());
             bind_pg(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
         }
+        for chunk in rows.search.chunks(SEARCH_PER_STATEMENT * 4) {
+            let sql = insert_sql(DbBackend::Postgres, "ticket_search", &SEARCH_COLUMNS_PG, chunk.len() / 4);
+            bind_pg(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
+        }
         txn.commit().await.map_err(sqlx_err)?;
         Ok(())
     }
@@ -473,6 +507,10 @@ async fn seed_sqlite(conn: &mut sqlx::SqliteConnection, tickets: &[SeedTicket], 
     }
     for chunk in rows.entries.chunks(ENTRIES_PER_STATEMENT * ENTRY_COLUMNS.len()) {
         let sql = insert_sql(DbBackend::Sqlite, "thread_entries", &ENTRY_COLUMNS, chunk.len() / ENTRY_COLUMNS.len());
+        bind_sqlite(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
+    }
+    for chunk in rows.search.chunks(SEARCH_PER_STATEMENT * 4) {
+        let sql = insert_sql(DbBackend::Sqlite, "ticket_fts", &SEARCH_COLUMNS_SQLITE, chunk.len() / 4);
         bind_sqlite(sqlx::query(AssertSqlSafe(sql)), chunk).execute(&mut *txn).await.map_err(sqlx_err)?;
     }
     if let Some(trigger) = trigger {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
     TransactionTrait,
@@ -104,8 +104,11 @@ pub struct TicketFilter {
     pub priority: Option<Priority>,
     pub owner: Option<AgentId>,
     pub help_topic: Option<HelpTopicId>,
-    /// Words that must appear in the subject (case-insensitive), or a ticket number.
+    /// Words to find (full-text, `crate::search`), a ticket number or (staff) a requester's
+    /// address.
     pub text: Option<String>,
+    /// `text` also finds words of internal notes and requesters' addresses (staff only).
+    pub search_internal: bool,
     /// Keyset cursor: only tickets after this one in the list's order.
     pub after: Option<TicketId>,
     /// Oldest first instead of newest first.
@@ -337,6 +340,7 @@ pub(crate) async fn write_change(txn: &DatabaseTransaction, t: &Ticket, change: 
     crate::sla::record_firings(txn, t.id, &change.firings, t.updated_at).await?;
     let status_changed = change.events.iter().any(|e| e.kind == EventKind::StatusChanged);
     crate::automation::write_automation(txn, t.id, change, status_changed, t.updated_at).await?;
+    crate::search::index_change(txn, t, change).await?;
     Ok(entry_id)
 }
 
@@ -425,12 +429,8 @@ impl Store {
             q = q.filter(ticket::Column::HelpTopicId.eq(t.get()));
         }
         if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            // Plain substring search for now; stemmed full-text search comes with the search feature.
-            let escaped: String =
-                text.to_lowercase().chars().flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] }).collect();
-            let pattern = format!("%{escaped}%");
-            let subject = Expr::expr(Func::lower(Expr::col(ticket::Column::Subject))).like(LikeExpr::new(pattern).escape('\\'));
-            q = q.filter(Condition::any().add(subject).add(ticket::Column::Number.eq(text)));
+            let scope = if f.search_internal { crate::SearchScope::Staff } else { crate::SearchScope::Requester };
+            q = q.filter(crate::search::text_condition(self.read.get_database_backend(), text, scope));
         }
         crate::queues::queue_conditions(q, f)
     }

@@ -21,6 +21,7 @@ mod bench_sla;
 mod config_cli;
 mod mail_cli;
 mod outbox_cli;
+mod search_cli;
 mod status_cli;
 
 #[derive(Parser)]
@@ -119,6 +120,11 @@ enum Command {
     Mail {
         #[command(subcommand)]
         command: mail_cli::MailCommand,
+    },
+    /// The ticket search index: `search reindex` builds it again.
+    Search {
+        #[command(subcommand)]
+        command: search_cli::SearchCommand,
     },
     /// Print the OpenAPI document of the REST API.
     Openapi,
@@ -388,6 +394,10 @@ async fn run(cli: Cli) -> Result<(), StartupError> {
         Command::Outbox { command } => {
             let desk = startup::open_desk(&settings).await?;
             outbox_cli::run(&desk, command).await
+        }
+        Command::Search { command } => {
+            let desk = startup::open_desk(&settings).await?;
+            search_cli::run(&desk, command).await
         }
         // Answered by `mail` before `run`.
         Command::Mail { .. } => Ok(()),

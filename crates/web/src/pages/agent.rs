@@ -9,6 +9,7 @@ mod kb;
 
 pub(super) use kb::serve_file as serve_kb_file;
 mod queue;
+mod search;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Query, State};
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(queue::router())
         .merge(desk::router())
         .merge(kb::router())
+        .merge(search::router())
 }
 
 /// A visitor of the workspace who may or may not be signed in (the sign-in page).

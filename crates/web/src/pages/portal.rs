@@ -54,7 +54,10 @@ struct Row {
     number: String,
     created: String,
     status: String,
-    subject: String,
+    /// The subject, its matching words marked when searching.
+    subject: Vec<tikal_core::search::Segment>,
+    /// Searching: the message that matched, cut around the words found.
+    snippet: Vec<tikal_core::search::Segment>,
     department: String,
 }
 
@@ -113,15 +116,16 @@ async fn list(State(state): State<AppState>, v: Visitor, Query(p): Query<ListPar
     };
     let listing = desk.list_tickets(by, query).await.map_err(err)?;
     let catalog = desk.catalog().await.map_err(err)?;
-    let rows = listing
-        .tickets
-        .iter()
-        .map(|t| Row {
-            number: t.number.to_string(),
-            created: v.c.when(&t.created_at),
-            status: v.c.status(&catalog, t.status.as_str()),
-            subject: t.subject.as_str().to_string(),
-            department: catalog.department(t.department_id).map(|d| d.name.clone()).unwrap_or_default(),
+    let hits = desk.with_snippets(by, listing.tickets.clone(), text.as_deref().unwrap_or_default()).await.map_err(err)?;
+    let rows = hits
+        .into_iter()
+        .map(|h| Row {
+            number: h.ticket.number.to_string(),
+            created: v.c.when(&h.ticket.created_at),
+            status: v.c.status(&catalog, h.ticket.status.as_str()),
+            subject: h.subject,
+            snippet: if text.is_some() { h.snippet } else { Vec::new() },
+            department: catalog.department(h.ticket.department_id).map(|d| d.name.clone()).unwrap_or_default(),
         })
         .collect();
     let next = listing.next.map(|id| {

@@ -1,0 +1,388 @@
+//! The ticket search index (migration `m0022_search`): one row per ticket with the index terms
+//! of its subject, of its public messages (the requester's and the agents' replies) and of its
+//! internal notes, made by `tikal_core::search` so that both databases find the same tickets.
+//! SQLite keeps them in an FTS5 table (`ticket_fts`, rowid = ticket id); PostgreSQL in
+//! `ticket_search`, whose `tsvector` weighs the subject `A`, public text `B` and notes `D` under
+//! one GIN index, so a requester's search asks for `A`/`B` lexemes only and never finds a ticket
+//! by words of an internal note.
+//!
+//! The row is written in the transaction of the change that alters the text (a new ticket, an
+//! entry, a new subject): a committed ticket is always findable, and a failed change leaves no
+//! trace in the index.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use tikal_core::search::{Exact, Indexer, SearchQuery};
+use tikal_core::{EntryKind, EventKind, Ticket, TicketId};
+
+use crate::tickets::TicketChange;
+use crate::{Result, Store, StoreError};
+
+/// Bytes of terms kept per column: a thread's later messages beyond this are not indexed
+/// (bounds what each reply re-indexes on SQLite and what one row weighs).
+pub const MAX_COLUMN_BYTES: usize = 128 * 1024;
+
+/// Tickets re-indexed per transaction by `reindex_batch`.
+pub const REINDEX_BATCH: u64 = 500;
+
+/// One ticket's index row.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct IndexRow {
+    pub id: i64,
+    pub subject: String,
+    pub public: String,
+    pub internal: String,
+}
+
+fn cap(mut terms: String) -> String {
+    if terms.len() > MAX_COLUMN_BYTES {
+        let mut cut = MAX_COLUMN_BYTES;
+        while !terms.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        terms.truncate(cut);
+        // Not half a term.
+        if let Some(space) = terms.rfind(' ') {
+            terms.truncate(space);
+        }
+    }
+    terms
+}
+
+fn appended(existing: &str, ix: &mut Indexer, text: &str) -> String {
+    if existing.len() >= MAX_COLUMN_BYTES {
+        return existing.to_string();
+    }
+    let mut out = existing.to_string();
+    ix.append(&mut out, text);
+    cap(out)
+}
+
+fn numbered(values: &mut Vec<Value>, v: impl Into<Value>) -> String {
+    values.push(v.into());
+    format!("${}", values.len())
+}
+
+/// Writes (inserts or replaces) index rows.
+pub(crate) async fn put_rows<C: ConnectionTrait>(db: &C, rows: &[IndexRow]) -> Result<()> {
+    let backend = db.get_database_backend();
+    // 4 values a row; 500 rows stay far below either database's limit of bound values.
+    for chunk in rows.chunks(500) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 4);
+        let tuples: Vec<String> = chunk
+            .iter()
+            .map(|r| {
+                let id = numbered(&mut values, r.id);
+                let s = numbered(&mut values, r.subject.clone());
+                let p = numbered(&mut values, r.public.clone());
+                let i = numbered(&mut values, r.internal.clone());
+                format!("({id}, {s}, {p}, {i})")
+            })
+            .collect();
+        let sql = if backend == DbBackend::Postgres {
+            format!(
+                "INSERT INTO ticket_search (ticket_id, subject_terms, public_terms, internal_terms) VALUES {} \
+                 ON CONFLICT (ticket_id) DO UPDATE SET subject_terms = excluded.subject_terms, \
+                 public_terms = excluded.public_terms, internal_terms = excluded.internal_terms",
+                tuples.join(", ")
+            )
+        } else {
+            // FTS5 has no upsert: the old rows go first (a no-op for new tickets).
+            let ids: Vec<String> = chunk.iter().map(|r| r.id.to_string()).collect();
+            db.execute_raw(Statement::from_string(backend, format!("DELETE FROM ticket_fts WHERE rowid IN ({})", ids.join(", ")))).await?;
+            format!("INSERT INTO ticket_fts (rowid, subject_terms, public_terms, internal_terms) VALUES {}", tuples.join(", "))
+        };
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    }
+    Ok(())
+}
+
+async fn get_row<C: ConnectionTrait>(db: &C, id: TicketId) -> Result<Option<IndexRow>> {
+    let backend = db.get_database_backend();
+    let sql = if backend == DbBackend::Postgres {
+        "SELECT subject_terms, public_terms, internal_terms FROM ticket_search WHERE ticket_id = $1"
+    } else {
+        "SELECT subject_terms, public_terms, internal_terms FROM ticket_fts WHERE rowid = $1"
+    };
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, [id.get().into()])).await?;
+    row.map(|r| {
+        Ok(IndexRow { id: id.get(), subject: r.try_get_by_index(0)?, public: r.try_get_by_index(1)?, internal: r.try_get_by_index(2)? })
+    })
+    .transpose()
+}
+
+/// The index rows of new tickets: subject and first message.
+pub(crate) async fn index_created<C: ConnectionTrait>(db: &C, tickets: &[(TicketId, &str, &str)]) -> Result<()> {
+    let mut ix = Indexer::new();
+    let rows: Vec<IndexRow> = tickets
+        .iter()
+        .map(|(id, subject, body)| IndexRow {
+            id: id.get(),
+            subject: ix.terms(subject),
+            public: cap(ix.terms(body)),
+            internal: String::new(),
+        })
+        .collect();
+    put_rows(db, &rows).await
+}
+
+/// Keeps a ticket's row in step with a change: a new subject replaces the subject's terms; an
+/// entry's terms are appended to its column. A ticket without a row (written before the index
+/// existed and not reindexed yet) is indexed whole.
+pub(crate) async fn index_change<C: ConnectionTrait>(db: &C, t: &Ticket, change: &TicketChange) -> Result<()> {
+    let subject_changed = change.events.iter().any(|e| e.kind == EventKind::SubjectChanged);
+    let entry = change.entry.as_ref().filter(|e| e.kind != EntryKind::Event && !e.body.trim().is_empty());
+    if !subject_changed && entry.is_none() {
+        return Ok(());
+    }
+    let Some(mut row) = get_row(db, t.id).await? else {
+        return reindex_ids(db, &[t.id.get()]).await;
+    };
+    let mut ix = Indexer::new();
+    if subject_changed {
+        row.subject = ix.terms(t.subject.as_str());
+    }
+    if let Some(e) = entry {
+        if e.kind.is_public() {
+            row.public = appended(&row.public, &mut ix, &e.body);
+        } else {
+            row.internal = appended(&row.internal, &mut ix, &e.body);
+        }
+    }
+    put_rows(db, &[row]).await
+}
+
+/// Builds the rows of these tickets again from their subject and thread.
+pub(crate) async fn reindex_ids<C: ConnectionTrait>(db: &C, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let backend = db.get_database_backend();
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let list = list.join(", ");
+    let subjects = db
+        .query_all_raw(Statement::from_string(backend, format!("SELECT id, subject FROM tickets WHERE id IN ({list}) ORDER BY id")))
+        .await?;
+    let mut rows: Vec<IndexRow> = Vec::with_capacity(subjects.len());
+    let mut ix = Indexer::new();
+    for r in &subjects {
+        let id: i64 = r.try_get_by_index(0)?;
+        let subject: String = r.try_get_by_index(1)?;
+        rows.push(IndexRow { id, subject: ix.terms(&subject), ..Default::default() });
+    }
+    let entries = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            format!(
+                "SELECT ticket_id, kind, body FROM thread_entries WHERE ticket_id IN ({list}) \
+                 AND kind IN ('message', 'reply', 'note') AND body IS NOT NULL ORDER BY ticket_id, id"
+            ),
+        ))
+        .await?;
+    for e in &entries {
+        let ticket: i64 = e.try_get_by_index(0)?;
+        let kind: String = e.try_get_by_index(1)?;
+        let body: String = e.try_get_by_index(2)?;
+        let kind: EntryKind = kind.parse()?;
+        let Ok(at) = rows.binary_search_by_key(&ticket, |r| r.id) else { continue };
+        let row = &mut rows[at];
+        let column = if kind.is_public() { &mut row.public } else { &mut row.internal };
+        if column.len() < MAX_COLUMN_BYTES {
+            ix.append(column, &body);
+        }
+    }
+    for row in &mut rows {
+        row.public = cap(std::mem::take(&mut row.public));
+        row.internal = cap(std::mem::take(&mut row.internal));
+    }
+    put_rows(db, &rows).await
+}
+
+/// Re-indexes the next `REINDEX_BATCH` tickets after `after` (by id) in one transaction when
+/// `db` is one; returns the last id done and how many, `None` when none was left.
+/// `only_missing` skips tickets that already have a row (the upgrade's backfill; a full
+/// rebuild passes `false`).
+pub(crate) async fn reindex_batch<C: ConnectionTrait>(db: &C, after: i64, only_missing: bool) -> Result<Option<(i64, u64)>> {
+    let backend = db.get_database_backend();
+    let missing = match (only_missing, backend) {
+        (false, _) => "",
+        (true, DbBackend::Postgres) => " AND NOT EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id)",
+        (true, _) => " AND NOT EXISTS (SELECT 1 FROM ticket_fts f WHERE f.rowid = tickets.id)",
+    };
+    let page = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT id FROM tickets WHERE id > $1{missing} ORDER BY id LIMIT {REINDEX_BATCH}"),
+            [after.into()],
+        ))
+        .await?;
+    let ids: Vec<i64> = page.iter().map(|r| r.try_get_by_index::<i64>(0)).collect::<std::result::Result<_, _>>()?;
+    let Some(&last) = ids.last() else {
+        return Ok(None);
+    };
+    reindex_ids(db, &ids).await?;
+    Ok(Some((last, ids.len() as u64)))
+}
+
+/// What a search may match: agents search notes too; requesters the subject and public
+/// messages only, and never by someone's e-mail address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchScope {
+    Staff,
+    Requester,
+}
+
+/// The condition "the ticket matches `text`" for a ticket list: its words in the index, or the
+/// ticket's number, or (staff) the requester's address. A text with no usable word and no
+/// exact token matches nothing.
+pub(crate) fn text_condition(backend: DbBackend, text: &str, scope: SearchScope) -> Expr {
+    let query = SearchQuery::parse(text);
+    let mut parts: Vec<Expr> = Vec::new();
+    if let Some(m) = match_expr(backend, &query, scope, false) {
+        let sql = if backend == DbBackend::Postgres {
+            "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', ?))"
+        } else {
+            "tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)"
+        };
+        parts.push(Expr::cust_with_values(sql, [m]));
+    }
+    match &query.exact {
+        Some(Exact::TicketNumber(n)) => parts.push(Expr::cust_with_values("tickets.number = ?", [n.to_uppercase()])),
+        Some(Exact::Email(e)) if scope == SearchScope::Staff => {
+            parts.push(Expr::cust_with_values("tickets.requester_id IN (SELECT id FROM requesters WHERE email = ?)", [e.clone()]))
+        }
+        _ => {}
+    }
+    parts.into_iter().reduce(|a, b| a.or(b)).unwrap_or_else(|| Expr::cust("1 = 0"))
+}
+
+/// The database's match expression for a query: all columns, the public ones, or (with
+/// `subject_only`) the subject's.
+pub(crate) fn match_expr(backend: DbBackend, q: &SearchQuery, scope: SearchScope, subject_only: bool) -> Option<String> {
+    if backend == DbBackend::Postgres {
+        match (subject_only, scope) {
+            (true, _) => q.tsquery_weighted("A"),
+            (false, SearchScope::Requester) => q.tsquery_weighted("AB"),
+            (false, SearchScope::Staff) => q.tsquery(),
+        }
+    } else {
+        let m = q.fts5()?;
+        Some(match (subject_only, scope) {
+            (true, _) => format!("{{subject_terms}} : ({m})"),
+            (false, SearchScope::Requester) => format!("{{subject_terms public_terms}} : ({m})"),
+            (false, SearchScope::Staff) => m,
+        })
+    }
+}
+
+/// A thread entry's text, for snippets.
+#[derive(Debug, Clone)]
+pub struct EntryText {
+    pub ticket_id: TicketId,
+    pub kind: EntryKind,
+    pub body: String,
+}
+
+impl Store {
+    /// The tickets matching `text` among those `f` allows (its own `text` is ignored), best
+    /// first: tickets whose subject matches, newest first, then the rest, newest first. Each
+    /// part walks the index in id order and stops at `limit`, so a word found in half the desk
+    /// costs no more than a rare one.
+    pub async fn search_tickets(&self, f: &crate::TicketFilter, text: &str, limit: u64) -> Result<Vec<Ticket>> {
+        use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+        let backend = self.backend();
+        let scope = if f.search_internal { SearchScope::Staff } else { SearchScope::Requester };
+        let base = crate::TicketFilter { text: None, sort: None, cursor: None, after: None, ..f.clone() };
+        let query = SearchQuery::parse(text);
+        let mut rows = Vec::new();
+        if let Some(m) = match_expr(backend, &query, scope, true) {
+            let sql = if backend == DbBackend::Postgres {
+                "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', ?))"
+            } else {
+                "tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)"
+            };
+            rows = self
+                .filtered(&base)
+                .filter(Expr::cust_with_values(sql, [m]))
+                .order_by_desc(crate::entity::ticket::Column::Id)
+                .limit(limit)
+                .all(&self.read)
+                .await?;
+        }
+        if (rows.len() as u64) < limit {
+            let rest = self
+                .filtered(&base)
+                .filter(text_condition(backend, text, scope))
+                .order_by_desc(crate::entity::ticket::Column::Id)
+                .limit(limit)
+                .all(&self.read)
+                .await?;
+            for r in rest {
+                if (rows.len() as u64) >= limit {
+                    break;
+                }
+                if !rows.iter().any(|x| x.id == r.id) {
+                    rows.push(r);
+                }
+            }
+        }
+        self.to_tickets(rows).await
+    }
+
+    /// Rebuilds the index of every ticket (`tikal search reindex`), a batch per transaction;
+    /// `progress` hears the number done after each batch. Returns how many were indexed.
+    pub async fn reindex_tickets(&self, only_missing: bool, mut progress: impl FnMut(u64)) -> Result<u64> {
+        use sea_orm::TransactionTrait;
+        let mut after = 0;
+        let mut done = 0u64;
+        loop {
+            let txn = self.write.begin().await?;
+            let last = reindex_batch(&txn, after, only_missing).await?;
+            txn.commit().await?;
+            let Some((last, n)) = last else { break };
+            after = last;
+            done += n;
+            progress(done);
+        }
+        Ok(done)
+    }
+
+    /// The message bodies of these tickets (public ones only unless `notes`), oldest first, at
+    /// most `per_ticket` each: what snippets are cut from.
+    pub async fn entry_texts(&self, ids: &[TicketId], notes: bool, per_ticket: usize) -> Result<Vec<EntryText>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend();
+        let list: Vec<String> = ids.iter().map(|t| t.get().to_string()).collect();
+        let kinds = if notes { "'message', 'reply', 'note'" } else { "'message', 'reply'" };
+        let rows = self
+            .read
+            .query_all_raw(Statement::from_string(
+                backend,
+                format!(
+                    "SELECT ticket_id, kind, body FROM thread_entries WHERE ticket_id IN ({}) AND kind IN ({kinds}) \
+                     AND body IS NOT NULL ORDER BY ticket_id, id",
+                    list.join(", ")
+                ),
+            ))
+            .await?;
+        let mut out: Vec<EntryText> = Vec::new();
+        let mut seen: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        for r in &rows {
+            let id: i64 = r.try_get_by_index(0)?;
+            let n = seen.entry(id).or_default();
+            if *n >= per_ticket {
+                continue;
+            }
+            *n += 1;
+            let kind: String = r.try_get_by_index(1)?;
+            out.push(EntryText {
+                ticket_id: TicketId(id),
+                kind: kind.parse().map_err(|_| StoreError::Corrupt(format!("entry kind `{kind}`")))?,
+                body: r.try_get_by_index(2)?,
+            });
+        }
+        Ok(out)
+    }
+}
