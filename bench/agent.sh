@@ -38,6 +38,14 @@
 #                           database `tikal_agent`); a later run with the same directory skips
 #                           seeding, migrates (new indexes) and measures again
 #   TIKAL_BENCH_SEED_ONLY=1 with TIKAL_BENCH_WORK: seed and stop
+#   TIKAL_BENCH_SEARCH_ONLY=1 measure the search scenarios only (issue #11):
+#     search_word      /agent/search?q=impresoras   (a word of ~1 ticket in 10, in subjects)
+#     search_words     /agent/search?q=correo+contraseña (two words, subject and message)
+#     search_message   /agent/search?q=marcado      (a word of messages only, ~1 in 30)
+#     search_none      /agent/search?q=xilofono     (no ticket holds it: the whole index asked)
+#     search_number    /agent/search?q=<number>     (a ticket number, matched exactly)
+#     queue_search     /agent/tickets?q=impresoras  (the queue's default sort, filtered by words)
+#     api_search       GET /api/v1/tickets?q=vpn    (the API key; its default sort)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -248,6 +256,19 @@ print(",".join(seen[:50]))')
   local first=${numbers%%,*}
   "${get[@]}" "$base/agent/tickets/$first" | grep -q 'reply' || log "$db: warning: the desk page of $first shows no reply"
 
+  if [[ ${TIKAL_BENCH_SEARCH_ONLY:-} == 1 ]]; then
+    "${get[@]}" "$base/agent/search?q=impresoras" | grep -q '<mark>' || log "$db: warning: the search found nothing marked"
+    measure "$db" search_word --scenario get --path "/agent/search?q=impresoras"
+    measure "$db" search_words --scenario get --path "/agent/search?q=correo+contrase%C3%B1a"
+    measure "$db" search_message --scenario get --path "/agent/search?q=marcado"
+    measure "$db" search_none --scenario get --path "/agent/search?q=xilofono"
+    measure "$db" search_number --scenario get --path "/agent/search?q=$first"
+    measure "$db" queue_search --scenario get --path "/agent/tickets?q=impresoras"
+    measure "$db" api_search --scenario get --path "/api/v1/tickets?q=vpn"
+    log "$db: server peak RSS $(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status" 2>/dev/null || echo unknown)"
+    stop_server
+    return 0
+  fi
   measure "$db" queue_unassigned --scenario get --path "/agent/tickets?view=unassigned"
   measure "$db" queue_mine --scenario get --path "/agent/tickets?view=mine"
   measure "$db" queue_filtered --scenario get --path "/agent/tickets?state=open&priority=5&sort=due_asc"

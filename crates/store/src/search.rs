@@ -22,6 +22,11 @@ use crate::{Result, Store, StoreError};
 /// (bounds what each reply re-indexes on SQLite and what one row weighs).
 pub const MAX_COLUMN_BYTES: usize = 128 * 1024;
 
+/// PostgreSQL's text search configuration for the index's terms: `simple` (lower case only;
+/// the terms are stemmed and folded already). Bound as a value, as SeaQuery's custom
+/// expressions number their placeholders (`$1`, `$2`) on both databases.
+const TS_CONFIG: &str = "simple";
+
 /// Tickets re-indexed per transaction by `reindex_batch`.
 pub const REINDEX_BATCH: u64 = 500;
 
@@ -224,6 +229,19 @@ pub(crate) async fn reindex_batch<C: ConnectionTrait>(db: &C, after: i64, only_m
     Ok(Some((last, ids.len() as u64)))
 }
 
+/// A condition written with `$1`, `$2`.. (each once, in order): SeaQuery renumbers those
+/// among the query's values on PostgreSQL, and takes `?` on SQLite.
+fn custom(backend: DbBackend, sql: &str, values: Vec<Value>) -> Expr {
+    if backend == DbBackend::Postgres {
+        return Expr::cust_with_values(sql.to_string(), values);
+    }
+    let mut out = sql.to_string();
+    for i in (1..=values.len()).rev() {
+        out = out.replace(&format!("${i}"), "?");
+    }
+    Expr::cust_with_values(out, values)
+}
+
 /// What a search may match: agents search notes too; requesters the subject and public
 /// messages only, and never by someone's e-mail address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,17 +258,23 @@ pub(crate) fn text_condition(backend: DbBackend, text: &str, scope: SearchScope)
     let mut parts: Vec<Expr> = Vec::new();
     if let Some(m) = match_expr(backend, &query, scope, false) {
         let sql = if backend == DbBackend::Postgres {
-            "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', ?))"
+            "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery(CAST($1 AS regconfig), $2))"
         } else {
-            "tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)"
+            "tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1)"
         };
-        parts.push(Expr::cust_with_values(sql, [m]));
+        parts.push(if backend == DbBackend::Postgres {
+            custom(backend, sql, vec![Value::from(TS_CONFIG), Value::from(m)])
+        } else {
+            custom(backend, sql, vec![Value::from(m)])
+        });
     }
     match &query.exact {
-        Some(Exact::TicketNumber(n)) => parts.push(Expr::cust_with_values("tickets.number = ?", [n.to_uppercase()])),
-        Some(Exact::Email(e)) if scope == SearchScope::Staff => {
-            parts.push(Expr::cust_with_values("tickets.requester_id IN (SELECT id FROM requesters WHERE email = ?)", [e.clone()]))
-        }
+        Some(Exact::TicketNumber(n)) => parts.push(custom(backend, "tickets.number = $1", vec![Value::from(n.to_uppercase())])),
+        Some(Exact::Email(e)) if scope == SearchScope::Staff => parts.push(custom(
+            backend,
+            "tickets.requester_id IN (SELECT id FROM requesters WHERE email = $1)",
+            vec![Value::from(e.clone())],
+        )),
         _ => {}
     }
     parts.into_iter().reduce(|a, b| a.or(b)).unwrap_or_else(|| Expr::cust("1 = 0"))
@@ -297,13 +321,17 @@ impl Store {
         let mut rows = Vec::new();
         if let Some(m) = match_expr(backend, &query, scope, true) {
             let sql = if backend == DbBackend::Postgres {
-                "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', ?))"
+                "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery(CAST($1 AS regconfig), $2))"
             } else {
-                "tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?)"
+                "tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1)"
             };
             rows = self
                 .filtered(&base)
-                .filter(Expr::cust_with_values(sql, [m]))
+                .filter(if backend == DbBackend::Postgres {
+                    custom(backend, sql, vec![Value::from(TS_CONFIG), Value::from(m)])
+                } else {
+                    custom(backend, sql, vec![Value::from(m)])
+                })
                 .order_by_desc(crate::entity::ticket::Column::Id)
                 .limit(limit)
                 .all(&self.read)

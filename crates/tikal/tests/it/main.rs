@@ -36,6 +36,7 @@ mod outbox;
 mod outbox_admin;
 mod portal;
 mod queues;
+mod search;
 mod sla;
 mod statuses;
 mod store_batch;

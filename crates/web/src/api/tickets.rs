@@ -281,7 +281,10 @@ pub struct ListParams {
     due: Option<String>,
     /// `awaiting`: resolved tickets waiting for approval where the caller may approve.
     review: Option<String>,
-    /// Words of the subject, or a ticket number.
+    /// Full-text search: every word must appear in the subject, a message or an internal
+    /// note (accents, capitals and word forms folded: "telefono" finds "teléfono",
+    /// "impresoras" finds "impresora"); a ticket number or a requester's e-mail address is
+    /// matched exactly.
     q: Option<String>,
     /// `updated_desc` (default), `created_desc`, `created_asc`, `priority_desc`, `due_asc`.
     sort: Option<String>,

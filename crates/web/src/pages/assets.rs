@@ -14,7 +14,7 @@ const HTMX: &str = include_str!("../../static/vendor/htmx-2.0.11.min.js");
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/static/tikal-3.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route("/static/tikal-4.css", get(|| async { asset("text/css; charset=utf-8", CSS) }))
         .route("/static/tikal-1.js", get(|| async { asset("text/javascript; charset=utf-8", JS) }))
         .route("/static/htmx-2.0.11.min.js", get(|| async { asset("text/javascript; charset=utf-8", HTMX) }))
 }

@@ -1,0 +1,219 @@
+//! Ticket search as each reader meets it: Spanish word forms, accents and capitals folded, every
+//! word required, ticket numbers and addresses matched exactly; internal notes found by staff
+//! only; an agent never finds another department's tickets; the index follows a new subject and
+//! new messages; hostile queries are only words; `tikal search reindex` rebuilds it.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tikal_testkit::TestApp;
+use tikal_testkit::web::get;
+
+use crate::agent_desk::agent;
+use crate::portal::register;
+
+async fn open(app: &TestApp, subject: &str, message: &str, email: &str) -> String {
+    let r = app.post("/api/v1/tickets", &json!({"subject": subject, "message": message, "requester": {"email": email}})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "open ticket");
+    let t: Value = r.json().await.expect("ticket json");
+    t["number"].as_str().expect("number").to_string()
+}
+
+async fn message(app: &TestApp, number: &str, kind: &str, body: &str) {
+    let r = app.post(&format!("/api/v1/tickets/{number}/messages"), &json!({"kind": kind, "body": body})).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{kind} posted");
+}
+
+/// The numbers the API finds for `q`, in its order.
+async fn found(app: &TestApp, q: &str) -> Vec<String> {
+    let r = app.get(&format!("/api/v1/tickets?q={}&limit=50", urlencode(q))).await;
+    assert_eq!(r.status(), StatusCode::OK, "q={q}");
+    let page: Value = r.json().await.expect("page json");
+    page["tickets"].as_array().expect("tickets").iter().map(|t| t["number"].as_str().expect("number").to_string()).collect()
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[tokio::test]
+async fn spanish_words_accents_and_exact_tokens() {
+    let app = TestApp::spawn().await;
+    app.department("Mesa de Ayuda (Nivel 1)").await;
+    let phone = open(&app, "Teléfono sin tono en la oficina 12", "El anexo 4521 no da tono desde ayer.", "juan.perez@gob.example").await;
+    let printer =
+        open(&app, "Las impresoras del tercer piso no imprimen", "Salen hojas en blanco de la HP404.", "maria.lopez@gob.example").await;
+    let mail = open(&app, "Correo lento", "Outlook tarda en abrir los mensajes.", "juan.perez@gob.example").await;
+
+    assert_eq!(found(&app, "telefono").await, vec![phone.clone()], "no accent typed");
+    assert_eq!(found(&app, "TELÉFONOS").await, vec![phone.clone()], "capitals, accent, plural");
+    assert_eq!(found(&app, "impresora").await, vec![printer.clone()], "singular finds the plural");
+    assert_eq!(found(&app, "hp404").await, vec![printer.clone()], "a model number, from the message");
+    assert_eq!(found(&app, "4521").await, vec![phone.clone()], "an extension");
+    assert!(found(&app, "impresora telefono").await.is_empty(), "every word must appear");
+    assert_eq!(found(&app, &printer).await, vec![printer.clone()], "the ticket number");
+    assert_eq!(found(&app, &printer.to_lowercase()).await, vec![printer.clone()], "the number in lower case");
+    let mut by_address = found(&app, "Juan.Perez@gob.example").await;
+    by_address.sort();
+    let mut expected = vec![phone.clone(), mail.clone()];
+    expected.sort();
+    assert_eq!(by_address, expected, "the requester's address");
+
+    // Replies are searchable as soon as they are written.
+    assert!(found(&app, "contraseña").await.is_empty());
+    message(&app, &mail, "reply", "Cambie la contraseña y vuelva a abrir Outlook.").await;
+    assert_eq!(found(&app, "contrasena").await, vec![mail.clone()]);
+
+    // The message of a later ticket counts too.
+    let later = open(&app, "Pantalla parpadea", "Parece un problema del teléfono también.", "ana@gob.example").await;
+    let mut both = found(&app, "telefono").await;
+    both.sort();
+    let mut expected = vec![phone, later];
+    expected.sort();
+    assert_eq!(both, expected);
+}
+
+#[tokio::test]
+async fn the_search_page_ranks_subjects_first_and_marks_the_words() {
+    let app = TestApp::spawn().await;
+    let soporte = app.department("Soporte").await;
+    let subject_hit = open(&app, "Impresora atascada en contabilidad", "Se traba el papel.", "ana@gob.example").await;
+    let body_hit = open(&app, "Equipo lento", "Además la impresora hace ruido al imprimir.", "luis@gob.example").await;
+    let lucia = agent(&app, "lucia@gob.example", "agent", &[soporte]).await;
+    let (status, html) = get(&lucia, &app, "/agent/search?q=impresoras").await;
+    assert_eq!(status, StatusCode::OK);
+    let a = html.find(&format!("/agent/tickets/{subject_hit}\"")).expect("subject hit listed");
+    let b = html.find(&format!("/agent/tickets/{body_hit}\"")).expect("message hit listed");
+    assert!(a < b, "the subject match (older) comes first");
+    assert!(html.contains("<mark>Impresora</mark> atascada"), "subject words marked: {html}");
+    assert!(html.contains("la <mark>impresora</mark> hace ruido"), "snippet of the message marked: {html}");
+    // Every agent page carries the search box.
+    let (_, dash) = get(&lucia, &app, "/agent").await;
+    assert!(dash.contains("action=\"/agent/search\""), "search box in the header");
+    // An empty search shows the form only; a stop word alone finds nothing.
+    let (status, html) = get(&lucia, &app, "/agent/search").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("search-ticket-hits"));
+    let (_, html) = get(&lucia, &app, "/agent/search?q=de").await;
+    assert!(html.contains("search-no-tickets"), "{html}");
+}
+
+#[tokio::test]
+async fn internal_notes_are_found_by_staff_only() {
+    let app = TestApp::spawn().await;
+    let soporte = app.department("Soporte").await;
+    let ana = register(&app, "ana@gob.example", "es").await;
+    let number = open(&app, "Acceso a la carpeta compartida", "No puedo abrir la carpeta de finanzas.", "ana@gob.example").await;
+    message(&app, &number, "note", "Pedir autorización al jefe de presupuesto antes de dar permisos.").await;
+    message(&app, &number, "reply", "Estamos gestionando el permiso de la carpeta.").await;
+
+    // Staff find it by the note's words, and see the note marked as internal.
+    assert_eq!(found(&app, "presupuesto").await, vec![number.clone()]);
+    let lucia = agent(&app, "lucia@gob.example", "agent", &[soporte]).await;
+    let (_, html) = get(&lucia, &app, "/agent/search?q=presupuesto").await;
+    assert!(html.contains(&format!("/agent/tickets/{number}\"")) && html.contains("Nota interna"), "{html}");
+
+    // The requester: by public words yes, with the words marked; by the note's words never.
+    let (status, html) = get(&ana, &app, "/tickets?q=presupuesto").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains(&number), "a note's words must not find the ticket for its requester: {html}");
+    let (_, html) = get(&ana, &app, "/tickets?q=permisos").await;
+    assert!(html.contains(&number), "a reply's words find it: {html}");
+    assert!(html.contains("<mark>permiso</mark>"), "the reply quoted, marked: {html}");
+    assert!(!html.contains("autorización"), "never the note's text: {html}");
+    // Someone else's ticket is never found, whatever the words.
+    let other = open(&app, "Carpeta compartida de compras", "Tampoco puedo entrar.", "pedro@gob.example").await;
+    let (_, html) = get(&ana, &app, "/tickets?q=carpeta").await;
+    assert!(html.contains(&number) && !html.contains(&other), "only her own: {html}");
+    // A requester's search by someone's address finds nothing of theirs.
+    let (_, html) = get(&ana, &app, "/tickets?q=pedro%40gob.example").await;
+    assert!(!html.contains(&other));
+}
+
+#[tokio::test]
+async fn agents_find_only_their_departments() {
+    let app = TestApp::spawn().await;
+    let soporte = app.department("Soporte").await;
+    let redes = app.department("Redes").await;
+    let number = open(&app, "Switch del segundo piso sin enlace", "El switch no tiene luz de enlace.", "ana@gob.example").await;
+    let r = app.patch(&format!("/api/v1/tickets/{number}"), &json!({"department_id": redes.get()})).await;
+    assert_eq!(r.status(), StatusCode::OK, "moved to Redes");
+
+    let lucia = agent(&app, "lucia@gob.example", "agent", &[soporte]).await;
+    let (_, html) = get(&lucia, &app, "/agent/search?q=switch").await;
+    assert!(!html.contains(&number), "another department's ticket: {html}");
+    let (_, html) = get(&lucia, &app, &format!("/agent/search?q={number}")).await;
+    assert!(!html.contains(&format!("/agent/tickets/{number}")), "not even by its number: {html}");
+    let (_, html) = get(&lucia, &app, "/agent/tickets?q=switch").await;
+    assert!(!html.contains(&number), "nor in a queue: {html}");
+
+    let pablo = agent(&app, "pablo@gob.example", "agent", &[redes]).await;
+    let (_, html) = get(&pablo, &app, "/agent/search?q=switches").await;
+    assert!(html.contains(&format!("/agent/tickets/{number}\"")), "{html}");
+    let (_, html) = get(&pablo, &app, "/agent/tickets?q=enlace").await;
+    assert!(html.contains(&number), "the queue's q= searches the thread: {html}");
+}
+
+#[tokio::test]
+async fn a_new_subject_replaces_the_old_words() {
+    let app = TestApp::spawn().await;
+    app.department("Soporte").await;
+    let number = open(&app, "Problema con el monitor", "No enciende.", "ana@gob.example").await;
+    assert_eq!(found(&app, "monitor").await, vec![number.clone()]);
+    let r = app.patch(&format!("/api/v1/tickets/{number}"), &json!({"subject": "Pantalla del portátil sin imagen"})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(found(&app, "monitor").await.is_empty(), "the old subject no longer matches");
+    assert_eq!(found(&app, "portatil").await, vec![number.clone()]);
+    assert_eq!(found(&app, "enciende").await, vec![number], "the first message stays indexed");
+}
+
+#[tokio::test]
+async fn hostile_queries_are_only_words() {
+    let app = TestApp::spawn().await;
+    let soporte = app.department("Soporte").await;
+    let number = open(&app, "Impresora sin tóner", "Se acabó el tóner.", "ana@gob.example").await;
+    for q in [
+        "\"; DROP TABLE tickets; --",
+        "impresora\" OR \"x",
+        "NEAR(impresora toner)",
+        "subject_terms:impresora",
+        "{subject_terms internal_terms} : impresora",
+        "impresora:*",
+        "impresora & !x | y",
+        "* ^ - ( ) :",
+        "'",
+        "\\",
+        "%",
+        "_",
+    ] {
+        let r = app.get(&format!("/api/v1/tickets?q={}", urlencode(q))).await;
+        assert_eq!(r.status(), StatusCode::OK, "q={q}");
+    }
+    let r = app.get(&format!("/api/v1/tickets?q={}", urlencode(&"palabra ".repeat(300)))).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "an overlong query is refused, with a reason");
+    let lucia = agent(&app, "lucia@gob.example", "agent", &[soporte]).await;
+    let (status, _) = get(&lucia, &app, &format!("/agent/search?q={}", urlencode(&"palabra ".repeat(300)))).await;
+    assert_eq!(status, StatusCode::OK, "the search page cuts it");
+    // Operators typed as text are ignored, the words still count.
+    assert_eq!(found(&app, "impresora\" OR \"toner").await, vec![number.clone()]);
+    assert!(found(&app, "impresora OR teclado").await.is_empty(), "OR is a word, not an operator");
+    assert_eq!(app.get("/api/v1/tickets").await.status(), StatusCode::OK, "the table is still there");
+}
+
+#[tokio::test]
+async fn reindex_rebuilds_the_index() {
+    let app = TestApp::spawn().await;
+    app.department("Soporte").await;
+    for i in 0..7 {
+        open(&app, &format!("Consulta número {i} sobre el escáner"), "El escáner no envía al correo.", "ana@gob.example").await;
+    }
+    let numbers = found(&app, "ESCANER").await;
+    assert_eq!(numbers.len(), 7);
+    let mut reported = Vec::new();
+    let done = app.desk.reindex_search(false, |n| reported.push(n)).await.expect("reindex");
+    assert_eq!(done, 7);
+    assert_eq!(reported, vec![7]);
+    assert_eq!(app.desk.reindex_search(true, |_| {}).await.expect("missing only"), 0, "nothing is missing");
+    assert_eq!(found(&app, "ESCANER").await, numbers, "the same tickets after a rebuild");
+}
