@@ -54,6 +54,16 @@ impl Desk {
     /// Snippets for tickets found by `text` (search page, portal list, API).
     pub async fn with_snippets(&self, by: &Principal, tickets: Vec<Ticket>, text: &str) -> Result<Vec<TicketHit>> {
         let query = SearchQuery::parse(text);
+        if query.is_empty() {
+            // Nothing to quote (no text, or a number or address alone): no thread is read.
+            return Ok(tickets
+                .into_iter()
+                .map(|ticket| {
+                    let subject = vec![Segment { text: ticket.subject.as_str().to_string(), hit: false }];
+                    TicketHit { ticket, subject, snippet: Vec::new(), in_note: false }
+                })
+                .collect());
+        }
         let ids: Vec<_> = tickets.iter().map(|t| t.id).collect();
         let entries = self.store.entry_texts(&ids, by.is_staff(), ENTRIES_READ).await?;
         Ok(tickets

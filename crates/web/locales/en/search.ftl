@@ -9,3 +9,4 @@ search-people = People
 search-articles = Knowledge-base articles
 search-none = Nothing found.
 search-in-note = Internal note
+search-more = Only the first 50 are shown: add a word to narrow the search.

@@ -9,3 +9,4 @@ search-people = Personas
 search-articles = Artículos de la base de conocimiento
 search-none = No se encontró nada.
 search-in-note = Nota interna
+search-more = Se muestran solo los primeros 50: agregue una palabra para acotar la búsqueda.

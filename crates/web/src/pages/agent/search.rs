@@ -48,6 +48,8 @@ struct SearchPage {
     q: String,
     searched: bool,
     tickets: Vec<TicketRow>,
+    /// The page shows the first `MAX_TICKET_HITS`; there may be more.
+    more: bool,
     people: Option<Vec<PersonRow>>,
     articles: Vec<ArticleRow>,
 }
@@ -96,5 +98,6 @@ async fn search(State(state): State<AppState>, s: Staff, Query(p): Query<Params>
     } else {
         (Vec::new(), None, Vec::new())
     };
-    Ok(page(&SearchPage { q, searched, tickets, people, articles, c: s.v.c }))
+    let more = tickets.len() as u64 >= tikal_service::MAX_TICKET_HITS;
+    Ok(page(&SearchPage { q, searched, tickets, more, people, articles, c: s.v.c }))
 }
