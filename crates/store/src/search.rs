@@ -250,34 +250,63 @@ pub enum SearchScope {
     Requester,
 }
 
+/// Tickets a list filtered by words looks at, at most: the newest this many holding the words
+/// (see `text_condition`).
+pub const LIST_MATCHES: u64 = 2_000;
+
+/// How a list asks the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Among the newest `LIST_MATCHES` tickets holding the words: a bounded set, looked up and
+    /// sorted in the list's order whatever the list's sort (staff queues and the API). Asking
+    /// every ticket row "do you hold these words?" instead costs an index seek a row, and
+    /// materialising every match of a common word costs a lookup a match: both grow with the
+    /// desk.
+    Newest,
+    /// Every ticket of the list checked against the index, one seek each: for lists already
+    /// narrowed to one requester or organisation (the portal), complete and cheap.
+    PerRow,
+}
+
 /// The condition "the ticket matches `text`" for a ticket list: its words in the index, or the
 /// ticket's number, or (staff) the requester's address. A text with no usable word and no
 /// exact token matches nothing.
-pub(crate) fn text_condition(backend: DbBackend, text: &str, scope: SearchScope) -> Expr {
+pub(crate) fn text_condition(backend: DbBackend, text: &str, scope: SearchScope, shape: Shape) -> Expr {
     let query = SearchQuery::parse(text);
     let mut parts: Vec<Expr> = Vec::new();
     if let Some(m) = match_expr(backend, &query, scope, false) {
-        let sql = if backend == DbBackend::Postgres {
-            "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery(CAST($1 AS regconfig), $2))"
-        } else {
-            "tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1)"
+        let sql = match (backend, shape) {
+            (DbBackend::Postgres, Shape::Newest) => format!(
+                "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery(CAST($1 AS regconfig), $2) \
+                 ORDER BY ticket_id DESC LIMIT {LIST_MATCHES})"
+            ),
+            (DbBackend::Postgres, Shape::PerRow) => "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id \
+                 AND s.doc @@ to_tsquery(CAST($1 AS regconfig), $2))"
+                .to_string(),
+            (_, Shape::Newest) => {
+                format!("tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1 ORDER BY rowid DESC LIMIT {LIST_MATCHES})")
+            }
+            (_, Shape::PerRow) => "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH $1 AND rowid = tickets.id)".to_string(),
         };
         parts.push(if backend == DbBackend::Postgres {
-            custom(backend, sql, vec![Value::from(TS_CONFIG), Value::from(m)])
+            custom(backend, &sql, vec![Value::from(TS_CONFIG), Value::from(m)])
         } else {
-            custom(backend, sql, vec![Value::from(m)])
+            custom(backend, &sql, vec![Value::from(m)])
         });
     }
-    match &query.exact {
-        Some(Exact::TicketNumber(n)) => parts.push(custom(backend, "tickets.number = $1", vec![Value::from(n.to_uppercase())])),
-        Some(Exact::Email(e)) if scope == SearchScope::Staff => parts.push(custom(
-            backend,
-            "tickets.requester_id IN (SELECT id FROM requesters WHERE email = $1)",
-            vec![Value::from(e.clone())],
-        )),
-        _ => {}
-    }
+    parts.extend(exact_condition(backend, &query, scope));
     parts.into_iter().reduce(|a, b| a.or(b)).unwrap_or_else(|| Expr::cust("1 = 0"))
+}
+
+/// The ticket named by the query's number, or (staff) the tickets of the address it names.
+fn exact_condition(backend: DbBackend, query: &SearchQuery, scope: SearchScope) -> Option<Expr> {
+    match &query.exact {
+        Some(Exact::TicketNumber(n)) => Some(custom(backend, "tickets.number = $1", vec![Value::from(n.to_uppercase())])),
+        Some(Exact::Email(e)) if scope == SearchScope::Staff => {
+            Some(custom(backend, "tickets.requester_id IN (SELECT id FROM requesters WHERE email = $1)", vec![Value::from(e.clone())]))
+        }
+        _ => None,
+    }
 }
 
 /// The database's match expression for a query: all columns, the public ones, or (with
@@ -319,39 +348,57 @@ impl Store {
         let base = crate::TicketFilter { text: None, sort: None, cursor: None, after: None, ..f.clone() };
         let query = SearchQuery::parse(text);
         let mut rows = Vec::new();
-        if let Some(m) = match_expr(backend, &query, scope, true) {
-            let sql = if backend == DbBackend::Postgres {
-                "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery(CAST($1 AS regconfig), $2))"
+        // Each part walks the index newest first, joined to the ticket, and stops at `limit`.
+        let walk = |m: String| {
+            use sea_orm::QueryTrait;
+            use sea_orm::sea_query::{Alias, JoinType, Order};
+            let mut sel = self.filtered(&base);
+            let q = QueryTrait::query(&mut sel);
+            if backend == DbBackend::Postgres {
+                q.join(JoinType::InnerJoin, Alias::new("ticket_search"), Expr::cust("ticket_search.ticket_id = tickets.id"))
+                    .and_where(custom(
+                        backend,
+                        "ticket_search.doc @@ to_tsquery(CAST($1 AS regconfig), $2)",
+                        vec![Value::from(TS_CONFIG), Value::from(m)],
+                    ))
+                    .order_by_expr(Expr::cust("tickets.id"), Order::Desc);
             } else {
-                "tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1)"
-            };
-            rows = self
-                .filtered(&base)
-                .filter(if backend == DbBackend::Postgres {
-                    custom(backend, sql, vec![Value::from(TS_CONFIG), Value::from(m)])
-                } else {
-                    custom(backend, sql, vec![Value::from(m)])
-                })
-                .order_by_desc(crate::entity::ticket::Column::Id)
-                .limit(limit)
-                .all(&self.read)
-                .await?;
+                q.join(JoinType::InnerJoin, Alias::new("ticket_fts"), Expr::cust("ticket_fts.rowid = tickets.id"))
+                    .and_where(custom(backend, "ticket_fts MATCH $1", vec![Value::from(m)]))
+                    .order_by_expr(Expr::cust("ticket_fts.rowid"), Order::Desc);
+            }
+            sel.limit(limit)
+        };
+        if let Some(m) = match_expr(backend, &query, scope, true) {
+            rows = walk(m).all(&self.read).await?;
         }
-        if (rows.len() as u64) < limit {
-            let rest = self
-                .filtered(&base)
-                .filter(text_condition(backend, text, scope))
-                .order_by_desc(crate::entity::ticket::Column::Id)
-                .limit(limit)
-                .all(&self.read)
-                .await?;
-            for r in rest {
+        fn more(rows: &mut Vec<crate::entity::ticket::Model>, found: Vec<crate::entity::ticket::Model>, limit: u64) {
+            for r in found {
                 if (rows.len() as u64) >= limit {
                     break;
                 }
                 if !rows.iter().any(|x| x.id == r.id) {
                     rows.push(r);
                 }
+            }
+        }
+        if (rows.len() as u64) < limit {
+            if let Some(m) = match_expr(backend, &query, scope, false) {
+                let found = walk(m).all(&self.read).await?;
+                more(&mut rows, found, limit);
+            }
+        }
+        if (rows.len() as u64) < limit {
+            // The number or address (indexed equality), without the words.
+            if let Some(exact) = exact_condition(backend, &query, scope) {
+                let found = self
+                    .filtered(&base)
+                    .filter(exact)
+                    .order_by_desc(crate::entity::ticket::Column::Id)
+                    .limit(limit)
+                    .all(&self.read)
+                    .await?;
+                more(&mut rows, found, limit);
             }
         }
         self.to_tickets(rows).await

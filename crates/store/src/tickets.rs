@@ -430,7 +430,11 @@ impl Store {
         }
         if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let scope = if f.search_internal { crate::SearchScope::Staff } else { crate::SearchScope::Requester };
-            q = q.filter(crate::search::text_condition(self.read.get_database_backend(), text, scope));
+            // A list narrowed to one requester or organisation asks the index row by row;
+            // a desk-wide list among the newest matches (`search::Shape`).
+            let narrow = f.requester.is_some() || f.only.is_some() || f.requester_organisation.is_some();
+            let shape = if narrow { crate::search::Shape::PerRow } else { crate::search::Shape::Newest };
+            q = q.filter(crate::search::text_condition(self.read.get_database_backend(), text, scope, shape));
         }
         crate::queues::queue_conditions(q, f)
     }
