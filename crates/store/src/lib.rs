@@ -66,7 +66,7 @@ pub use mail_out::{MailRecipient, MessageIdRow};
 pub use people::{AgentRow, MergeCounts, NewInvite, OrganisationRow, RequesterRow, RoleRow};
 pub use queues::{NewView, TicketCount};
 pub use schedule::TaskInfo;
-pub use search::{EntryText, SearchScope};
+pub use search::{EntryText, ResolvedText, SearchScope};
 pub use secret_key::{SecretKey, SecretKeyBytes};
 pub use seed::{SeedEntry, SeedIndexes, SeedRequester, SeedTicket};
 pub use statuses::StatusChange;

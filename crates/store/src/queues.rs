@@ -217,6 +217,7 @@ impl Store {
     /// How many tickets match, counting at most `cap` rows (`SELECT COUNT(*) FROM (... LIMIT
     /// cap)`): the cost is bounded by `cap`, whatever the table's size.
     pub async fn count_capped(&self, f: &TicketFilter, cap: u64) -> Result<u64> {
+        let f = &self.resolve_text(f).await?;
         let inner = self.filtered(f).select_only().column(ticket::Column::Id).limit(cap).into_query();
         let outer = Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(inner, Alias::new("capped")).to_owned();
         let backend = self.read.get_database_backend();

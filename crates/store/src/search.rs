@@ -328,6 +328,19 @@ pub(crate) fn match_expr(backend: DbBackend, q: &SearchQuery, scope: SearchScope
     }
 }
 
+/// Matches PostgreSQL reads from the GIN index before deciding how to ask (see `resolve_text`).
+pub const PG_PROBE: usize = 5_000;
+
+/// A PostgreSQL text filter decided before the list's query (`Store::resolve_text`): every
+/// matching ticket's id when the words are rare enough, else the words to check row by row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedText {
+    ids: Option<Vec<i64>>,
+    tsquery: Option<String>,
+    exact: Option<Exact>,
+    scope: SearchScope,
+}
+
 /// A thread entry's text, for snippets.
 #[derive(Debug, Clone)]
 pub struct EntryText {
@@ -336,13 +349,82 @@ pub struct EntryText {
     pub body: String,
 }
 
+/// The condition of a resolved PostgreSQL text filter.
+pub(crate) fn resolved_condition(r: &ResolvedText) -> Expr {
+    let backend = DbBackend::Postgres;
+    let mut parts: Vec<Expr> = Vec::new();
+    match (&r.ids, &r.tsquery) {
+        (Some(ids), _) if !ids.is_empty() => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            parts.push(Expr::cust(format!("tickets.id IN ({})", list.join(", "))));
+        }
+        (None, Some(m)) => parts.push(custom(
+            backend,
+            "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id AND s.doc @@ to_tsquery(CAST($1 AS regconfig), $2))",
+            vec![Value::from(TS_CONFIG), Value::from(m.clone())],
+        )),
+        _ => {}
+    }
+    let query = SearchQuery { terms: Vec::new(), exact: r.exact.clone() };
+    parts.extend(exact_condition(backend, &query, r.scope));
+    parts.into_iter().reduce(|a, b| a.or(b)).unwrap_or_else(|| Expr::cust("1 = 0"))
+}
+
 impl Store {
+    /// On PostgreSQL, decides how a list asks for `f.text`: the GIN index is read first (at most
+    /// `PG_PROBE` matches, in a transaction that rules out every other plan); if that is all of
+    /// them, the list looks up those tickets; if not, the words are common enough that walking
+    /// the list's own order and checking each ticket finds a page within a few thousand rows.
+    /// The planner cannot tell these apart by itself: for a word no ticket holds it estimates
+    /// thousands of matches and checks every `tsvector` of the desk, newest first (seconds).
+    /// SQLite gets `f` back unchanged (`text_condition` serves it).
+    pub(crate) async fn resolve_text(&self, f: &crate::TicketFilter) -> Result<crate::TicketFilter> {
+        let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(f.clone());
+        };
+        if self.backend() != DbBackend::Postgres || f.resolved_text.is_some() {
+            return Ok(f.clone());
+        }
+        let scope = if f.search_internal { SearchScope::Staff } else { SearchScope::Requester };
+        let query = SearchQuery::parse(text);
+        let tsquery = match_expr(DbBackend::Postgres, &query, scope, false);
+        let ids = match &tsquery {
+            Some(m) => self.pg_probe(m).await?,
+            None => Some(Vec::new()),
+        };
+        let resolved = ResolvedText { tsquery: if ids.is_some() { None } else { tsquery }, ids, exact: query.exact.clone(), scope };
+        Ok(crate::TicketFilter { text: None, resolved_text: Some(resolved), ..f.clone() })
+    }
+
+    /// Every ticket id matching `tsquery`, read through the GIN index only, or `None` when there
+    /// are more than `PG_PROBE`.
+    async fn pg_probe(&self, tsquery: &str) -> Result<Option<Vec<i64>>> {
+        use sea_orm::TransactionTrait;
+        let backend = DbBackend::Postgres;
+        let txn = self.read.begin().await?;
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off").await?;
+        let rows = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                format!("SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', $1) LIMIT {}", PG_PROBE + 1),
+                [tsquery.into()],
+            ))
+            .await?;
+        txn.commit().await?;
+        if rows.len() > PG_PROBE {
+            return Ok(None);
+        }
+        let mut ids: Vec<i64> = rows.iter().map(|r| r.try_get_by_index::<i64>(0)).collect::<std::result::Result<_, _>>()?;
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        Ok(Some(ids))
+    }
+
     /// The tickets matching `text` among those `f` allows (its own `text` is ignored), best
     /// first: tickets whose subject matches, newest first, then the rest, newest first. Each
     /// part walks the index in id order and stops at `limit`, so a word found in half the desk
     /// costs no more than a rare one.
     pub async fn search_tickets(&self, f: &crate::TicketFilter, text: &str, limit: u64) -> Result<Vec<Ticket>> {
-        use sea_orm::{QueryFilter, QueryOrder, QuerySelect};
+        use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
         let backend = self.backend();
         let scope = if f.search_internal { SearchScope::Staff } else { SearchScope::Requester };
         let base = crate::TicketFilter { text: None, sort: None, cursor: None, after: None, ..f.clone() };
@@ -369,8 +451,23 @@ impl Store {
             }
             sel.limit(limit)
         };
+        // PostgreSQL: rare words are looked up by id (see `resolve_text`); the walk is for
+        // common ones.
+        let walk_or_ids = |m: String, ids: Option<Vec<i64>>| match ids {
+            Some(ids) if backend == DbBackend::Postgres => self
+                .filtered(&base)
+                .filter(crate::entity::ticket::Column::Id.is_in(ids))
+                .order_by_desc(crate::entity::ticket::Column::Id)
+                .limit(limit),
+            _ => walk(m),
+        };
+        let probe = |m: &str| {
+            let m = m.to_string();
+            async move { if backend == DbBackend::Postgres { self.pg_probe(&m).await } else { Ok(None) } }
+        };
         if let Some(m) = match_expr(backend, &query, scope, true) {
-            rows = walk(m).all(&self.read).await?;
+            let ids = probe(&m).await?;
+            rows = walk_or_ids(m, ids).all(&self.read).await?;
         }
         fn more(rows: &mut Vec<crate::entity::ticket::Model>, found: Vec<crate::entity::ticket::Model>, limit: u64) {
             for r in found {
@@ -384,7 +481,8 @@ impl Store {
         }
         if (rows.len() as u64) < limit {
             if let Some(m) = match_expr(backend, &query, scope, false) {
-                let found = walk(m).all(&self.read).await?;
+                let ids = probe(&m).await?;
+                let found = walk_or_ids(m, ids).all(&self.read).await?;
                 more(&mut rows, found, limit);
             }
         }

@@ -109,6 +109,8 @@ pub struct TicketFilter {
     pub text: Option<String>,
     /// `text` also finds words of internal notes and requesters' addresses (staff only).
     pub search_internal: bool,
+    /// `text` as the store decided to ask for it (PostgreSQL; set by the store itself).
+    pub resolved_text: Option<crate::search::ResolvedText>,
     /// Keyset cursor: only tickets after this one in the list's order.
     pub after: Option<TicketId>,
     /// Oldest first instead of newest first.
@@ -428,7 +430,9 @@ impl Store {
         if let Some(t) = f.help_topic {
             q = q.filter(ticket::Column::HelpTopicId.eq(t.get()));
         }
-        if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        if let Some(r) = &f.resolved_text {
+            q = q.filter(crate::search::resolved_condition(r));
+        } else if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let scope = if f.search_internal { crate::SearchScope::Staff } else { crate::SearchScope::Requester };
             // A list narrowed to one requester or organisation asks the index row by row;
             // a desk-wide list among the newest matches (`search::Shape`).
@@ -442,6 +446,7 @@ impl Store {
     /// One page in id order (newest first unless `oldest_first`) or in a queue's sort, keyset-paginated: the cost
     /// depends on the page size, not on the table size.
     pub async fn list_tickets(&self, f: &TicketFilter, limit: u64) -> Result<Vec<Ticket>> {
+        let f = &self.resolve_text(f).await?;
         if let Some(sort) = f.sort {
             let rows = self.list_sorted(f, sort, limit).await?;
             return self.to_tickets(rows).await;
@@ -458,6 +463,7 @@ impl Store {
     /// How many tickets match (for tab counts of one requester; not for whole-desk queues).
     pub async fn count_matching(&self, f: &TicketFilter) -> Result<u64> {
         use sea_orm::PaginatorTrait;
+        let f = &self.resolve_text(f).await?;
         Ok(self.filtered(f).count(&self.read).await?)
     }
 
