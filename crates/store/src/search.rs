@@ -250,52 +250,31 @@ pub enum SearchScope {
     Requester,
 }
 
-/// Tickets a list filtered by words looks at, at most: the newest this many holding the words
-/// (see `text_condition`).
-pub const LIST_MATCHES: u64 = 2_000;
-
-/// How a list asks the index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Shape {
-    /// Among the newest `LIST_MATCHES` tickets holding the words: a bounded set, looked up and
-    /// sorted in the list's order whatever the list's sort (staff queues and the API). Asking
-    /// every ticket row "do you hold these words?" instead costs an index seek a row, and
-    /// materialising every match of a common word costs a lookup a match: both grow with the
-    /// desk.
-    Newest,
-    /// Every ticket of the list checked against the index, one seek each: for lists already
-    /// narrowed to one requester or organisation (the portal), complete and cheap.
-    PerRow,
-}
-
-/// The condition "the ticket matches `text`" for a ticket list: its words in the index, or the
-/// ticket's number, or (staff) the requester's address. A text with no usable word and no
-/// exact token matches nothing.
-pub(crate) fn text_condition(backend: DbBackend, text: &str, scope: SearchScope, shape: Shape) -> Expr {
+/// The condition "the ticket matches `text`" for a list whose text was not resolved first
+/// (`Store::resolve_text` is the fast way): the words checked ticket by ticket, or the ticket's
+/// number, or (staff) the requester's address. A text with no usable word and no exact token
+/// matches nothing.
+pub(crate) fn text_condition(backend: DbBackend, text: &str, scope: SearchScope) -> Expr {
     let query = SearchQuery::parse(text);
     let mut parts: Vec<Expr> = Vec::new();
     if let Some(m) = match_expr(backend, &query, scope, false) {
-        let sql = match (backend, shape) {
-            (DbBackend::Postgres, Shape::Newest) => format!(
-                "tickets.id IN (SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery(CAST($1 AS regconfig), $2) \
-                 ORDER BY ticket_id DESC LIMIT {LIST_MATCHES})"
-            ),
-            (DbBackend::Postgres, Shape::PerRow) => "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id \
-                 AND s.doc @@ to_tsquery(CAST($1 AS regconfig), $2))"
-                .to_string(),
-            (_, Shape::Newest) => {
-                format!("tickets.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1 ORDER BY rowid DESC LIMIT {LIST_MATCHES})")
-            }
-            (_, Shape::PerRow) => "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH $1 AND rowid = tickets.id)".to_string(),
-        };
-        parts.push(if backend == DbBackend::Postgres {
-            custom(backend, &sql, vec![Value::from(TS_CONFIG), Value::from(m)])
-        } else {
-            custom(backend, &sql, vec![Value::from(m)])
-        });
+        parts.push(per_row(backend, m));
     }
     parts.extend(exact_condition(backend, &query, scope));
     parts.into_iter().reduce(|a, b| a.or(b)).unwrap_or_else(|| Expr::cust("1 = 0"))
+}
+
+/// "This ticket's row of the index holds the words": one index seek per ticket.
+fn per_row(backend: DbBackend, m: String) -> Expr {
+    if backend == DbBackend::Postgres {
+        custom(
+            backend,
+            "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id AND s.doc @@ to_tsquery(CAST($1 AS regconfig), $2))",
+            vec![Value::from(TS_CONFIG), Value::from(m)],
+        )
+    } else {
+        custom(backend, "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH $1 AND rowid = tickets.id)", vec![Value::from(m)])
+    }
 }
 
 /// The ticket named by the query's number, or (staff) the tickets of the address it names.
@@ -328,13 +307,14 @@ pub(crate) fn match_expr(backend: DbBackend, q: &SearchQuery, scope: SearchScope
     }
 }
 
-/// Matches PostgreSQL reads from the GIN index before deciding how to ask (see `resolve_text`).
-pub const PG_PROBE: usize = 5_000;
+/// Matches read from the index before deciding how a list asks for words (`resolve_text`).
+pub const PROBE: usize = 5_000;
 
-/// A PostgreSQL text filter decided before the list's query (`Store::resolve_text`): every
-/// matching ticket's id when the words are rare enough, else the words to check row by row.
+/// A text filter decided before the list's query (`Store::resolve_text`): every matching
+/// ticket's id when the words are rare enough, else the words to check row by row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResolvedText {
+    backend: DbBackend,
     ids: Option<Vec<i64>>,
     tsquery: Option<String>,
     exact: Option<Exact>,
@@ -349,69 +329,76 @@ pub struct EntryText {
     pub body: String,
 }
 
-/// The condition of a resolved PostgreSQL text filter.
+/// The condition of a resolved text filter.
 pub(crate) fn resolved_condition(r: &ResolvedText) -> Expr {
-    let backend = DbBackend::Postgres;
     let mut parts: Vec<Expr> = Vec::new();
     match (&r.ids, &r.tsquery) {
         (Some(ids), _) if !ids.is_empty() => {
+            // Ids read from the database, written as numbers: no bound-value limit applies.
             let list: Vec<String> = ids.iter().map(i64::to_string).collect();
             parts.push(Expr::cust(format!("tickets.id IN ({})", list.join(", "))));
         }
-        (None, Some(m)) => parts.push(custom(
-            backend,
-            "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id AND s.doc @@ to_tsquery(CAST($1 AS regconfig), $2))",
-            vec![Value::from(TS_CONFIG), Value::from(m.clone())],
-        )),
+        (None, Some(m)) => parts.push(per_row(r.backend, m.clone())),
         _ => {}
     }
     let query = SearchQuery { terms: Vec::new(), exact: r.exact.clone() };
-    parts.extend(exact_condition(backend, &query, r.scope));
+    parts.extend(exact_condition(r.backend, &query, r.scope));
     parts.into_iter().reduce(|a, b| a.or(b)).unwrap_or_else(|| Expr::cust("1 = 0"))
 }
 
 impl Store {
-    /// On PostgreSQL, decides how a list asks for `f.text`: the GIN index is read first (at most
-    /// `PG_PROBE` matches, in a transaction that rules out every other plan); if that is all of
-    /// them, the list looks up those tickets; if not, the words are common enough that walking
-    /// the list's own order and checking each ticket finds a page within a few thousand rows.
-    /// The planner cannot tell these apart by itself: for a word no ticket holds it estimates
-    /// thousands of matches and checks every `tsvector` of the desk, newest first (seconds).
-    /// SQLite gets `f` back unchanged (`text_condition` serves it).
+    /// Decides how a list asks for `f.text`. The index is read first, for at most
+    /// `PROBE` matches; if that is all of them, the list looks those tickets up (exact, and
+    /// bounded whatever the list's sort); if not, the words are common enough that walking the
+    /// list's own order and checking each ticket finds a page within a few thousand rows.
+    /// Neither planner can tell these apart by itself: SQLite reads every match of a common
+    /// word and sorts them (0.5 s for 80,000), PostgreSQL estimates thousands of matches for a
+    /// word no ticket holds and checks every `tsvector` of the desk (14 s at a million).
     pub(crate) async fn resolve_text(&self, f: &crate::TicketFilter) -> Result<crate::TicketFilter> {
         let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
             return Ok(f.clone());
         };
-        if self.backend() != DbBackend::Postgres || f.resolved_text.is_some() {
-            return Ok(f.clone());
-        }
+        let backend = self.backend();
         let scope = if f.search_internal { SearchScope::Staff } else { SearchScope::Requester };
         let query = SearchQuery::parse(text);
-        let tsquery = match_expr(DbBackend::Postgres, &query, scope, false);
+        let tsquery = match_expr(backend, &query, scope, false);
         let ids = match &tsquery {
-            Some(m) => self.pg_probe(m).await?,
+            Some(m) => self.probe(m).await?,
             None => Some(Vec::new()),
         };
-        let resolved = ResolvedText { tsquery: if ids.is_some() { None } else { tsquery }, ids, exact: query.exact.clone(), scope };
+        let resolved =
+            ResolvedText { backend, tsquery: if ids.is_some() { None } else { tsquery }, ids, exact: query.exact.clone(), scope };
         Ok(crate::TicketFilter { text: None, resolved_text: Some(resolved), ..f.clone() })
     }
 
-    /// Every ticket id matching `tsquery`, read through the GIN index only, or `None` when there
-    /// are more than `PG_PROBE`.
-    async fn pg_probe(&self, tsquery: &str) -> Result<Option<Vec<i64>>> {
+    /// Every ticket id matching `m` (the database's match expression), newest first, or `None`
+    /// when there are more than `PROBE`. PostgreSQL reads its GIN index only (every other plan
+    /// is ruled out for the statement's transaction); SQLite walks the FTS5 index.
+    async fn probe(&self, m: &str) -> Result<Option<Vec<i64>>> {
         use sea_orm::TransactionTrait;
-        let backend = DbBackend::Postgres;
-        let txn = self.read.begin().await?;
-        txn.execute_unprepared("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off").await?;
-        let rows = txn
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                format!("SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', $1) LIMIT {}", PG_PROBE + 1),
-                [tsquery.into()],
-            ))
-            .await?;
-        txn.commit().await?;
-        if rows.len() > PG_PROBE {
+        let backend = self.backend();
+        let rows = if backend == DbBackend::Postgres {
+            let txn = self.read.begin().await?;
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off").await?;
+            let rows = txn
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    format!("SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', $1) LIMIT {}", PROBE + 1),
+                    [m.into()],
+                ))
+                .await?;
+            txn.commit().await?;
+            rows
+        } else {
+            self.read
+                .query_all_raw(Statement::from_sql_and_values(
+                    backend,
+                    format!("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1 ORDER BY rowid DESC LIMIT {}", PROBE + 1),
+                    [m.into()],
+                ))
+                .await?
+        };
+        if rows.len() > PROBE {
             return Ok(None);
         }
         let mut ids: Vec<i64> = rows.iter().map(|r| r.try_get_by_index::<i64>(0)).collect::<std::result::Result<_, _>>()?;
@@ -451,8 +438,8 @@ impl Store {
             }
             sel.limit(limit)
         };
-        // PostgreSQL: rare words are looked up by id (see `resolve_text`); the walk is for
-        // common ones.
+        // PostgreSQL: rare words are looked up by id (see `resolve_text`), as its planner
+        // cannot tell them from common ones; SQLite's walk is fast for both.
         let walk_or_ids = |m: String, ids: Option<Vec<i64>>| match ids {
             Some(ids) if backend == DbBackend::Postgres => self
                 .filtered(&base)
@@ -463,7 +450,7 @@ impl Store {
         };
         let probe = |m: &str| {
             let m = m.to_string();
-            async move { if backend == DbBackend::Postgres { self.pg_probe(&m).await } else { Ok(None) } }
+            async move { if backend == DbBackend::Postgres { self.probe(&m).await } else { Ok(None) } }
         };
         if let Some(m) = match_expr(backend, &query, scope, true) {
             let ids = probe(&m).await?;

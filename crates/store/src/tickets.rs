@@ -109,7 +109,7 @@ pub struct TicketFilter {
     pub text: Option<String>,
     /// `text` also finds words of internal notes and requesters' addresses (staff only).
     pub search_internal: bool,
-    /// `text` as the store decided to ask for it (PostgreSQL; set by the store itself).
+    /// `text` as the store decided to ask for it (`Store::resolve_text`; set by the store).
     pub resolved_text: Option<crate::search::ResolvedText>,
     /// Keyset cursor: only tickets after this one in the list's order.
     pub after: Option<TicketId>,
@@ -434,11 +434,7 @@ impl Store {
             q = q.filter(crate::search::resolved_condition(r));
         } else if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let scope = if f.search_internal { crate::SearchScope::Staff } else { crate::SearchScope::Requester };
-            // A list narrowed to one requester or organisation asks the index row by row;
-            // a desk-wide list among the newest matches (`search::Shape`).
-            let narrow = f.requester.is_some() || f.only.is_some() || f.requester_organisation.is_some();
-            let shape = if narrow { crate::search::Shape::PerRow } else { crate::search::Shape::Newest };
-            q = q.filter(crate::search::text_condition(self.read.get_database_backend(), text, scope, shape));
+            q = q.filter(crate::search::text_condition(self.read.get_database_backend(), text, scope));
         }
         crate::queues::queue_conditions(q, f)
     }

@@ -13,7 +13,7 @@ use tikal_testkit::{TestApp, web};
 
 const TICKETS: u64 = 2_000;
 
-fn seed(app: &TestApp, args: &[&str]) -> std::process::Output {
+pub fn seed(app: &TestApp, args: &[&str]) -> std::process::Output {
     seed_with_input(app, args, "")
 }
 

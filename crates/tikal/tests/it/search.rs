@@ -217,3 +217,52 @@ async fn reindex_rebuilds_the_index() {
     assert_eq!(app.desk.reindex_search(true, |_| {}).await.expect("missing only"), 0, "nothing is missing");
     assert_eq!(found(&app, "ESCANER").await, numbers, "the same tickets after a rebuild");
 }
+
+/// On a desk where a word is in thousands of tickets (PostgreSQL then checks ticket by ticket
+/// instead of looking up every match), the counts and pages agree with the tickets' own text.
+#[tokio::test]
+async fn common_words_on_a_seeded_desk_match_the_text() {
+    use std::collections::{HashMap, HashSet};
+    use tikal_core::search::{SearchQuery, words};
+    use tikal_service::{Principal, TicketQuery};
+
+    let app = TestApp::spawn().await;
+    let out = crate::bench_seed::seed(&app, &["--tickets", "12000"]);
+    assert!(out.status.success(), "seed: {}", String::from_utf8_lossy(&out.stderr));
+    let store = app.desk.store();
+    let all = store.list_tickets(&tikal_store::TicketFilter::default(), 20_000).await.expect("tickets");
+    assert_eq!(all.len(), 12_000);
+    let ids: Vec<_> = all.iter().map(|t| t.id).collect();
+    let mut texts: HashMap<i64, String> = all.iter().map(|t| (t.id.get(), t.subject.as_str().to_string())).collect();
+    for chunk in ids.chunks(2_000) {
+        for e in store.entry_texts(chunk, true, 1_000).await.expect("entries") {
+            let t = texts.entry(e.ticket_id.get()).or_default();
+            t.push('\n');
+            t.push_str(&e.body);
+        }
+    }
+    // The word in most tickets (by the same folding), which must be in more than 5,000.
+    let mut freq: HashMap<String, usize> = HashMap::new();
+    for text in texts.values() {
+        for w in words(text).filter(|w| w.chars().count() > 4).collect::<HashSet<_>>() {
+            *freq.entry(w).or_default() += 1;
+        }
+    }
+    let (word, _) = freq.into_iter().max_by_key(|(w, n)| (*n, w.clone())).expect("a word");
+    let query = SearchQuery::parse(&word);
+    let truth: HashSet<i64> = texts.iter().filter(|(_, t)| query.matches_text(t)).map(|(id, _)| *id).collect();
+    assert!(truth.len() > 5_000, "`{word}` is in {} tickets", truth.len());
+
+    let counted =
+        app.desk.count_tickets(&Principal::System, &TicketQuery { text: Some(word.clone()), ..Default::default() }).await.expect("count");
+    assert_eq!(counted, truth.len() as u64, "`{word}`");
+    let numbers: HashMap<String, i64> = all.iter().map(|t| (t.number.to_string(), t.id.get())).collect();
+    for n in found(&app, &word).await {
+        assert!(truth.contains(&numbers[&n]), "{n} listed for `{word}`");
+    }
+    let hits = app.desk.search_tickets(&Principal::System, &word, 50).await.expect("search");
+    assert_eq!(hits.len(), 50);
+    assert!(hits.iter().all(|h| truth.contains(&h.ticket.id.get())));
+    // A word no ticket holds is answered at once, by the index.
+    assert!(found(&app, "xilofono").await.is_empty());
+}
