@@ -408,8 +408,7 @@ impl Store {
                 .await?
         };
         let complete = rows.len() <= PROBE;
-        let mut ids: Vec<i64> =
-            rows.iter().take(PROBE).map(|r| r.try_get_by_index::<i64>(0)).collect::<std::result::Result<_, _>>()?;
+        let mut ids: Vec<i64> = rows.iter().take(PROBE).map(|r| r.try_get_by_index::<i64>(0)).collect::<std::result::Result<_, _>>()?;
         ids.sort_unstable_by(|a, b| b.cmp(a));
         Ok((ids, complete))
     }
