@@ -482,25 +482,16 @@ impl Store {
                 }
             }
         }
-        if (rows.len() as u64) < limit {
-            if let Some(m) = match_expr(backend, &query, scope, false) {
-                let ids = probe(&m).await?;
-                let found = walk_or_ids(m, ids).all(&self.read).await?;
-                more(&mut rows, found, limit);
-            }
+        if let Some(m) = match_expr(backend, &query, scope, false).filter(|_| (rows.len() as u64) < limit) {
+            let ids = probe(&m).await?;
+            let found = walk_or_ids(m, ids).all(&self.read).await?;
+            more(&mut rows, found, limit);
         }
-        if (rows.len() as u64) < limit {
-            // The number or address (indexed equality), without the words.
-            if let Some(exact) = exact_condition(backend, &query, scope) {
-                let found = self
-                    .filtered(&base)
-                    .filter(exact)
-                    .order_by_desc(crate::entity::ticket::Column::Id)
-                    .limit(limit)
-                    .all(&self.read)
-                    .await?;
-                more(&mut rows, found, limit);
-            }
+        // The number or address (indexed equality), without the words.
+        if let Some(exact) = exact_condition(backend, &query, scope).filter(|_| (rows.len() as u64) < limit) {
+            let found =
+                self.filtered(&base).filter(exact).order_by_desc(crate::entity::ticket::Column::Id).limit(limit).all(&self.read).await?;
+            more(&mut rows, found, limit);
         }
         self.to_tickets(rows).await
     }
