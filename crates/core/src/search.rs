@@ -240,20 +240,7 @@ impl SearchQuery {
     /// Does this text hold every term (as the index would find it)? For choosing which of a
     /// ticket's messages to show a snippet of.
     pub fn matches_text(&self, text: &str) -> bool {
-        if self.terms.is_empty() {
-            return false;
-        }
-        let stemmers = Stemmers::new();
-        let words: Vec<String> = words(text).collect();
-        self.terms.iter().all(|t| {
-            words.iter().any(|w| {
-                if t.prefix {
-                    w.starts_with(&t.word)
-                } else {
-                    *w == t.word || (!is_stop_word(w) && stemmers.forms(w).iter().any(|f| t.forms.contains(f)))
-                }
-            })
-        })
+        Matcher::new(self).matches_text(text)
     }
 
     fn render(&self, and: &str, or: &str, term: impl Fn(&str, bool) -> String) -> Option<String> {
@@ -270,16 +257,75 @@ impl SearchQuery {
             .collect();
         Some(parts.join(and))
     }
+}
 
-    /// Does this folded document word match one of the terms (for highlighting)?
-    fn hits(&self, stemmers: &Stemmers, word: &str) -> bool {
-        if is_stop_word(word) {
+/// Words a `Matcher` remembers before it forgets them all (bounds its memory).
+const MATCHER_CACHE_WORDS: usize = 20_000;
+
+/// A query matched against many texts (the snippets of a page of results): each distinct word
+/// is stemmed once, as stemming is most of the cost of choosing and cutting snippets.
+pub struct Matcher<'q> {
+    query: &'q SearchQuery,
+    stemmers: Stemmers,
+    /// Per folded word: which terms it matches (bit `i` for term `i`; at most 8 terms).
+    seen: std::collections::HashMap<String, u16>,
+}
+
+impl<'q> Matcher<'q> {
+    pub fn new(query: &'q SearchQuery) -> Self {
+        Matcher { query, stemmers: Stemmers::new(), seen: std::collections::HashMap::new() }
+    }
+
+    /// The terms this folded word matches, as bits.
+    fn terms_of(&mut self, word: &str) -> u16 {
+        if let Some(bits) = self.seen.get(word) {
+            return *bits;
+        }
+        let stop = is_stop_word(word);
+        let mut forms: Option<Vec<String>> = None;
+        let mut bits = 0u16;
+        for (i, t) in self.query.terms.iter().enumerate() {
+            let hit = if t.prefix {
+                word.starts_with(&t.word)
+            } else {
+                t.word == word || (!stop && forms.get_or_insert_with(|| self.stemmers.forms(word)).iter().any(|f| t.forms.contains(f)))
+            };
+            if hit {
+                bits |= 1 << i;
+            }
+        }
+        if self.seen.len() >= MATCHER_CACHE_WORDS {
+            self.seen.clear();
+        }
+        self.seen.insert(word.to_string(), bits);
+        bits
+    }
+
+    /// Is this folded document word one to highlight?
+    fn hits(&mut self, word: &str) -> bool {
+        !is_stop_word(word) && self.terms_of(word) != 0
+    }
+
+    /// As `SearchQuery::matches_text`.
+    pub fn matches_text(&mut self, text: &str) -> bool {
+        let n = self.query.terms.len().min(16);
+        if n == 0 {
             return false;
         }
-        let forms = stemmers.forms(word);
-        self.terms
-            .iter()
-            .any(|t| if t.prefix { word.starts_with(&t.word) } else { t.word == word || t.forms.iter().any(|f| forms.contains(f)) })
+        let all: u16 = if n == 16 { u16::MAX } else { (1u16 << n) - 1 };
+        let mut found = 0u16;
+        for w in words(text) {
+            found |= self.terms_of(&w);
+            if found == all {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// As `snippet`.
+    pub fn snippet(&mut self, text: &str, max_chars: usize) -> Vec<Segment> {
+        cut_snippet(text, max_chars, |w| self.hits(w))
     }
 }
 
@@ -309,9 +355,15 @@ pub struct Segment {
 /// word marked; "…" where the text was cut. Whitespace runs become one space. An empty query or
 /// a text without a hit gives the beginning of the text.
 pub fn snippet(text: &str, query: &SearchQuery, max_chars: usize) -> Vec<Segment> {
+    if query.is_empty() {
+        return cut_snippet(text, max_chars, |_| false);
+    }
+    Matcher::new(query).snippet(text, max_chars)
+}
+
+fn cut_snippet(text: &str, max_chars: usize, mut hits: impl FnMut(&str) -> bool) -> Vec<Segment> {
     let clean: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let chars: Vec<char> = clean.chars().collect();
-    let stemmers = Stemmers::new();
     // Word spans in character offsets.
     let mut spans: Vec<(usize, usize, bool)> = Vec::new();
     let mut i = 0;
@@ -322,7 +374,7 @@ pub fn snippet(text: &str, query: &SearchQuery, max_chars: usize) -> Vec<Segment
                 i += 1;
             }
             let word: String = fold(&chars[start..i].iter().collect::<String>());
-            let hit = !query.is_empty() && word.chars().count() <= MAX_WORD_CHARS && query.hits(&stemmers, &word);
+            let hit = word.chars().count() <= MAX_WORD_CHARS && hits(&word);
             spans.push((start, i, hit));
         } else {
             i += 1;
@@ -539,5 +591,27 @@ mod tests {
         let q = SearchQuery::parse_prefix("atas");
         let s = snippet("La impresora está atascada", &q, 100);
         assert!(s.iter().any(|x| x.hit && x.text == "atascada"));
+    }
+
+    #[test]
+    fn one_matcher_for_many_texts_answers_as_fresh_ones() {
+        let q = SearchQuery::parse("telefono impresora");
+        let texts = [
+            "El TELÉFONO y las impresoras",
+            "Solo el teléfono",
+            "Las impresoras del piso; el teléfono también",
+            "",
+            "impresora impresora impresora",
+        ];
+        let mut m = Matcher::new(&q);
+        for _ in 0..2 {
+            for t in texts {
+                assert_eq!(m.matches_text(t), q.matches_text(t), "{t:?}");
+                assert_eq!(m.snippet(t, 60), snippet(t, &q, 60), "{t:?}");
+            }
+        }
+        // A stop word is never highlighted, even when a prefix term would take it.
+        let p = SearchQuery::parse_prefix("par");
+        assert!(!Matcher::new(&p).snippet("para la impresora", 60).iter().any(|x| x.hit));
     }
 }

@@ -4,7 +4,7 @@
 //! are cut and highlighted here (`tikal_core::search::snippet`).
 
 use tikal_core::Ticket;
-use tikal_core::search::{SearchQuery, Segment, snippet};
+use tikal_core::search::{Matcher, SearchQuery, Segment};
 use tikal_store::Article;
 
 use crate::{ArticleSearch, Caller, Desk, Principal, Result, ServiceError, TicketQuery};
@@ -66,16 +66,18 @@ impl Desk {
         }
         let ids: Vec<_> = tickets.iter().map(|t| t.id).collect();
         let entries = self.store.entry_texts(&ids, by.is_staff(), ENTRIES_READ).await?;
+        // One matcher for the page: a word of many messages is stemmed once.
+        let mut matcher = Matcher::new(&query);
         Ok(tickets
             .into_iter()
             .map(|ticket| {
                 let own: Vec<_> = entries.iter().filter(|e| e.ticket_id == ticket.id).collect();
-                let best = own.iter().find(|e| query.matches_text(&e.body)).or(own.first());
+                let best = own.iter().find(|e| matcher.matches_text(&e.body)).or(own.first());
                 let (snippet, in_note) = match best {
-                    Some(e) => (snippet(&e.body, &query, SNIPPET_CHARS), !e.kind.is_public()),
+                    Some(e) => (matcher.snippet(&e.body, SNIPPET_CHARS), !e.kind.is_public()),
                     None => (Vec::new(), false),
                 };
-                let subject = tikal_core::search::snippet(ticket.subject.as_str(), &query, 300);
+                let subject = matcher.snippet(ticket.subject.as_str(), 300);
                 TicketHit { ticket, subject, snippet, in_note }
             })
             .collect())

@@ -23,6 +23,7 @@ mod m0018_mail;
 mod m0019_sla;
 mod m0021_kb;
 mod m0022_search;
+mod m0023_search_subject;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_sla::Migration),
             Box::new(m0021_kb::Migration),
             Box::new(m0022_search::Migration),
+            Box::new(m0023_search_subject::Migration),
         ]
     }
 }

@@ -265,15 +265,35 @@ pub(crate) fn text_condition(backend: DbBackend, text: &str, scope: SearchScope)
 }
 
 /// "This ticket's row of the index holds the words": one index seek per ticket.
-fn per_row(backend: DbBackend, m: String) -> Expr {
+fn per_row(backend: DbBackend, m: IndexMatch) -> Expr {
     if backend == DbBackend::Postgres {
+        let vector = m.pg_vector("s.");
         custom(
             backend,
-            "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id AND s.doc @@ to_tsquery(CAST($1 AS regconfig), $2))",
-            vec![Value::from(TS_CONFIG), Value::from(m)],
+            &format!(
+                "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id AND {vector} @@ to_tsquery(CAST($1 AS regconfig), $2))"
+            ),
+            vec![Value::from(TS_CONFIG), Value::from(m.query)],
         )
     } else {
-        custom(backend, "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH $1 AND rowid = tickets.id)", vec![Value::from(m)])
+        custom(backend, "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH $1 AND rowid = tickets.id)", vec![Value::from(m.query)])
+    }
+}
+
+/// A match asked of the index: the database's query text (an FTS5 `MATCH` expression, whose
+/// column filter says which columns; or a `to_tsquery('simple', ..)` text) and, on PostgreSQL,
+/// whether it is asked of the subject's own index rather than the whole weighted `doc`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexMatch {
+    query: String,
+    subject: bool,
+}
+
+impl IndexMatch {
+    /// PostgreSQL: the `tsvector` asked, of the `ticket_search` row named by `row` (`"s."`, or
+    /// `""` for the table itself). The subject's is written as migration `m0023` indexed it.
+    fn pg_vector(&self, row: &str) -> String {
+        if self.subject { format!("to_tsvector('simple', {row}subject_terms)") } else { format!("{row}doc") }
     }
 }
 
@@ -290,20 +310,23 @@ fn exact_condition(backend: DbBackend, query: &SearchQuery, scope: SearchScope) 
 
 /// The database's match expression for a query: all columns, the public ones, or (with
 /// `subject_only`) the subject's.
-pub(crate) fn match_expr(backend: DbBackend, q: &SearchQuery, scope: SearchScope, subject_only: bool) -> Option<String> {
+pub(crate) fn match_expr(backend: DbBackend, q: &SearchQuery, scope: SearchScope, subject_only: bool) -> Option<IndexMatch> {
     if backend == DbBackend::Postgres {
-        match (subject_only, scope) {
-            (true, _) => q.tsquery_weighted("A"),
+        // The subject has an index of its own (no weight to check); a requester's query asks
+        // the weighted `doc` for subject and public lexemes only.
+        let query = match (subject_only, scope) {
+            (true, _) | (false, SearchScope::Staff) => q.tsquery(),
             (false, SearchScope::Requester) => q.tsquery_weighted("AB"),
-            (false, SearchScope::Staff) => q.tsquery(),
-        }
+        }?;
+        Some(IndexMatch { query, subject: subject_only })
     } else {
         let m = q.fts5()?;
-        Some(match (subject_only, scope) {
+        let query = match (subject_only, scope) {
             (true, _) => format!("{{subject_terms}} : ({m})"),
             (false, SearchScope::Requester) => format!("{{subject_terms public_terms}} : ({m})"),
             (false, SearchScope::Staff) => m,
-        })
+        };
+        Some(IndexMatch { query, subject: false })
     }
 }
 
@@ -316,7 +339,7 @@ pub const PROBE: usize = 5_000;
 pub struct ResolvedText {
     backend: DbBackend,
     ids: Option<Vec<i64>>,
-    tsquery: Option<String>,
+    tsquery: Option<IndexMatch>,
     exact: Option<Exact>,
     scope: SearchScope,
 }
@@ -364,6 +387,10 @@ impl Store {
         let tsquery = match_expr(backend, &query, scope, false);
         let narrow = f.requester.is_some() || f.only.is_some() || f.requester_organisation.is_some();
         let ids = match &tsquery {
+            // A list of one requester or organisation is short: each of its tickets is checked.
+            // (PostgreSQL's probe of a requester's weighted query would recheck every match of
+            // the desk's `tsvector`s for the weights: far slower for a common word.)
+            Some(_) if backend == DbBackend::Postgres && narrow => None,
             Some(m) => match self.probe(m).await? {
                 (ids, true) => Some(ids),
                 // SQLite checks a row of FTS5 slowly (a few hundred µs in a sorted list): a
@@ -383,7 +410,7 @@ impl Store {
     /// that is all of them. PostgreSQL reads its GIN index only (every other plan is ruled out
     /// for the statement's transaction), in no useful order; SQLite walks the FTS5 index newest
     /// first, so its ids are the newest matches.
-    async fn probe(&self, m: &str) -> Result<(Vec<i64>, bool)> {
+    async fn probe(&self, m: &IndexMatch) -> Result<(Vec<i64>, bool)> {
         use sea_orm::TransactionTrait;
         let backend = self.backend();
         let rows = if backend == DbBackend::Postgres {
@@ -392,8 +419,12 @@ impl Store {
             let rows = txn
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
-                    format!("SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', $1) LIMIT {}", PROBE + 1),
-                    [m.into()],
+                    format!(
+                        "SELECT ticket_id FROM ticket_search WHERE {} @@ to_tsquery('simple', $1) LIMIT {}",
+                        m.pg_vector(""),
+                        PROBE + 1
+                    ),
+                    [m.query.as_str().into()],
                 ))
                 .await?;
             txn.commit().await?;
@@ -403,7 +434,7 @@ impl Store {
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
                     format!("SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH $1 ORDER BY rowid DESC LIMIT {}", PROBE + 1),
-                    [m.into()],
+                    [m.query.as_str().into()],
                 ))
                 .await?
         };
@@ -424,53 +455,43 @@ impl Store {
         let base = crate::TicketFilter { text: None, sort: None, cursor: None, after: None, ..f.clone() };
         let query = SearchQuery::parse(text);
         let mut rows = Vec::new();
-        // Each part walks the index newest first, joined to the ticket, and stops at `limit`.
-        let walk = |m: String| {
-            use sea_orm::QueryTrait;
+        let base = &base;
+        // One part. PostgreSQL looks rare words up by id (its planner cannot tell them from
+        // common ones; see `resolve_text`) and walks common ones newest first with the GIN
+        // bitmap ruled out, so that it neither fetches nor sorts every match. SQLite walks the
+        // FTS5 index newest first joined to the ticket, fast for both. Each stops at `limit`.
+        let part = |m: IndexMatch| async move {
+            use crate::entity::ticket::Column;
             use sea_orm::sea_query::{Alias, JoinType, Order};
-            let mut sel = self.filtered(&base);
-            let q = QueryTrait::query(&mut sel);
-            if backend == DbBackend::Postgres {
-                q.join(JoinType::InnerJoin, Alias::new("ticket_search"), Expr::cust("ticket_search.ticket_id = tickets.id"))
-                    .and_where(custom(
-                        backend,
-                        "ticket_search.doc @@ to_tsquery(CAST($1 AS regconfig), $2)",
-                        vec![Value::from(TS_CONFIG), Value::from(m)],
-                    ))
-                    .order_by_expr(Expr::cust("tickets.id"), Order::Desc);
-            } else {
-                q.join(JoinType::InnerJoin, Alias::new("ticket_fts"), Expr::cust("ticket_fts.rowid = tickets.id"))
-                    .and_where(custom(backend, "ticket_fts MATCH $1", vec![Value::from(m)]))
+            use sea_orm::{QueryTrait, TransactionTrait};
+            let mut sel = self.filtered(base);
+            if backend != DbBackend::Postgres {
+                QueryTrait::query(&mut sel)
+                    .join(JoinType::InnerJoin, Alias::new("ticket_fts"), Expr::cust("ticket_fts.rowid = tickets.id"))
+                    .and_where(custom(backend, "ticket_fts MATCH $1", vec![Value::from(m.query)]))
                     .order_by_expr(Expr::cust("ticket_fts.rowid"), Order::Desc);
+                return Ok::<_, StoreError>(sel.limit(limit).all(&self.read).await?);
             }
-            sel.limit(limit)
-        };
-        // PostgreSQL: rare words are looked up by id (see `resolve_text`), as its planner
-        // cannot tell them from common ones; SQLite's walk is fast for both.
-        let walk_or_ids = |m: String, ids: Option<Vec<i64>>| match ids {
-            Some(ids) if backend == DbBackend::Postgres => self
-                .filtered(&base)
-                .filter(crate::entity::ticket::Column::Id.is_in(ids))
-                .order_by_desc(crate::entity::ticket::Column::Id)
-                .limit(limit),
-            _ => walk(m),
-        };
-        let probe = |m: &str| {
-            let m = m.to_string();
-            async move {
-                if backend == DbBackend::Postgres {
-                    Ok::<_, StoreError>(match self.probe(&m).await? {
-                        (ids, true) => Some(ids),
-                        (_, false) => None,
-                    })
-                } else {
-                    Ok(None)
-                }
+            let (ids, complete) = self.probe(&m).await?;
+            if complete {
+                return Ok(sel.filter(Column::Id.is_in(ids)).order_by_desc(Column::Id).limit(limit).all(&self.read).await?);
             }
+            QueryTrait::query(&mut sel)
+                .join(JoinType::InnerJoin, Alias::new("ticket_search"), Expr::cust("ticket_search.ticket_id = tickets.id"))
+                .and_where(custom(
+                    backend,
+                    &format!("{} @@ to_tsquery(CAST($1 AS regconfig), $2)", m.pg_vector("ticket_search.")),
+                    vec![Value::from(TS_CONFIG), Value::from(m.query)],
+                ))
+                .order_by_expr(Expr::cust("tickets.id"), Order::Desc);
+            let txn = self.read.begin().await?;
+            txn.execute_unprepared("SET LOCAL enable_bitmapscan = off").await?;
+            let found = sel.limit(limit).all(&txn).await?;
+            txn.commit().await?;
+            Ok(found)
         };
         if let Some(m) = match_expr(backend, &query, scope, true) {
-            let ids = probe(&m).await?;
-            rows = walk_or_ids(m, ids).all(&self.read).await?;
+            rows = part(m).await?;
         }
         fn more(rows: &mut Vec<crate::entity::ticket::Model>, found: Vec<crate::entity::ticket::Model>, limit: u64) {
             for r in found {
@@ -483,14 +504,13 @@ impl Store {
             }
         }
         if let Some(m) = match_expr(backend, &query, scope, false).filter(|_| (rows.len() as u64) < limit) {
-            let ids = probe(&m).await?;
-            let found = walk_or_ids(m, ids).all(&self.read).await?;
+            let found = part(m).await?;
             more(&mut rows, found, limit);
         }
         // The number or address (indexed equality), without the words.
         if let Some(exact) = exact_condition(backend, &query, scope).filter(|_| (rows.len() as u64) < limit) {
             let found =
-                self.filtered(&base).filter(exact).order_by_desc(crate::entity::ticket::Column::Id).limit(limit).all(&self.read).await?;
+                self.filtered(base).filter(exact).order_by_desc(crate::entity::ticket::Column::Id).limit(limit).all(&self.read).await?;
             more(&mut rows, found, limit);
         }
         self.to_tickets(rows).await
