@@ -267,13 +267,10 @@ pub(crate) fn text_condition(backend: DbBackend, text: &str, scope: SearchScope)
 /// "This ticket's row of the index holds the words": one index seek per ticket.
 fn per_row(backend: DbBackend, m: IndexMatch) -> Expr {
     if backend == DbBackend::Postgres {
-        let vector = m.pg_vector("s.");
         custom(
             backend,
-            &format!(
-                "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id AND {vector} @@ to_tsquery(CAST($1 AS regconfig), $2))"
-            ),
-            vec![Value::from(TS_CONFIG), Value::from(m.query)],
+            "EXISTS (SELECT 1 FROM ticket_search s WHERE s.ticket_id = tickets.id AND s.doc @@ to_tsquery(CAST($1 AS regconfig), $2))",
+            vec![Value::from(TS_CONFIG), Value::from(m.row_query)],
         )
     } else {
         custom(backend, "EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH $1 AND rowid = tickets.id)", vec![Value::from(m.query)])
@@ -281,19 +278,23 @@ fn per_row(backend: DbBackend, m: IndexMatch) -> Expr {
 }
 
 /// A match asked of the index: the database's query text (an FTS5 `MATCH` expression, whose
-/// column filter says which columns; or a `to_tsquery('simple', ..)` text) and, on PostgreSQL,
-/// whether it is asked of the subject's own index rather than the whole weighted `doc`.
+/// column filter says which columns; or a `to_tsquery('simple', ..)` text). On PostgreSQL a
+/// subject-only match reads the subject's own GIN index (`m0023`, unweighted: a GIN index
+/// cannot check weights) and checks a row's weighted `doc` (`term:A`): checking the stored
+/// `doc` costs about 1 µs a row, parsing `subject_terms` again several.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct IndexMatch {
+    /// For the index (FTS5 `MATCH`, or the GIN index named by `subject`).
     query: String,
+    /// For one row's `doc` (PostgreSQL; the same as `query` but for the subject's weight).
+    row_query: String,
     subject: bool,
 }
 
 impl IndexMatch {
-    /// PostgreSQL: the `tsvector` asked, of the `ticket_search` row named by `row` (`"s."`, or
-    /// `""` for the table itself). The subject's is written as migration `m0023` indexed it.
-    fn pg_vector(&self, row: &str) -> String {
-        if self.subject { format!("to_tsvector('simple', {row}subject_terms)") } else { format!("{row}doc") }
+    /// PostgreSQL: the `tsvector` the GIN probe asks, written as migration `m0023` indexed it.
+    fn pg_vector(&self) -> &'static str {
+        if self.subject { "to_tsvector('simple', subject_terms)" } else { "doc" }
     }
 }
 
@@ -314,11 +315,12 @@ pub(crate) fn match_expr(backend: DbBackend, q: &SearchQuery, scope: SearchScope
     if backend == DbBackend::Postgres {
         // The subject has an index of its own (no weight to check); a requester's query asks
         // the weighted `doc` for subject and public lexemes only.
-        let query = match (subject_only, scope) {
-            (true, _) | (false, SearchScope::Staff) => q.tsquery(),
-            (false, SearchScope::Requester) => q.tsquery_weighted("AB"),
-        }?;
-        Some(IndexMatch { query, subject: subject_only })
+        let (query, row_query) = match (subject_only, scope) {
+            (true, _) => (q.tsquery()?, q.tsquery_weighted("A")?),
+            (false, SearchScope::Staff) => (q.tsquery()?, q.tsquery()?),
+            (false, SearchScope::Requester) => (q.tsquery_weighted("AB")?, q.tsquery_weighted("AB")?),
+        };
+        Some(IndexMatch { query, row_query, subject: subject_only })
     } else {
         let m = q.fts5()?;
         let query = match (subject_only, scope) {
@@ -326,12 +328,16 @@ pub(crate) fn match_expr(backend: DbBackend, q: &SearchQuery, scope: SearchScope
             (false, SearchScope::Requester) => format!("{{subject_terms public_terms}} : ({m})"),
             (false, SearchScope::Staff) => m,
         };
-        Some(IndexMatch { query, subject: false })
+        Some(IndexMatch { row_query: query.clone(), query, subject: false })
     }
 }
 
 /// Matches read from the index before deciding how a list asks for words (`resolve_text`).
 pub const PROBE: usize = 5_000;
+/// PostgreSQL: the newest index rows `Store::common` checks, and how many of them must hold the
+/// words for those to count as common (0.5 %, as `PROBE` is of a million).
+const SAMPLE: usize = 2_000;
+const COMMON: i64 = 10;
 
 /// A text filter decided before the list's query (`Store::resolve_text`): every matching
 /// ticket's id when the words are rare enough, else the words to check row by row.
@@ -374,9 +380,11 @@ impl Store {
     /// `PROBE` matches; if that is all of them, the list looks those tickets up (exact, and
     /// bounded whatever the list's sort); if not, the words are common enough that walking the
     /// list's own order and checking each ticket finds a page within a few thousand rows.
-    /// Neither planner can tell these apart by itself: SQLite reads every match of a common
-    /// word and sorts them (0.5 s for 80,000), PostgreSQL estimates thousands of matches for a
-    /// word no ticket holds and checks every `tsvector` of the desk (14 s at a million).
+    /// On PostgreSQL, words common among the newest tickets (`common`) skip the probe, whose
+    /// bitmap of every match is the slow part for them. Neither planner can tell these apart by
+    /// itself: SQLite reads every match of a common word and sorts them (0.5 s for 80,000),
+    /// PostgreSQL estimates thousands of matches for a word no ticket holds and checks every
+    /// `tsvector` of the desk (14 s at a million).
     pub(crate) async fn resolve_text(&self, f: &crate::TicketFilter) -> Result<crate::TicketFilter> {
         let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
             return Ok(f.clone());
@@ -386,7 +394,12 @@ impl Store {
         let query = SearchQuery::parse(text);
         let tsquery = match_expr(backend, &query, scope, false);
         let narrow = f.requester.is_some() || f.only.is_some() || f.requester_organisation.is_some();
+        let common = match &tsquery {
+            Some(m) if backend == DbBackend::Postgres && !narrow => self.common(m).await?,
+            _ => false,
+        };
         let ids = match &tsquery {
+            Some(_) if common => None,
             // A list of one requester or organisation is short: each of its tickets is checked.
             // (PostgreSQL's probe of a requester's weighted query would recheck every match of
             // the desk's `tsvector`s for the weights: far slower for a common word.)
@@ -406,6 +419,27 @@ impl Store {
         Ok(crate::TicketFilter { text: None, resolved_text: Some(resolved), ..f.clone() })
     }
 
+    /// PostgreSQL: do the words match at least `COMMON` of the newest `SAMPLE` index rows? A row
+    /// check costs about 1 µs, so this answers in a few milliseconds, where the GIN index takes
+    /// tens to build its bitmap of a word held by 80,000 tickets (and the probe then reads
+    /// thousands of rows). Common words are looked for by walking the list's order, which finds
+    /// a page within a few thousand rows; the others by the probe.
+    async fn common(&self, m: &IndexMatch) -> Result<bool> {
+        let row = self
+            .read
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                format!(
+                    "SELECT COUNT(*) FROM (SELECT doc FROM ticket_search ORDER BY ticket_id DESC LIMIT {SAMPLE}) s \
+                     WHERE doc @@ to_tsquery('simple', $1)"
+                ),
+                [m.row_query.as_str().into()],
+            ))
+            .await?;
+        let n: i64 = row.map(|r| r.try_get_by_index(0)).transpose()?.unwrap_or(0);
+        Ok(n >= COMMON)
+    }
+
     /// Ticket ids matching `m` (the database's match expression), at most `PROBE`, and whether
     /// that is all of them. PostgreSQL reads its GIN index only (every other plan is ruled out
     /// for the statement's transaction), in no useful order; SQLite walks the FTS5 index newest
@@ -415,15 +449,16 @@ impl Store {
         let backend = self.backend();
         let rows = if backend == DbBackend::Postgres {
             let txn = self.read.begin().await?;
-            txn.execute_unprepared("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off").await?;
+            // Parallel workers cost more to start than they save here, and share two cores
+            // with the other requests.
+            txn.execute_unprepared(
+                "SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off; SET LOCAL max_parallel_workers_per_gather = 0",
+            )
+            .await?;
             let rows = txn
                 .query_all_raw(Statement::from_sql_and_values(
                     backend,
-                    format!(
-                        "SELECT ticket_id FROM ticket_search WHERE {} @@ to_tsquery('simple', $1) LIMIT {}",
-                        m.pg_vector(""),
-                        PROBE + 1
-                    ),
+                    format!("SELECT ticket_id FROM ticket_search WHERE {} @@ to_tsquery('simple', $1) LIMIT {}", m.pg_vector(), PROBE + 1),
                     [m.query.as_str().into()],
                 ))
                 .await?;
@@ -456,9 +491,9 @@ impl Store {
         let query = SearchQuery::parse(text);
         let mut rows = Vec::new();
         let base = &base;
-        // One part. PostgreSQL looks rare words up by id (its planner cannot tell them from
-        // common ones; see `resolve_text`) and walks common ones newest first with the GIN
-        // bitmap ruled out, so that it neither fetches nor sorts every match. SQLite walks the
+        // One part. PostgreSQL walks common words newest first (`common`) with the GIN bitmap
+        // ruled out, so that it neither fetches nor sorts every match, and looks rarer ones up
+        // by id when the probe found them all (its planner cannot tell them apart). SQLite walks the
         // FTS5 index newest first joined to the ticket, fast for both. Each stops at `limit`.
         let part = |m: IndexMatch| async move {
             use crate::entity::ticket::Column;
@@ -472,20 +507,22 @@ impl Store {
                     .order_by_expr(Expr::cust("ticket_fts.rowid"), Order::Desc);
                 return Ok::<_, StoreError>(sel.limit(limit).all(&self.read).await?);
             }
-            let (ids, complete) = self.probe(&m).await?;
-            if complete {
-                return Ok(sel.filter(Column::Id.is_in(ids)).order_by_desc(Column::Id).limit(limit).all(&self.read).await?);
+            if !self.common(&m).await? {
+                let (ids, complete) = self.probe(&m).await?;
+                if complete {
+                    return Ok(sel.filter(Column::Id.is_in(ids)).order_by_desc(Column::Id).limit(limit).all(&self.read).await?);
+                }
             }
             QueryTrait::query(&mut sel)
                 .join(JoinType::InnerJoin, Alias::new("ticket_search"), Expr::cust("ticket_search.ticket_id = tickets.id"))
                 .and_where(custom(
                     backend,
-                    &format!("{} @@ to_tsquery(CAST($1 AS regconfig), $2)", m.pg_vector("ticket_search.")),
-                    vec![Value::from(TS_CONFIG), Value::from(m.query)],
+                    "ticket_search.doc @@ to_tsquery(CAST($1 AS regconfig), $2)",
+                    vec![Value::from(TS_CONFIG), Value::from(m.row_query)],
                 ))
                 .order_by_expr(Expr::cust("tickets.id"), Order::Desc);
             let txn = self.read.begin().await?;
-            txn.execute_unprepared("SET LOCAL enable_bitmapscan = off").await?;
+            txn.execute_unprepared("SET LOCAL enable_bitmapscan = off; SET LOCAL max_parallel_workers_per_gather = 0").await?;
             let found = sel.limit(limit).all(&txn).await?;
             txn.commit().await?;
             Ok(found)
