@@ -380,6 +380,15 @@ pub struct ResolvedText {
     scope: SearchScope,
 }
 
+impl ResolvedText {
+    /// SQLite, where the list checks each ticket's terms (common words): the list's other
+    /// conditions must not lead its planner to read a whole index range and sort it, checking
+    /// every row (`crate::tickets::unless_rows_checked`).
+    pub(crate) fn sqlite_checks_rows(&self) -> bool {
+        self.backend != DbBackend::Postgres && self.ids.is_none() && self.tsquery.is_some()
+    }
+}
+
 /// A thread entry's text, for snippets.
 #[derive(Debug, Clone)]
 pub struct EntryText {

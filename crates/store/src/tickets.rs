@@ -399,7 +399,8 @@ impl Store {
     pub(crate) fn filtered(&self, f: &TicketFilter) -> sea_orm::Select<ticket::Entity> {
         let mut q = ticket::Entity::find();
         if let Some(depts) = &f.departments {
-            q = q.filter(ticket::Column::DepartmentId.is_in(depts.iter().map(|d| d.get())));
+            let ids: Vec<i64> = depts.iter().map(|d| d.get()).collect();
+            q = q.filter(unless_rows_checked(f, "department_id", ids.clone(), ticket::Column::DepartmentId.is_in(ids)));
         }
         if let Some(id) = f.only {
             q = q.filter(ticket::Column::Id.eq(id.get()));
@@ -422,7 +423,8 @@ impl Store {
             q = q.filter(ticket::Column::RequesterId.in_subquery(members));
         }
         if let Some(p) = f.priority {
-            q = q.filter(ticket::Column::Priority.eq(i16::from(p.level())));
+            let indexed = ticket::Column::Priority.eq(i16::from(p.level()));
+            q = q.filter(unless_rows_checked(f, "priority", vec![i64::from(p.level())], indexed));
         }
         if let Some(o) = f.owner {
             q = q.filter(ticket::Column::OwnerId.eq(o.get()));
@@ -543,4 +545,17 @@ impl Store {
         let row = self.read.query_one_raw(Statement::from_string(backend, "SELECT COUNT(*) FROM tickets")).await?;
         Ok(row.map(|r| r.try_get_by_index::<i64>(0)).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
     }
+}
+
+/// `column IN (values)`, written `+column IN (..)` when SQLite checks each ticket's terms for
+/// the list's words (`ResolvedText::sqlite_checks_rows`): the `+` keeps SQLite from reading
+/// that column's index range whole and sorting it, checking every row on the way (2.5 s for
+/// six departments at a million tickets); it walks the list's order instead and stops at the
+/// page (8 ms).
+pub(crate) fn unless_rows_checked(f: &TicketFilter, column: &str, values: Vec<i64>, indexed: Expr) -> Expr {
+    if !f.resolved_text.as_ref().is_some_and(crate::search::ResolvedText::sqlite_checks_rows) {
+        return indexed;
+    }
+    let marks = vec!["?"; values.len()].join(", ");
+    Expr::cust_with_values(format!("+{column} IN ({marks})"), values)
 }

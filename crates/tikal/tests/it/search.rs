@@ -257,6 +257,28 @@ async fn common_words_on_a_seeded_desk_match_the_text() {
     let counted =
         app.desk.count_tickets(&Principal::System, &TicketQuery { text: Some(word.clone()), ..Default::default() }).await.expect("count");
     assert_eq!(counted, truth.len() as u64, "`{word}`: every match, checked ticket by ticket");
+    // Narrowed to two departments and a priority, in a queue's order: the same tickets.
+    let mut depts: Vec<_> = all.iter().map(|t| t.department_id).collect();
+    depts.sort();
+    depts.dedup();
+    depts.truncate(2);
+    let priority = all.iter().find(|t| truth.contains(&t.id.get())).expect("a match").priority;
+    let narrowed = tikal_store::TicketFilter {
+        departments: Some(depts.clone()),
+        priorities: vec![priority],
+        text: Some(word.clone()),
+        search_internal: true,
+        sort: Some(tikal_core::queue::QueueSort::UpdatedDesc),
+        ..Default::default()
+    };
+    let listed: HashSet<i64> = store.list_tickets(&narrowed, 20_000).await.expect("list").iter().map(|t| t.id.get()).collect();
+    let expected: HashSet<i64> = all
+        .iter()
+        .filter(|t| depts.contains(&t.department_id) && t.priority == priority && truth.contains(&t.id.get()))
+        .map(|t| t.id.get())
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(listed, expected, "`{word}` in departments {depts:?}, priority {priority:?}");
     // One requester's list is complete on both.
     let (requester, mine) = {
         let mut per: HashMap<i64, u64> = HashMap::new();
