@@ -284,7 +284,8 @@ impl<'q> Matcher<'q> {
         let stop = is_stop_word(word);
         let mut forms: Option<Vec<String>> = None;
         let mut bits = 0u16;
-        for (i, t) in self.query.terms.iter().enumerate() {
+        // `parse` keeps at most `MAX_QUERY_TERMS` (8) terms: they fit the bits.
+        for (i, t) in self.query.terms.iter().take(MAX_QUERY_TERMS).enumerate() {
             let hit = if t.prefix {
                 word.starts_with(&t.word)
             } else {
@@ -308,11 +309,11 @@ impl<'q> Matcher<'q> {
 
     /// As `SearchQuery::matches_text`.
     pub fn matches_text(&mut self, text: &str) -> bool {
-        let n = self.query.terms.len().min(16);
+        let n = self.query.terms.len().min(MAX_QUERY_TERMS);
         if n == 0 {
             return false;
         }
-        let all: u16 = if n == 16 { u16::MAX } else { (1u16 << n) - 1 };
+        let all: u16 = (1u16 << n) - 1;
         let mut found = 0u16;
         for w in words(text) {
             found |= self.terms_of(&w);

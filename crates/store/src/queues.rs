@@ -94,9 +94,8 @@ fn key_pair(k: i64, id: TicketId) -> Expr {
 pub(crate) fn queue_conditions(mut q: Select<ticket::Entity>, f: &TicketFilter) -> Select<ticket::Entity> {
     use ticket::Column as C;
     if !f.priorities.is_empty() {
-        let indexed = C::Priority.is_in(f.priorities.iter().map(|p| i16::from(p.level())));
-        let levels: Vec<i64> = f.priorities.iter().map(|p| i64::from(p.level())).collect();
-        q = q.filter(crate::tickets::unless_rows_checked(f, "priority", levels, indexed));
+        let levels = f.priorities.iter().map(|p| i16::from(p.level()).into()).collect();
+        q = q.filter(crate::tickets::unless_rows_checked(f, C::Priority, levels));
     }
     if !f.types.is_empty() {
         q = q.filter(C::Kind.is_in(f.types.iter().map(|t| t.as_str())));

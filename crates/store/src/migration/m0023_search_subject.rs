@@ -19,7 +19,7 @@ impl MigrationName for Migration {
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         if m.get_database_backend() == DbBackend::Postgres {
-            // The expression must stay the one `crate::search::PG_SUBJECT` writes.
+            // The expression must stay the one `crate::search::IndexMatch::pg_vector` writes.
             m.get_connection()
                 .execute_unprepared("CREATE INDEX ticket_search_subject ON ticket_search USING GIN (to_tsvector('simple', subject_terms))")
                 .await?;
