@@ -46,6 +46,8 @@
 #     search_number    /agent/search?q=<number>     (a ticket number, matched exactly)
 #     queue_search     /agent/tickets?q=impresoras  (the queue's default sort, filtered by words)
 #     api_search       GET /api/v1/tickets?q=vpn    (the API key; its default sort)
+#   TIKAL_BENCH_SEARCH_CONCURRENCIES  the search rows' concurrencies, in turn (default "1 8":
+#                           one agent alone, then eight at once)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -57,6 +59,7 @@ TICKETS=${TIKAL_BENCH_TICKETS:-1000000}
 MAX_SECONDS=${TIKAL_BENCH_MAX_SECONDS:-10}
 REQUESTS=${TIKAL_BENCH_REQUESTS:-1000}
 CONCURRENCY=8
+SEARCH_CONCURRENCIES="${TIKAL_BENCH_SEARCH_CONCURRENCIES:-1 8}"
 AGENT_PASSWORD="bench agent password"
 
 unset TIKAL_CONFIG TIKAL_DATA_DIR TIKAL_DATABASE_URL TIKAL_LISTEN
@@ -137,7 +140,8 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# measure DB NAME ARGS...: one run of the driver at concurrency 8; ARGS are the scenario's.
+# measure DB NAME ARGS...: one run of the driver at $CONCURRENCY (8 but for the search rows);
+# ARGS are the scenario's.
 measure() {
   local db=$1 name=$2 line
   shift 2
@@ -258,13 +262,19 @@ print(",".join(seen[:50]))')
 
   if [[ ${TIKAL_BENCH_SEARCH_ONLY:-} == 1 ]]; then
     "${get[@]}" "$base/agent/search?q=impresoras" | grep -q '<mark>' || log "$db: warning: the search found nothing marked"
-    measure "$db" search_word --scenario get --path "/agent/search?q=impresoras"
-    measure "$db" search_words --scenario get --path "/agent/search?q=correo+contrase%C3%B1a"
-    measure "$db" search_message --scenario get --path "/agent/search?q=marcado"
-    measure "$db" search_none --scenario get --path "/agent/search?q=xilofono"
-    measure "$db" search_number --scenario get --path "/agent/search?q=$first"
-    measure "$db" queue_search --scenario get --path "/agent/tickets?q=impresoras"
-    measure "$db" api_search --scenario get --path "/api/v1/tickets?q=vpn"
+    # One agent searching alone (how long a search takes), then eight at once on the 2 cores.
+    local searchers
+    for searchers in $SEARCH_CONCURRENCIES; do
+      CONCURRENCY=$searchers
+      measure "$db" search_word --scenario get --path "/agent/search?q=impresoras"
+      measure "$db" search_words --scenario get --path "/agent/search?q=correo+contrase%C3%B1a"
+      measure "$db" search_message --scenario get --path "/agent/search?q=marcado"
+      measure "$db" search_none --scenario get --path "/agent/search?q=xilofono"
+      measure "$db" search_number --scenario get --path "/agent/search?q=$first"
+      measure "$db" queue_search --scenario get --path "/agent/tickets?q=impresoras"
+      measure "$db" api_search --scenario get --path "/api/v1/tickets?q=vpn"
+    done
+    CONCURRENCY=8
     log "$db: server peak RSS $(awk '/VmHWM/ {print $2, $3}' "/proc/$SERVER_PID/status" 2>/dev/null || echo unknown)"
     stop_server
     return 0

@@ -24,6 +24,7 @@ mod m0019_sla;
 mod m0021_kb;
 mod m0022_search;
 mod m0023_search_subject;
+mod m0024_people_search;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_kb::Migration),
             Box::new(m0022_search::Migration),
             Box::new(m0023_search_subject::Migration),
+            Box::new(m0024_people_search::Migration),
         ]
     }
 }

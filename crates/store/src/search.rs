@@ -530,7 +530,10 @@ impl Store {
         // ruled out, so that it neither fetches nor sorts every match, and looks rarer ones up
         // by id when the probe found them all (its planner cannot tell them apart). SQLite walks the
         // FTS5 index newest first joined to the ticket, fast for both. Each stops at `limit`.
-        let part = |m: IndexMatch| async move {
+        // Returns the part's tickets and whether PostgreSQL found the words common: words
+        // common in subjects are common in whole tickets too, so the second part skips its
+        // sample then (`known_common`).
+        let part = |m: IndexMatch, known_common: bool| async move {
             use crate::entity::ticket::Column;
             use sea_orm::sea_query::{Alias, JoinType, Order};
             use sea_orm::{QueryTrait, TransactionTrait};
@@ -540,12 +543,13 @@ impl Store {
                     .join(JoinType::InnerJoin, Alias::new("ticket_fts"), Expr::cust("ticket_fts.rowid = tickets.id"))
                     .and_where(custom(backend, "ticket_fts MATCH $1", vec![Value::from(m.query)]))
                     .order_by_expr(Expr::cust("ticket_fts.rowid"), Order::Desc);
-                return Ok::<_, StoreError>(sel.limit(limit).all(&self.read).await?);
+                return Ok::<_, StoreError>((sel.limit(limit).all(&self.read).await?, false));
             }
-            if !self.common(&m).await? {
+            let common = known_common || self.common(&m).await?;
+            if !common {
                 let (ids, complete) = self.probe(&m).await?;
                 if complete {
-                    return Ok(sel.filter(Column::Id.is_in(ids)).order_by_desc(Column::Id).limit(limit).all(&self.read).await?);
+                    return Ok((sel.filter(Column::Id.is_in(ids)).order_by_desc(Column::Id).limit(limit).all(&self.read).await?, false));
                 }
             }
             QueryTrait::query(&mut sel)
@@ -560,10 +564,11 @@ impl Store {
             txn.execute_unprepared("SET LOCAL enable_bitmapscan = off; SET LOCAL max_parallel_workers_per_gather = 0").await?;
             let found = sel.limit(limit).all(&txn).await?;
             txn.commit().await?;
-            Ok(found)
+            Ok((found, common))
         };
+        let mut subject_common = false;
         if let Some(m) = match_expr(backend, &query, scope, true) {
-            rows = part(m).await?;
+            (rows, subject_common) = part(m, false).await?;
         }
         fn more(rows: &mut Vec<crate::entity::ticket::Model>, found: Vec<crate::entity::ticket::Model>, limit: u64) {
             for r in found {
@@ -576,7 +581,7 @@ impl Store {
             }
         }
         if let Some(m) = match_expr(backend, &query, scope, false).filter(|_| (rows.len() as u64) < limit) {
-            let found = part(m).await?;
+            let (found, _) = part(m, subject_common).await?;
             more(&mut rows, found, limit);
         }
         // The number or address (indexed equality), without the words.

@@ -313,3 +313,54 @@ async fn common_words_on_a_seeded_desk_match_the_text() {
     // A word no ticket holds is answered at once, by the index.
     assert!(found(&app, "xilofono").await.is_empty());
 }
+
+#[tokio::test]
+async fn people_are_found_by_any_part_of_their_name_address_or_phone() {
+    use sea_orm::{ConnectionTrait, DbBackend, TransactionTrait};
+    let app = TestApp::spawn().await;
+    app.department("Soporte").await;
+    for (name, email) in [("Marta Torres", "mtorres@gob.example"), ("Luis Ñúñez", "luis@uni.example"), ("Ana Pérez", "apz@gob.example")]
+    {
+        let r = app
+            .post("/api/v1/tickets", &json!({"subject": "Sin correo", "message": "No llega.", "requester": {"email": email, "name": name}}))
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED, "open a ticket for {name}");
+    }
+    let store = app.desk.store();
+    let luis = store.requester_by_email(&tikal_core::EmailAddress::parse("luis@uni.example").expect("address")).await.expect("read");
+    store.set_requester_phone_if_missing(luis.expect("luis").id, "+502 5512-3344").await.expect("phone");
+    let names = |found: Vec<(tikal_core::org::Requester, Option<String>)>| -> Vec<String> {
+        found.into_iter().map(|(r, _)| r.name.as_str().to_string()).collect()
+    };
+    for (q, expected) in [
+        ("ORRE", vec!["Marta Torres"]),                  // the middle of a name, any case
+        ("PÉR", vec!["Ana Pérez"]),                      // a capital beyond ASCII in the query
+        ("gob.exam", vec!["Ana Pérez", "Marta Torres"]), // part of an address, by name
+        ("5512", vec!["Luis Ñúñez"]),                    // part of a phone
+        ("to", vec!["Marta Torres"]),                    // under three characters: no trigram to look up
+        ("100%", vec![]),                                // LIKE's wildcards are only characters
+        ("xilofono", vec![]),
+    ] {
+        assert_eq!(names(store.search_requesters(q, 10).await.expect("search")), expected, "q={q}");
+    }
+    if store.backend() == DbBackend::Postgres {
+        // The trigram indexes exist, and the expressions the search writes are the ones they hold.
+        let indexes = store.index_names("requesters").await.expect("indexes");
+        for column in ["name", "email", "phone"] {
+            let index = format!("requesters_{column}_trgm");
+            assert!(indexes.contains(&index), "{index} in {indexes:?}");
+            let db = sea_orm::Database::connect(app.database_url.as_str()).await.expect("connect");
+            let txn = db.begin().await.expect("begin");
+            txn.execute_unprepared("SET LOCAL enable_seqscan = off").await.expect("set");
+            let plan = txn
+                .query_all_raw(sea_orm::Statement::from_string(
+                    DbBackend::Postgres,
+                    format!("EXPLAIN SELECT id FROM requesters WHERE LOWER(\"{column}\") LIKE '%orre%' ESCAPE '\\'"),
+                ))
+                .await
+                .expect("explain");
+            let plan: Vec<String> = plan.iter().map(|r| r.try_get_by_index::<String>(0).expect("plan line")).collect();
+            assert!(plan.iter().any(|l| l.contains(&index)), "{column}: {plan:?}");
+        }
+    }
+}
