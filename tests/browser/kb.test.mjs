@@ -1,5 +1,5 @@
-// The knowledge base in a real headless Chromium: a requester typing a new ticket's summary is
-// offered an article ("¿Ya probó esto?"), reads it and leaves without opening the ticket (seed
+// The knowledge base in a real headless Chromium: a requester choosing a help topic and typing a
+// new ticket's summary is offered an article ("¿Ya probó esto?"), reads it and leaves without opening the ticket (seed
 // 003 checks the knowledge base before working a ticket); an agent turns a resolved ticket's
 // solution into an article in two clicks. The knowledge-base pages pass the accessibility
 // audit at a phone's and a desktop's width.
@@ -30,6 +30,8 @@ test("a requester finds the article while typing the summary and does not open t
   await Promise.all([page.waitForLoadState("load"), page.click("form[action='/login'] button")]);
   await page.goto(base + "/tickets/new");
   await Promise.all([page.waitForURL(/topic=/), page.getByLabel("Tema de ayuda").selectOption({ label: "Reinicio de contraseña" })]);
+  // The chosen topic's articles are offered before a word is typed.
+  await page.locator("#kb-suggest-list").getByRole("link", { name: "¿Cómo restablezco mi contraseña?" }).waitFor();
   await page.getByLabel("Resumen").pressSequentially("olvidé mi contrase", { delay: 30 });
   const heading = page.getByRole("heading", { name: "¿Ya probó esto?" });
   await heading.waitFor();

@@ -21,6 +21,8 @@ pub const MAX_QUERY_CHARS: usize = 200;
 pub const MAX_QUERY_TERMS: usize = 8;
 /// The shortest prefix a suggestion query completes (shorter ones would match half the index).
 pub const MIN_PREFIX_CHARS: usize = 3;
+/// The shortest stem of the word being typed that also completes as a prefix.
+const MIN_STEM_PREFIX_CHARS: usize = 5;
 /// Longest word indexed; longer runs (hashes, base64) are noise.
 const MAX_WORD_CHARS: usize = 40;
 
@@ -198,7 +200,16 @@ impl SearchQuery {
         }
         if let Some(word) = last {
             if word.chars().count() >= MIN_PREFIX_CHARS {
-                terms.push(Term { forms: vec![word.clone()], word, prefix: true });
+                // A word typed whole is indexed by its stems only ("imprime": "imprim"), which the
+                // word itself, as a prefix, does not find; its stems are prefixes too, unless short
+                // enough to take in unrelated words ("atas": "ata").
+                let mut forms = vec![word.clone()];
+                for f in stemmers.forms(&word) {
+                    if f.chars().count() >= MIN_STEM_PREFIX_CHARS && !forms.contains(&f) {
+                        forms.push(f);
+                    }
+                }
+                terms.push(Term { forms, word, prefix: true });
             } else if !is_stop_word(&word) {
                 let forms = stemmers.forms(&word);
                 terms.push(Term { word, forms, prefix: false });
@@ -509,6 +520,17 @@ mod tests {
         assert!(ts.contains("impresor"), "{ts}");
         assert_eq!(q.fts5().map(|f| f.matches(" AND ").count()), q.tsquery().map(|t| t.matches(" & ").count()));
         assert_eq!(SearchQuery::parse("de la").fts5(), None);
+    }
+
+    #[test]
+    fn a_word_typed_whole_finds_its_stems() {
+        let q = SearchQuery::parse_prefix("no imprime");
+        assert_eq!(q.terms.len(), 1);
+        assert_eq!(q.terms[0].forms, ["imprime", "imprim"]);
+        assert_eq!(q.fts5().as_deref(), Some("(\"imprime\"* OR \"imprim\"*)"));
+        assert!(q.matches_text("La impresora no imprime"));
+        // Short stems stay out: "ata" would find "atajo".
+        assert_eq!(SearchQuery::parse_prefix("atas").terms[0].forms, ["atas"]);
     }
 
     #[test]

@@ -226,15 +226,40 @@ impl Desk {
         Ok(self.store.articles(&f).await?)
     }
 
-    /// Published articles matching what a requester is typing (a ticket's summary).
-    pub async fn suggest_articles(&self, by: Option<&Principal>, typed: &str, language: Option<Language>) -> Result<Vec<Article>> {
-        let s = ArticleSearch { text: Some(typed.to_string()), typing: true, language, limit: SUGGESTIONS, ..Default::default() };
-        let q = SearchQuery::parse_prefix(typed);
-        if q.is_empty() {
+    /// Published articles for a requester writing a ticket: those matching what they type (its
+    /// summary), the ones linked to the help topic they chose first; with a topic and nothing
+    /// typed yet, the topic's articles.
+    pub async fn suggest_articles(
+        &self,
+        by: Option<&Principal>,
+        typed: &str,
+        language: Option<Language>,
+        topic: Option<HelpTopicId>,
+    ) -> Result<Vec<Article>> {
+        let typing = !SearchQuery::parse_prefix(typed).is_empty();
+        if !typing && topic.is_none() {
             return Ok(Vec::new());
         }
         // Outside the desk a reader's search is for published articles only, whatever they ask.
-        let mut found = self.search_articles(by, &ArticleSearch { state: Some(ArticleState::Published), ..s }).await?;
+        let s = ArticleSearch {
+            text: typing.then(|| typed.to_string()),
+            typing: true,
+            language,
+            state: Some(ArticleState::Published),
+            limit: SUGGESTIONS,
+            ..Default::default()
+        };
+        let mut found = match topic {
+            Some(t) => self.search_articles(by, &ArticleSearch { topic: Some(t), ..s.clone() }).await?,
+            None => Vec::new(),
+        };
+        if typing && found.len() < SUGGESTIONS as usize {
+            for a in self.search_articles(by, &s).await? {
+                if !found.iter().any(|f| f.id == a.id) {
+                    found.push(a);
+                }
+            }
+        }
         found.truncate(SUGGESTIONS as usize);
         Ok(found)
     }

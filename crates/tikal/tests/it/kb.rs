@@ -323,6 +323,20 @@ async fn the_demo_has_articles_a_requester_finds_before_opening_a_ticket() {
     let topic = topics.iter().find(|t| t["name"] == "Impresoras").and_then(|t| t["id"].as_i64()).expect("a topic");
     let (_, html) = get(&juan, &app, &format!("/tickets/new?topic={topic}")).await;
     assert!(html.contains("hx-get=\"/kb/suggest\"") && html.contains("id=\"kb-suggest-list\""), "{html}");
+    // The chosen topic's articles are suggested before a word is typed.
+    assert!(html.contains(&format!("hx-get=\"/kb/suggest?topic={topic}\" hx-trigger=\"load\"")), "{html}");
+    assert!(html.contains("hx-include=\"#ticket-topic\""), "the summary's suggestions send the topic: {html}");
+    let (_, html) = get(&juan, &app, &format!("/kb/suggest?topic={topic}")).await;
+    assert!(html.contains("La impresora no imprime"), "{html}");
+    assert!(!html.contains("contraseña") && !html.contains("Cambio de tóner"), "only the topic's published articles: {html}");
+    // Once words are typed, suggestions match them (the topic's matching articles first).
+    let (_, html) = get(&juan, &app, &format!("/kb/suggest?topic={topic}&subject=contrasena")).await;
+    assert!(html.contains("restablezco mi contraseña") && !html.contains("La impresora no imprime"), "{html}");
+    let (_, html) = get(&juan, &app, &format!("/kb/suggest?topic={topic}&subject=no+imprime")).await;
+    assert!(html.contains("La impresora no imprime"), "{html}");
+    let (status, html) = get(&juan, &app, "/kb/suggest?topic=abc").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("<li>"), "a topic that is not a number suggests nothing: {html}");
 }
 
 #[tokio::test]
@@ -362,4 +376,58 @@ async fn files_upload_with_the_form_token_and_follow_the_article_visibility() {
     app.desk.store().purge_orphan_blobs(tikal_store::now() + chrono::Duration::hours(1)).await.expect("purge");
     let (status, _) = get(&browser(), &app, &public).await;
     assert_eq!(status, StatusCode::OK, "still there after the sweep");
+}
+
+#[tokio::test]
+async fn the_editor_links_help_topics_by_ticking_them() {
+    let app = TestApp::spawn().await;
+    let soporte = app.department("Soporte").await;
+    let mut ids = Vec::new();
+    for name in ["Impresoras", "Correo institucional"] {
+        let r = app.post("/api/v1/help-topics", &json!({"name": name, "department_id": soporte.get()})).await;
+        assert_eq!(r.status(), StatusCode::CREATED, "topic {name}");
+        ids.push(r.json::<Value>().await.expect("json")["id"].as_i64().expect("id"));
+    }
+    ids.sort_unstable();
+    let (first, second) = (ids[0].to_string(), ids[1].to_string());
+    let lucia = agent(&app, "lucia@gob.example", "agent", &[soporte]).await;
+    let (_, html) = get(&lucia, &app, "/agent/kb/new").await;
+    let unticked = format!("name=\"topic\" value=\"{first}\" >");
+    assert!(html.contains(&unticked), "a box per topic, unticked: {html}");
+    let token = csrf(&html);
+    let fields = |topics: &[&str], revision: Option<&str>| {
+        let mut f: Vec<(&str, String)> = vec![
+            ("csrf", token.clone()),
+            ("title", "Impresora sin tóner".into()),
+            ("body", "Cambie el cartucho.".into()),
+            ("language", "es".into()),
+            ("visibility", "public".into()),
+            ("action", "publish".into()),
+        ];
+        f.extend(topics.iter().map(|t| ("topic", t.to_string())));
+        f.extend(revision.map(|r| ("revision", r.to_string())));
+        f
+    };
+    let typed = fields(&[&first, &second], None);
+    let pairs: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html) = post(&lucia, &app, "/agent/kb/new", &pairs).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    for t in [&first, &second] {
+        assert!(html.contains(&format!("name=\"topic\" value=\"{t}\" checked")), "topic {t} ticked after saving: {html}");
+    }
+    let found: Vec<Value> = app.get("/api/v1/kb/articles?q=toner").await.json().await.expect("json");
+    let id = found[0]["id"].as_i64().expect("the article");
+    let linked = |a: &Value| -> Vec<i64> {
+        let mut v: Vec<i64> = a["help_topic_ids"].as_array().expect("topics").iter().filter_map(Value::as_i64).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(linked(&app.get(&format!("/api/v1/kb/articles/{id}")).await.json().await.expect("json")), vec![ids[0], ids[1]]);
+    // Unticking one unlinks it; the other stays.
+    let revision = html.split("name=\"revision\" value=\"").nth(1).and_then(|r| r.split('"').next()).expect("revision").to_string();
+    let typed = fields(&[&second], Some(&revision));
+    let pairs: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, html) = post(&lucia, &app, &format!("/agent/kb/{id}"), &pairs).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(linked(&app.get(&format!("/api/v1/kb/articles/{id}")).await.json().await.expect("json")), vec![ids[1]]);
 }

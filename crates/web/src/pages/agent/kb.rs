@@ -4,7 +4,7 @@
 //! reply box inserts a link or the text; an article is linked to a ticket as its solution).
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, RawForm, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -129,31 +129,39 @@ async fn list(State(state): State<AppState>, s: Staff, Query(p): Query<ListParam
 }
 
 /// The article form's fields as typed.
-#[derive(Deserialize, Default, Clone)]
+#[derive(Default, Clone)]
 struct ArticleForm {
-    #[serde(default)]
     csrf: String,
-    #[serde(default)]
     title: String,
-    #[serde(default)]
     slug: String,
-    #[serde(default)]
     body: String,
-    #[serde(default)]
     category: String,
-    #[serde(default)]
     language: String,
-    #[serde(default)]
     visibility: String,
-    /// Help topics, comma-separated ids (several `topic` fields are joined by the browser
-    /// into repeated keys, which serde_urlencoded does not collect; a text box keeps it simple).
-    #[serde(default)]
+    /// The linked help topics' ids, comma-separated (one `topic` checkbox each in the form).
     topics: String,
-    #[serde(default)]
     revision: Option<i32>,
     /// `save`, `publish` or `preview`.
-    #[serde(default)]
     action: String,
+}
+
+impl ArticleForm {
+    /// Reads the submitted form; its `topic` checkboxes come as repeated fields.
+    fn parse(body: &[u8]) -> ArticleForm {
+        let f = crate::pages::admin::Fields::parse(body);
+        ArticleForm {
+            csrf: f.get("csrf").to_string(),
+            title: f.all_raw("title"),
+            slug: f.get("slug").to_string(),
+            body: f.all_raw("body"),
+            category: f.get("category").to_string(),
+            language: f.get("language").to_string(),
+            visibility: f.get("visibility").to_string(),
+            topics: f.all("topic").join(","),
+            revision: f.get("revision").parse().ok(),
+            action: f.get("action").to_string(),
+        }
+    }
 }
 
 struct Opt {
@@ -209,8 +217,8 @@ struct EditPage {
     from: String,
     max_files: usize,
     max_mb: u64,
-    /// Help topics to link, by number: (id, path).
-    topic_list: Vec<(i64, String)>,
+    /// Help topics to link: (id, path, linked).
+    topic_list: Vec<(i64, String, bool)>,
 }
 
 impl EditPage {
@@ -250,10 +258,17 @@ fn edit_page(state: &AppState, c: Chrome, id: Option<i64>, f: ArticleForm, cats:
     }
 }
 
-/// The help topics an article may be linked to, for the form's reference list.
+/// The help topics an article may be linked to, as checkboxes: the active ones and any the
+/// form links (an inactive topic stays linked unless unticked).
 async fn with_topics(state: &AppState, mut p: EditPage) -> Result<EditPage, PageError> {
     let catalog = state.desk.catalog().await.map_err(fail(&p.c))?;
-    p.topic_list = catalog.topics.iter().filter(|t| t.active).map(|t| (t.id.get(), t.path(&catalog.topics))).collect();
+    let linked = p.f.topic_ids();
+    p.topic_list = catalog
+        .topics
+        .iter()
+        .filter(|t| t.active || linked.contains(&t.id))
+        .map(|t| (t.id.get(), t.path(&catalog.topics), linked.contains(&t.id)))
+        .collect();
     Ok(p)
 }
 
@@ -295,7 +310,7 @@ impl ArticleForm {
         }
     }
 
-    fn topics(&self) -> Vec<HelpTopicId> {
+    fn topic_ids(&self) -> Vec<HelpTopicId> {
         self.topics.split(',').filter_map(|t| t.trim().parse().ok()).map(HelpTopicId).collect()
     }
 }
@@ -309,13 +324,14 @@ async fn create(
     State(state): State<AppState>,
     s: Staff,
     Query(q): Query<FromParam>,
-    Form(f): Form<ArticleForm>,
+    RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
+    let f = ArticleForm::parse(&body);
     s.check_form(&f.csrf)?;
     let by = s.principal();
     let cats = state.desk.kb_categories().await.map_err(fail(&s.v.c))?;
     let st = if f.action == "publish" { ArticleState::Published } else { ArticleState::Draft };
-    let result = if f.action == "preview" { None } else { Some(state.desk.create_article(by, f.input(), st, f.topics()).await) };
+    let result = if f.action == "preview" { None } else { Some(state.desk.create_article(by, f.input(), st, f.topic_ids()).await) };
     match result {
         Some(Ok(a)) => {
             // Written from a ticket's solution: that ticket is one it solved.
@@ -438,7 +454,8 @@ async fn edit_form(
     Ok(page(&with_topics(&state, p).await?))
 }
 
-async fn save(State(state): State<AppState>, s: Staff, Path(id): Path<i64>, Form(f): Form<ArticleForm>) -> Result<Response, PageError> {
+async fn save(State(state): State<AppState>, s: Staff, Path(id): Path<i64>, RawForm(body): RawForm) -> Result<Response, PageError> {
+    let f = ArticleForm::parse(&body);
     s.check_form(&f.csrf)?;
     let id = ArticleId(id);
     let by = s.principal();
@@ -450,7 +467,7 @@ async fn save(State(state): State<AppState>, s: Staff, Path(id): Path<i64>, Form
         return Ok(page(&with_topics(&state, p).await?));
     }
     let st = if f.action == "publish" { ArticleState::Published } else { current.state };
-    match state.desk.update_article(by, id, f.input(), st, f.topics(), f.revision).await {
+    match state.desk.update_article(by, id, f.input(), st, f.topic_ids(), f.revision).await {
         Ok(_) => Ok(Redirect::to(&format!("/agent/kb/{id}?done=saved")).into_response()),
         Err(e) => refused(&state, s, Some(id), f, &[], e).await,
     }

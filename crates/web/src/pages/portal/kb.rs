@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
-use tikal_core::KbCategoryId;
 use tikal_core::kb::{KbCategory, category_tree};
 use tikal_core::search::{SearchQuery, Segment, snippet};
 use tikal_core::template::Language;
+use tikal_core::{HelpTopicId, KbCategoryId};
 use tikal_service::ArticleSearch;
 
 use super::super::{Chrome, PageError, Visitor, page};
@@ -109,12 +109,18 @@ struct SuggestParams {
     /// The new-ticket form sends its summary field as is.
     subject: Option<String>,
     q: Option<String>,
+    /// The help topic chosen in the new-ticket form: its articles come first.
+    topic: Option<String>,
 }
 
-/// "¿Ya probó esto?": published articles matching the summary being typed (htmx fragment).
+/// "¿Ya probó esto?": published articles matching the summary being typed, the chosen help
+/// topic's first; the topic's alone before a word is typed (htmx fragment).
 async fn suggest(State(state): State<AppState>, v: Visitor, Query(p): Query<SuggestParams>) -> Result<Response, PageError> {
     let typed = p.q.or(p.subject).unwrap_or_default();
-    let found = state.desk.suggest_articles(v.principal.as_ref(), &typed, None).await.map_err(|e| PageError::from_service(&v.c, e))?;
+    // A topic that is not a number, or no longer exists, suggests nothing of its own.
+    let topic = p.topic.as_deref().and_then(|t| t.trim().parse().ok()).map(HelpTopicId);
+    let found =
+        state.desk.suggest_articles(v.principal.as_ref(), &typed, None, topic).await.map_err(|e| PageError::from_service(&v.c, e))?;
     let hits = found.into_iter().map(|a| (a.slug, a.title)).collect();
     Ok(page(&SuggestFragment { c: v.c, hits, q: typed.trim().to_string() }))
 }
