@@ -36,6 +36,8 @@ string_enum! {
         OutboxJob => "outbox_job",
         /// A recurring task of the schedule (SLA sweep, automation); run now by an administrator.
         ScheduledTask => "scheduled_task",
+        /// A knowledge-base article, deleted by an editor (its edits are its own revisions).
+        KbArticle => "kb_article",
     }
 }
 

@@ -4,13 +4,28 @@
 //! solved, and ticket deflection on the portal. Markdown becomes HTML here, sanitised.
 
 use bytes::Bytes;
+use tikal_core::admin::{AdminEntity, AuditAction, AuditActor};
 use tikal_core::kb::{self, ArticleInput, ArticleRef, ArticleState, KbCategory, Reader};
 use tikal_core::search::SearchQuery;
 use tikal_core::template::Language;
 use tikal_core::{ArticleId, AttachmentId, HelpTopicId, KbCategoryId, TicketNumber};
-use tikal_store::{Article, ArticleFilter, DeflectionCounts, KbAuthor, KbFile, Revision, SolvedTicket, StoreError};
+use tikal_store::{Article, ArticleFilter, DeflectionCounts, KbAuthor, KbFile, NewAudit, Revision, SolvedTicket, StoreError};
 
 use crate::{Desk, Principal, Result, ServiceError, Upload};
+
+/// What the audit log keeps of a deleted article.
+#[derive(serde::Serialize)]
+struct DeletedArticle<'a> {
+    title: &'a str,
+    slug: &'a str,
+    body: &'a str,
+    language: &'a str,
+    visibility: &'a str,
+    state: &'a str,
+    revision: i32,
+    category_id: Option<i64>,
+    help_topic_ids: Vec<i64>,
+}
 
 /// What a list or search of articles asks for.
 #[derive(Debug, Clone, Default)]
@@ -183,9 +198,39 @@ impl Desk {
         self.store.update_article(id, draft, state, a.topics, Some(a.revision), author).await.map_err(stale)
     }
 
+    /// Deletes an article with its revisions, files, votes and links. The audit log keeps who
+    /// deleted it and what it said, since its revisions go with it.
     pub async fn delete_article(&self, by: &Principal, id: ArticleId) -> Result<()> {
         self.kb_editor(by)?;
-        Ok(self.store.delete_article(id).await?)
+        let a = self.store.article(id).await?.ok_or(ServiceError::NotFound("article"))?;
+        let before = crate::admin::json(&DeletedArticle {
+            title: &a.title,
+            slug: &a.slug,
+            body: &a.body,
+            language: a.language.as_str(),
+            visibility: a.visibility.as_str(),
+            state: a.state.as_str(),
+            revision: a.revision,
+            category_id: a.category_id.map(KbCategoryId::get),
+            help_topic_ids: a.topics.iter().map(|t| t.get()).collect(),
+        });
+        let actor = match by {
+            Principal::Agent { id, name, .. } => AuditActor::Agent { id: *id, name: name.clone() },
+            Principal::ApiKey { id, name } => AuditActor::ApiKey { id: id.get(), name: name.clone() },
+            Principal::System => AuditActor::System,
+            _ => return Err(ServiceError::Forbidden),
+        };
+        let audit = NewAudit {
+            at: tikal_store::now(),
+            actor,
+            action: AuditAction::Delete,
+            entity: AdminEntity::KbArticle,
+            entity_id: id.to_string(),
+            summary: a.title.clone(),
+            before,
+            after: None,
+        };
+        Ok(self.store.delete_article(id, audit).await?)
     }
 
     fn readable(by: Option<&Principal>, a: Option<Article>) -> Result<Article> {

@@ -436,8 +436,9 @@ impl Store {
         to_article(saved, topics)
     }
 
-    /// Deletes an article with everything that hangs from it.
-    pub async fn delete_article(&self, id: ArticleId) -> Result<()> {
+    /// Deletes an article with everything that hangs from it, and records `audit` in the same
+    /// transaction.
+    pub async fn delete_article(&self, id: ArticleId, audit: crate::NewAudit) -> Result<()> {
         let txn = self.write.begin().await?;
         let i = id.get();
         kb_article_topic::Entity::delete_many().filter(kb_article_topic::Column::ArticleId.eq(i)).exec(&txn).await?;
@@ -454,6 +455,7 @@ impl Store {
         if r.rows_affected == 0 {
             return Err(StoreError::NotFound("article"));
         }
+        crate::admin::insert_audit(&txn, &audit).await?;
         txn.commit().await?;
         Ok(())
     }

@@ -431,3 +431,26 @@ async fn the_editor_links_help_topics_by_ticking_them() {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert_eq!(linked(&app.get(&format!("/api/v1/kb/articles/{id}")).await.json().await.expect("json")), vec![ids[1]]);
 }
+
+#[tokio::test]
+async fn a_deleted_article_is_kept_in_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let soporte = app.department("Soporte").await;
+    let a = article(&app, "Cambio de tóner", "Abra la tapa frontal y cambie el cartucho.", "public", "published").await;
+    let id = a["id"].as_i64().expect("id");
+    let lucia = agent(&app, "lucia@gob.example", "agent", &[soporte]).await;
+    let (_, html) = get(&lucia, &app, &format!("/agent/kb/{id}")).await;
+    let (status, _) = post(&lucia, &app, &format!("/agent/kb/{id}/delete"), &[("csrf", "incorrecto")]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a wrong form token deletes nothing");
+    let log: Vec<Value> = app.get("/api/v1/audit-log?entity=kb_article").await.json().await.expect("json");
+    assert!(log.is_empty(), "{log:?}");
+    let (status, _) = post(&lucia, &app, &format!("/agent/kb/{id}/delete"), &[("csrf", &csrf(&html))]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.get(&format!("/api/v1/kb/articles/{id}")).await.status(), StatusCode::NOT_FOUND);
+    let log: Vec<Value> = app.get("/api/v1/audit-log?entity=kb_article").await.json().await.expect("json");
+    assert_eq!(log.len(), 1, "{log:?}");
+    let entry = log[0].to_string();
+    for expected in ["\"delete\"", "lucia", "Cambio de tóner", "cambie el cartucho", &id.to_string()] {
+        assert!(entry.contains(expected), "{expected} in {entry}");
+    }
+}

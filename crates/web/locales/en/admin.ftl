@@ -77,6 +77,7 @@ audit-entity-time_rule = Time rule
 audit-entity-settings = Settings
 audit-entity-configuration = Configuration
 audit-entity-mail_account = Mail account
+audit-entity-kb_article = Knowledge-base article
 agent-nav-admin = Administration
 admin-nav-configuration = Configuration file
 admin-nav-configuration-hint = Download the configuration as TOML, or load one from another installation (checked first).

@@ -77,6 +77,7 @@ audit-entity-time_rule = Regla de tiempo
 audit-entity-settings = Ajustes
 audit-entity-configuration = Configuración
 audit-entity-mail_account = Cuenta de correo
+audit-entity-kb_article = Artículo de la base de conocimiento
 agent-nav-admin = Administración
 admin-nav-configuration = Archivo de configuración
 admin-nav-configuration-hint = Descargue la configuración como TOML o cargue una de otra instalación (primero se revisa).

@@ -234,7 +234,7 @@ pub struct AuditParams {
     q: Option<String>,
     /// department, team, help_topic, custom_field, status, priority, ticket_type, sla_plan,
     /// calendar, agent, role, requester, organisation, template, routing_rule, settings,
-    /// configuration, mail_account, outbox_job.
+    /// configuration, mail_account, outbox_job, scheduled_task, kb_article.
     entity: Option<String>,
     entity_id: Option<String>,
     /// Entries at or after this instant (RFC 3339).
