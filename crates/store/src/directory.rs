@@ -251,23 +251,30 @@ impl Store {
     }
 
     /// Requesters whose name, e-mail or phone contains `text` (case aside), with their phone;
-    /// at most `limit`, by name. On PostgreSQL a text of three characters or more is looked up
-    /// in the trigram indexes of migration `m0024`: at a few thousand requesters its planner
-    /// would rather lower every requester's three columns (3-6 ms) than read them (well under
-    /// a millisecond), so scans are ruled out for the statement. Shorter texts, and SQLite,
-    /// scan the requesters.
+    /// at most `limit`, by name. A text of three characters or more is looked up in a trigram
+    /// index: on PostgreSQL those of migration `m0024` (at a few thousand requesters its
+    /// planner would rather lower every requester's three columns, 3-6 ms, than read them,
+    /// well under a millisecond, so scans are ruled out for the statement); on SQLite the FTS5
+    /// table of `m0025`, which also folds the case of letters beyond ASCII. Shorter texts scan
+    /// the requesters.
     pub async fn search_requesters(&self, text: &str, limit: u64) -> Result<Vec<(Requester, Option<String>)>> {
         let Some(pattern) = crate::convert::contains_pattern(text) else {
             return Ok(Vec::new());
         };
-        let like = |col: requester::Column| crate::convert::lower_like(col, &pattern);
-        let find = requester::Entity::find()
-            .filter(
-                Condition::any().add(like(requester::Column::Name)).add(like(requester::Column::Email)).add(like(requester::Column::Phone)),
-            )
-            .order_by_asc(requester::Column::Name)
-            .limit(limit);
-        let rows = if self.backend() == DbBackend::Postgres && text.trim().chars().count() >= 3 {
+        let indexed = text.trim().chars().count() >= 3;
+        let condition = if indexed && self.backend() != DbBackend::Postgres {
+            // One FTS5 phrase: the text as typed (quotes doubled), found anywhere in a column.
+            let phrase = format!("\"{}\"", text.trim().replace('"', "\"\""));
+            Condition::all().add(Expr::cust_with_values(
+                "\"requesters\".\"id\" IN (SELECT rowid FROM requester_trgm WHERE requester_trgm MATCH ?)",
+                [phrase],
+            ))
+        } else {
+            let like = |col: requester::Column| crate::convert::lower_like(col, &pattern);
+            Condition::any().add(like(requester::Column::Name)).add(like(requester::Column::Email)).add(like(requester::Column::Phone))
+        };
+        let find = requester::Entity::find().filter(condition).order_by_asc(requester::Column::Name).limit(limit);
+        let rows = if self.backend() == DbBackend::Postgres && indexed {
             let txn = self.read.begin().await?;
             txn.execute_unprepared("SET LOCAL enable_seqscan = off").await?;
             let rows = find.all(&txn).await?;

@@ -25,6 +25,7 @@ mod m0021_kb;
 mod m0022_search;
 mod m0023_search_subject;
 mod m0024_people_search;
+mod m0025_people_search_sqlite;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_search::Migration),
             Box::new(m0023_search_subject::Migration),
             Box::new(m0024_people_search::Migration),
+            Box::new(m0025_people_search_sqlite::Migration),
         ]
     }
 }

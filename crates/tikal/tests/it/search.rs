@@ -335,6 +335,9 @@ async fn people_are_found_by_any_part_of_their_name_address_or_phone() {
     for (q, expected) in [
         ("ORRE", vec!["Marta Torres"]),                  // the middle of a name, any case
         ("PÉR", vec!["Ana Pérez"]),                      // a capital beyond ASCII in the query
+        ("ÑÚÑ", vec!["Luis Ñúñez"]),                     // and in the name
+        ("luis ñ", vec!["Luis Ñúñez"]),                  // across words
+        ("\"ana", vec![]),                               // a quote is a character too
         ("gob.exam", vec!["Ana Pérez", "Marta Torres"]), // part of an address, by name
         ("5512", vec!["Luis Ñúñez"]),                    // part of a phone
         ("to", vec!["Marta Torres"]),                    // under three characters: no trigram to look up
