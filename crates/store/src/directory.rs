@@ -258,23 +258,11 @@ impl Store {
     /// table of `m0025`, which also folds the case of letters beyond ASCII. Shorter texts scan
     /// the requesters.
     pub async fn search_requesters(&self, text: &str, limit: u64) -> Result<Vec<(Requester, Option<String>)>> {
-        let Some(pattern) = crate::convert::contains_pattern(text) else {
+        let Some(condition) = requester_text_condition(self.backend(), text) else {
             return Ok(Vec::new());
         };
-        let indexed = text.trim().chars().count() >= 3;
-        let condition = if indexed && self.backend() != DbBackend::Postgres {
-            // One FTS5 phrase: the text as typed (quotes doubled), found anywhere in a column.
-            let phrase = format!("\"{}\"", text.trim().replace('"', "\"\""));
-            Condition::all().add(Expr::cust_with_values(
-                "\"requesters\".\"id\" IN (SELECT rowid FROM requester_trgm WHERE requester_trgm MATCH ?)",
-                [phrase],
-            ))
-        } else {
-            let like = |col: requester::Column| crate::convert::lower_like(col, &pattern);
-            Condition::any().add(like(requester::Column::Name)).add(like(requester::Column::Email)).add(like(requester::Column::Phone))
-        };
         let find = requester::Entity::find().filter(condition).order_by_asc(requester::Column::Name).limit(limit);
-        let rows = if self.backend() == DbBackend::Postgres && indexed {
+        let rows = if self.backend() == DbBackend::Postgres && text.trim().chars().count() >= 3 {
             let txn = self.read.begin().await?;
             txn.execute_unprepared("SET LOCAL enable_seqscan = off").await?;
             let rows = find.all(&txn).await?;
@@ -491,4 +479,22 @@ impl Store {
             .await?
             .map(|k| (ApiKeyId(k.id), k.name)))
     }
+}
+
+/// "The requester's name, address or phone contains `text`", case aside; `None` when there is
+/// nothing to look for. On SQLite a text of three characters or more asks the trigram table of
+/// migration `m0025`, one FTS5 phrase (the text as typed, quotes doubled), which folds the case
+/// of every letter where `lower` folds ASCII only; otherwise `lower(column) LIKE`, which
+/// PostgreSQL answers from the trigram indexes of `m0024`.
+pub(crate) fn requester_text_condition(backend: DbBackend, text: &str) -> Option<Condition> {
+    let pattern = crate::convert::contains_pattern(text)?;
+    if backend != DbBackend::Postgres && text.trim().chars().count() >= 3 {
+        let phrase = format!("\"{}\"", text.trim().replace('"', "\"\""));
+        return Some(Condition::all().add(Expr::cust_with_values(
+            "\"requesters\".\"id\" IN (SELECT rowid FROM requester_trgm WHERE requester_trgm MATCH ?)",
+            [phrase],
+        )));
+    }
+    let like = |col: requester::Column| crate::convert::lower_like(col, &pattern);
+    Some(Condition::any().add(like(requester::Column::Name)).add(like(requester::Column::Email)).add(like(requester::Column::Phone)))
 }

@@ -14,7 +14,7 @@ use tikal_core::people::{AgentSettings, ImportAction, ImportValues, Organisation
 use tikal_core::permission::{Permission, format_permissions, parse_permissions};
 use tikal_core::*;
 
-use crate::convert::{contains_pattern, lower_like, micros, opt_time};
+use crate::convert::{micros, opt_time};
 use crate::entity::{
     access_token, agent, agent_department, agent_invite, collaborator, organisation, requester, requester_merge, role, session,
     thread_entry, ticket,
@@ -349,13 +349,8 @@ impl Store {
     /// `after`: a keyset page of at most `limit`.
     pub async fn requester_rows(&self, q: Option<&str>, after: Option<RequesterId>, limit: u64) -> Result<Vec<RequesterRow>> {
         let mut find = requester::Entity::find().filter(not_merged());
-        if let Some(p) = q.and_then(contains_pattern) {
-            find = find.filter(
-                Condition::any()
-                    .add(lower_like(requester::Column::Name, &p))
-                    .add(lower_like(requester::Column::Email, &p))
-                    .add(lower_like(requester::Column::Phone, &p)),
-            );
+        if let Some(condition) = q.and_then(|q| crate::directory::requester_text_condition(self.backend(), q)) {
+            find = find.filter(condition);
         }
         if let Some(a) = after {
             find = find.filter(requester::Column::Id.gt(a.get()));

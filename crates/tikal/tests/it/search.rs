@@ -345,6 +345,16 @@ async fn people_are_found_by_any_part_of_their_name_address_or_phone() {
         ("xilofono", vec![]),
     ] {
         assert_eq!(names(store.search_requesters(q, 10).await.expect("search")), expected, "q={q}");
+        // The administration's list of requesters asks the same condition (by id, not name).
+        let mut listed: Vec<String> = store
+            .requester_rows(Some(q), None, 50)
+            .await
+            .expect("rows")
+            .into_iter()
+            .map(|r| r.requester.name.as_str().to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, expected, "admin list, q={q}");
     }
     if store.backend() == DbBackend::Postgres {
         // The trigram indexes exist, and the expressions the search writes are the ones they hold.
