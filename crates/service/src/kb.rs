@@ -4,7 +4,7 @@
 //! solved, and ticket deflection on the portal. Markdown becomes HTML here, sanitised.
 
 use bytes::Bytes;
-use tikal_core::admin::{AdminEntity, AuditAction, AuditActor};
+use tikal_core::admin::{AdminEntity, AuditAction};
 use tikal_core::kb::{self, ArticleInput, ArticleRef, ArticleState, KbCategory, Reader};
 use tikal_core::search::SearchQuery;
 use tikal_core::template::Language;
@@ -214,15 +214,9 @@ impl Desk {
             category_id: a.category_id.map(KbCategoryId::get),
             help_topic_ids: a.topics.iter().map(|t| t.get()).collect(),
         });
-        let actor = match by {
-            Principal::Agent { id, name, .. } => AuditActor::Agent { id: *id, name: name.clone() },
-            Principal::ApiKey { id, name } => AuditActor::ApiKey { id: id.get(), name: name.clone() },
-            Principal::System => AuditActor::System,
-            _ => return Err(ServiceError::Forbidden),
-        };
         let audit = NewAudit {
             at: tikal_store::now(),
-            actor,
+            actor: Self::audit_actor(by)?,
             action: AuditAction::Delete,
             entity: AdminEntity::KbArticle,
             entity_id: id.to_string(),

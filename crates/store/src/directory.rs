@@ -262,7 +262,7 @@ impl Store {
             return Ok(Vec::new());
         };
         let find = requester::Entity::find().filter(condition).order_by_asc(requester::Column::Name).limit(limit);
-        let rows = if self.backend() == DbBackend::Postgres && text.trim().chars().count() >= 3 {
+        let rows = if self.backend() == DbBackend::Postgres && trigram_searchable(text) {
             let txn = self.read.begin().await?;
             txn.execute_unprepared("SET LOCAL enable_seqscan = off").await?;
             let rows = find.all(&txn).await?;
@@ -481,6 +481,11 @@ impl Store {
     }
 }
 
+/// Whether a trigram index can answer `text`: three characters or more (one trigram).
+fn trigram_searchable(text: &str) -> bool {
+    text.trim().chars().count() >= 3
+}
+
 /// "The requester's name, address or phone contains `text`", case aside; `None` when there is
 /// nothing to look for. On SQLite a text of three characters or more asks the trigram table of
 /// migration `m0025`, one FTS5 phrase (the text as typed, quotes doubled), which folds the case
@@ -488,7 +493,7 @@ impl Store {
 /// PostgreSQL answers from the trigram indexes of `m0024`.
 pub(crate) fn requester_text_condition(backend: DbBackend, text: &str) -> Option<Condition> {
     let pattern = crate::convert::contains_pattern(text)?;
-    if backend != DbBackend::Postgres && text.trim().chars().count() >= 3 {
+    if backend != DbBackend::Postgres && trigram_searchable(text) {
         let phrase = format!("\"{}\"", text.trim().replace('"', "\"\""));
         return Some(Condition::all().add(Expr::cust_with_values(
             "\"requesters\".\"id\" IN (SELECT rowid FROM requester_trgm WHERE requester_trgm MATCH ?)",

@@ -138,8 +138,8 @@ struct ArticleForm {
     category: String,
     language: String,
     visibility: String,
-    /// The linked help topics' ids, comma-separated (one `topic` checkbox each in the form).
-    topics: String,
+    /// The linked help topics (one `topic` checkbox each in the form).
+    topics: Vec<HelpTopicId>,
     revision: Option<i32>,
     /// `save`, `publish` or `preview`.
     action: String,
@@ -157,7 +157,7 @@ impl ArticleForm {
             category: f.get("category").to_string(),
             language: f.get("language").to_string(),
             visibility: f.get("visibility").to_string(),
-            topics: f.all("topic").join(","),
+            topics: f.all("topic").into_iter().filter_map(|t| t.parse().ok()).map(HelpTopicId).collect(),
             revision: f.get("revision").parse().ok(),
             action: f.get("action").to_string(),
         }
@@ -262,7 +262,7 @@ fn edit_page(state: &AppState, c: Chrome, id: Option<i64>, f: ArticleForm, cats:
 /// form links (an inactive topic stays linked unless unticked).
 async fn with_topics(state: &AppState, mut p: EditPage) -> Result<EditPage, PageError> {
     let catalog = state.desk.catalog().await.map_err(fail(&p.c))?;
-    let linked = p.f.topic_ids();
+    let linked = &p.f.topics;
     p.topic_list = catalog
         .topics
         .iter()
@@ -309,10 +309,6 @@ impl ArticleForm {
             visibility: self.visibility.parse().unwrap_or(Visibility::Public),
         }
     }
-
-    fn topic_ids(&self) -> Vec<HelpTopicId> {
-        self.topics.split(',').filter_map(|t| t.trim().parse().ok()).map(HelpTopicId).collect()
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -331,7 +327,7 @@ async fn create(
     let by = s.principal();
     let cats = state.desk.kb_categories().await.map_err(fail(&s.v.c))?;
     let st = if f.action == "publish" { ArticleState::Published } else { ArticleState::Draft };
-    let result = if f.action == "preview" { None } else { Some(state.desk.create_article(by, f.input(), st, f.topic_ids()).await) };
+    let result = if f.action == "preview" { None } else { Some(state.desk.create_article(by, f.input(), st, f.topics.clone()).await) };
     match result {
         Some(Ok(a)) => {
             // Written from a ticket's solution: that ticket is one it solved.
@@ -388,7 +384,7 @@ async fn loaded(state: &AppState, s: &Staff, id: ArticleId, typed: Option<Articl
         category: a.category_id.map(|x| x.to_string()).unwrap_or_default(),
         language: a.language.to_string(),
         visibility: a.visibility.to_string(),
-        topics: a.topics.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(","),
+        topics: a.topics.clone(),
         revision: Some(a.revision),
         ..Default::default()
     });
@@ -467,7 +463,7 @@ async fn save(State(state): State<AppState>, s: Staff, Path(id): Path<i64>, RawF
         return Ok(page(&with_topics(&state, p).await?));
     }
     let st = if f.action == "publish" { ArticleState::Published } else { current.state };
-    match state.desk.update_article(by, id, f.input(), st, f.topic_ids(), f.revision).await {
+    match state.desk.update_article(by, id, f.input(), st, f.topics.clone(), f.revision).await {
         Ok(_) => Ok(Redirect::to(&format!("/agent/kb/{id}?done=saved")).into_response()),
         Err(e) => refused(&state, s, Some(id), f, &[], e).await,
     }
