@@ -238,7 +238,9 @@ impl Desk {
                 Change { events, actor_name: "Tikal".into(), jobs, firings: due.iter().map(|d| d.firing).collect(), ..Default::default() };
             match self.store.save_ticket_change(&mut t, &change).await {
                 Ok(_) => {
-                    tracing::info!(ticket = %t.number, fired = due.len(), "SLA escalation");
+                    // Each sweep logs one line of what it did (`jobs::scheduler`); a line per
+                    // ticket flooded the log when many broke their clock at once.
+                    tracing::debug!(ticket = %t.number, fired = due.len(), "SLA escalation");
                     // Transferred by the plan: the new department's automatic assignment.
                     if t.department_id != department {
                         self.auto_assign(&t.number).await?;
